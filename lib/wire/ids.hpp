@@ -1,0 +1,94 @@
+// Strong types for RELOAD identifiers, so that a Kind-ID cannot be passed
+// where a transaction id is expected.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace p2psip::wire {
+
+template <class Tag, class Rep>
+struct strong_int {
+  Rep value{};
+  constexpr strong_int() = default;
+  constexpr explicit strong_int(Rep v) : value(v) {}
+  friend constexpr auto operator<=>(strong_int, strong_int) = default;
+};
+
+using kind_id = strong_int<struct kind_id_tag, std::uint32_t>;
+using transaction_id = strong_int<struct transaction_id_tag, std::uint64_t>;
+using generation_counter = strong_int<struct generation_counter_tag, std::uint64_t>;
+using overlay_hash = strong_int<struct overlay_hash_tag, std::uint32_t>;
+using config_sequence = strong_int<struct config_sequence_tag, std::uint16_t>;
+using application_id = strong_int<struct application_id_tag, std::uint16_t>;
+
+// CHORD-RELOAD fixes NodeIdLength at 128 bits (§10.2); p2psip only runs CHORD.
+inline constexpr std::size_t node_id_length = 16;
+
+std::string to_hex(std::span<const std::uint8_t> bytes);
+// Accepts exactly 2*n hex digits; nullopt otherwise.
+std::optional<std::vector<std::uint8_t>> from_hex(std::string_view hex);
+
+// A Node-ID: fixed length, most significant byte first (§6.3.1.1).
+class node_id {
+ public:
+  using bytes_type = std::array<std::uint8_t, node_id_length>;
+  constexpr node_id() = default;
+  constexpr explicit node_id(const bytes_type& b) : bytes_(b) {}
+  static std::optional<node_id> from_span(std::span<const std::uint8_t> b);
+  static std::optional<node_id> from_hex(std::string_view hex);
+
+  const bytes_type& bytes() const noexcept { return bytes_; }
+  std::string hex() const { return to_hex(bytes_); }
+  friend auto operator<=>(const node_id&, const node_id&) = default;
+
+ private:
+  bytes_type bytes_{};
+};
+
+// A variable-length opaque identifier, tagged so the kinds do not mix.
+template <class Tag, std::size_t MaxLength>
+class bounded_id {
+ public:
+  static constexpr std::size_t max_length = MaxLength;
+  bounded_id() = default;
+  // Truncates nothing: callers must check length; from_span() does.
+  static std::optional<bounded_id> from_span(std::span<const std::uint8_t> b) {
+    if (b.size() > MaxLength) return std::nullopt;
+    bounded_id id;
+    id.bytes_.assign(b.begin(), b.end());
+    return id;
+  }
+  std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
+  std::size_t size() const noexcept { return bytes_.size(); }
+  std::string hex() const { return to_hex(bytes_); }
+  friend auto operator<=>(const bounded_id&, const bounded_id&) = default;
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
+// ResourceId: opaque<0..2^8-1> (§6.3.1.1).
+using resource_id = bounded_id<struct resource_id_tag, 255>;
+// opaque_id in a Destination: opaque<0..2^8-1> (§6.3.2.2).
+using opaque_id = bounded_id<struct opaque_id_tag, 255>;
+
+}  // namespace p2psip::wire
+
+template <>
+struct std::hash<p2psip::wire::node_id> {
+  std::size_t operator()(const p2psip::wire::node_id& id) const noexcept {
+    std::size_t h = 0;
+    for (std::size_t i = 0; i < sizeof(std::size_t); ++i) h = (h << 8) | id.bytes()[i];
+    return h;  // Node-IDs are hash outputs: their prefix is already uniform.
+  }
+};
