@@ -1,5 +1,7 @@
 #include "wire/destination.hpp"
 
+#include "wire/codec.hpp"
+
 namespace p2psip::wire {
 
 namespace {
@@ -78,12 +80,7 @@ void decode(byte_reader& r, destination& d) {
 }
 
 void decode_destination_list(byte_reader& r, std::vector<destination>& out) {
-  out.clear();
-  while (r.ok() && !r.empty()) {
-    destination d;
-    decode(r, d);
-    if (r.ok()) out.push_back(std::move(d));
-  }
+  decode_elements(r, out);
 }
 
 void encode_destination_list(byte_writer& w, const std::vector<destination>& list) {

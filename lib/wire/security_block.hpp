@@ -27,8 +27,9 @@ enum class signer_identity_type : std::uint8_t {
 };
 
 // For cert_hash/cert_hash_node_id: hash_alg + hash. For none: empty. Other
-// types "may be extended": their raw value is kept in `hash` with
-// hash_alg unused, so the structure can be skipped and re-encoded.
+// types "may be extended": their raw value is kept in `hash`, so the
+// structure can be skipped and re-encoded. Types without a hash_alg ignore it
+// on encode and decode it as the default (sha256).
 struct signer_identity {
   std::uint8_t type = static_cast<std::uint8_t>(signer_identity_type::cert_hash);
   hash_algorithm hash_alg = hash_algorithm::sha256;
