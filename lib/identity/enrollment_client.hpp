@@ -1,0 +1,34 @@
+// The node side of §11.3 enrollment: a CSR for the node's key, POSTed over
+// HTTPS to the enrollment server, whose certificate must chain to a root-cert
+// and name the overlay (RFC 2818); the certificate returned must chain to a
+// root-cert too (BasicConstraints included) and be for the node's key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "identity/key_pair.hpp"
+#include "identity/node_certificate.hpp"
+
+namespace p2psip::identity {
+
+struct enrollment_request {
+  std::string host;            // where to connect, e.g. "127.0.0.1"
+  std::uint16_t port = 443;
+  std::string target = "/";
+  std::string overlay;         // the server certificate must be for this name
+  std::vector<node_certificate> root_certs;
+  std::string user_name;       // the account, and the user name asked for in the CSR
+  std::string password;        // empty: no credentials are sent
+  std::size_t node_ids = 1;    // "nodeids" is sent only when more than one
+  std::chrono::seconds timeout{10};
+};
+
+// Blocks for at most about request.timeout. enrollment_transport when the
+// server cannot be reached or authenticated; enrollment_refused with the
+// HTTP status and the server's token and reason when it says no.
+result<node_certificate> enroll(const enrollment_request& request, const key_pair& key);
+
+}  // namespace p2psip::identity

@@ -1,0 +1,235 @@
+#include "identity/enrollment_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "identity/certificate_request.hpp"
+#include "identity/multipart_form.hpp"
+
+namespace p2psip::identity {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+constexpr std::uint32_t max_header_bytes = 16 * 1024;
+constexpr std::string_view pkix_cert = "application/pkix-cert";
+
+http_response text_response(http::status status, std::string_view token, std::string_view reason) {
+  http_response res{status, 11};
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = std::string(token);
+  if (!reason.empty()) res.body() += "\n" + std::string(reason);
+  res.body() += "\n";
+  return res;
+}
+
+bool accepts_pkix_cert(std::string_view accept) {
+  return accept.find(pkix_cert) != std::string_view::npos ||
+         accept.find("*/*") != std::string_view::npos ||
+         accept.find("application/*") != std::string_view::npos;
+}
+
+std::optional<std::size_t> parse_count(std::string_view text) {
+  if (text.empty() || text.size() > 4) return std::nullopt;
+  std::size_t value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+struct enrollment_server_state {
+  enrollment_server_state(asio::io_context& io_context, certificate_authority& authority, enrollment_policy p)
+      : io(io_context), ca(authority), policy(std::move(p)), acceptor(io_context) {}
+
+  asio::io_context& io;
+  certificate_authority& ca;
+  enrollment_policy policy;
+  asio::ssl::context tls{asio::ssl::context::tls_server};
+  tcp::acceptor acceptor;
+};
+
+namespace {
+
+http_response answer_request(enrollment_server_state& s, const http_request& req);
+
+asio::awaitable<void> serve_connection(std::shared_ptr<enrollment_server_state> s,
+                                       tcp::socket socket) {
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), s->tls);
+  beast::get_lowest_layer(stream).expires_after(s->policy.io_timeout);
+  beast::error_code ec;
+  co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;
+
+  beast::flat_buffer buffer;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(max_header_bytes);
+  parser.body_limit(s->policy.max_request_bytes);
+  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  http_response res;
+  if (ec == http::error::body_limit) {
+    res = text_response(http::status::payload_too_large, "bad_CSR",
+                        "the request body exceeds " +
+                            std::to_string(s->policy.max_request_bytes) + " bytes");
+  } else if (ec == http::error::header_limit) {
+    res = text_response(http::status::request_header_fields_too_large, "bad_CSR",
+                        "the request headers are too large");
+  } else if (ec) {
+    co_return;
+  } else {
+    res = answer_request(*s, parser.get());
+  }
+  res.keep_alive(false);
+  res.prepare_payload();
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> accept_connections(std::shared_ptr<enrollment_server_state> s) {
+  while (s->acceptor.is_open()) {
+    beast::error_code ec;
+    tcp::socket socket =
+        co_await s->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) asio::co_spawn(s->io, serve_connection(s, std::move(socket)), asio::detached);
+  }
+}
+
+http_response answer_request(enrollment_server_state& s, const http_request& req) {
+  if (req.method() != http::verb::post) {
+    return text_response(http::status::method_not_allowed, "bad_CSR", "use POST (RFC 6940 §11.3)");
+  }
+  if (!accepts_pkix_cert(req[http::field::accept])) {
+    return text_response(http::status::not_acceptable, "bad_CSR",
+                         "the Accept header must include application/pkix-cert");
+  }
+  const auto content_type = req[http::field::content_type];
+  auto form = parse_multipart(content_type, req.body());
+  if (!form) {
+    const bool wrong_type = content_type.find("multipart/form-data") == std::string_view::npos;
+    return text_response(wrong_type ? http::status::unsupported_media_type
+                                    : http::status::bad_request,
+                         "bad_CSR", form.error().detail);
+  }
+
+  // Authenticate before anything about Node-IDs is decided (§11.3).
+  std::string account;
+  if (s.policy.users) {
+    const auto* user = find_part(*form, "username");
+    const auto* password = find_part(*form, "password");
+    if (user == nullptr || password == nullptr ||
+        !s.policy.users->authenticate(user->data, password->data)) {
+      return text_response(http::status::forbidden, "failed_authentication",
+                           "unknown account or wrong password");
+    }
+    account = user->data;
+  }
+
+  std::size_t count = 1;
+  if (const auto* nodeids = find_part(*form, "nodeids")) {
+    const auto parsed = parse_count(nodeids->data);
+    if (!parsed || *parsed == 0 || *parsed > s.policy.max_node_ids) {
+      return text_response(http::status::forbidden, "Node-IDs_not_available",
+                           "nodeids must be between 1 and " +
+                               std::to_string(s.policy.max_node_ids));
+    }
+    count = *parsed;
+  }
+
+  const auto* csr_part = find_part(*form, "csr");
+  if (csr_part == nullptr) {
+    return text_response(http::status::bad_request, "bad_CSR", "the form has no \"csr\" part");
+  }
+  if (csr_part->content_type != "application/pkcs10") {
+    return text_response(http::status::bad_request, "bad_CSR",
+                         "the \"csr\" part must have Content-Type application/pkcs10");
+  }
+  auto csr = certificate_request::parse(csr_part->data);
+  if (!csr) {
+    const bool asks_for_node_id = csr.error().code == identity_errc::request_asks_for_node_id;
+    return text_response(asks_for_node_id ? http::status::forbidden : http::status::bad_request,
+                         "bad_CSR", csr.error().detail);
+  }
+
+  const std::string user = account.empty() ? csr->user_name().value_or("") : account;
+  if ((!account.empty() && csr->user_name() && *csr->user_name() != account) ||
+      !is_valid_user_name(user)) {
+    return text_response(http::status::forbidden, "username_not_available",
+                         "the user name must be the account name, of the form local@domain");
+  }
+
+  auto nodes = s.ca.node_ids_for(user, count);
+  if (!nodes) {
+    return text_response(http::status::internal_server_error, "", nodes.error().describe());
+  }
+  auto cert = s.ca.issue_node_certificate(csr->public_key(), *nodes, user,
+                                          std::chrono::system_clock::now(),
+                                          s.policy.certificate_lifetime);
+  if (!cert) return text_response(http::status::internal_server_error, "", cert.error().describe());
+
+  http_response res{http::status::ok, 11};
+  res.set(http::field::content_type, pkix_cert);
+  res.body().assign(cert->der().begin(), cert->der().end());
+  return res;
+}
+
+}  // namespace
+
+enrollment_server::enrollment_server(asio::io_context& io, certificate_authority& ca,
+                                     enrollment_policy policy)
+    : state_(std::make_shared<enrollment_server_state>(io, ca, std::move(policy))) {}
+
+enrollment_server::~enrollment_server() { stop(); }
+
+result<std::uint16_t> enrollment_server::listen(const tcp::endpoint& endpoint) {
+  // "localhost" too, so that clients naming the host rather than the overlay work.
+  auto server = state_->ca.issue_server_certificate(std::chrono::system_clock::now(),
+                                                    {"localhost"});
+  if (!server) return server.error();
+  SSL_CTX* ctx = state_->tls.native_handle();
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_use_certificate(ctx, server->certificate.native()) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx, server->key.native()) != 1 ||
+      SSL_CTX_add1_chain_cert(ctx, state_->ca.root().native()) != 1) {
+    return openssl_error(identity_errc::crypto_failure, "cannot set up the TLS server");
+  }
+
+  beast::error_code ec;
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    acceptor.close();
+    return identity_error{identity_errc::io_error, "cannot listen: " + ec.message()};
+  }
+  const auto port = acceptor.local_endpoint().port();
+  asio::co_spawn(state_->io, accept_connections(state_), asio::detached);
+  return port;
+}
+
+void enrollment_server::stop() {
+  beast::error_code ignored;
+  state_->acceptor.close(ignored);
+}
+
+http_response enrollment_server::answer(const http_request& request) {
+  auto res = answer_request(*state_, request);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace p2psip::identity

@@ -1,0 +1,273 @@
+// Enrollment end to end over HTTPS on 127.0.0.1 (§11.3): the server runs
+// in-process on its own thread, on an ephemeral port.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "identity/certificate_request.hpp"
+#include "identity/credential_store.hpp"
+#include "identity/enrollment_client.hpp"
+#include "identity/enrollment_server.hpp"
+#include "identity/multipart_form.hpp"
+#include "identity_test_util.hpp"
+
+using namespace p2psip::identity;
+using p2psip::identity::test::must;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+const std::string alice = "alice@overlay.test.example";
+const std::string alice_password = "correct horse";
+
+// A CA and its enrollment server, listening on 127.0.0.1 until destroyed.
+class running_server {
+ public:
+  running_server() {
+    enrollment_policy policy;
+    policy.users = must(password_file::parse(must(password_file::make_entry(alice, alice_password, 1000))));
+    policy.max_node_ids = 4;
+    policy.max_request_bytes = 16 * 1024;
+    server_.emplace(io_, ca_, std::move(policy));
+    port_ = must(server_->listen({asio::ip::make_address("127.0.0.1"), 0}));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~running_server() {
+    asio::post(io_, [this] { server_->stop(); });
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  enrollment_request request(const std::string& user = alice,
+                             const std::string& password = alice_password) const {
+    enrollment_request r;
+    r.host = "127.0.0.1";
+    r.port = port_;
+    r.overlay = ca_.overlay();
+    r.root_certs = {ca_.root()};
+    r.user_name = user;
+    r.password = password;
+    r.timeout = std::chrono::seconds(10);
+    return r;
+  }
+  const certificate_authority& ca() const { return ca_; }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  certificate_authority ca_ = test::make_ca();
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
+  std::optional<enrollment_server> server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+struct raw_answer {
+  unsigned status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// A hand-made POST over HTTPS, for requests the real client would never send.
+raw_answer post_raw(const running_server& server, const std::string& content_type,
+                    const std::string& body) {
+  asio::io_context io;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  X509_STORE_add_cert(SSL_CTX_get_cert_store(tls.native_handle()), server.ca().root().native());
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<asio::ip::tcp::socket> stream(io, tls);
+  stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  stream.handshake(asio::ssl::stream_base::client);
+  http::request<http::string_body> req{http::verb::post, "/", 11};
+  req.set(http::field::host, server.ca().overlay());
+  req.set(http::field::accept, "application/pkix-cert");
+  req.set(http::field::content_type, content_type);
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return {res.result_int(), std::string(res[http::field::content_type]), res.body()};
+}
+
+raw_answer post_form(const running_server& server, std::vector<form_part> parts) {
+  parts.insert(parts.begin(), {{"username", "", alice}, {"password", "", alice_password}});
+  const auto form = must(encode_multipart(parts));
+  return post_raw(server, form.content_type, form.body);
+}
+
+std::string csr_der(const std::string& user) {
+  return must(must(certificate_request::create(must(key_pair::generate()), user)).to_der());
+}
+
+}  // namespace
+
+TEST_CASE("a node enrolls over HTTPS and gets CA-chosen Node-IDs") {
+  running_server server;
+  const auto key = must(key_pair::generate());
+  const auto cert = must(enroll(server.request(), key));
+  CHECK(cert.user_name() == alice);
+  REQUIRE(cert.node_ids().size() == 1);
+  CHECK(EVP_PKEY_eq(cert.public_key(), key.native()) == 1);
+  CHECK(must(certificate_verifier({server.ca().overlay(), {server.ca().root()}, false})
+                 .verify(cert, {}, std::chrono::system_clock::now()))
+            .node_ids == cert.node_ids());
+
+  SECTION("a returning user gets the same Node-IDs") {
+    const auto again = must(enroll(server.request(), must(key_pair::generate())));
+    CHECK(again.node_ids() == cert.node_ids());
+  }
+  SECTION("more Node-IDs on request, within the server's limit") {
+    auto request = server.request();
+    request.node_ids = 3;
+    const auto three = must(enroll(request, key));
+    CHECK(three.node_ids().size() == 3);
+    CHECK(three.node_ids().front() == cert.node_ids().front());
+    request.node_ids = 5;
+    const auto refused = enroll(request, key);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == identity_errc::enrollment_refused);
+    CHECK_THAT(refused.error().detail, Catch::Contains("403") && Catch::Contains("Node-IDs_not_available"));
+  }
+}
+
+TEST_CASE("the credential store enrolls once and keeps the identity across restarts") {
+  running_server server;
+  test::temp_dir dir;
+  const auto now = std::chrono::system_clock::now();
+  const auto first = must(credential_store(dir.path()).load_or_enroll(server.request(), now));
+  CHECK(test::file_mode(dir.path() / "node.key") == 0600);
+  // Wrong password now: a second enrollment would fail, so success means it was loaded.
+  const auto again = must(credential_store(dir.path()).load_or_enroll(server.request(alice, "wrong"), now));
+  CHECK(again.certificate == first.certificate);
+  CHECK(again.root_certs.front() == server.ca().root());
+}
+
+TEST_CASE("bad credentials are refused with failed_authentication") {
+  running_server server;
+  const auto key = must(key_pair::generate());
+  for (const auto& request : {server.request(alice, "wrong"), server.request("eve@x.example", "pw"),
+                              server.request(alice, "")}) {
+    const auto refused = enroll(request, key);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == identity_errc::enrollment_refused);
+    CHECK_THAT(refused.error().detail, Catch::Contains("403") && Catch::Contains("failed_authentication"));
+  }
+}
+
+TEST_CASE("the client refuses a server it cannot authenticate") {
+  running_server server;
+  const auto key = must(key_pair::generate());
+  SECTION("another overlay's root") {
+    auto request = server.request();
+    request.root_certs = {test::make_ca().root()};
+    CHECK(enroll(request, key).error().code == identity_errc::enrollment_transport);
+  }
+  SECTION("a server certificate for another name") {
+    auto request = server.request();
+    request.overlay = "other.overlay.example";
+    CHECK(enroll(request, key).error().code == identity_errc::enrollment_transport);
+  }
+}
+
+TEST_CASE("a malformed CSR gets 400 bad_CSR with the reason") {
+  running_server server;
+  const auto answer = post_form(server, {{"csr", "application/pkcs10", "definitely not DER"}});
+  CHECK(answer.status == 400);
+  CHECK(answer.content_type.rfind("text/plain", 0) == 0);
+  CHECK(answer.body.rfind("bad_CSR\n", 0) == 0);
+  CHECK_THAT(answer.body, Catch::Contains("PKCS#10"));
+}
+
+TEST_CASE("a CSR asking for a Node-ID is refused") {
+  running_server server;
+  const auto key = must(key_pair::generate());
+  x509_req_ptr req(X509_REQ_new());
+  X509_REQ_set_pubkey(req.get(), key.native());
+  extension_stack_ptr exts(sk_X509_EXTENSION_new_null());
+  sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
+      "URI:reload://0110000102030405060708090a0b0c0d0e0f@overlay.test.example/"));
+  X509_REQ_add_extensions(req.get(), exts.get());
+  X509_REQ_sign(req.get(), key.native(), EVP_sha256());
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_REQ(req.get(), &der);
+  const std::string csr(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+
+  const auto answer = post_form(server, {{"csr", "application/pkcs10", csr}});
+  CHECK(answer.status == 403);
+  CHECK(answer.body.rfind("bad_CSR\n", 0) == 0);
+  CHECK_THAT(answer.body, Catch::Contains("assigns Node-IDs"));
+}
+
+TEST_CASE("the server refuses requests that break the §11.3 form") {
+  running_server server;
+  SECTION("csr part without application/pkcs10") {
+    const auto answer = post_form(server, {{"csr", "application/octet-stream", csr_der(alice)}});
+    CHECK(answer.status == 400);
+    CHECK_THAT(answer.body, Catch::Contains("application/pkcs10"));
+  }
+  SECTION("no csr part") {
+    CHECK(post_form(server, {}).status == 400);
+  }
+  SECTION("a user name other than the account's") {
+    const auto answer = post_form(server, {{"csr", "application/pkcs10", csr_der("mallory@x.example")}});
+    CHECK(answer.status == 403);
+    CHECK(answer.body.rfind("username_not_available", 0) == 0);
+  }
+  SECTION("not multipart/form-data") {
+    CHECK(post_raw(server, "application/x-www-form-urlencoded", "csr=x").status == 415);
+  }
+  SECTION("a body over the size limit") {
+    const auto answer = post_form(server, {{"csr", "application/pkcs10", std::string(20000, 'x')}});
+    CHECK(answer.status == 413);
+  }
+  SECTION("a request whose answer is a certificate") {
+    const auto answer = post_form(server, {{"csr", "application/pkcs10", csr_der(alice)}});
+    CHECK(answer.status == 200);
+    CHECK(answer.content_type == "application/pkix-cert");
+    const auto cert = must(node_certificate::from_der(
+        p2psip::identity::byte_span(reinterpret_cast<const std::uint8_t*>(answer.body.data()),
+                                    answer.body.size())));
+    CHECK(cert.user_name() == alice);
+  }
+}
+
+TEST_CASE("method and Accept are checked") {
+  certificate_authority ca = test::make_ca();
+  asio::io_context io;
+  enrollment_server server(io, ca, {});
+  http_request get{http::verb::get, "/", 11};
+  CHECK(server.answer(get).result() == http::status::method_not_allowed);
+  http_request html{http::verb::post, "/", 11};
+  html.set(http::field::accept, "text/html");
+  CHECK(server.answer(html).result() == http::status::not_acceptable);
+}
+
+TEST_CASE("without a users file the CSR's user name is used, and required") {
+  certificate_authority ca = test::make_ca();
+  asio::io_context io;
+  enrollment_server server(io, ca, {});
+  const auto post = [&](const std::string& csr) {
+    const auto form = must(encode_multipart({{"csr", "application/pkcs10", csr}}));
+    http_request req{http::verb::post, "/", 11};
+    req.set(http::field::accept, "application/pkix-cert");
+    req.set(http::field::content_type, form.content_type);
+    req.body() = form.body;
+    return server.answer(req);
+  };
+  CHECK(post(csr_der("bob@overlay.test.example")).result() == http::status::ok);
+  const auto unnamed = post(csr_der("no-at-sign"));
+  CHECK(unnamed.result() == http::status::forbidden);
+  CHECK(unnamed.body().rfind("username_not_available", 0) == 0);
+}

@@ -1,0 +1,104 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <openssl/pem.h>
+
+#include "identity/atomic_file.hpp"
+#include "identity/key_pair.hpp"
+#include "identity_test_util.hpp"
+
+using namespace p2psip::identity;
+using p2psip::identity::test::file_mode;
+using p2psip::identity::test::must;
+using p2psip::identity::test::temp_dir;
+
+TEST_CASE("generated keys have the requested algorithm and signature algorithm") {
+  const auto ec = must(key_pair::generate());
+  CHECK(ec.algorithm() == key_algorithm::ecdsa_p256);
+  CHECK(EVP_PKEY_is_a(ec.native(), "EC"));
+  CHECK(signature_algorithm_for(ec.algorithm()).signature == p2psip::wire::signature_algorithm::ecdsa);
+
+  const auto rsa = must(key_pair::generate(key_algorithm::rsa_2048));
+  CHECK(rsa.algorithm() == key_algorithm::rsa_2048);
+  CHECK(EVP_PKEY_get_bits(rsa.native()) == 2048);
+  CHECK(signature_algorithm_for(rsa.algorithm()).signature == p2psip::wire::signature_algorithm::rsa);
+  CHECK(signature_algorithm_for(rsa.algorithm()).hash == p2psip::wire::hash_algorithm::sha256);
+}
+
+TEST_CASE("PEM round trip keeps the key") {
+  for (const auto algorithm : {key_algorithm::ecdsa_p256, key_algorithm::rsa_2048}) {
+    const auto key = must(key_pair::generate(algorithm));
+    const auto back = must(key_pair::from_pem(must(key.to_pem())));
+    CHECK(back.algorithm() == algorithm);
+    CHECK(EVP_PKEY_eq(key.native(), back.native()) == 1);
+    CHECK(must(back.public_key_der()) == must(key.public_key_der()));
+  }
+}
+
+TEST_CASE("saved keys are 0600, replaced atomically, and load back") {
+  temp_dir dir;
+  const auto path = dir.path() / "node.key";
+  const auto first = must(key_pair::generate());
+  REQUIRE(first.save(path));
+  CHECK(file_mode(path) == 0600);
+
+  const auto second = must(key_pair::generate());
+  REQUIRE(second.save(path));
+  CHECK(file_mode(path) == 0600);
+  CHECK(EVP_PKEY_eq(must(key_pair::load(path)).native(), second.native()) == 1);
+  // Nothing but the key is left behind: the temp file was renamed over it.
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                      std::filesystem::directory_iterator()) == 1);
+}
+
+TEST_CASE("the umask cannot widen and does not narrow a secret's mode") {
+  temp_dir dir;
+  const mode_t old = ::umask(0);
+  const auto key = must(key_pair::generate());
+  const bool saved = key.save(dir.path() / "k.pem").ok();
+  ::umask(old);
+  REQUIRE(saved);
+  CHECK(file_mode(dir.path() / "k.pem") == 0600);
+}
+
+TEST_CASE("a private key file readable by group or others is refused") {
+  temp_dir dir;
+  const auto path = dir.path() / "node.key";
+  REQUIRE(must(key_pair::generate()).save(path));
+  for (const mode_t mode : {0640, 0604, 0660, 0644}) {
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+    const auto loaded = key_pair::load(path);
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().code == identity_errc::insecure_key_file);
+  }
+  REQUIRE(::chmod(path.c_str(), 0400) == 0);
+  CHECK(key_pair::load(path));
+}
+
+TEST_CASE("bad key input is refused with a reason") {
+  temp_dir dir;
+  SECTION("missing file") {
+    CHECK(key_pair::load(dir.path() / "absent").error().code == identity_errc::io_error);
+  }
+  SECTION("not PEM") {
+    CHECK(key_pair::from_pem("hello").error().code == identity_errc::malformed_key);
+  }
+  SECTION("a key type we do not use") {
+    evp_pkey_ptr p384(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+    evp_pkey_ptr ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    for (EVP_PKEY* key : {p384.get(), ed.get()}) {
+      bio_ptr bio(BIO_new(BIO_s_mem()));
+      REQUIRE(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr));
+      char* data = nullptr;
+      const long len = BIO_get_mem_data(bio.get(), &data);
+      const auto loaded = key_pair::from_pem(std::string_view(data, static_cast<std::size_t>(len)));
+      REQUIRE_FALSE(loaded);
+      CHECK(loaded.error().code == identity_errc::unsupported_key);
+    }
+  }
+  SECTION("oversized file") {
+    REQUIRE(write_file_atomically(dir.path() / "big", std::string(100000, 'x'), 0600));
+    CHECK(key_pair::load(dir.path() / "big").error().code == identity_errc::io_error);
+  }
+}

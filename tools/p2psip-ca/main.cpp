@@ -1,0 +1,211 @@
+// p2psip-ca: the overlay's enrollment CA (RFC 6940 §11.3).
+//   p2psip-ca init   --dir D --overlay NAME [--rsa]
+//   p2psip-ca serve  --dir D --listen ADDR:PORT [--users FILE] [--max-node-ids N]
+//   p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE
+//                    (--csr FILE | --out-key FILE)
+//   p2psip-ca passwd --users FILE --user NAME   (password on stdin)
+// Exit status: 0 done, 1 failed, 2 usage.
+#include <algorithm>
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "identity/atomic_file.hpp"
+#include "identity/certificate_authority.hpp"
+#include "identity/certificate_request.hpp"
+#include "identity/enrollment_server.hpp"
+#include "identity/password_file.hpp"
+
+namespace {
+
+using namespace p2psip::identity;
+namespace fs = std::filesystem;
+
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+constexpr std::size_t max_input_file_bytes = 1024 * 1024;
+
+const char* const usage_text =
+    "usage: p2psip-ca init   --dir D --overlay NAME [--rsa]\n"
+    "       p2psip-ca serve  --dir D --listen ADDR:PORT [--users FILE] [--max-node-ids N]\n"
+    "       p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE\n"
+    "                        (--csr FILE | --out-key FILE)\n"
+    "       p2psip-ca passwd --users FILE --user NAME   (reads the password from stdin)\n";
+
+using options = std::map<std::string, std::string>;
+
+int usage(const std::string& why) {
+  std::cerr << "p2psip-ca: " << why << "\n" << usage_text;
+  return exit_usage;
+}
+
+int failed(const identity_error& error) {
+  std::cerr << "p2psip-ca: " << error.describe() << "\n";
+  return exit_failed;
+}
+
+// --name value pairs; flags listed in `switches` take no value.
+std::optional<options> parse_options(int argc, char** argv, const std::vector<std::string>& switches) {
+  options out;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) return std::nullopt;
+    const std::string name = arg.substr(2);
+    if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
+      out[name] = "";
+    } else if (i + 1 < argc) {
+      out[name] = argv[++i];
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::optional<std::size_t> parse_size(const options& opts, const std::string& name,
+                                      std::size_t fallback) {
+  const auto it = opts.find(name);
+  if (it == opts.end()) return fallback;
+  try {
+    std::size_t used = 0;
+    const auto value = std::stoul(it->second, &used);
+    if (used != it->second.size() || value == 0 || value > 1000) return std::nullopt;
+    return value;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+int run_init(const options& opts) {
+  if (!opts.contains("dir") || !opts.contains("overlay")) return usage("init needs --dir and --overlay");
+  auto ca = certificate_authority::init(opts.at("dir"), opts.at("overlay"),
+                                        std::chrono::system_clock::now(),
+                                        opts.contains("rsa") ? key_algorithm::rsa_2048
+                                                             : key_algorithm::ecdsa_p256);
+  if (!ca) return failed(ca.error());
+  std::cout << "created CA for overlay " << ca->overlay() << "; root-cert: "
+            << (fs::path(opts.at("dir")) / "ca.crt").string() << "\n";
+  return 0;
+}
+
+int run_serve(const options& opts) {
+  if (!opts.contains("dir") || !opts.contains("listen")) return usage("serve needs --dir and --listen");
+  const auto& listen = opts.at("listen");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return usage("--listen must be ADDR:PORT");
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(listen.substr(0, colon), ec);
+  unsigned long port_number = 0;
+  try {
+    port_number = std::stoul(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    return usage("--listen must be ADDR:PORT");
+  }
+  if (ec || port_number > 65535) return usage("--listen must be ADDR:PORT");
+
+  auto ca = certificate_authority::open(opts.at("dir"));
+  if (!ca) return failed(ca.error());
+  enrollment_policy policy;
+  const auto max_node_ids = parse_size(opts, "max-node-ids", policy.max_node_ids);
+  if (!max_node_ids) return usage("--max-node-ids must be 1..1000");
+  policy.max_node_ids = *max_node_ids;
+  if (opts.contains("users")) {
+    auto users = password_file::load(opts.at("users"));
+    if (!users) return failed(users.error());
+    policy.users = std::move(*users);
+  }
+
+  boost::asio::io_context io;
+  enrollment_server server(io, *ca, std::move(policy));
+  const auto bound = server.listen({address, static_cast<std::uint16_t>(port_number)});
+  if (!bound) return failed(bound.error());
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    server.stop();
+    io.stop();
+  });
+  // Scripts and tests read the bound port from this line (--listen ADDR:0).
+  std::cout << "listening on " << address.to_string() << ":" << *bound << std::endl;
+  io.run();
+  return 0;
+}
+
+int run_issue(const options& opts) {
+  if (!opts.contains("dir") || !opts.contains("user") || !opts.contains("out-cert") ||
+      opts.contains("csr") == opts.contains("out-key")) {
+    return usage("issue needs --dir, --user, --out-cert and one of --csr or --out-key");
+  }
+  const auto count = parse_size(opts, "nodeids", 1);
+  if (!count) return usage("--nodeids must be 1..1000");
+  auto ca = certificate_authority::open(opts.at("dir"));
+  if (!ca) return failed(ca.error());
+  const auto& user = opts.at("user");
+  const auto now = std::chrono::system_clock::now();
+
+  if (opts.contains("out-key")) {
+    auto issued = ca->enroll_offline(user, *count, now);
+    if (!issued) return failed(issued.error());
+    if (auto saved = issued->key.save(opts.at("out-key")); !saved) return failed(saved.error());
+    if (auto saved = issued->certificate.save(opts.at("out-cert")); !saved) return failed(saved.error());
+    return 0;
+  }
+  auto text = read_file(opts.at("csr"), max_input_file_bytes);
+  if (!text) return failed(text.error());
+  auto csr = certificate_request::parse(*text);
+  if (!csr) return failed(csr.error());
+  if (csr->user_name() && *csr->user_name() != user) {
+    return failed({identity_errc::invalid_user_name, "the CSR asks for " + *csr->user_name()});
+  }
+  auto nodes = ca->node_ids_for(user, *count);
+  if (!nodes) return failed(nodes.error());
+  auto cert = ca->issue_node_certificate(csr->public_key(), *nodes, user, now);
+  if (!cert) return failed(cert.error());
+  if (auto saved = cert->save(opts.at("out-cert")); !saved) return failed(saved.error());
+  return 0;
+}
+
+int run_passwd(const options& opts) {
+  if (!opts.contains("users") || !opts.contains("user")) return usage("passwd needs --users and --user");
+  std::string password;
+  if (!std::getline(std::cin, password) || password.empty()) return usage("no password on stdin");
+  auto line = password_file::make_entry(opts.at("user"), password);
+  if (!line) return failed(line.error());
+
+  const fs::path path = opts.at("users");
+  std::string kept;
+  if (fs::exists(path)) {
+    auto text = read_file(path, max_input_file_bytes * 16);
+    if (!text) return failed(text.error());
+    const std::string prefix = opts.at("user") + ":";
+    std::size_t start = 0;
+    while (start < text->size()) {
+      const auto end = std::min(text->find('\n', start), text->size());
+      const auto entry = text->substr(start, end - start);
+      if (!entry.empty() && entry.rfind(prefix, 0) != 0) kept += entry + "\n";
+      start = end + 1;
+    }
+  }
+  if (auto saved = write_file_atomically(path, kept + *line + "\n", secret_file_mode); !saved) {
+    return failed(saved.error());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage("no command");
+  const std::string command = argv[1];
+  const auto opts = parse_options(argc, argv, {"rsa"});
+  if (!opts) return usage("options are --name value");
+  if (command == "init") return run_init(*opts);
+  if (command == "serve") return run_serve(*opts);
+  if (command == "issue") return run_issue(*opts);
+  if (command == "passwd") return run_passwd(*opts);
+  return usage("unknown command " + command);
+}
