@@ -1,0 +1,199 @@
+#include "link/connection_table.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+
+namespace p2psip::link {
+
+namespace asio = boost::asio;
+
+namespace {
+// The Node-ID a link is filed under: the one we dialled, or the first the
+// peer's certificate carries.
+std::optional<wire::node_id> peer_key(const tls_link& link) {
+  if (link.expected_peer()) return link.expected_peer();
+  if (!link.peer_node_ids().empty()) return link.peer_node_ids().front();
+  return std::nullopt;
+}
+}  // namespace
+
+connection_table::connection_table(asio::io_context& io, const tls_context& context,
+                                   const wire::node_id& local, link_config config,
+                                   link_callbacks callbacks)
+    : io_(io),
+      context_(context),
+      local_(local),
+      config_(std::move(config)),
+      callbacks_(std::move(callbacks)),
+      ticker_(io),
+      alive_(std::make_shared<connection_table*>(this)) {
+  schedule_tick();
+}
+
+connection_table::~connection_table() {
+  callbacks_ = {};  // the overlay may already be gone
+  close_all();
+  ticker_.cancel();
+  alive_.reset();
+  closed_.clear();
+}
+
+asio::ip::tcp::endpoint connection_table::listen(const asio::ip::tcp::endpoint& endpoint) {
+  std::weak_ptr<connection_table*> alive = alive_;
+  listener_ = tcp_listener::open(
+      io_, endpoint, config_.close_linger,
+      [alive](std::shared_ptr<tcp_stream> stream) {
+        if (auto self = alive.lock()) (*self)->adopt(std::move(stream), tls_role::server, {});
+      },
+      [alive](const std::string& reason) {
+        if (auto self = alive.lock()) (*self)->context_.log(log_level::warning, reason);
+      });
+  return listener_->local_endpoint();
+}
+
+void connection_table::connect(const wire::node_id& peer, const asio::ip::tcp::endpoint& endpoint) {
+  std::weak_ptr<connection_table*> alive = alive_;
+  tcp_connect(io_, endpoint, config_.close_linger,
+              [alive, peer](std::shared_ptr<tcp_stream> stream, const std::string& error) {
+                auto self = alive.lock();
+                if (!self) return;
+                if (!stream) {
+                  (*self)->context_.log(log_level::warning,
+                                        "link to " + peer.hex() + " not opened: " + error);
+                  if ((*self)->callbacks_.on_link_down) (*self)->callbacks_.on_link_down(peer, error);
+                  return;
+                }
+                (*self)->adopt(std::move(stream), tls_role::client, peer);
+              });
+}
+
+void connection_table::adopt(std::shared_ptr<tcp_stream> stream, tls_role role,
+                             std::optional<wire::node_id> expected) {
+  tls_link::observer& observer = *this;
+  auto link = std::make_unique<tls_link>(std::move(stream), context_, role, expected, config_,
+                                         observer, [] { return link_clock::now(); });
+  tls_link& ref = *link;
+  links_.emplace(&ref, std::move(link));
+  ref.start();
+}
+
+send_result connection_table::send(const wire::node_id& peer, std::vector<std::uint8_t> message) {
+  const auto it = by_peer_.find(peer);
+  if (it == by_peer_.end()) return send_result::not_connected;
+  return it->second->send(std::move(message));
+}
+
+void connection_table::close(const wire::node_id& peer) {
+  if (const auto it = by_peer_.find(peer); it != by_peer_.end()) {
+    it->second->close("closed by the overlay");
+  }
+}
+
+void connection_table::close_all() {
+  if (listener_) {
+    listener_->close();
+    listener_.reset();
+  }
+  std::vector<tls_link*> open;
+  for (const auto& entry : links_) open.push_back(entry.first);
+  for (tls_link* link : open) link->close("shutting down");
+}
+
+std::optional<link_stats> connection_table::stats(const wire::node_id& peer) const {
+  const auto it = by_peer_.find(peer);
+  if (it == by_peer_.end()) return std::nullopt;
+  return it->second->stats();
+}
+
+void connection_table::schedule_tick() {
+  ticker_.expires_after(config_.tick_interval);
+  ticker_.async_wait([alive = std::weak_ptr<connection_table*>(alive_)](boost::system::error_code ec) {
+    auto self = alive.lock();
+    if (ec || !self) return;
+    connection_table& table = **self;
+    table.reap();
+    // Ticks may close links; closed ones wait in closed_, so these stay valid.
+    std::vector<tls_link*> open;
+    for (const auto& entry : table.links_) open.push_back(entry.first);
+    for (tls_link* link : open) link->tick();
+    table.schedule_tick();
+  });
+}
+
+void connection_table::reap() { closed_.clear(); }
+
+const wire::node_id* connection_table::registered_id(const tls_link& link) const {
+  const auto key = peer_key(link);
+  if (!key) return nullptr;
+  const auto it = by_peer_.find(*key);
+  return it != by_peer_.end() && it->second == &link ? &it->first : nullptr;
+}
+
+bool connection_table::keeps_existing(const tls_link& existing, const tls_link& candidate,
+                                      const wire::node_id& peer) const {
+  // When both ends dial each other at once, both must keep the same link:
+  // the one opened by the lower Node-ID. A redial from the same end replaces
+  // the old link, which is likely dead.
+  const auto opener = [&](const tls_link& link) {
+    return link.role() == tls_role::client ? local_ : peer;
+  };
+  if (opener(existing) == opener(candidate)) return false;
+  return opener(existing) == std::min(local_, peer);
+}
+
+void connection_table::on_link_established(tls_link& link) {
+  const wire::node_id peer = *peer_key(link);
+  if (const auto it = by_peer_.find(peer); it != by_peer_.end()) {
+    tls_link& existing = *it->second;
+    if (keeps_existing(existing, link, peer)) {
+      link.close("duplicate link to " + peer.hex());
+    } else {
+      it->second = &link;  // the peer stays up: no events
+      existing.close("replaced by a newer link to " + peer.hex());
+    }
+    return;
+  }
+  by_peer_.emplace(peer, &link);
+  if (callbacks_.on_link_up) callbacks_.on_link_up(peer);
+}
+
+void connection_table::on_link_message(tls_link& link, std::vector<std::uint8_t> message) {
+  if (const auto* peer = registered_id(link); peer != nullptr && callbacks_.on_message) {
+    callbacks_.on_message(*peer, std::move(message));
+  }
+}
+
+void connection_table::on_link_responsiveness(tls_link& link, bool responsive) {
+  if (const auto* peer = registered_id(link); peer != nullptr && callbacks_.on_link_responsiveness) {
+    callbacks_.on_link_responsiveness(*peer, responsive);
+  }
+}
+
+void connection_table::on_link_idle(tls_link& link) {
+  if (const auto* peer = registered_id(link); peer != nullptr && callbacks_.on_keepalive_due) {
+    callbacks_.on_keepalive_due(*peer);
+  } else {
+    link.send_keepalive();
+  }
+}
+
+void connection_table::on_link_closed(tls_link& link, const std::string& reason) {
+  std::optional<wire::node_id> down;
+  if (const auto* peer = registered_id(link)) {
+    down = *peer;
+    by_peer_.erase(*down);
+  } else if (link.peer_node_ids().empty() && link.expected_peer()) {
+    down = link.expected_peer();  // a connect() that never came up
+  }
+  if (const auto it = links_.find(&link); it != links_.end()) {
+    closed_.push_back(std::move(it->second));
+    links_.erase(it);
+  }
+  asio::post(io_, [alive = std::weak_ptr<connection_table*>(alive_)] {
+    if (auto self = alive.lock()) (*self)->reap();
+  });
+  if (down && callbacks_.on_link_down) callbacks_.on_link_down(*down, reason);
+}
+
+}  // namespace p2psip::link

@@ -1,0 +1,93 @@
+// The overlay's view of its links: one TLS link per peer Node-ID, over TCP.
+// Owns the listener, the links and their timers; reports links coming up,
+// going down and changing responsiveness, and hands over whole messages.
+//
+// Threading: construct, call and destroy on the io_context's thread (the
+// overlay thread); every callback runs there too.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "link/link_config.hpp"
+#include "link/link_stats.hpp"
+#include "link/tcp_transport.hpp"
+#include "link/tls_context.hpp"
+#include "link/tls_link.hpp"
+#include "wire/ids.hpp"
+
+namespace p2psip::link {
+
+struct link_callbacks {
+  std::function<void(const wire::node_id& peer)> on_link_up;
+  // Also reported for a connect() that never came up.
+  std::function<void(const wire::node_id& peer, const std::string& reason)> on_link_down;
+  // §6.6.5: unresponsive links leave the Routing Table until ACKs resume.
+  std::function<void(const wire::node_id& peer, bool responsive)> on_link_responsiveness;
+  std::function<void(const wire::node_id& peer, std::vector<std::uint8_t> message)> on_message;
+  // When set, called for an idle link instead of sending an empty keepalive
+  // frame, so the overlay can send a Ping instead.
+  std::function<void(const wire::node_id& peer)> on_keepalive_due;
+};
+
+class connection_table final : private tls_link::observer {
+ public:
+  // local identifies this node for the duplicate-link tie-break.
+  connection_table(boost::asio::io_context& io, const tls_context& context,
+                   const wire::node_id& local, link_config config, link_callbacks callbacks);
+  ~connection_table();
+  connection_table(const connection_table&) = delete;
+  connection_table& operator=(const connection_table&) = delete;
+
+  // Accepts inbound links; returns the bound endpoint (port 0: ephemeral).
+  boost::asio::ip::tcp::endpoint listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Opens a link to the peer whose certificate must carry `peer`.
+  void connect(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& endpoint);
+  send_result send(const wire::node_id& peer, std::vector<std::uint8_t> message);
+  void close(const wire::node_id& peer);
+  // Stops listening and closes every link cleanly.
+  void close_all();
+
+  bool connected(const wire::node_id& peer) const { return by_peer_.contains(peer); }
+  std::optional<link_stats> stats(const wire::node_id& peer) const;
+  std::size_t size() const noexcept { return by_peer_.size(); }
+
+ private:
+  void adopt(std::shared_ptr<tcp_stream> stream, tls_role role,
+             std::optional<wire::node_id> expected);
+  void schedule_tick();
+  void reap();
+  const wire::node_id* registered_id(const tls_link& link) const;
+  bool keeps_existing(const tls_link& existing, const tls_link& candidate,
+                      const wire::node_id& peer) const;
+
+  void on_link_established(tls_link& link) override;
+  void on_link_message(tls_link& link, std::vector<std::uint8_t> message) override;
+  void on_link_responsiveness(tls_link& link, bool responsive) override;
+  void on_link_idle(tls_link& link) override;
+  void on_link_closed(tls_link& link, const std::string& reason) override;
+
+  boost::asio::io_context& io_;
+  const tls_context& context_;
+  wire::node_id local_;
+  link_config config_;
+  link_callbacks callbacks_;
+  boost::asio::steady_timer ticker_;
+  std::shared_ptr<tcp_listener> listener_;
+  std::unordered_map<tls_link*, std::unique_ptr<tls_link>> links_;  // every open link
+  std::unordered_map<wire::node_id, tls_link*> by_peer_;            // the up ones
+  std::vector<std::unique_ptr<tls_link>> closed_;  // destroyed outside their own calls
+  // Lets posted handlers and connect callbacks see that the table is gone.
+  std::shared_ptr<connection_table*> alive_;
+};
+
+}  // namespace p2psip::link

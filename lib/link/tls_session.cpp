@@ -1,0 +1,178 @@
+#include "link/tls_session.hpp"
+
+#include <algorithm>
+#include <climits>
+
+#include <openssl/err.h>
+
+namespace p2psip::link {
+
+namespace {
+constexpr std::size_t read_chunk = 16 * 1024;  // one TLS record of plaintext
+
+std::string describe(const std::vector<wire::node_id>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id.hex();
+  return out.empty() ? "none" : out;
+}
+}  // namespace
+
+tls_session::tls_session(const tls_context& context, tls_role role,
+                         std::optional<wire::node_id> expected_peer)
+    : context_(context), expected_peer_(expected_peer), ssl_(SSL_new(context.native())) {
+  if (!ssl_) throw tls_error("SSL_new: " + take_openssl_errors());
+  input_ = BIO_new(BIO_s_mem());
+  output_ = BIO_new(BIO_s_mem());
+  if (input_ == nullptr || output_ == nullptr) {
+    BIO_free(input_);
+    BIO_free(output_);
+    throw tls_error("BIO_new: " + take_openssl_errors());
+  }
+  // An empty input BIO means "wait for more", not end of file.
+  BIO_set_mem_eof_return(input_, -1);
+  SSL_set_bio(ssl_.get(), input_, output_);
+  SSL_set_app_data(ssl_.get(), this);
+  SSL_set_verify(ssl_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                 &tls_session::verify_callback);
+  if (role == tls_role::client) {
+    SSL_set_connect_state(ssl_.get());
+  } else {
+    SSL_set_accept_state(ssl_.get());
+  }
+}
+
+void tls_session::start() {
+  if (state_ != tls_state::handshaking) return;
+  ERR_clear_error();
+  const int ret = SSL_do_handshake(ssl_.get());
+  if (ret != 1) on_error(ret);
+}
+
+tls_state tls_session::receive(wire::bytes_view ciphertext, std::vector<std::uint8_t>& plaintext) {
+  if (state_ != tls_state::handshaking && state_ != tls_state::established) return state_;
+  ERR_clear_error();
+  while (!ciphertext.empty()) {
+    const auto n = std::min<std::size_t>(ciphertext.size(), INT_MAX);
+    BIO_write(input_, ciphertext.data(), static_cast<int>(n));
+    ciphertext = ciphertext.subspan(n);
+  }
+  if (state_ == tls_state::handshaking) {
+    const int ret = SSL_do_handshake(ssl_.get());
+    if (ret != 1) {
+      on_error(ret);
+      return state_;
+    }
+    if (peer_ids_.empty()) {  // the verify callback never saw a leaf
+      fail("peer was not authenticated");
+      return state_;
+    }
+    state_ = tls_state::established;
+  }
+  while (state_ == tls_state::established) {
+    const std::size_t at = plaintext.size();
+    plaintext.resize(at + read_chunk);
+    const int ret = SSL_read(ssl_.get(), plaintext.data() + at, static_cast<int>(read_chunk));
+    plaintext.resize(at + static_cast<std::size_t>(std::max(ret, 0)));
+    if (ret <= 0) {
+      on_error(ret);
+      break;
+    }
+  }
+  return state_;
+}
+
+bool tls_session::send(wire::bytes_view plaintext) {
+  if (state_ != tls_state::established) return false;
+  ERR_clear_error();
+  while (!plaintext.empty()) {
+    const auto n = std::min<std::size_t>(plaintext.size(), INT_MAX);
+    // Memory BIOs always accept, so a write completes or fails outright.
+    const int ret = SSL_write(ssl_.get(), plaintext.data(), static_cast<int>(n));
+    if (ret <= 0) {
+      on_error(ret);
+      return false;
+    }
+    plaintext = plaintext.subspan(static_cast<std::size_t>(ret));
+  }
+  return true;
+}
+
+void tls_session::close() {
+  if (state_ == tls_state::established) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());  // 0: close_notify sent, the peer's is not awaited
+  }
+  if (state_ != tls_state::failed) state_ = tls_state::closed;
+}
+
+bool tls_session::has_output() const noexcept { return BIO_ctrl_pending(output_) > 0; }
+
+std::vector<std::uint8_t> tls_session::take_output() {
+  std::vector<std::uint8_t> out(BIO_ctrl_pending(output_));
+  if (!out.empty()) {
+    const int n = BIO_read(output_, out.data(), static_cast<int>(out.size()));
+    out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  }
+  return out;
+}
+
+std::string tls_session::protocol() const {
+  return std::string(SSL_get_version(ssl_.get())) + " " + SSL_get_cipher_name(ssl_.get());
+}
+
+void tls_session::on_error(int ret) {
+  switch (SSL_get_error(ssl_.get(), ret)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return;
+    case SSL_ERROR_ZERO_RETURN:
+      state_ = tls_state::closed;  // the peer sent close_notify
+      return;
+    default:
+      fail(rejection_.empty() ? "TLS error: " + take_openssl_errors() : rejection_);
+  }
+}
+
+void tls_session::fail(std::string reason) {
+  state_ = tls_state::failed;
+  failure_ = std::move(reason);
+}
+
+int tls_session::verify_callback(int preverify_ok, X509_STORE_CTX* store) {
+  auto* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* self = static_cast<tls_session*>(SSL_get_app_data(ssl));
+  return self->authenticate_peer(preverify_ok == 1, store) ? 1 : 0;
+}
+
+bool tls_session::authenticate_peer(bool chain_ok, X509_STORE_CTX* store) {
+  const int depth = X509_STORE_CTX_get_error_depth(store);
+  if (!chain_ok) {
+    rejection_ = "peer certificate rejected at depth " + std::to_string(depth) + ": " +
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+    return false;
+  }
+  if (depth > 0) return true;  // OpenSSL calls back for each issuer, then the leaf
+
+  X509* leaf = X509_STORE_CTX_get_current_cert(store);
+  std::vector<X509*> chain;
+  if (STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(store)) {
+    for (int i = 0; i < sk_X509_num(verified); ++i) chain.push_back(sk_X509_value(verified, i));
+  }
+  auto result = context_.authenticator().authenticate(peer_certificates{*leaf, chain});
+  if (const auto* refused = std::get_if<authentication_failure>(&result)) {
+    rejection_ = "peer authentication failed: " + refused->reason;
+  } else if (auto& ids = std::get<authenticated_peer>(result).node_ids; ids.empty()) {
+    rejection_ = "peer certificate carries no Node-ID";
+  } else if (expected_peer_ && std::find(ids.begin(), ids.end(), *expected_peer_) == ids.end()) {
+    rejection_ = "peer certificate does not carry the expected Node-ID " + expected_peer_->hex() +
+                 " (it carries " + describe(ids) + ")";
+  } else {
+    peer_ids_ = std::move(ids);
+    return true;
+  }
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return false;
+}
+
+}  // namespace p2psip::link
