@@ -1,0 +1,36 @@
+// Injected I/O. The overlay core owns no sockets: it sends encoded messages
+// to neighbours through a message_transport, and whoever owns the links (the
+// link layer's connection table in the daemon, the simulated network in the
+// simulator) reports arrivals and link changes through transport_events.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "wire/ids.hpp"
+
+namespace p2psip::overlay {
+
+using wire::node_id;
+
+class message_transport {
+ public:
+  virtual ~message_transport() = default;
+  // Queues one encoded message for the neighbour `to`. False when there is no
+  // link to it, so the caller can fail over at once; true promises nothing
+  // about delivery.
+  virtual bool send(const node_id& to, std::vector<std::uint8_t> message) = 0;
+};
+
+class transport_events {
+ public:
+  virtual void on_message(const node_id& from, std::span<const std::uint8_t> message) = 0;
+  virtual void on_link_up(const node_id& peer) = 0;
+  virtual void on_link_down(const node_id& peer) = 0;
+
+ protected:
+  ~transport_events() = default;  // never owned through this interface
+};
+
+}  // namespace p2psip::overlay

@@ -1,0 +1,67 @@
+#include "overlay/routing_table.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace p2psip::overlay {
+
+routing_table::routing_table(const node_id& self) : neighbors_(self), fingers_(self) {}
+
+bool routing_table::add(const node_id& peer) {
+  const bool neighbour = neighbors_.insert(peer);
+  const bool finger = fingers_.offer(peer);
+  return neighbour || finger;
+}
+
+bool routing_table::remove_failed(const node_id& peer) {
+  bool changed = neighbors_.remove(peer);
+  // closest_preceding() searches the open arc (self, peer), which leaves the
+  // failed peer itself out.
+  changed = fingers_.replace(peer, closest_preceding(peer)) || changed;
+  for (const auto& f : fingers_.entries()) {
+    if (f) changed = neighbors_.insert(*f) || changed;
+  }
+  return changed;
+}
+
+bool routing_table::contains(const node_id& peer) const noexcept {
+  bool found = false;
+  for_each_peer([&](const node_id& p) { found = found || p == peer; });
+  return found;
+}
+
+std::size_t routing_table::unique_peers() const {
+  std::vector<node_id> peers;
+  peers.reserve(neighbors_.successors().size() + neighbors_.predecessors().size() +
+                fingers_.size());
+  for_each_peer([&](const node_id& p) { peers.push_back(p); });
+  std::sort(peers.begin(), peers.end());
+  return static_cast<std::size_t>(std::unique(peers.begin(), peers.end()) - peers.begin());
+}
+
+std::optional<node_id> routing_table::closest_preceding(const node_id& key) const noexcept {
+  const node_id& me = self();
+  std::optional<node_id> best;
+  for_each_peer([&](const node_id& p) {
+    if (between(p, me, key, ends::open) &&
+        (!best || clockwise_distance(p, key) < clockwise_distance(*best, key))) {
+      best = p;
+    }
+  });
+  return best;
+}
+
+std::optional<node_id> routing_table::next_hop(const node_id& key) const {
+  if (auto owner = neighbors_.responsible_peer(key)) {
+    if (*owner == self()) return std::nullopt;
+    return owner;
+  }
+  // §10.3's rule for a directly connected destination.
+  if (contains(key)) return key;
+  // Outside the neighbourhood the first successor lies before the key, so a
+  // preceding peer always exists and §10.3's fallback to the first peer
+  // after the key cannot arise.
+  return closest_preceding(key);
+}
+
+}  // namespace p2psip::overlay

@@ -1,0 +1,161 @@
+#include "overlay/sim/network.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+namespace p2psip::overlay::sim {
+
+namespace {
+
+// Uniform in [0, 1) from the top 53 bits: the same on every standard library,
+// unlike std::uniform_real_distribution.
+double uniform_unit(std::mt19937_64& random) { return static_cast<double>(random() >> 11) * 0x1p-53; }
+
+}  // namespace
+
+network::network(event_scheduler& scheduler, network_config config)
+    : scheduler_(scheduler), config_(config), random_(config.seed) {}
+
+message_transport& network::add_node(const node_id& id, transport_events& events) {
+  const auto index = static_cast<std::uint32_t>(nodes_.size());
+  if (!index_of_.emplace(id, index).second) {
+    throw std::invalid_argument("sim::network: Node-ID already joined: " + id.hex());
+  }
+  return nodes_.emplace_back(*this, index, id, events);
+}
+
+network::node* network::find(const node_id& id) {
+  auto it = index_of_.find(id);
+  return it == index_of_.end() ? nullptr : &nodes_[it->second];
+}
+
+const network::node* network::find(const node_id& id) const {
+  auto it = index_of_.find(id);
+  return it == index_of_.end() ? nullptr : &nodes_[it->second];
+}
+
+network::link* network::find_link(std::uint32_t at, std::uint32_t peer) {
+  auto& links = nodes_[at].links;
+  auto it = std::find_if(links.begin(), links.end(), [&](const link& l) { return l.peer == peer; });
+  return it == links.end() ? nullptr : &*it;
+}
+
+const network::link* network::find_link(std::uint32_t at, std::uint32_t peer) const {
+  const auto& links = nodes_[at].links;
+  auto it = std::find_if(links.begin(), links.end(), [&](const link& l) { return l.peer == peer; });
+  return it == links.end() ? nullptr : &*it;
+}
+
+bool network::connect(const node_id& a, const node_id& b) {
+  node* x = find(a);
+  node* y = find(b);
+  if (!x || !y || x == y || !x->alive || !y->alive || find_link(x->index, y->index)) return false;
+  const std::uint32_t generation = next_generation_++;
+  x->links.push_back({y->index, generation, false, config_.default_link});
+  y->links.push_back({x->index, generation, false, config_.default_link});
+  scheduler_.schedule(config_.default_link.latency,
+                      [this, i = x->index, j = y->index, generation] { bring_up(i, j, generation); });
+  return true;
+}
+
+void network::bring_up(std::uint32_t a, std::uint32_t b, std::uint32_t generation) {
+  link* ab = find_link(a, b);
+  link* ba = find_link(b, a);
+  if (!ab || ab->generation != generation || !ba) return;  // closed while connecting
+  if (!nodes_[a].alive || !nodes_[b].alive) return;  // the crash's teardown removes it
+  ab->up = ba->up = true;
+  nodes_[a].events->on_link_up(nodes_[b].id);
+  nodes_[b].events->on_link_up(nodes_[a].id);
+}
+
+bool network::disconnect(const node_id& a, const node_id& b) {
+  const node* x = find(a);
+  const node* y = find(b);
+  if (!x || !y) return false;
+  const link* l = find_link(x->index, y->index);
+  if (!l) return false;
+  // Reported from the event loop, never from inside the caller.
+  scheduler_.schedule(duration::zero(), [this, i = x->index, j = y->index, g = l->generation] {
+    tear_down(i, j, g);
+  });
+  return true;
+}
+
+void network::tear_down(std::uint32_t a, std::uint32_t b, std::uint32_t generation) {
+  const link* ab = find_link(a, b);
+  if (!ab || ab->generation != generation) return;
+  const bool was_up = ab->up;
+  for (std::uint32_t end : {a, b}) {
+    const std::uint32_t other = end == a ? b : a;
+    auto& links = nodes_[end].links;
+    links.erase(std::find_if(links.begin(), links.end(),
+                             [&](const link& l) { return l.peer == other; }));
+  }
+  for (std::uint32_t end : {a, b}) {
+    const std::uint32_t other = end == a ? b : a;
+    if (was_up && nodes_[end].alive) nodes_[end].events->on_link_down(nodes_[other].id);
+  }
+}
+
+bool network::set_link_profile(const node_id& a, const node_id& b, const link_profile& profile) {
+  const node* x = find(a);
+  const node* y = find(b);
+  if (!x || !y) return false;
+  link* ab = find_link(x->index, y->index);
+  link* ba = find_link(y->index, x->index);
+  if (!ab || !ba) return false;
+  ab->profile = ba->profile = profile;
+  return true;
+}
+
+void network::crash(const node_id& id) {
+  node* n = find(id);
+  if (!n || !n->alive) return;
+  n->alive = false;
+  for (const link& l : n->links) {
+    scheduler_.schedule(config_.failure_detection_delay,
+                        [this, i = n->index, j = l.peer, g = l.generation] { tear_down(i, j, g); });
+  }
+}
+
+bool network::alive(const node_id& id) const {
+  const node* n = find(id);
+  return n && n->alive;
+}
+
+bool network::linked(const node_id& a, const node_id& b) const {
+  const node* x = find(a);
+  const node* y = find(b);
+  if (!x || !y) return false;
+  const link* l = find_link(x->index, y->index);
+  return l && l->up;
+}
+
+bool network::send(std::uint32_t from, const node_id& to, std::vector<std::uint8_t> message) {
+  const node* target = find(to);
+  if (!nodes_[from].alive || !target) return false;
+  const link* l = find_link(from, target->index);
+  if (!l || !l->up) return false;
+  if (l->profile.loss > 0 && uniform_unit(random_) < l->profile.loss) {
+    ++stats_.lost;
+    return true;
+  }
+  scheduler_.schedule(l->profile.latency,
+                      [this, from, to = target->index, g = l->generation,
+                       m = std::move(message)] { deliver(from, to, g, m); });
+  return true;
+}
+
+void network::deliver(std::uint32_t from, std::uint32_t to, std::uint32_t generation,
+                      const std::vector<std::uint8_t>& message) {
+  const link* l = find_link(to, from);
+  if (!nodes_[from].alive || !nodes_[to].alive || !l || l->generation != generation) {
+    ++stats_.dropped;
+    return;
+  }
+  ++stats_.delivered;
+  nodes_[to].events->on_message(nodes_[from].id, message);
+}
+
+}  // namespace p2psip::overlay::sim

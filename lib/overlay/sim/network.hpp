@@ -1,0 +1,108 @@
+// A simulated network of in-process nodes: each node gets a
+// message_transport, links between nodes have a latency and a loss rate, and
+// a node can crash. All randomness comes from one seed, so a run replays
+// exactly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+#include "overlay/message_transport.hpp"
+#include "overlay/sim/event_scheduler.hpp"
+
+namespace p2psip::overlay::sim {
+
+struct link_profile {
+  duration latency = std::chrono::milliseconds(10);
+  double loss = 0.0;  // probability that any one message is dropped
+};
+
+struct network_config {
+  link_profile default_link;
+  // How long a peer takes to notice that a crashed node's link is dead:
+  // 2*Tr with ICE's Tr of 15 s, as RFC 7363 §6.3.1 describes.
+  duration failure_detection_delay = std::chrono::seconds(30);
+  std::uint64_t seed = 1;
+};
+
+struct network_stats {
+  std::uint64_t delivered = 0;
+  std::uint64_t lost = 0;     // dropped by a link's loss rate
+  std::uint64_t dropped = 0;  // dead end or link gone before arrival
+};
+
+class network {
+ public:
+  explicit network(event_scheduler& scheduler, network_config config = {});
+  network(const network&) = delete;
+  network& operator=(const network&) = delete;
+
+  // Adds a live node. The transport lives as long as the network. A Node-ID
+  // can join only once: a restarted node comes back under a new one.
+  message_transport& add_node(const node_id& id, transport_events& events);
+  // Opens a link with the default profile; after one latency both ends see
+  // on_link_up and may send. False if either end is unknown or dead, or the
+  // two are already linked.
+  bool connect(const node_id& a, const node_id& b);
+  // Closes a link: messages in flight are lost, and both ends that saw it up
+  // see on_link_down. False if there was no link.
+  bool disconnect(const node_id& a, const node_id& b);
+  // Applies to both directions and to later messages only.
+  bool set_link_profile(const node_id& a, const node_id& b, const link_profile& profile);
+  // The node stops dead: nothing more leaves or reaches it, including what is
+  // in flight. Each peer still sends into the link until it sees on_link_down
+  // failure_detection_delay later.
+  void crash(const node_id& id);
+
+  bool alive(const node_id& id) const;
+  // Whether a link is open and up at both ends.
+  bool linked(const node_id& a, const node_id& b) const;
+  const network_stats& stats() const noexcept { return stats_; }
+
+ private:
+  struct link {
+    std::uint32_t peer;
+    std::uint32_t generation;  // tells a reopened link from the one it replaced
+    bool up;
+    link_profile profile;
+  };
+  struct node final : message_transport {
+    node(network& net, std::uint32_t index, const node_id& id, transport_events& events)
+        : net(net), index(index), id(id), events(&events) {}
+    bool send(const node_id& to, std::vector<std::uint8_t> message) override {
+      return net.send(index, to, std::move(message));
+    }
+    network& net;
+    std::uint32_t index;
+    node_id id;
+    transport_events* events;
+    bool alive = true;
+    std::vector<link> links;
+  };
+
+  bool send(std::uint32_t from, const node_id& to, std::vector<std::uint8_t> message);
+  void deliver(std::uint32_t from, std::uint32_t to, std::uint32_t generation,
+               const std::vector<std::uint8_t>& message);
+  void bring_up(std::uint32_t a, std::uint32_t b, std::uint32_t generation);
+  // Removes the a-b link if it is still `generation`, telling each live end
+  // that had it up.
+  void tear_down(std::uint32_t a, std::uint32_t b, std::uint32_t generation);
+  node* find(const node_id& id);
+  const node* find(const node_id& id) const;
+  link* find_link(std::uint32_t at, std::uint32_t peer);
+  const link* find_link(std::uint32_t at, std::uint32_t peer) const;
+
+  event_scheduler& scheduler_;
+  network_config config_;
+  std::mt19937_64 random_;
+  std::deque<node> nodes_;  // a deque keeps each transport's address stable
+  std::unordered_map<node_id, std::uint32_t> index_of_;
+  std::uint32_t next_generation_ = 0;
+  network_stats stats_;
+};
+
+}  // namespace p2psip::overlay::sim
