@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+#include "wire/basic_result.hpp"
+
 namespace p2psip::identity {
 
 enum class identity_errc {
@@ -54,27 +56,7 @@ identity_error openssl_error(identity_errc code, std::string what);
 
 // A value or an identity_error; nothing in this layer throws for bad input.
 template <class T>
-class [[nodiscard]] result {
- public:
-  result(T value) : v_(std::move(value)) {}               // NOLINT(google-explicit-constructor)
-  result(identity_error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-
-  bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  T& operator*() & { return std::get<0>(v_); }
-  const T& operator*() const& { return std::get<0>(v_); }
-
-  const identity_error& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, identity_error> v_;
-};
+using result = wire::basic_result<T, identity_error>;
 
 // Success or an error, for operations with no value.
 class [[nodiscard]] status {

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
-#include <variant>
+
+#include "wire/basic_result.hpp"
 
 namespace p2psip::wire {
 
@@ -68,26 +68,6 @@ struct codec_error {
 
 // A value or a codec_error: the API never throws for malformed input.
 template <class T>
-class [[nodiscard]] result {
- public:
-  result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  result(codec_error error) : v_(error) {}   // NOLINT(google-explicit-constructor)
-
-  bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  T& operator*() & { return std::get<0>(v_); }
-  const T& operator*() const& { return std::get<0>(v_); }
-
-  const codec_error& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, codec_error> v_;
-};
+using result = basic_result<T, codec_error>;
 
 }  // namespace p2psip::wire
