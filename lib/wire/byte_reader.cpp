@@ -19,29 +19,6 @@ bool byte_reader::need(std::size_t n, const char* field) noexcept {
   return true;
 }
 
-std::uint64_t byte_reader::read_be(int width, const char* field) noexcept {
-  const auto n = static_cast<std::size_t>(width);
-  if (!need(n, field)) return 0;
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | data_[pos_ + i];
-  pos_ += n;
-  return v;
-}
-
-std::uint8_t byte_reader::u8(const char* field) noexcept {
-  return static_cast<std::uint8_t>(read_be(1, field));
-}
-std::uint16_t byte_reader::u16(const char* field) noexcept {
-  return static_cast<std::uint16_t>(read_be(2, field));
-}
-std::uint32_t byte_reader::u24(const char* field) noexcept {
-  return static_cast<std::uint32_t>(read_be(3, field));
-}
-std::uint32_t byte_reader::u32(const char* field) noexcept {
-  return static_cast<std::uint32_t>(read_be(4, field));
-}
-std::uint64_t byte_reader::u64(const char* field) noexcept { return read_be(8, field); }
-
 bool byte_reader::boolean(const char* field) noexcept {
   const auto at = offset();
   const std::uint8_t v = u8(field);

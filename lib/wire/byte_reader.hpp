@@ -36,11 +36,17 @@ class byte_reader {
   // Records the first error and drains the reader (and its parent's view of it).
   void fail(codec_errc code, const char* field) noexcept;
 
-  std::uint8_t u8(const char* field) noexcept;
-  std::uint16_t u16(const char* field) noexcept;
-  std::uint32_t u24(const char* field) noexcept;
-  std::uint32_t u32(const char* field) noexcept;
-  std::uint64_t u64(const char* field) noexcept;
+  std::uint8_t u8(const char* field) noexcept { return static_cast<std::uint8_t>(read_be(1, field)); }
+  std::uint16_t u16(const char* field) noexcept {
+    return static_cast<std::uint16_t>(read_be(2, field));
+  }
+  std::uint32_t u24(const char* field) noexcept {
+    return static_cast<std::uint32_t>(read_be(3, field));
+  }
+  std::uint32_t u32(const char* field) noexcept {
+    return static_cast<std::uint32_t>(read_be(4, field));
+  }
+  std::uint64_t u64(const char* field) noexcept { return read_be(8, field); }
   // Boolean per §6.3.1.1: only 0 and 1 are valid.
   bool boolean(const char* field) noexcept;
 
@@ -62,7 +68,18 @@ class byte_reader {
       : data_(data), base_(base), error_slot_(slot) {}
 
   bool need(std::size_t n, const char* field) noexcept;
-  std::uint64_t read_be(int width, const char* field) noexcept;
+  // Inline so that constant widths unroll: this is the decoder's hot path.
+  std::uint64_t read_be(int width, const char* field) noexcept {
+    const auto n = static_cast<std::size_t>(width);
+    if (!ok() || n > remaining()) {
+      need(n, field);  // records truncation (or keeps the earlier error) and drains
+      return 0;
+    }
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | data_[pos_ + i];
+    pos_ += n;
+    return v;
+  }
 
   bytes_view data_;
   std::size_t pos_ = 0;

@@ -1,21 +1,11 @@
 #include "wire/byte_writer.hpp"
 
+#include <cstring>
+
 namespace p2psip::wire {
 
 void byte_writer::fail(codec_errc code, const char* field) noexcept {
   if (!error_) error_ = codec_error{code, field, pos_};
-}
-
-void byte_writer::put_be(std::uint64_t v, int width) noexcept {
-  const auto n = static_cast<std::size_t>(width);
-  if (writing_ && pos_ + n <= out_.size()) {
-    for (std::size_t i = 0; i < n; ++i) {
-      out_[pos_ + i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
-    }
-  } else if (writing_) {
-    fail(codec_errc::truncated, "output buffer");
-  }
-  pos_ += n;
 }
 
 void byte_writer::u24(std::uint32_t v, const char* field) noexcept {
@@ -25,7 +15,7 @@ void byte_writer::u24(std::uint32_t v, const char* field) noexcept {
 
 void byte_writer::fixed(std::span<const std::uint8_t> bytes) noexcept {
   if (writing_ && pos_ + bytes.size() <= out_.size()) {
-    for (std::size_t i = 0; i < bytes.size(); ++i) out_[pos_ + i] = bytes[i];
+    if (!bytes.empty()) std::memcpy(out_.data() + pos_, bytes.data(), bytes.size());
   } else if (writing_) {
     fail(codec_errc::truncated, "output buffer");
   }
@@ -59,9 +49,10 @@ void byte_writer::end_prefixed(mark m, std::size_t max, const char* field) noexc
   }
 }
 
-void byte_writer::patch_u32(std::size_t at, std::uint32_t v) noexcept {
-  if (!writing_ || at + 4 > out_.size()) return;
-  for (std::size_t i = 0; i < 4; ++i) out_[at + i] = static_cast<std::uint8_t>(v >> (8 * (3 - i)));
+void byte_writer::patch_be(std::size_t at, std::uint64_t v, int width) noexcept {
+  const auto n = static_cast<std::size_t>(width);
+  if (!writing_ || at + n > out_.size()) return;
+  for (std::size_t i = 0; i < n; ++i) out_[at + i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
 }
 
 }  // namespace p2psip::wire

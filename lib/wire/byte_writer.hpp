@@ -45,10 +45,25 @@ class byte_writer {
   mark begin_prefixed(int prefix_bytes) noexcept;
   void end_prefixed(mark m, std::size_t max, const char* field) noexcept;
   // Patch a value written earlier at a known position (e.g. header length).
-  void patch_u32(std::size_t at, std::uint32_t v) noexcept;
+  void patch_u16(std::size_t at, std::uint16_t v) noexcept { patch_be(at, v, 2); }
+  void patch_u32(std::size_t at, std::uint32_t v) noexcept { patch_be(at, v, 4); }
 
  private:
-  void put_be(std::uint64_t v, int width) noexcept;
+  // Inline so that constant widths unroll: this is the encoder's hot path.
+  void put_be(std::uint64_t v, int width) noexcept {
+    const auto n = static_cast<std::size_t>(width);
+    if (writing_) {
+      if (pos_ + n > out_.size()) {
+        fail(codec_errc::truncated, "output buffer");
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          out_[pos_ + i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+        }
+      }
+    }
+    pos_ += n;
+  }
+  void patch_be(std::size_t at, std::uint64_t v, int width) noexcept;
 
   std::span<std::uint8_t> out_{};
   bool writing_ = false;

@@ -12,7 +12,7 @@ constexpr std::size_t list_lengths_offset = 32;  // via_list_length in the fixed
 
 // Writes a list and returns its size in bytes for the fixed part.
 template <class T>
-std::uint32_t encode_list(byte_writer& w, const std::vector<T>& items, const char* field) {
+std::uint16_t encode_list(byte_writer& w, const std::vector<T>& items, const char* field) {
   const std::size_t begin = w.size();
   for (const auto& item : items) encode(w, item);
   const std::size_t size = w.size() - begin;
@@ -20,7 +20,7 @@ std::uint32_t encode_list(byte_writer& w, const std::vector<T>& items, const cha
     w.fail(codec_errc::too_long_to_encode, field);
     return 0;
   }
-  return static_cast<std::uint32_t>(size);
+  return static_cast<std::uint16_t>(size);
 }
 
 }  // namespace
@@ -61,10 +61,9 @@ void encode(byte_writer& w, const forwarding_header& v) {
   const auto destinations =
       encode_list(w, v.destination_list, "ForwardingHeader.destination_list_length");
   const auto options = encode_list(w, v.options, "ForwardingHeader.options_length");
-  // The writer patches 32 bits at a time: two overlapping patches cover the
-  // three adjacent 16-bit lengths.
-  w.patch_u32(start + list_lengths_offset, (via << 16) | destinations);
-  w.patch_u32(start + list_lengths_offset + 2, (destinations << 16) | options);
+  w.patch_u16(start + list_lengths_offset, via);
+  w.patch_u16(start + list_lengths_offset + 2, destinations);
+  w.patch_u16(start + list_lengths_offset + 4, options);
 }
 
 forwarding_list_lengths decode_forwarding_fixed_part(byte_reader& r, forwarding_header& v) {
