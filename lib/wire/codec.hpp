@@ -10,13 +10,14 @@
 
 namespace p2psip::wire {
 
-// Decode a structure that has `void decode(byte_reader&, T&)`, requiring the
-// buffer to hold exactly one T.
-template <class T>
-result<T> from_bytes(bytes_view data) {
+// Decode a structure that has `void decode(byte_reader&, T&, context...)`,
+// requiring the buffer to hold exactly one T. `context` is what the wire does
+// not carry itself (e.g. the data model of each Kind).
+template <class T, class... Context>
+result<T> from_bytes(bytes_view data, const Context&... context) {
   byte_reader r(data);
   T value{};
-  decode(r, value);
+  decode(r, value, context...);
   r.expect_end("trailing bytes");
   if (!r.ok()) return *r.error();
   return value;

@@ -232,17 +232,6 @@ bool has_repeated_kind(const std::vector<T>& items, KindOf kind_of) {
   return std::adjacent_find(kinds.begin(), kinds.end()) != kinds.end();
 }
 
-// Decodes a buffer holding exactly one T whose decoder needs the data models.
-template <class T>
-result<T> from_bytes(bytes_view data, const data_model_lookup& models) {
-  byte_reader r(data);
-  T value{};
-  decode(r, value, models);
-  r.expect_end("trailing bytes");
-  if (!r.ok()) return *r.error();
-  return value;
-}
-
 // A T decoded against well_known_data_model, so that code written for
 // self-describing structures (from_bytes<T>(bytes), the fuzz targets, the
 // test sweeps) can decode it. A node decodes with its configured lookup.
