@@ -1,11 +1,13 @@
 // libFuzzer target for whole RELOAD messages. Whatever decodes must re-encode
 // to the same bytes (the codec is canonical, which signature checks over
 // re-encoded contents rely on) and decode again to an equal value; the
-// forwarding path must accept the same input and rebuild it unchanged.
+// forwarding path must accept the same input and rebuild it unchanged; a
+// body that decodes must re-encode to the same bytes too.
 #include <algorithm>
 #include <cstdlib>
 
 #include "wire/message.hpp"
+#include "wire/message_body.hpp"
 
 using namespace p2psip::wire;
 
@@ -39,5 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto rebuilt = encode_forwarded(forwarded->header, forwarded->payload);
   require(rebuilt.has_value());
   require(same_bytes(*rebuilt, input));
+
+  // The body, as a receiver would parse it after verifying the signature.
+  const auto body = decode_body(decoded->contents.code, decoded->contents.body,
+                                data_model_lookup(well_known_data_model));
+  if (body) {
+    const auto body_bytes = encode_body(*body);
+    require(body_bytes.has_value() && *body_bytes == decoded->contents.body);
+  }
   return 0;
 }
