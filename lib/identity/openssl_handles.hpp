@@ -1,5 +1,5 @@
-// Owning handles for the OpenSSL objects this layer uses: every object is
-// freed by its unique_ptr, on every path.
+// Owning handles for the OpenSSL objects this layer and the link layer above
+// it use: every object is freed by its unique_ptr, on every path.
 #pragma once
 
 #include <memory>
@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -44,5 +45,7 @@ using asn1_integer_ptr = openssl_ptr<ASN1_INTEGER, ASN1_INTEGER_free>;
 using bignum_ptr = openssl_ptr<BIGNUM, BN_free>;
 using bio_ptr = openssl_ptr<BIO, free_bio>;
 using asn1_time_ptr = openssl_ptr<ASN1_TIME, ASN1_TIME_free>;
+using ssl_ctx_ptr = openssl_ptr<SSL_CTX, SSL_CTX_free>;
+using ssl_ptr = openssl_ptr<SSL, SSL_free>;
 
 }  // namespace p2psip::identity

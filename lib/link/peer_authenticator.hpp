@@ -1,9 +1,10 @@
-// The seam between TLS and the identity layer: after OpenSSL has verified the
-// peer's chain against the trust roots, this decides which Node-IDs the peer
-// has proven (RFC 6940 §13.6.3), or why it is refused.
+// The seam between TLS and the identity layer. OpenSSL's own chain check is
+// replaced by this call: it alone decides whether the peer's certificate
+// speaks for Node-IDs in this overlay (RFC 6940 §13.6.3), in CA-enrolled and
+// in self-signed mode alike, and which Node-IDs the peer has proven.
 #pragma once
 
-#include <span>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -14,10 +15,11 @@
 
 namespace p2psip::link {
 
-// Views valid only during the call. chain is the verified chain, leaf first.
+// Views valid only during the call.
 struct peer_certificates {
   X509& leaf;
-  std::span<X509* const> chain;
+  // As the peer sent it, unverified; may repeat the leaf.
+  STACK_OF(X509) * chain;
 };
 
 struct authenticated_peer {
@@ -33,8 +35,10 @@ using authentication_result = std::variant<authenticated_peer, authentication_fa
 class peer_authenticator {
  public:
   virtual ~peer_authenticator() = default;
-  // Called on the link's thread during the handshake; must not block.
-  virtual authentication_result authenticate(const peer_certificates& peer) const = 0;
+  // Called once per handshake, on the link's thread; must not block. With
+  // expected_peer set (we dialled a known Node-ID) the certificate must carry it.
+  virtual authentication_result authenticate(
+      const peer_certificates& peer, const std::optional<wire::node_id>& expected_peer) const = 0;
 };
 
 }  // namespace p2psip::link

@@ -6,6 +6,8 @@
 #include <openssl/err.h>
 #include <unistd.h>
 
+#include "link/tls_session.hpp"
+
 namespace p2psip::link {
 
 std::string take_openssl_errors() {
@@ -36,23 +38,18 @@ tls_context::tls_context(const tls_credentials& credentials,
   // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all fine.
   require(SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") == 1, "cipher list");
   // Every link runs a full handshake, so every peer certificate passes the
-  // authenticator: no session resumption.
+  // authenticator: no session resumption, and no TLS 1.2 renegotiation that
+  // could swap the certificate behind an established link.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
   require(SSL_CTX_set_num_tickets(ctx, 0) == 1, "disable session tickets");
 
-  if (!credentials.certificate || !credentials.private_key) throw tls_error("no certificate or key");
-  require(SSL_CTX_use_certificate(ctx, credentials.certificate.get()) == 1, "certificate");
-  require(SSL_CTX_use_PrivateKey(ctx, credentials.private_key.get()) == 1, "private key");
+  require(SSL_CTX_use_certificate(ctx, credentials.certificate.native()) == 1, "certificate");
+  require(SSL_CTX_use_PrivateKey(ctx, credentials.key.native()) == 1, "private key");
   require(SSL_CTX_check_private_key(ctx) == 1, "key does not match certificate");
-  for (const auto& cert : credentials.chain) {
-    require(SSL_CTX_add1_chain_cert(ctx, cert.get()) == 1, "chain certificate");
-  }
-  if (credentials.trust_roots.empty()) throw tls_error("no trust roots: peers cannot be verified");
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  for (const auto& root : credentials.trust_roots) {
-    require(X509_STORE_add_cert(store, root.get()) == 1, "trust root");
-  }
+  // OpenSSL's chain check knows neither self-signed mode nor Node-IDs, so it
+  // is replaced outright: the peer_authenticator decides, once per handshake.
+  SSL_CTX_set_cert_verify_callback(ctx, &tls_session::verify_peer, nullptr);
   open_keylog(config);
 }
 

@@ -1,5 +1,5 @@
 // Shared TLS configuration for all links of one node: its credentials, the
-// overlay's trust roots, the peer authenticator and the optional key log.
+// peer authenticator and the optional key log.
 #pragma once
 
 #include <cstdio>
@@ -8,15 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include "identity/openssl_handles.hpp"
 #include "link/link_config.hpp"
 #include "link/link_log.hpp"
-#include "link/openssl_handles.hpp"
 #include "link/peer_authenticator.hpp"
 #include "link/tls_credentials.hpp"
 
 namespace p2psip::link {
 
-// Configuration errors only (bad key, no trust roots, unwritable key log);
+// Configuration errors only (key not matching the certificate, unwritable key log);
 // failures on a link are reported as close reasons, never thrown.
 class tls_error : public std::runtime_error {
  public:
@@ -47,7 +47,7 @@ class tls_context {
     void operator()(std::FILE* f) const noexcept { std::fclose(f); }
   };
 
-  ssl_ctx_ptr ctx_;
+  identity::ssl_ctx_ptr ctx_;
   const peer_authenticator& authenticator_;
   log_sink log_;
   std::unique_ptr<std::FILE, file_closer> keylog_;

@@ -1,17 +1,14 @@
-// What this node presents and trusts on its overlay links (RFC 6940 §13.3).
+// What this node presents on its overlay links (RFC 6940 §13.3) is exactly
+// what the identity layer stores, so credentials from credential_store (or a
+// certificate_authority) are used as they are. The TLS context presents the
+// key and certificate; the root_certs belong to the trust_policy that the
+// peer_authenticator applies to the other side.
 #pragma once
 
-#include <vector>
-
-#include "link/openssl_handles.hpp"
+#include "identity/credential_store.hpp"
 
 namespace p2psip::link {
 
-struct tls_credentials {
-  evp_pkey_ptr private_key;
-  x509_ptr certificate;                // carries this node's Node-IDs
-  std::vector<x509_ptr> chain;         // intermediates sent after the certificate
-  std::vector<x509_ptr> trust_roots;   // the overlay's enrollment CA(s)
-};
+using tls_credentials = identity::node_credentials;
 
 }  // namespace p2psip::link

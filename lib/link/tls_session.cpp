@@ -9,12 +9,6 @@ namespace p2psip::link {
 
 namespace {
 constexpr std::size_t read_chunk = 16 * 1024;  // one TLS record of plaintext
-
-std::string describe(const std::vector<wire::node_id>& ids) {
-  std::string out;
-  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id.hex();
-  return out.empty() ? "none" : out;
-}
 }  // namespace
 
 tls_session::tls_session(const tls_context& context, tls_role role,
@@ -32,8 +26,7 @@ tls_session::tls_session(const tls_context& context, tls_role role,
   BIO_set_mem_eof_return(input_, -1);
   SSL_set_bio(ssl_.get(), input_, output_);
   SSL_set_app_data(ssl_.get(), this);
-  SSL_set_verify(ssl_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                 &tls_session::verify_callback);
+  SSL_set_verify(ssl_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   if (role == tls_role::client) {
     SSL_set_connect_state(ssl_.get());
   } else {
@@ -62,7 +55,7 @@ tls_state tls_session::receive(wire::bytes_view ciphertext, std::vector<std::uin
       on_error(ret);
       return state_;
     }
-    if (peer_ids_.empty()) {  // the verify callback never saw a leaf
+    if (peer_ids_.empty()) {  // a handshake that bypassed verify_peer never counts
       fail("peer was not authenticated");
       return state_;
     }
@@ -138,41 +131,35 @@ void tls_session::fail(std::string reason) {
   failure_ = std::move(reason);
 }
 
-int tls_session::verify_callback(int preverify_ok, X509_STORE_CTX* store) {
+int tls_session::verify_peer(X509_STORE_CTX* store, void* /*unused*/) {
   auto* ssl = static_cast<SSL*>(
       X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* self = static_cast<tls_session*>(SSL_get_app_data(ssl));
-  return self->authenticate_peer(preverify_ok == 1, store) ? 1 : 0;
+  if (self->authenticate_peer(store)) return 1;
+  // Sets the alert OpenSSL sends as it aborts the handshake.
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
 }
 
-bool tls_session::authenticate_peer(bool chain_ok, X509_STORE_CTX* store) {
-  const int depth = X509_STORE_CTX_get_error_depth(store);
-  if (!chain_ok) {
-    rejection_ = "peer certificate rejected at depth " + std::to_string(depth) + ": " +
-                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+bool tls_session::authenticate_peer(X509_STORE_CTX* store) {
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (leaf == nullptr) {
+    rejection_ = "peer sent no certificate";
     return false;
   }
-  if (depth > 0) return true;  // OpenSSL calls back for each issuer, then the leaf
-
-  X509* leaf = X509_STORE_CTX_get_current_cert(store);
-  std::vector<X509*> chain;
-  if (STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(store)) {
-    for (int i = 0; i < sk_X509_num(verified); ++i) chain.push_back(sk_X509_value(verified, i));
-  }
-  auto result = context_.authenticator().authenticate(peer_certificates{*leaf, chain});
+  auto result = context_.authenticator().authenticate(
+      peer_certificates{*leaf, X509_STORE_CTX_get0_untrusted(store)}, expected_peer_);
   if (const auto* refused = std::get_if<authentication_failure>(&result)) {
     rejection_ = "peer authentication failed: " + refused->reason;
-  } else if (auto& ids = std::get<authenticated_peer>(result).node_ids; ids.empty()) {
-    rejection_ = "peer certificate carries no Node-ID";
-  } else if (expected_peer_ && std::find(ids.begin(), ids.end(), *expected_peer_) == ids.end()) {
-    rejection_ = "peer certificate does not carry the expected Node-ID " + expected_peer_->hex() +
-                 " (it carries " + describe(ids) + ")";
-  } else {
-    peer_ids_ = std::move(ids);
-    return true;
+    return false;
   }
-  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-  return false;
+  auto& ids = std::get<authenticated_peer>(result).node_ids;
+  if (ids.empty()) {
+    rejection_ = "peer authentication failed: no Node-ID approved";
+    return false;
+  }
+  peer_ids_ = std::move(ids);
+  return true;
 }
 
 }  // namespace p2psip::link

@@ -1,8 +1,8 @@
 // One TLS connection driven entirely through memory BIOs: ciphertext goes in
 // and out as byte buffers, so it runs over any byte stream. Both sides must
-// present a certificate; the peer's is checked by OpenSSL against the trust
-// roots and then by the peer_authenticator, inside the handshake, so a
-// refused peer gets an alert and never reaches the established state.
+// present a certificate; the peer's is judged by the peer_authenticator alone,
+// inside the handshake, so a refused peer gets an alert and never reaches the
+// established state.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "link/openssl_handles.hpp"
+#include "identity/openssl_handles.hpp"
 #include "link/tls_context.hpp"
 #include "wire/byte_reader.hpp"
 #include "wire/ids.hpp"
@@ -22,7 +22,8 @@ enum class tls_state { handshaking, established, closed, failed };
 
 class tls_session {
  public:
-  // With expected_peer set, the peer's certificate must carry that Node-ID.
+  // With expected_peer set, the authenticator requires the peer's certificate
+  // to carry that Node-ID.
   tls_session(const tls_context& context, tls_role role,
               std::optional<wire::node_id> expected_peer);
   tls_session(const tls_session&) = delete;
@@ -50,19 +51,23 @@ class tls_session {
   std::string protocol() const;
 
  private:
-  static int verify_callback(int preverify_ok, X509_STORE_CTX* store);
-  bool authenticate_peer(bool chain_ok, X509_STORE_CTX* store);
+  friend class tls_context;  // installs verify_peer on its SSL_CTX
+
+  // Stands in for OpenSSL's chain verification on every handshake: the
+  // authenticator's verdict, with an alert on refusal.
+  static int verify_peer(X509_STORE_CTX* store, void* unused);
+  bool authenticate_peer(X509_STORE_CTX* store);
   void on_error(int ret);
   void fail(std::string reason);
 
   const tls_context& context_;
   std::optional<wire::node_id> expected_peer_;
-  ssl_ptr ssl_;
+  identity::ssl_ptr ssl_;
   BIO* input_ = nullptr;   // owned by ssl_: ciphertext from the peer
   BIO* output_ = nullptr;  // owned by ssl_: ciphertext for the peer
   tls_state state_ = tls_state::handshaking;
   std::string failure_;
-  std::string rejection_;  // why our verify callback refused the peer
+  std::string rejection_;  // why the authenticator refused the peer
   std::vector<wire::node_id> peer_ids_;
 };
 

@@ -41,16 +41,11 @@ bool wait_for(Predicate done, std::chrono::seconds timeout) {
   return true;
 }
 
-struct pki {
-  test::certificate_authority ca = test::make_ca("bench CA");
-  test::san_node_id_authenticator authenticator;
-};
-
 // One node on its own io_context thread.
 struct node {
-  node(const pki& p, const node_id& id, link_callbacks callbacks)
-      : credentials(test::make_credentials(p.ca, p.ca, id.hex())),
-        context(credentials, p.authenticator, link_config{}, stderr_log_sink()),
+  node(const test::ca_overlay& p, const node_id& id, link_callbacks callbacks)
+      : credentials(test::make_credentials(p.ca, id)),
+        context(credentials, p.trust.authenticator, link_config{}, stderr_log_sink()),
         table(io, context, id, link_config{}, std::move(callbacks)) {}
   void run() {
     thread = std::thread([this] { io.run(); });
@@ -77,7 +72,7 @@ struct throughput {
   double srtt_us = 0;
 };
 
-std::optional<throughput> measure_messages(const pki& p, std::uint64_t count) {
+std::optional<throughput> measure_messages(const test::ca_overlay& p, std::uint64_t count) {
   std::atomic<std::uint64_t> received{0};
   std::atomic<int> ups{0};
   link_callbacks receiver_events;
@@ -135,16 +130,16 @@ std::optional<throughput> measure_messages(const pki& p, std::uint64_t count) {
 
 // Full link set-up through the connection table: TCP connect, mutual TLS
 // authentication, link up on both ends, then a clean close.
-std::optional<double> measure_table_handshakes(const pki& p, int count) {
+std::optional<double> measure_table_handshakes(const test::ca_overlay& p, int count) {
   asio::io_context io;
   link_config config;
   config.close_linger = std::chrono::milliseconds(100);
   int ups = 0;
   int downs = 0;
-  auto receiver_creds = test::make_credentials(p.ca, p.ca, receiver_id.hex());
-  auto sender_creds = test::make_credentials(p.ca, p.ca, sender_id.hex());
-  tls_context receiver_context(receiver_creds, p.authenticator, config, nullptr);
-  tls_context sender_context(sender_creds, p.authenticator, config, nullptr);
+  auto receiver_creds = test::make_credentials(p.ca, receiver_id);
+  auto sender_creds = test::make_credentials(p.ca, sender_id);
+  tls_context receiver_context(receiver_creds, p.trust.authenticator, config, nullptr);
+  tls_context sender_context(sender_creds, p.trust.authenticator, config, nullptr);
   connection_table receiver(io, receiver_context, receiver_id, config, {});
   link_callbacks events;
   events.on_link_up = [&](const node_id&) { ++ups; };
@@ -166,11 +161,11 @@ std::optional<double> measure_table_handshakes(const pki& p, int count) {
 }
 
 // The handshake alone: two tls_sessions trading ciphertext in memory.
-double measure_session_handshakes(const pki& p, int count) {
-  auto client_creds = test::make_credentials(p.ca, p.ca, sender_id.hex());
-  auto server_creds = test::make_credentials(p.ca, p.ca, receiver_id.hex());
-  tls_context client_context(client_creds, p.authenticator, link_config{}, nullptr);
-  tls_context server_context(server_creds, p.authenticator, link_config{}, nullptr);
+double measure_session_handshakes(const test::ca_overlay& p, int count) {
+  auto client_creds = test::make_credentials(p.ca, sender_id);
+  auto server_creds = test::make_credentials(p.ca, receiver_id);
+  tls_context client_context(client_creds, p.trust.authenticator, link_config{}, nullptr);
+  tls_context server_context(server_creds, p.trust.authenticator, link_config{}, nullptr);
   std::vector<std::uint8_t> ignored;
   const auto start = bench_clock::now();
   for (int i = 0; i < count; ++i) {
@@ -193,7 +188,7 @@ double measure_session_handshakes(const pki& p, int count) {
 int main(int argc, char** argv) {
   const std::uint64_t messages = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
   const int handshakes = argc > 2 ? std::atoi(argv[2]) : 300;
-  const pki p;
+  const test::ca_overlay p;
 
   const auto flow = measure_messages(p, messages);
   const auto table_rate = measure_table_handshakes(p, handshakes);

@@ -35,12 +35,10 @@ TEST_CASE("a CSR carries the key and the requested user name, DER or PEM") {
   CHECK(parsed.user_name() == "alice@example.org");
   CHECK(EVP_PKEY_eq(parsed.public_key(), key.native()) == 1);
 
-  x509_req_ptr req(X509_REQ_new());
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  REQUIRE(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
-  bio_ptr bio(BIO_new(BIO_s_mem()));
-  p = reinterpret_cast<const unsigned char*>(der.data());
   x509_req_ptr decoded(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
+  REQUIRE(decoded);
+  bio_ptr bio(BIO_new(BIO_s_mem()));
   REQUIRE(PEM_write_bio_X509_REQ(bio.get(), decoded.get()) == 1);
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "link/connection_table.hpp"
+#include "test_loopback.hpp"
 #include "test_pki.hpp"
 #include "wire/codec.hpp"
 
@@ -15,6 +16,9 @@ using namespace std::chrono_literals;
 using p2psip::wire::framed_ack;
 using p2psip::wire::framed_data;
 using p2psip::wire::framed_message;
+using p2psip::link::test::loopback;
+using p2psip::link::test::loopback_config;
+using p2psip::link::test::run_until;
 using p2psip::wire::node_id;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -23,36 +27,9 @@ namespace {
 constexpr std::string_view a_hex = "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a";
 constexpr std::string_view b_hex = "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b";
 constexpr std::string_view c_hex = "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c";
-const tcp::endpoint loopback(asio::ip::make_address("127.0.0.1"), 0);
 
 node_id id(std::string_view hex) { return *node_id::from_hex(hex); }
 std::vector<std::uint8_t> bytes(std::string_view text) { return {text.begin(), text.end()}; }
-
-// Runs the loop until `done` holds or the deadline passes.
-template <class Predicate>
-bool run_until(asio::io_context& io, Predicate done, link_duration timeout = 5s) {
-  const auto deadline = link_clock::now() + timeout;
-  while (!done()) {
-    if (link_clock::now() > deadline) return false;
-    io.restart();
-    io.run_for(2ms);
-  }
-  return true;
-}
-
-struct pki {
-  test::certificate_authority ca = test::make_ca("overlay CA");
-  test::certificate_authority rogue = test::make_ca("rogue CA");
-  test::san_node_id_authenticator authenticator;
-};
-
-link_config test_config() {
-  link_config config;
-  config.tick_interval = 10ms;
-  config.close_linger = 200ms;
-  config.keepalive_interval = 60s;
-  return config;
-}
 
 struct recorder {
   std::vector<node_id> ups;
@@ -82,12 +59,14 @@ struct recorder {
   }
 };
 
+// A connection table whose local Node-ID is its certificate's.
 struct node {
-  node(asio::io_context& io, const tls_credentials& credentials, const pki& p,
-       std::string_view hex, const link_config& config = test_config(),
+  node(asio::io_context& io, const tls_credentials& credentials,
+       const peer_authenticator& authenticator, const link_config& config = loopback_config(),
        std::function<void(link_callbacks&)> adjust = nullptr)
-      : context(credentials, p.authenticator, config, events.sink()),
-        table(io, context, id(hex), config, adjusted(events.callbacks(), adjust)) {}
+      : context(credentials, authenticator, config, events.sink()),
+        table(io, context, test::node_id_of(credentials), config,
+              adjusted(events.callbacks(), adjust)) {}
   static link_callbacks adjusted(link_callbacks callbacks,
                                  const std::function<void(link_callbacks&)>& adjust) {
     if (adjust) adjust(callbacks);
@@ -157,9 +136,10 @@ class raw_peer {
 
 // A raw peer with valid credentials for C, connected and authenticated to `server`.
 struct raw_client {
-  raw_client(asio::io_context& io, const pki& p, node& server, const tcp::endpoint& at)
-      : credentials(test::make_credentials(p.ca, p.ca, c_hex)),
-        context(credentials, p.authenticator, test_config(), nullptr),
+  raw_client(asio::io_context& io, const test::ca_overlay& p, node& server,
+             const tcp::endpoint& at)
+      : credentials(test::make_credentials(p.ca, id(c_hex))),
+        context(credentials, p.trust.authenticator, loopback_config(), nullptr),
         peer(io, context, at, id(a_hex)) {
     REQUIRE(run_until(io, [&] { return server.table.connected(id(c_hex)); }));
     REQUIRE(peer.state() == tls_state::established);
@@ -172,9 +152,9 @@ struct raw_client {
 
 TEST_CASE("links exchange framed messages both ways, with ACKs") {
   asio::io_context io;
-  pki p;
-  node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex);
-  node b(io, test::make_credentials(p.ca, p.ca, b_hex), p, b_hex);
+  test::ca_overlay p;
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
+  node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
   const auto at = a.table.listen(loopback);
   CHECK(at.port() != 0);
   b.table.connect(id(a_hex), at);
@@ -219,29 +199,30 @@ TEST_CASE("links exchange framed messages both ways, with ACKs") {
 
 TEST_CASE("refused certificates close the link with a logged reason") {
   asio::io_context io;
-  pki p;
+  test::ca_overlay p;
   SECTION("client certificate from the wrong CA") {
-    node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex);
-    node b(io, test::make_credentials(p.rogue, p.ca, b_hex), p, b_hex);
+    node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
+    node b(io, test::make_credentials(p.rogue, id(b_hex)), p.trust.authenticator);
     b.table.connect(id(a_hex), a.table.listen(loopback));
     REQUIRE(run_until(io, [&] { return !b.events.downs.empty(); }));
-    CHECK(a.events.logged("rejected at depth 0: unable to get local issuer certificate"));
+    CHECK(a.events.logged(
+        "closed: peer authentication failed: untrusted_chain: unable to get local issuer"));
     CHECK(a.events.ups.empty());
     CHECK_THAT(b.events.downs[0].second, Catch::Contains("alert"));
     CHECK(b.table.size() == 0);
   }
   SECTION("server certificate from the wrong CA") {
-    node a(io, test::make_credentials(p.rogue, p.ca, a_hex), p, a_hex);
-    node b(io, test::make_credentials(p.ca, p.ca, b_hex), p, b_hex);
+    node a(io, test::make_credentials(p.rogue, id(a_hex)), p.trust.authenticator);
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
     b.table.connect(id(a_hex), a.table.listen(loopback));
     REQUIRE(run_until(io, [&] { return !b.events.downs.empty(); }));
     CHECK_THAT(b.events.downs[0].second, Catch::Contains("unable to get local issuer certificate"));
     CHECK(b.events.ups.empty());
-    CHECK(b.events.logged("closed: peer certificate rejected"));
+    CHECK(b.events.logged("closed: peer authentication failed: untrusted_chain"));
   }
   SECTION("Node-ID does not match the expected peer") {
-    node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex);
-    node b(io, test::make_credentials(p.ca, p.ca, b_hex), p, b_hex);
+    node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
     b.table.connect(id(c_hex), a.table.listen(loopback));
     REQUIRE(run_until(io, [&] { return !b.events.downs.empty(); }));
     CHECK(b.events.downs[0].first == id(c_hex));
@@ -251,19 +232,44 @@ TEST_CASE("refused certificates close the link with a logged reason") {
     CHECK(a.events.ups.empty());
   }
   SECTION("expired certificate") {
-    node a(io, test::make_credentials(p.ca, p.ca, a_hex, {-7200, -60}), p, a_hex);
-    node b(io, test::make_credentials(p.ca, p.ca, b_hex), p, b_hex);
+    node a(io, test::make_credentials(p.ca, id(a_hex), {-2h, -1min}), p.trust.authenticator);
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
     b.table.connect(id(a_hex), a.table.listen(loopback));
     REQUIRE(run_until(io, [&] { return !b.events.downs.empty(); }));
     CHECK_THAT(b.events.downs[0].second, Catch::Contains("certificate has expired"));
     CHECK(b.events.ups.empty());
   }
+  SECTION("self-signed dialler in an overlay that forbids self-signed certificates") {
+    node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
+    node b(io, test::make_self_signed_credentials(), p.trust.authenticator);
+    b.table.connect(id(a_hex), a.table.listen(loopback));
+    REQUIRE(run_until(io, [&] { return !b.events.downs.empty(); }));
+    CHECK(a.events.logged("closed: peer authentication failed: self_signed_forbidden: overlay " +
+                          std::string(test::test_overlay) +
+                          " does not permit self-signed certificates"));
+    CHECK(a.events.ups.empty());
+    // TLS 1.3: the dialler finishes before the listener judges its certificate,
+    // so it only learns of the refusal from the alert.
+    CHECK_THAT(b.events.downs[0].second, Catch::Contains("alert"));
+    CHECK(b.table.size() == 0);
+  }
+  SECTION("self-signed listener in an overlay that forbids self-signed certificates") {
+    const auto self_signed = test::make_self_signed_credentials();
+    node a(io, self_signed, p.trust.authenticator);
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
+    b.table.connect(test::node_id_of(self_signed), a.table.listen(loopback));
+    REQUIRE(run_until(io, [&] { return !b.events.downs.empty(); }));
+    CHECK_THAT(b.events.downs[0].second, Catch::Contains("self_signed_forbidden"));
+    CHECK(b.events.logged("closed: peer authentication failed: self_signed_forbidden"));
+    CHECK(b.events.ups.empty());
+    CHECK(a.events.ups.empty());
+  }
 }
 
 TEST_CASE("garbage before the handshake closes the connection") {
   asio::io_context io;
-  pki p;
-  node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex);
+  test::ca_overlay p;
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
   tcp::socket raw(io);
   raw.connect(a.table.listen(loopback));
   asio::write(raw, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n")));
@@ -285,8 +291,8 @@ TEST_CASE("garbage before the handshake closes the connection") {
 
 TEST_CASE("a framed message above the maximum closes the link") {
   asio::io_context io;
-  pki p;
-  node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex);
+  test::ca_overlay p;
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
   raw_client c(io, p, a, a.table.listen(loopback));
   // Only the header of a 5001-byte message: refused before the payload exists.
   c.peer.send_plaintext(std::vector<std::uint8_t>{0x80, 0, 0, 0, 0, 0x00, 0x13, 0x89});
@@ -300,8 +306,8 @@ TEST_CASE("a framed message above the maximum closes the link") {
 
 TEST_CASE("an ACK for an unknown sequence is counted and the link stays up") {
   asio::io_context io;
-  pki p;
-  node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex);
+  test::ca_overlay p;
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
   raw_client c(io, p, a, a.table.listen(loopback));
   c.peer.send_frame(framed_message{framed_ack{12345, 0xffffffff}});
   REQUIRE(run_until(io, [&] { return a.table.stats(id(c_hex))->unknown_acks == 1; }));
@@ -321,11 +327,11 @@ TEST_CASE("an ACK for an unknown sequence is counted and the link stays up") {
 
 TEST_CASE("a peer that stops reading gets back-pressure, then is closed") {
   asio::io_context io;
-  pki p;
-  link_config config = test_config();
+  test::ca_overlay p;
+  link_config config = loopback_config();
   config.failure_timeout = 1500ms;
   config.send_queue_bytes = 64 * 1024;
-  node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex, config);
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
   raw_client c(io, p, a, a.table.listen(loopback));
   c.peer.stop_reading();
 
@@ -355,12 +361,12 @@ TEST_CASE("a peer that stops reading gets back-pressure, then is closed") {
 
 TEST_CASE("idle links send keepalives that the peer ACKs") {
   asio::io_context io;
-  pki p;
-  link_config config = test_config();
+  test::ca_overlay p;
+  link_config config = loopback_config();
   config.keepalive_interval = 50ms;
   SECTION("empty keepalive frames") {
-    node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex, config);
-    node b(io, test::make_credentials(p.ca, p.ca, b_hex), p, b_hex, config);
+    node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator, config);
     b.table.connect(id(a_hex), a.table.listen(loopback));
     REQUIRE(run_until(io, [&] {
       const auto stats = b.table.stats(id(a_hex));
@@ -372,8 +378,8 @@ TEST_CASE("idle links send keepalives that the peer ACKs") {
   }
   SECTION("the overlay's ping callback instead") {
     int pings_due = 0;
-    node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex, config);
-    node b(io, test::make_credentials(p.ca, p.ca, b_hex), p, b_hex, config,
+    node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator, config,
            [&](link_callbacks& callbacks) {
              callbacks.on_keepalive_due = [&](const node_id& peer) {
                CHECK(peer == id(a_hex));
@@ -388,12 +394,12 @@ TEST_CASE("idle links send keepalives that the peer ACKs") {
 
 TEST_CASE("a peer that stops ACKing turns unresponsive, recovers, then fails") {
   asio::io_context io;
-  pki p;
-  link_config config = test_config();
+  test::ca_overlay p;
+  link_config config = loopback_config();
   config.keepalive_interval = 50ms;
   config.rto.initial = 100ms;
   config.failure_timeout = 600ms;
-  node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex, config);
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
   raw_client c(io, p, a, a.table.listen(loopback));
   // The raw peer reads but never ACKs: the keepalive (sequence 0) goes unanswered.
   REQUIRE(run_until(io, [&] { return !a.events.responsiveness.empty(); }));
@@ -414,9 +420,9 @@ TEST_CASE("a peer that stops ACKing turns unresponsive, recovers, then fails") {
 
 TEST_CASE("simultaneous dials leave one link that both ends keep") {
   asio::io_context io;
-  pki p;
-  node a(io, test::make_credentials(p.ca, p.ca, a_hex), p, a_hex);
-  node b(io, test::make_credentials(p.ca, p.ca, b_hex), p, b_hex);
+  test::ca_overlay p;
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator);
+  node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
   const auto a_at = a.table.listen(loopback);
   const auto b_at = b.table.listen(loopback);
   a.table.connect(id(b_hex), b_at);

@@ -6,11 +6,16 @@
 
 #include <unistd.h>
 
+#include "../identity/identity_test_util.hpp"
+#include "identity/certificate_builder.hpp"
+#include "identity/credential_store.hpp"
 #include "link/tls_session.hpp"
 #include "test_pki.hpp"
 
 using namespace p2psip::link;
+using namespace std::chrono_literals;
 using p2psip::wire::node_id;
+namespace identity = p2psip::identity;
 
 namespace {
 constexpr std::string_view client_hex = "0123456789abcdef0123456789abcdef";
@@ -56,20 +61,26 @@ void handshake(endpoint& client, endpoint& server) {
   exchange(client, server);
 }
 
-struct pki {
-  test::certificate_authority ca = test::make_ca("overlay CA");
-  test::certificate_authority rogue = test::make_ca("rogue CA");
-  test::san_node_id_authenticator authenticator;
+// Approves or refuses everyone, counting its calls.
+struct scripted_authenticator final : peer_authenticator {
+  explicit scripted_authenticator(authentication_result verdict) : verdict(std::move(verdict)) {}
+  authentication_result authenticate(const peer_certificates&,
+                                     const std::optional<node_id>&) const override {
+    ++calls;
+    return verdict;
+  }
+  authentication_result verdict;
+  mutable int calls = 0;
 };
 
 std::vector<std::uint8_t> bytes(std::string_view text) { return {text.begin(), text.end()}; }
 }  // namespace
 
 TEST_CASE("tls_session: mutual authentication yields both Node-IDs and carries data") {
-  pki p;
-  endpoint client(test::make_credentials(p.ca, p.ca, client_hex), p.authenticator,
+  test::ca_overlay p;
+  endpoint client(test::make_credentials(p.ca, id(client_hex)), p.trust.authenticator,
                   tls_role::client, id(server_hex));
-  endpoint server(test::make_credentials(p.ca, p.ca, server_hex), p.authenticator,
+  endpoint server(test::make_credentials(p.ca, id(server_hex)), p.trust.authenticator,
                   tls_role::server, std::nullopt);
   handshake(client, server);
   REQUIRE(client.session.state() == tls_state::established);
@@ -91,10 +102,10 @@ TEST_CASE("tls_session: mutual authentication yields both Node-IDs and carries d
 }
 
 TEST_CASE("tls_session: TLS 1.2 is accepted") {
-  pki p;
-  endpoint client(test::make_credentials(p.ca, p.ca, client_hex), p.authenticator,
+  test::ca_overlay p;
+  endpoint client(test::make_credentials(p.ca, id(client_hex)), p.trust.authenticator,
                   tls_role::client, id(server_hex), {}, TLS1_2_VERSION);
-  endpoint server(test::make_credentials(p.ca, p.ca, server_hex), p.authenticator,
+  endpoint server(test::make_credentials(p.ca, id(server_hex)), p.trust.authenticator,
                   tls_role::server, std::nullopt);
   handshake(client, server);
   REQUIRE(client.session.state() == tls_state::established);
@@ -104,11 +115,11 @@ TEST_CASE("tls_session: TLS 1.2 is accepted") {
 }
 
 TEST_CASE("tls_session: refused peers never reach the established state") {
-  pki p;
+  test::ca_overlay p;
   SECTION("server certificate from the wrong CA") {
-    endpoint client(test::make_credentials(p.ca, p.ca, client_hex), p.authenticator,
+    endpoint client(test::make_credentials(p.ca, id(client_hex)), p.trust.authenticator,
                     tls_role::client, id(server_hex));
-    endpoint server(test::make_credentials(p.rogue, p.ca, server_hex), p.authenticator,
+    endpoint server(test::make_credentials(p.rogue, id(server_hex)), p.trust.authenticator,
                     tls_role::server, std::nullopt);
     handshake(client, server);
     CHECK(client.session.state() == tls_state::failed);
@@ -117,13 +128,13 @@ TEST_CASE("tls_session: refused peers never reach the established state") {
     CHECK(client.session.peer_node_ids().empty());
   }
   SECTION("client certificate from the wrong CA") {
-    endpoint client(test::make_credentials(p.rogue, p.ca, client_hex), p.authenticator,
+    endpoint client(test::make_credentials(p.rogue, id(client_hex)), p.trust.authenticator,
                     tls_role::client, id(server_hex));
-    endpoint server(test::make_credentials(p.ca, p.ca, server_hex), p.authenticator,
+    endpoint server(test::make_credentials(p.ca, id(server_hex)), p.trust.authenticator,
                     tls_role::server, std::nullopt);
     handshake(client, server);
     CHECK(server.session.state() == tls_state::failed);
-    CHECK_THAT(server.session.failure(), Catch::Contains("rejected at depth 0"));
+    CHECK_THAT(server.session.failure(), Catch::Contains("untrusted_chain"));
     CHECK(server.session.peer_node_ids().empty());
     // With TLS 1.3 the client finishes first, then reads the server's alert.
     std::vector<std::uint8_t> ignored;
@@ -131,9 +142,9 @@ TEST_CASE("tls_session: refused peers never reach the established state") {
     CHECK(client.session.state() == tls_state::failed);
   }
   SECTION("server certificate without the expected Node-ID") {
-    endpoint client(test::make_credentials(p.ca, p.ca, client_hex), p.authenticator,
+    endpoint client(test::make_credentials(p.ca, id(client_hex)), p.trust.authenticator,
                     tls_role::client, id("00000000000000000000000000000001"));
-    endpoint server(test::make_credentials(p.ca, p.ca, server_hex), p.authenticator,
+    endpoint server(test::make_credentials(p.ca, id(server_hex)), p.trust.authenticator,
                     tls_role::server, std::nullopt);
     handshake(client, server);
     CHECK(client.session.state() == tls_state::failed);
@@ -142,30 +153,16 @@ TEST_CASE("tls_session: refused peers never reach the established state") {
                    Catch::Contains(std::string(server_hex)));
   }
   SECTION("expired certificate") {
-    endpoint client(test::make_credentials(p.ca, p.ca, client_hex), p.authenticator,
+    endpoint client(test::make_credentials(p.ca, id(client_hex)), p.trust.authenticator,
                     tls_role::client, id(server_hex));
-    endpoint server(test::make_credentials(p.ca, p.ca, server_hex, {-7200, -3600}),
-                    p.authenticator, tls_role::server, std::nullopt);
+    endpoint server(test::make_credentials(p.ca, id(server_hex), {-2h, -1h}),
+                    p.trust.authenticator, tls_role::server, std::nullopt);
     handshake(client, server);
     CHECK(client.session.state() == tls_state::failed);
     CHECK_THAT(client.session.failure(), Catch::Contains("certificate has expired"));
   }
-  SECTION("the authenticator refuses the certificate") {
-    struct refuse_all final : peer_authenticator {
-      authentication_result authenticate(const peer_certificates&) const override {
-        return authentication_failure{"revoked by policy"};
-      }
-    } refuse;
-    endpoint client(test::make_credentials(p.ca, p.ca, client_hex), refuse, tls_role::client,
-                    std::nullopt);
-    endpoint server(test::make_credentials(p.ca, p.ca, server_hex), p.authenticator,
-                    tls_role::server, std::nullopt);
-    handshake(client, server);
-    CHECK(client.session.state() == tls_state::failed);
-    CHECK_THAT(client.session.failure(), Catch::Contains("revoked by policy"));
-  }
   SECTION("garbage bytes before the handshake") {
-    endpoint server(test::make_credentials(p.ca, p.ca, server_hex), p.authenticator,
+    endpoint server(test::make_credentials(p.ca, id(server_hex)), p.trust.authenticator,
                     tls_role::server, std::nullopt);
     std::vector<std::uint8_t> ignored;
     CHECK(server.session.receive(bytes("GET / HTTP/1.1\r\n\r\n"), ignored) == tls_state::failed);
@@ -174,17 +171,155 @@ TEST_CASE("tls_session: refused peers never reach the established state") {
   }
 }
 
+TEST_CASE("tls_session: a handshake completes only with both authenticators' approval") {
+  test::ca_overlay p;
+  const auto client_credentials = test::make_credentials(p.ca, id(client_hex));
+  const auto server_credentials = test::make_credentials(p.ca, id(server_hex));
+  const scripted_authenticator approve_server(authenticated_peer{{id(server_hex)}});
+  const scripted_authenticator approve_client(authenticated_peer{{id(client_hex)}});
+  const scripted_authenticator refuse(authentication_failure{"revoked by policy"});
+  SECTION("each side asks its authenticator once, and takes the Node-IDs it approved") {
+    endpoint client(client_credentials, approve_server, tls_role::client, id(server_hex));
+    endpoint server(server_credentials, approve_client, tls_role::server, std::nullopt);
+    handshake(client, server);
+    REQUIRE(client.session.state() == tls_state::established);
+    REQUIRE(server.session.state() == tls_state::established);
+    CHECK(approve_server.calls == 1);
+    CHECK(approve_client.calls == 1);
+    CHECK(server.session.peer_node_ids() == std::vector{id(client_hex)});
+  }
+  SECTION("OpenSSL's own chain check does not decide: an unknown CA passes when approved") {
+    endpoint client(test::make_credentials(p.rogue, id(client_hex)), approve_server,
+                    tls_role::client, id(server_hex));
+    endpoint server(test::make_credentials(p.rogue, id(server_hex)), approve_client,
+                    tls_role::server, std::nullopt);
+    handshake(client, server);
+    CHECK(client.session.state() == tls_state::established);
+    CHECK(server.session.state() == tls_state::established);
+  }
+  SECTION("the server's authenticator refuses a valid certificate") {
+    endpoint client(client_credentials, p.trust.authenticator, tls_role::client, id(server_hex));
+    endpoint server(server_credentials, refuse, tls_role::server, std::nullopt);
+    handshake(client, server);
+    std::vector<std::uint8_t> ignored;
+    client.session.receive({}, ignored);  // TLS 1.3: the client reads the alert after finishing
+    CHECK(refuse.calls == 1);
+    CHECK(server.session.state() == tls_state::failed);
+    CHECK_THAT(server.session.failure(), Catch::Contains("revoked by policy"));
+    CHECK(server.session.peer_node_ids().empty());
+    CHECK(client.session.state() == tls_state::failed);
+    CHECK_FALSE(client.session.send(bytes("after refusal")));
+  }
+  SECTION("the client's authenticator refuses a valid certificate") {
+    endpoint client(client_credentials, refuse, tls_role::client, std::nullopt);
+    endpoint server(server_credentials, p.trust.authenticator, tls_role::server, std::nullopt);
+    handshake(client, server);
+    CHECK(refuse.calls == 1);
+    CHECK(client.session.state() == tls_state::failed);
+    CHECK_THAT(client.session.failure(), Catch::Contains("revoked by policy"));
+    CHECK(server.session.state() == tls_state::failed);
+  }
+  SECTION("an approval without any Node-ID counts as a refusal") {
+    const scripted_authenticator approve_nobody(authenticated_peer{});
+    endpoint client(client_credentials, approve_nobody, tls_role::client, std::nullopt);
+    endpoint server(server_credentials, p.trust.authenticator, tls_role::server, std::nullopt);
+    handshake(client, server);
+    CHECK(client.session.state() == tls_state::failed);
+    CHECK_THAT(client.session.failure(), Catch::Contains("no Node-ID approved"));
+    CHECK(client.session.peer_node_ids().empty());
+  }
+}
+
+TEST_CASE("tls_session: self-signed peers prove key-derived Node-IDs (§11.3.1)") {
+  const test::overlay_trust adhoc(test::self_signed_policy());
+  const auto client_credentials = test::make_self_signed_credentials();
+  const auto server_credentials = test::make_self_signed_credentials();
+  const node_id server_id = test::node_id_of(server_credentials);
+  SECTION("accepted with no root-cert anywhere") {
+    endpoint client(client_credentials, adhoc.authenticator, tls_role::client, server_id);
+    endpoint server(server_credentials, adhoc.authenticator, tls_role::server, std::nullopt);
+    handshake(client, server);
+    REQUIRE(client.session.state() == tls_state::established);
+    REQUIRE(server.session.state() == tls_state::established);
+    CHECK(client.session.peer_node_ids() == std::vector{server_id});
+    CHECK(server.session.peer_node_ids() == std::vector{test::node_id_of(client_credentials)});
+  }
+  SECTION("a Node-ID its key does not derive is refused") {
+    auto key = test::must(identity::key_pair::generate());
+    identity::certificate_spec spec;
+    spec.subject_key = key.native();
+    spec.node_ids = {id(server_hex)};
+    spec.overlay = test::test_overlay;
+    spec.not_before = test::now() - 1h;
+    spec.not_after = test::now() + 1h;
+    auto claimed = test::must(identity::issue_certificate(spec, key, nullptr));
+    const tls_credentials forged{std::move(key), std::move(claimed), {}};
+    endpoint client(client_credentials, adhoc.authenticator, tls_role::client, id(server_hex));
+    endpoint server(forged, adhoc.authenticator, tls_role::server, std::nullopt);
+    handshake(client, server);
+    CHECK(client.session.state() == tls_state::failed);
+    CHECK_THAT(client.session.failure(), Catch::Contains("self_signed_node_id_mismatch"));
+  }
+  SECTION("the dialled Node-ID must still be the one the key derives") {
+    endpoint client(client_credentials, adhoc.authenticator, tls_role::client, id(server_hex));
+    endpoint server(server_credentials, adhoc.authenticator, tls_role::server, std::nullopt);
+    handshake(client, server);
+    CHECK(client.session.state() == tls_state::failed);
+    CHECK_THAT(client.session.failure(), Catch::Contains("does not carry the expected Node-ID"));
+  }
+  SECTION("refused by an overlay that does not permit self-signed certificates") {
+    test::ca_overlay p;
+    endpoint client(test::make_credentials(p.ca, id(client_hex)), p.trust.authenticator,
+                    tls_role::client, server_id);
+    endpoint server(server_credentials, p.trust.authenticator, tls_role::server, std::nullopt);
+    handshake(client, server);
+    CHECK(client.session.state() == tls_state::failed);
+    CHECK_THAT(client.session.failure(), Catch::Contains("self_signed_forbidden"));
+  }
+}
+
+TEST_CASE("tls_session: certificates are judged at the authenticator's wall-clock time") {
+  test::ca_overlay p;
+  const identity_authenticator two_days_on(p.trust.verifier, [] { return test::now() + 48h; });
+  endpoint client(test::make_credentials(p.ca, id(client_hex)), two_days_on, tls_role::client,
+                  id(server_hex));
+  endpoint server(test::make_credentials(p.ca, id(server_hex)), p.trust.authenticator,
+                  tls_role::server, std::nullopt);
+  handshake(client, server);
+  CHECK(client.session.state() == tls_state::failed);
+  CHECK_THAT(client.session.failure(), Catch::Contains("certificate_expired"));
+}
+
+TEST_CASE("tls_session: credentials reloaded from the credential store serve as they are") {
+  test::ca_overlay p;
+  const identity::test::temp_dir state;
+  const identity::credential_store store(state.path());
+  REQUIRE(store.save(test::make_credentials(p.ca, id(server_hex))));
+  auto reloaded = test::must(store.load());
+  REQUIRE(reloaded);
+  // The stored root-certs are the overlay's trust policy; key and certificate go to TLS.
+  const test::overlay_trust trust({.overlay = test::test_overlay,
+                                   .root_certs = reloaded->root_certs});
+  endpoint client(test::make_credentials(p.ca, id(client_hex)), trust.authenticator,
+                  tls_role::client, id(server_hex));
+  endpoint server(*reloaded, trust.authenticator, tls_role::server, std::nullopt);
+  handshake(client, server);
+  REQUIRE(client.session.state() == tls_state::established);
+  CHECK(client.session.peer_node_ids() == std::vector{id(server_hex)});
+  CHECK(server.session.peer_node_ids() == std::vector{id(client_hex)});
+}
+
 TEST_CASE("tls_session: the key log gets one line per secret, with a warning") {
-  pki p;
+  test::ca_overlay p;
   const auto path = std::filesystem::temp_directory_path() /
                     ("p2psip-keylog-" + std::to_string(::getpid()) + ".txt");
   std::filesystem::remove(path);
   link_config config;
   config.keylog_file = path;
   {
-    endpoint client(test::make_credentials(p.ca, p.ca, client_hex), p.authenticator,
+    endpoint client(test::make_credentials(p.ca, id(client_hex)), p.trust.authenticator,
                     tls_role::client, id(server_hex), config);
-    endpoint server(test::make_credentials(p.ca, p.ca, server_hex), p.authenticator,
+    endpoint server(test::make_credentials(p.ca, id(server_hex)), p.trust.authenticator,
                     tls_role::server, std::nullopt);
     CHECK(client.context.keylog_enabled());
     CHECK_FALSE(server.context.keylog_enabled());
