@@ -4,10 +4,12 @@
 // simulator) reports arrivals and link changes through transport_events.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "wire/attach.hpp"
 #include "wire/ids.hpp"
 
 namespace p2psip::overlay {
@@ -21,6 +23,18 @@ class message_transport {
   // link to it, so the caller can fail over at once; true promises nothing
   // about delivery.
   virtual bool send(const node_id& to, std::vector<std::uint8_t> message) = 0;
+
+  // What this node offers in an Attach (§6.5.1): its candidates and ICE
+  // credentials. The overlay only carries them.
+  virtual wire::attach_req_ans local_attach() = 0;
+  // Opens a link to `peer` from the Attach it answered; success is reported
+  // by on_link_up, failure by silence (the overlay times the attempt out).
+  virtual void open_link(const node_id& peer, const wire::attach_req_ans& remote) = 0;
+  // Closes a link this node no longer needs; on_link_down follows.
+  virtual void close_link(const node_id& peer) = 0;
+  // The largest message the link to `peer` carries whole; bigger ones are
+  // fragmented (§6.7).
+  virtual std::size_t max_message_size(const node_id& peer) const = 0;
 };
 
 class transport_events {

@@ -14,6 +14,17 @@ double uniform_unit(std::mt19937_64& random) { return static_cast<double>(random
 
 }  // namespace
 
+wire::attach_req_ans network::node::local_attach() {
+  wire::attach_req_ans attach;
+  attach.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
+  wire::ice_candidate host;
+  host.addr_port.value = wire::ipv4_addr_port{0x0a000000u | (index & 0xffffffu), 6084};
+  host.foundation = {'1'};
+  host.priority = 1;
+  attach.candidates.push_back(std::move(host));
+  return attach;
+}
+
 network::network(event_scheduler& scheduler, network_config config)
     : scheduler_(scheduler), config_(config), random_(config.seed) {}
 

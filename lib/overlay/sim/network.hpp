@@ -26,6 +26,9 @@ struct network_config {
   // How long a peer takes to notice that a crashed node's link is dead:
   // 2*Tr with ICE's Tr of 15 s, as RFC 7363 §6.3.1 describes.
   duration failure_detection_delay = std::chrono::seconds(30);
+  // The largest message a simulated link carries whole: RFC 6940's default
+  // max-message-size, so fragmentation can be exercised by lowering it.
+  std::size_t max_message_size = 5000;
   std::uint64_t seed = 1;
 };
 
@@ -75,6 +78,16 @@ class network {
         : net(net), index(index), id(id), events(&events) {}
     bool send(const node_id& to, std::vector<std::uint8_t> message) override {
       return net.send(index, to, std::move(message));
+    }
+    // A host candidate made from the node's index: carried by the real codec,
+    // never dialled, since connect() needs only the Node-ID.
+    wire::attach_req_ans local_attach() override;
+    void open_link(const node_id& peer, const wire::attach_req_ans&) override {
+      net.connect(id, peer);
+    }
+    void close_link(const node_id& peer) override { net.disconnect(id, peer); }
+    std::size_t max_message_size(const node_id&) const override {
+      return net.config_.max_message_size;
     }
     network& net;
     std::uint32_t index;

@@ -1,0 +1,153 @@
+// p2psipd's configuration: the typed tree the daemon runs on and the YAML
+// parser that builds it (p2psipd.yaml(5)). The overlay section mirrors the
+// RFC 6940 §11.1 configuration document, key for key, with its defaults.
+//
+// Parsing never throws: a bad file yields a config_error that names the file,
+// the line and column of the offending node, and the reason, so an operator
+// can fix it without reading the source.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wire/basic_result.hpp"
+#include "wire/ids.hpp"
+
+namespace p2psip::daemon {
+
+// RFC 6940 §11.1 and §10.7.4 defaults, and the product's well-known ports.
+inline constexpr std::uint16_t default_overlay_port = 6084;
+inline constexpr std::uint16_t default_discovery_port = 6085;
+inline constexpr std::uint16_t default_sip_port = 5060;
+inline constexpr const char* default_discovery_group = "239.192.0.84";
+
+enum class self_signed_digest { sha1, sha256 };
+enum class kind_data_model { single_value, array, dictionary };
+enum class kind_access_control { user_match, node_match, user_node_match, node_multiple };
+enum class log_level { debug, info, notice, warning, error };
+
+std::string_view to_string(log_level level) noexcept;
+std::optional<log_level> parse_log_level(std::string_view text) noexcept;
+
+// A host (IP literal or DNS name, resolved when dialled) and a port.
+struct host_port {
+  std::string host;
+  std::uint16_t port = default_overlay_port;
+  friend bool operator==(const host_port&, const host_port&) = default;
+};
+
+// One <kind> of §11.1's required-kinds.
+struct kind_config {
+  wire::kind_id id;
+  kind_data_model data_model = kind_data_model::single_value;
+  kind_access_control access_control = kind_access_control::user_match;
+  std::uint32_t max_count = 1;
+  std::uint32_t max_size = 1;
+  std::optional<std::uint32_t> max_node_multiple;  // present iff NODE-MULTIPLE
+};
+
+struct overlay_config {
+  std::string name;  // §11.1 instance-name
+  std::vector<host_port> bootstrap_nodes;
+  bool self_signed_permitted = false;
+  self_signed_digest digest = self_signed_digest::sha256;
+  std::optional<std::string> enrollment_server;    // https:// URL
+  std::optional<std::filesystem::path> root_cert;  // PEM, one or more certificates
+  std::uint32_t turn_density = 1;
+  bool clients_permitted = true;
+  bool no_ice = false;
+  std::uint32_t max_message_size = 5000;
+  std::uint8_t initial_ttl = 100;
+  std::chrono::milliseconds overlay_reliability_timer{3000};
+  std::chrono::seconds chord_update_interval{600};
+  std::chrono::seconds chord_ping_interval{3600};
+  bool chord_reactive = true;
+  std::vector<wire::node_id> bad_nodes;
+  std::vector<kind_config> kinds;
+};
+
+struct node_config {
+  std::string listen_address = "0.0.0.0";
+  std::uint16_t listen_port = default_overlay_port;
+  std::optional<std::filesystem::path> state_dir;
+  // A pre-provisioned identity; both or neither. Without one the daemon
+  // makes (self-signed) or enrolls one and keeps it in the state directory.
+  std::optional<std::filesystem::path> identity_key;
+  std::optional<std::filesystem::path> identity_certificate;
+};
+
+struct discovery_config {
+  bool enabled = true;
+  std::string group = default_discovery_group;
+  std::uint16_t port = default_discovery_port;
+  std::chrono::seconds interval{10};
+  std::string interface;  // IPv4 address or interface name; empty: the kernel's choice
+  std::uint8_t ttl = 1;
+};
+
+struct sip_config {
+  bool enabled = true;
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t listen_port = default_sip_port;
+  bool udp = true;
+  bool tcp = true;
+};
+
+struct control_config {
+  std::optional<std::filesystem::path> socket;  // else state_paths decides
+  std::string group = "p2psip";                 // may call read-only methods
+  std::string admin_group;                      // may change state; empty: root only
+};
+
+struct daemon_config {
+  overlay_config overlay;
+  node_config node;
+  discovery_config discovery;
+  sip_config sip;
+  control_config control;
+  log_level log = log_level::info;
+};
+
+// "FILE:LINE:COL: reason", or "FILE: reason" when no position applies (an
+// unreadable file). Line and column are 1-based, as editors count.
+struct config_error {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string reason;
+
+  std::string describe() const;
+};
+
+template <class T>
+using config_result = wire::basic_result<T, config_error>;
+
+struct parse_options {
+  // Relative paths in the document are taken relative to this directory
+  // (the configuration file's own), so a config and its certificates move
+  // together.
+  std::filesystem::path base_dir;
+  // Whether certificate and key files are opened and parsed now. --check-config
+  // and startup want it; only tools that inspect a config elsewhere do not.
+  bool check_files = true;
+};
+
+// `source_name` is what errors call the document (a path, "<embedded default>").
+config_result<daemon_config> parse_config(std::string_view yaml_text, std::string_view source_name,
+                                          const parse_options& options);
+
+// Reads at most 1 MiB from `path`; relative paths resolve against its directory.
+config_result<daemon_config> load_config_file(const std::filesystem::path& path);
+
+// The ad hoc configuration compiled into the daemon (config/adhoc.yaml), used
+// when no file is given: self-signed identities, LAN discovery, SIP on loopback.
+std::string_view embedded_default_yaml() noexcept;
+inline constexpr std::string_view embedded_default_name = "<embedded default>";
+config_result<daemon_config> load_embedded_default();
+
+}  // namespace p2psip::daemon

@@ -1,0 +1,71 @@
+#include "control/rpc_error.hpp"
+
+#include <array>
+#include <stdexcept>
+
+namespace p2psip::control {
+
+boost::json::object rpc_error::to_json() const {
+  boost::json::object data = details;
+  data["name"] = name;
+  return {{"code", code}, {"message", message}, {"data", std::move(data)}};
+}
+
+namespace {
+namespace ec = error_code;
+constexpr std::array errors{
+    error_description{ec::parse_error, "parse_error", "the line is not valid JSON"},
+    error_description{ec::invalid_request, "invalid_request",
+                      "not a JSON-RPC 2.0 request object (batches are not supported)"},
+    error_description{ec::invalid_request, "missing_id",
+                      "a request without an id; every method answers, so notifications are "
+                      "refused"},
+    error_description{ec::invalid_request, "request_too_large",
+                      "the line exceeds the server's limit; the connection is then closed"},
+    error_description{ec::method_not_found, "method_not_found", "no method of that name"},
+    error_description{ec::method_not_found, "not_implemented",
+                      "the method is known but this daemon does not serve it yet"},
+    error_description{ec::invalid_params, "positional_params",
+                      "params is an array; only named parameters are accepted"},
+    error_description{ec::invalid_params, "invalid_params", "params is not an object"},
+    error_description{ec::invalid_params, "missing_param", "a required parameter is absent"},
+    error_description{ec::invalid_params, "unknown_param", "a parameter the method does not take"},
+    error_description{ec::invalid_params, "wrong_type", "a parameter has the wrong JSON type"},
+    error_description{ec::invalid_params, "out_of_range",
+                      "a number or a length is outside the allowed range"},
+    error_description{ec::invalid_params, "not_in_enum", "a value outside the allowed set"},
+    error_description{ec::invalid_params, "bad_format",
+                      "a string that does not have the required form"},
+    error_description{ec::invalid_params, "unknown_method",
+                      "rpc.help was asked about a method that does not exist"},
+    error_description{ec::internal_error, "internal_error",
+                      "the daemon failed while handling the request"},
+    error_description{ec::permission_denied, "permission_denied",
+                      "the caller's uid and groups do not allow this method"},
+    error_description{ec::node_not_joined, "not_joined", "the node has not joined the overlay"},
+    error_description{ec::node_leaving, "leaving", "the node is leaving the overlay"},
+    error_description{ec::overlay_no_route, "no_route", "no route towards the destination"},
+    error_description{ec::overlay_timeout, "timeout", "the overlay did not answer in time"},
+    error_description{ec::overlay_peer_error, "peer_error", "the remote peer answered an error"},
+    error_description{ec::storage_not_found, "not_found", "nothing is stored under that key"},
+    error_description{ec::storage_denied, "access_denied",
+                      "the kind's access-control policy refuses the store"},
+    error_description{ec::storage_too_large, "too_large", "the value exceeds the kind's limit"},
+    error_description{ec::sip_not_registered, "not_registered", "no registration for that AOR"},
+    error_description{ec::sip_delivery_failed, "delivery_failed",
+                      "the SIP request could not be delivered"},
+};
+}  // namespace
+
+std::span<const error_description> known_errors() { return errors; }
+
+rpc_error make_error(std::string_view name, std::string message, boost::json::object details) {
+  for (const auto& known : errors) {
+    if (known.name == name) {
+      return rpc_error{known.code, std::string(name), std::move(message), std::move(details)};
+    }
+  }
+  throw std::logic_error("unregistered control error name: " + std::string(name));
+}
+
+}  // namespace p2psip::control

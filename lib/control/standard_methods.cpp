@@ -1,0 +1,175 @@
+#include "control/standard_methods.hpp"
+
+#include <array>
+#include <cstdint>
+
+// Schemas are written with designated initializers precisely so that unused
+// fields can be left out; GCC before 13 warns about that anyway.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace p2psip::control {
+
+namespace {
+
+using enum value_type;
+constexpr double max_uint32 = 4294967295.0;
+
+constexpr std::array event_topics{
+    std::string_view{"node.state"},      std::string_view{"peer.up"},
+    std::string_view{"peer.down"},       std::string_view{"storage.stored"},
+    std::string_view{"storage.expired"}, std::string_view{"events.lost"},
+};
+
+constexpr std::array levels{std::string_view{"trace"}, std::string_view{"debug"},
+                            std::string_view{"info"},  std::string_view{"warning"},
+                            std::string_view{"error"}, std::string_view{"off"}};
+
+std::vector<std::string> level_names() { return {levels.begin(), levels.end()}; }
+
+param_schema kind_param() {
+  return {.name = "kind",
+          .type = string,
+          .description = "Kind name (app-data, sip-registration, ...) or decimal Kind-ID",
+          .default_value = "app-data",
+          .minimum = 1,
+          .maximum = 64};
+}
+
+param_schema key_param() {
+  return {.name = "key",
+          .type = string,
+          .description = "resource name, hashed to its Resource-ID, or the Resource-ID in hex",
+          .required = true,
+          .minimum = 1,
+          .maximum = 1024,
+          .format = string_format::hex_id_or_name};
+}
+
+param_schema encoding_param(std::string description) {
+  return {.name = "encoding",
+          .type = string,
+          .description = std::move(description),
+          .default_value = "text",
+          .one_of = {"text", "hex", "base64"}};
+}
+
+std::vector<method_schema> schemas() {
+  return {
+      {.name = "node.status",
+       .summary = "this node's identity, join state and overlay",
+       .result = {{"node_id", string, "this node's Node-ID in hex"},
+                  {"state", string, "init, joining, joined or leaving"},
+                  {"overlay", string, "overlay name"},
+                  {"peers", integer, "number of connected peers"},
+                  {"uptime_s", integer, "seconds since the daemon started"}}},
+      {.name = "node.leave",
+       .summary = "hand replicas over and leave the overlay gracefully",
+       .access = method_access::state_changing,
+       .result = {{"state", string, "the state after the request, normally leaving"}}},
+      {.name = "overlay.peers",
+       .summary = "connected peers with their role and round-trip time",
+       .result = {{"peers", array,
+                   "objects with node_id, address, role (predecessor, successor, finger, "
+                   "other) and rtt_ms"}}},
+      {.name = "overlay.fingers",
+       .summary = "the Chord finger table",
+       .result = {{"fingers", array, "objects with index, start (hex) and node_id (hex)"}}},
+      {.name = "overlay.route",
+       .summary = "where the overlay would route an id, without sending anything",
+       .params = {{.name = "id",
+                   .type = string,
+                   .description = "Node-ID or Resource-ID in hex, or a resource name to hash",
+                   .required = true,
+                   .minimum = 1,
+                   .maximum = 1024,
+                   .format = string_format::hex_id_or_name}},
+       .result = {{"target", string, "the id routed to, in hex"},
+                  {"next_hop", string, "Node-ID of the next hop; this node when responsible"},
+                  {"responsible", boolean, "whether this node is responsible for the id"}}},
+      {.name = "storage.put",
+       .summary = "store a value in the overlay",
+       .access = method_access::state_changing,
+       .params = {kind_param(),
+                  key_param(),
+                  {.name = "value",
+                   .type = string,
+                   .description = "the value, written as encoding says",
+                   .required = true,
+                   .maximum = 1048576},
+                  encoding_param("how value is written: text, hex or base64"),
+                  {.name = "lifetime",
+                   .type = integer,
+                   .description = "seconds the value stays stored",
+                   .default_value = 3600,
+                   .minimum = 1,
+                   .maximum = max_uint32}},
+       .result = {{"resource_id", string, "Resource-ID the value is stored under, in hex"},
+                  {"kind", string, "the kind stored"},
+                  {"generation", integer, "storage generation counter after the store"},
+                  {"replicas", integer, "number of replicas that acknowledged"}}},
+      {.name = "storage.get",
+       .summary = "fetch the values stored under a key",
+       .params = {kind_param(), key_param(),
+                  encoding_param("how values are returned: text, hex or base64")},
+       .result = {{"resource_id", string, "Resource-ID fetched, in hex"},
+                  {"kind", string, "the kind fetched"},
+                  {"values", array, "objects with value, generation and lifetime_s"}}},
+      {.name = "metrics.get",
+       .summary = "counters and gauges of the daemon",
+       .params = {{.name = "format",
+                   .type = string,
+                   .description = "json, or prometheus for the text exposition format",
+                   .default_value = "json",
+                   .one_of = {"json", "prometheus"}}},
+       .result = {{"metrics", object, "json: name to {type, help, samples: [{labels, value}]}"},
+                  {"text", string, "prometheus: the exposition text"}}},
+      {.name = "events.subscribe",
+       .summary = "a snapshot of the node, then a stream of event notifications",
+       .params = {{.name = "topics",
+                   .type = array,
+                   .description = "topics to receive (\"peer.*\" matches a prefix); all when "
+                                  "absent or empty",
+                   .maximum = 64,
+                   .item_type = string}},
+       .result = {{"topics", array, "the topics subscribed to; empty means all"},
+                  {"snapshot", object, "the current state the events then update"}},
+       .notes = "After the result, the server sends notifications with method \"event\" and "
+                "params {\"topic\": T, ...} until the connection closes. Each subscriber has a "
+                "bounded queue: when a reader falls behind, events are dropped and one "
+                "{\"topic\": \"events.lost\", \"count\": N} notification follows."},
+      {.name = "log.set_level",
+       .summary = "change the daemon's log level until the next restart",
+       .access = method_access::state_changing,
+       .params = {{.name = "level",
+                   .type = string,
+                   .description = "the new level",
+                   .required = true,
+                   .one_of = level_names()}},
+       .result = {{"level", string, "the level now in force"},
+                  {"previous", string, "the level before"}}},
+      {.name = "config.reload",
+       .summary = "re-read the configuration file and certificates, as SIGHUP does",
+       .access = method_access::state_changing,
+       .result = {{"reloaded", boolean, "whether the new configuration is in force"},
+                  {"changed", array, "names of settings that changed"}}},
+      {.name = "rpc.help",
+       .summary = "the methods, their parameters and results, and the error names",
+       .params = {{.name = "method",
+                   .type = string,
+                   .description = "describe only this method",
+                   .minimum = 1,
+                   .maximum = 128}},
+       .result = {{"methods", array, "one description per method"},
+                  {"errors", array, "code, name and meaning of every error"}}},
+  };
+}
+
+}  // namespace
+
+schema_catalog standard_catalog() { return schema_catalog(schemas()); }
+
+std::span<const std::string_view> standard_event_topics() { return event_topics; }
+
+std::span<const std::string_view> log_levels() { return levels; }
+
+}  // namespace p2psip::control

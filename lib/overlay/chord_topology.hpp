@@ -1,0 +1,113 @@
+// CHORD-RELOAD (RFC 6940 §10) as the overlay's topology plug-in: the join
+// sequence, Update-based stabilization with reactive repair, finger
+// maintenance, Leave, RouteQuery and Probe, with RFC 7363 self-tuning sizing
+// the stabilization interval and the tables.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "overlay/overlay_node.hpp"
+#include "overlay/routing_table.hpp"
+#include "overlay/self_tuning.hpp"
+#include "overlay/topology_plugin.hpp"
+#include "wire/chord.hpp"
+
+namespace p2psip::overlay {
+
+class chord_topology final : public topology_plugin {
+ public:
+  explicit chord_topology(overlay_node& node);
+
+  bool is_responsible(const node_id& key) const override;
+  std::optional<node_id> next_hop(const node_id& key) const override;
+  std::vector<node_id> replica_peers() const override;
+  bool in_replica_set(const node_id& key) const override;
+  std::optional<node_id> responsible_peer(const node_id& key) const override;
+
+  void start_new_overlay() override;
+  void join(const node_id& bootstrap) override;
+  void leave(std::function<void()> done) override;
+
+  void on_link_up(const node_id& peer) override;
+  void on_link_down(const node_id& peer) override;
+  void on_update_requested(const node_id& peer) override;
+
+  bool handles(wire::message_code code) const override;
+  void on_request(const incoming_request& request, responder reply) override;
+
+  topology_view view() const override;
+
+  const routing_table& table() const noexcept { return table_; }
+  bool joined() const noexcept { return joined_; }
+  duration stabilization_interval() const noexcept { return interval_; }
+  // For Probe's num_resources (§6.4.2): the storage layer's count.
+  void set_resource_counter(std::function<std::uint32_t()> counter) {
+    resource_counter_ = std::move(counter);
+  }
+
+ private:
+  enum class update_kind { neighbors, full };
+
+  // Join (§10.5), from the Attach to the admitting peer to the Join itself.
+  void begin_join();
+  void attach_to_neighbors_of(const node_id& admitting, const wire::chord_update& update);
+  void attach_fingers();
+  void send_join();
+  void join_failed();
+  void become_joined();
+
+  // Enters a linked peer into the tables; reacts if the neighbours changed.
+  void add_peer(const node_id& peer);
+  // Forgets a failed or departed peer (§10.7.1, §10.7.2).
+  void remove_peer(const node_id& peer, bool failure);
+  // Attaches to `peer` through `via` (source-routed, §10.6) unless linked or
+  // already being attached; the peer enters the tables when the link is up.
+  void attach_peer(const node_id& peer, const std::optional<node_id>& via,
+                   std::function<void(bool)> done = {});
+  // Takes in the peers an Update or Leave names (§10.7.3).
+  void consider_peers(const std::vector<node_id>& peers, const node_id& via, bool as_fingers);
+  void neighbors_changed();
+  void send_update(const node_id& peer, update_kind kind);
+  wire::chord_update make_update(update_kind kind) const;
+  std::vector<node_id> neighbor_set() const;
+
+  void schedule_stabilization();
+  void stabilize();
+  void refresh_finger();
+
+  void handle_update(const incoming_request& request, responder& reply);
+  void handle_join(const incoming_request& request, responder& reply);
+  void handle_leave(const incoming_request& request, responder& reply);
+  void handle_route_query(const incoming_request& request, responder& reply);
+  void handle_probe(const incoming_request& request, responder& reply);
+
+  overlay_node& node_;
+  routing_table table_;
+  self_tuning tuning_;
+  time_point started_;
+  bool joined_ = false;
+  bool leaving_ = false;
+  std::optional<node_id> bootstrap_;
+  std::optional<node_id> admitting_;
+  std::size_t join_attaches_pending_ = 0;
+  bool join_sent_ = false;
+  std::uint32_t join_attempt_ = 0;  // tells stale join timers from the current one
+  // Attaches this node started: their peers enter the tables once linked.
+  std::unordered_set<node_id> attaching_;
+  std::unordered_set<node_id> wanted_;
+  // Peers that asked (Attach send_update) for our tables once linked.
+  std::unordered_set<node_id> update_requested_;
+  // When each routing-table peer was first linked: RFC 7363 §6.4's ages.
+  std::unordered_map<node_id, time_point> first_seen_;
+  bool update_flush_pending_ = false;
+  duration interval_;
+  time_point last_finger_refresh_{};
+  std::function<std::uint32_t()> resource_counter_;
+};
+
+}  // namespace p2psip::overlay

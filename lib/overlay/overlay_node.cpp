@@ -1,0 +1,644 @@
+#include "overlay/overlay_node.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "overlay/fragmentation.hpp"
+#include "overlay/ring.hpp"
+#include "wire/byte_reader.hpp"
+#include "wire/byte_writer.hpp"
+#include "wire/codec.hpp"
+#include "wire/error_response.hpp"
+
+namespace p2psip::overlay {
+
+namespace {
+
+using wire::destination;
+using wire::message_code;
+using wire::reload_error_code;
+
+// The wildcard Node-ID (§6.1.1): every node is responsible for it.
+const node_id wildcard_node = [] {
+  node_id::bytes_type all_ones;
+  all_ones.fill(0xff);
+  return node_id(all_ones);
+}();
+
+bool is_answer_code(message_code code) {
+  return code == message_code::error || (static_cast<std::uint16_t>(code) & 1) == 0;
+}
+
+// The message code from the first bytes after the forwarding header, which
+// only the first fragment has.
+std::optional<message_code> peek_code(const wire::forwarding_header& header,
+                                      std::span<const std::uint8_t> payload) {
+  if (wire::fragment_offset(header.fragment) != 0 || payload.size() < 2) return std::nullopt;
+  return static_cast<message_code>((payload[0] << 8) | payload[1]);
+}
+
+// §13.6.5: a Destination List naming one place twice is how loops are built.
+bool has_duplicate(const std::vector<destination>& list) {
+  for (std::size_t i = 1; i < list.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (list[i] == list[j]) return true;
+    }
+  }
+  return false;
+}
+
+// The Destination List of an answer: the request's Via List reversed (§6.2.2).
+std::vector<destination> reversed(const std::vector<destination>& via) {
+  return {via.rbegin(), via.rend()};
+}
+
+// Bound on how often one message may be re-examined (list entries consumed,
+// compressed entries expanded) before it is given up as malformed.
+constexpr int max_routing_steps = 64;
+
+}  // namespace
+
+const char* to_string(node_state state) noexcept {
+  switch (state) {
+    case node_state::idle: return "idle";
+    case node_state::joining: return "joining";
+    case node_state::joined: return "joined";
+    case node_state::leaving: return "leaving";
+    case node_state::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+const char* to_string(request_failure failure) noexcept {
+  switch (failure) {
+    case request_failure::timeout: return "timeout";
+    case request_failure::error_response: return "error_response";
+    case request_failure::not_routable: return "not_routable";
+    case request_failure::bad_answer: return "bad_answer";
+    case request_failure::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+void responder::answer(wire::message_body body) {
+  if (done_) return;
+  done_ = true;
+  if (auto node = node_.lock()) (*node)->send_answer(*request_, std::move(body));
+}
+
+void responder::error(reload_error_code code, std::string info) {
+  wire::error_response error;
+  error.error_code = code;
+  error.error_info.assign(info.begin(), info.end());
+  answer({message_code::error, std::move(error)});
+}
+
+overlay_node::overlay_node(const node_id& self, overlay_config config, timer_service& timers,
+                           message_transport& transport, message_security& security,
+                           const topology_factory& make_topology, std::uint64_t seed)
+    : self_(self),
+      config_(config),
+      timers_(timers),
+      transport_(transport),
+      security_(security),
+      random_(seed),
+      transactions_(timers_, transaction_config{.reliability_timer = config.reliability_timer}),
+      reassembler_(reassembler_config{.max_message_size = config.max_message_size}),
+      // Kept for the maximum request lifetime, beyond every retransmission.
+      via_compression_(via_compression_config{.lifetime = std::chrono::seconds(15)},
+                       [this] { return random_(); }),
+      models_(wire::well_known_data_model),
+      life_(std::make_shared<overlay_node*>(this)) {
+  topology_ = make_topology(*this);
+}
+
+overlay_node::~overlay_node() {
+  life_.reset();
+  timers_.stop();
+}
+
+// --- life cycle ---------------------------------------------------------------
+
+void overlay_node::set_state(node_state state) {
+  if (state_ == state || state_ == node_state::stopped) return;
+  state_ = state;
+  for (const auto& observer : state_observers_) observer(state);
+}
+
+void overlay_node::on_state_change(std::function<void(node_state)> observer) {
+  state_observers_.push_back(std::move(observer));
+}
+
+void overlay_node::on_topology_change(std::function<void()> observer) {
+  topology_observers_.push_back(std::move(observer));
+}
+
+void overlay_node::notify_topology_changed() {
+  for (const auto& observer : topology_observers_) observer();
+}
+
+void overlay_node::before_leave(std::function<void(std::function<void()>)> hook) {
+  leave_hooks_.push_back(std::move(hook));
+}
+
+void overlay_node::start_new_overlay() {
+  set_state(node_state::joined);
+  topology_->start_new_overlay();
+}
+
+void overlay_node::join(const node_id& bootstrap) {
+  set_state(node_state::joining);
+  topology_->join(bootstrap);
+}
+
+void overlay_node::leave(std::function<void()> done) {
+  set_state(node_state::leaving);
+  // The hooks run one after another, then the topology says goodbye.
+  auto run = std::make_shared<std::function<void(std::size_t)>>();
+  *run = [this, run, done = std::move(done), life = std::weak_ptr(life_)](std::size_t i) mutable {
+    if (life.expired()) return;
+    if (i < leave_hooks_.size()) {
+      leave_hooks_[i]([run, i] { (*run)(i + 1); });
+      return;
+    }
+    topology_->leave([this, done = std::move(done), run, life] {
+      if (life.expired()) return;
+      stop();
+      if (done) done();
+      *run = nullptr;  // breaks the self-reference
+    });
+  };
+  (*run)(0);
+}
+
+void overlay_node::stop() {
+  set_state(node_state::stopped);
+  timers_.stop();
+  transactions_.cancel_all();
+}
+
+// --- sending ------------------------------------------------------------------
+
+wire::forwarding_header overlay_node::new_header(std::vector<destination> destinations,
+                                                 wire::transaction_id transaction) const {
+  wire::forwarding_header header;
+  header.overlay = config_.overlay;
+  header.configuration_sequence = config_.sequence;
+  header.ttl = config_.initial_ttl;
+  header.transaction_id = transaction;
+  header.destination_list = std::move(destinations);
+  return header;
+}
+
+std::optional<std::vector<std::uint8_t>> overlay_node::seal(
+    wire::forwarding_header header, const wire::message_body& body,
+    std::vector<wire::generic_certificate> certificates) {
+  auto encoded_body = wire::encode_body(body);
+  if (!encoded_body) return std::nullopt;
+  wire::message message;
+  message.header = std::move(header);
+  message.contents.code = body.code;
+  message.contents.body = std::move(*encoded_body);
+  auto security =
+      security_.sign(message.header.overlay, message.header.transaction_id, message.contents);
+  if (!security) return std::nullopt;
+  message.security = std::move(*security);
+  for (auto& certificate : certificates) {
+    if (std::find(message.security.certificates.begin(), message.security.certificates.end(),
+                  certificate) == message.security.certificates.end()) {
+      message.security.certificates.push_back(std::move(certificate));
+    }
+  }
+  auto bytes = wire::to_bytes(message);
+  if (!bytes) return std::nullopt;
+  return std::move(*bytes);
+}
+
+void overlay_node::route_encoded(std::span<const std::uint8_t> message) {
+  auto parsed = wire::decode_forwarding_part(message, std::numeric_limits<std::uint32_t>::max());
+  if (!parsed) return;
+  route(std::move(parsed->header), parsed->payload, std::nullopt);
+}
+
+void overlay_node::send_request(std::vector<destination> destinations, wire::message_body body,
+                                answer_handler on_done,
+                                std::vector<wire::generic_certificate> certificates) {
+  if (state_ == node_state::stopped) {
+    on_done(request_error{request_failure::stopped, {}, "node stopped", {}});
+    return;
+  }
+  const wire::transaction_id transaction{random_()};
+  auto bytes = seal(new_header(std::move(destinations), transaction), body, std::move(certificates));
+  if (!bytes) {
+    on_done(request_error{request_failure::bad_answer, {}, "request could not be encoded", {}});
+    return;
+  }
+  ++counters_.originated;
+  auto done = [this, on_done = std::move(on_done)](transaction_outcome outcome) {
+    if (!outcome) {
+      const auto failure = outcome.error() == transaction_error::timed_out
+                               ? request_failure::timeout
+                               : request_failure::stopped;
+      on_done(request_error{failure, {}, to_string(outcome.error()), {}});
+      return;
+    }
+    // deliver_answer() put the verified signer and hop count in the header's
+    // Via List: the answer's path, responder first.
+    wire::message message = std::move(outcome.value());
+    answer result;
+    const auto& via = message.header.via_list;
+    result.hops = via.empty() ? 0 : via.size() - 1;
+    result.responder = std::get<node_id>(via.front().value);
+    auto body = wire::decode_body(message.contents.code, message.contents.body, models_);
+    if (!body) {
+      on_done(request_error{request_failure::bad_answer, {}, body.error().describe(),
+                            result.responder});
+      return;
+    }
+    if (auto* error = std::get_if<wire::error_response>(&body->value)) {
+      on_done(request_error{request_failure::error_response, error->error_code,
+                            std::string(error->error_info.begin(), error->error_info.end()),
+                            result.responder});
+      return;
+    }
+    result.body = std::move(*body);
+    result.message = std::move(message);
+    on_done(std::move(result));
+  };
+  transactions_.begin(
+      transaction, std::move(*bytes),
+      [this](std::span<const std::uint8_t> request) { route_encoded(request); }, std::move(done));
+}
+
+void overlay_node::attach(std::vector<destination> destinations, bool send_update,
+                          std::function<void(wire::basic_result<node_id, request_error>)> on_done) {
+  auto request = transport_.local_attach();
+  request.send_update = send_update;
+  send_request(std::move(destinations), {message_code::attach_req, std::move(request)},
+               [this, on_done = std::move(on_done)](answer_result result) mutable {
+                 if (!result) {
+                   on_done(result.error());
+                   return;
+                 }
+                 const node_id peer = result->responder;
+                 if (peer == self_ || connected(peer)) {
+                   on_done(peer);
+                   return;
+                 }
+                 const auto* remote = std::get_if<wire::attach_req_ans>(&result->body.value);
+                 if (!remote) {
+                   on_done(request_error{request_failure::bad_answer, {}, "not an AttachAns", peer});
+                   return;
+                 }
+                 pending_links_.emplace(peer, std::move(on_done));
+                 transport_.open_link(peer, *remote);
+                 // A link that never comes up fails the attach, once.
+                 timers_.schedule(config_.reliability_timer * 5, [this, peer] {
+                   auto range = pending_links_.equal_range(peer);
+                   std::vector<std::function<void(wire::basic_result<node_id, request_error>)>> waiting;
+                   for (auto it = range.first; it != range.second; ++it) waiting.push_back(std::move(it->second));
+                   pending_links_.erase(range.first, range.second);
+                   for (auto& callback : waiting) {
+                     callback(request_error{request_failure::timeout, {}, "link did not come up", peer});
+                   }
+                 });
+               });
+}
+
+void overlay_node::handle(message_code code, request_handler handler) {
+  handlers_[static_cast<std::uint16_t>(code)] = std::move(handler);
+}
+
+// --- transport_events ---------------------------------------------------------
+
+void overlay_node::on_link_up(const node_id& peer) {
+  if (state_ == node_state::stopped) return;
+  links_.insert(peer);
+  topology_->on_link_up(peer);
+  auto range = pending_links_.equal_range(peer);
+  std::vector<std::function<void(wire::basic_result<node_id, request_error>)>> waiting;
+  for (auto it = range.first; it != range.second; ++it) waiting.push_back(std::move(it->second));
+  pending_links_.erase(range.first, range.second);
+  for (auto& callback : waiting) callback(peer);
+}
+
+void overlay_node::on_link_down(const node_id& peer) {
+  if (state_ == node_state::stopped) return;
+  if (links_.erase(peer) == 0) return;
+  topology_->on_link_down(peer);
+}
+
+void overlay_node::on_message(const node_id& from, std::span<const std::uint8_t> message) {
+  if (state_ == node_state::stopped) return;
+  ++counters_.received;
+  // Reassembly bounds the whole message; a single link frame is bounded by
+  // the link, so the header is parsed under the same cap.
+  auto parsed = wire::decode_forwarding_part(message, config_.max_message_size);
+  if (!parsed) {
+    ++counters_.dropped_malformed;
+    return;
+  }
+  if (parsed->header.overlay != config_.overlay) {
+    ++counters_.dropped_wrong_overlay;  // §6.1: not ours to process
+    return;
+  }
+  auto header = std::move(parsed->header);
+  // Via: the link peer joins the return path (§6.1.2).
+  header.via_list.push_back(destination::node(from));
+  if (header.ttl > config_.initial_ttl) {
+    ++counters_.ttl_exceeded;  // §6.3.2: above initial-ttl is refused outright
+    refuse(header, parsed->payload, reload_error_code::ttl_exceeded, "TTL above initial-ttl");
+    return;
+  }
+  if (has_duplicate(header.destination_list)) {
+    ++counters_.loops_refused;
+    refuse(header, parsed->payload, reload_error_code::invalid_message,
+           "Destination List repeats an entry (possible loop)");
+    return;
+  }
+  route(std::move(header), parsed->payload, from);
+}
+
+// --- routing ------------------------------------------------------------------
+
+void overlay_node::route(wire::forwarding_header header, std::span<const std::uint8_t> payload,
+                         const std::optional<node_id>& from) {
+  const bool from_link = from.has_value();
+  for (int step = 0; step < max_routing_steps; ++step) {
+    auto& list = header.destination_list;
+    if (list.empty()) {
+      deliver(header, payload);
+      return;
+    }
+    auto& first = list.front().value;
+    if (const auto* compressed = std::get_if<wire::compressed_id>(&first)) {
+      // §6.1.3: our own compressed Via List; restore it and look again.
+      auto saved = via_compression_.expand(*compressed, timers_.now());
+      if (!saved) {
+        ++counters_.dropped_unroutable;
+        return;
+      }
+      list.erase(list.begin());
+      auto restored = reversed(*saved);
+      list.insert(list.begin(), restored.begin(), restored.end());
+      continue;
+    }
+    if (const auto* node = std::get_if<node_id>(&first)) {
+      if (*node == self_) {
+        if (list.size() == 1) {
+          deliver(header, payload);
+          return;
+        }
+        list.erase(list.begin());
+        continue;
+      }
+      if (*node == wildcard_node) {
+        deliver(header, payload);
+        return;
+      }
+      if (connected(*node)) {
+        forward(*node, std::move(header), payload, from_link);
+        return;
+      }
+      if (topology_->is_responsible(*node)) {
+        // §6.1.1: a Node-ID in our range that is not ours or a client's.
+        ++counters_.dropped_unroutable;
+        return;
+      }
+      if (auto next = topology_->next_hop(*node)) {
+        forward(*next, std::move(header), payload, from_link);
+      } else {
+        ++counters_.dropped_unroutable;
+      }
+      return;
+    }
+    if (const auto* resource = std::get_if<wire::resource_id>(&first)) {
+      const auto key = resource_key(*resource);
+      if (!key) {
+        refuse(header, payload, reload_error_code::invalid_message,
+               "Resource-ID is not 128 bits (CHORD-RELOAD §10.2)");
+        return;
+      }
+      if (topology_->is_responsible(*key)) {
+        // §6.1.1: a Resource-ID must be the last entry.
+        if (list.size() == 1) {
+          deliver(header, payload);
+        } else {
+          ++counters_.dropped_unroutable;
+        }
+        return;
+      }
+      if (auto next = topology_->next_hop(*key)) {
+        forward(*next, std::move(header), payload, from_link);
+      } else {
+        ++counters_.dropped_unroutable;
+      }
+      return;
+    }
+    // Opaque ids are never issued by this node; unknown types cannot be routed.
+    ++counters_.dropped_unroutable;
+    return;
+  }
+  ++counters_.dropped_malformed;
+}
+
+void overlay_node::forward(const node_id& next, wire::forwarding_header header,
+                           std::span<const std::uint8_t> payload, bool from_link) {
+  if (from_link) {
+    // §6.3.2: a message that arrived with TTL 0 and is not ours goes no further.
+    if (header.ttl == 0) {
+      ++counters_.ttl_exceeded;
+      refuse(header, payload, reload_error_code::ttl_exceeded, "TTL exceeded");
+      return;
+    }
+    --header.ttl;
+    ++counters_.forwarded;
+  }
+  // Only whole requests: fragments compressed one by one would no longer
+  // match for reassembly, and answers need no return path.
+  const auto code = peek_code(header, payload);
+  if (header.via_list.size() > config_.compress_via_after && header.fragment == wire::unfragmented &&
+      code && !is_answer_code(*code)) {
+    if (auto id = via_compression_.compress(header.via_list, timers_.now())) {
+      header.via_list.assign(1, destination{*id});
+    }
+  }
+  if (!transmit(next, header, payload)) ++counters_.dropped_unroutable;
+}
+
+bool overlay_node::transmit(const node_id& next, const wire::forwarding_header& header,
+                            std::span<const std::uint8_t> payload) {
+  auto pieces = fragment_message(header, payload, transport_.max_message_size(next));
+  if (!pieces) {
+    // §6.7: too small a link to fragment for: send whole.
+    auto whole = wire::encode_forwarded(header, payload);
+    if (!whole) return false;
+    counters_.bytes_sent += whole->size();
+    return transport_.send(next, std::move(*whole));
+  }
+  if (pieces->size() > 1) counters_.fragments_sent += pieces->size();
+  bool sent = true;
+  for (auto& piece : *pieces) {
+    counters_.bytes_sent += piece.size();
+    sent = transport_.send(next, std::move(piece)) && sent;
+  }
+  return sent;
+}
+
+void overlay_node::refuse(const wire::forwarding_header& header,
+                          std::span<const std::uint8_t> payload, reload_error_code code,
+                          const char* info) {
+  const auto request_code = peek_code(header, payload);
+  // Answers and later fragments are dropped: errors answer requests only.
+  if (!request_code || is_answer_code(*request_code) || header.via_list.empty()) return;
+  wire::error_response error;
+  error.error_code = code;
+  error.error_info.assign(info, info + std::char_traits<char>::length(info));
+  auto bytes = seal(new_header(reversed(header.via_list), header.transaction_id),
+                    {message_code::error, std::move(error)});
+  if (!bytes) return;
+  ++counters_.errors_sent;
+  route_encoded(*bytes);
+}
+
+// --- local delivery -------------------------------------------------------------
+
+void overlay_node::deliver(const wire::forwarding_header& header,
+                           std::span<const std::uint8_t> payload) {
+  std::optional<std::vector<std::uint8_t>> whole;
+  wire::message message;
+  if (header.fragment != wire::unfragmented) {
+    whole = reassembler_.add({header, payload}, timers_.now());
+    if (!whole) return;  // more fragments to come, or dropped
+    auto decoded = wire::decode_message(*whole, config_.max_message_size);
+    if (!decoded) {
+      ++counters_.dropped_malformed;
+      return;
+    }
+    message = std::move(*decoded);
+    message.header.via_list = header.via_list;
+  } else {
+    wire::byte_reader r(payload);
+    decode(r, message.contents);
+    decode(r, message.security);
+    r.expect_end("trailing bytes");
+    if (!r.ok()) {
+      ++counters_.dropped_malformed;
+      refuse(header, payload, reload_error_code::invalid_message, "malformed message");
+      return;
+    }
+    message.header = header;
+  }
+  ++counters_.delivered;
+  auto signer = security_.verify(message);
+  if (!signer) {
+    ++counters_.dropped_bad_signature;
+    if (!is_answer_code(message.contents.code)) {
+      refuse(message.header, payload, reload_error_code::forbidden,
+             signer.error().reason.c_str());
+    }
+    return;
+  }
+  if (is_answer_code(message.contents.code)) {
+    deliver_answer(std::move(message), *signer);
+  } else {
+    deliver_request(std::move(message), *signer);
+  }
+}
+
+void overlay_node::deliver_answer(wire::message message, const node_id& signer) {
+  // The completion reads the responder and path length from the Via List:
+  // the responder goes in front of the links the answer crossed.
+  auto& via = message.header.via_list;
+  via.insert(via.begin(), destination::node(signer));
+  transactions_.answer(message.header.transaction_id, std::move(message));
+}
+
+void overlay_node::deliver_request(wire::message message, const node_id& signer) {
+  const auto transaction = message.header.transaction_id;
+  const auto seen = responses_.on_request(transaction, signer, timers_.now());
+  if (seen.state == request_state::in_progress) {
+    ++counters_.dropped_duplicate;
+    return;
+  }
+  if (seen.state == request_state::answered) {
+    // §6.2.1: the same answer again for a retransmitted request.
+    ++counters_.dropped_duplicate;
+    const std::vector<std::uint8_t> cached(seen.response.begin(), seen.response.end());
+    route_encoded(cached);
+    return;
+  }
+  auto request = std::make_shared<incoming_request>();
+  request->hops = message.header.via_list.size();
+  request->sender = signer;
+  auto body = wire::decode_body(message.contents.code, message.contents.body, models_);
+  request->message = std::move(message);
+  responder reply(life_, request);
+  if (!body) {
+    const auto error = wire::to_error_response(body.error());
+    reply.error(error.error_code, std::string(error.error_info.begin(), error.error_info.end()));
+    return;
+  }
+  request->body = std::move(*body);
+  for (const auto& extension : request->message.contents.extensions) {
+    if (extension.critical) {
+      reply.error(reload_error_code::unknown_extension, "critical extension not understood");
+      return;
+    }
+  }
+  const auto code = request->body.code;
+  if (topology_->handles(code)) {
+    topology_->on_request(*request, std::move(reply));
+    return;
+  }
+  switch (code) {
+    case message_code::ping_req: {
+      wire::ping_ans pong;
+      pong.response_id = random_();
+      pong.time = wall_clock_ms();
+      reply.answer({message_code::ping_ans, pong});
+      return;
+    }
+    case message_code::attach_req: {
+      const bool send_update = std::get<wire::attach_req_ans>(request->body.value).send_update;
+      reply.answer({message_code::attach_ans, transport_.local_attach()});
+      // After the answer, so that over a link both share it comes second.
+      if (send_update) topology_->on_update_requested(signer);
+      return;
+    }
+    case message_code::config_update_req:
+      reply.answer({message_code::config_update_ans, wire::config_update_ans{}});
+      return;
+    default:
+      break;
+  }
+  auto handler = handlers_.find(static_cast<std::uint16_t>(code));
+  if (handler == handlers_.end()) {
+    reply.error(reload_error_code::forbidden, "no service for this request here");
+    return;
+  }
+  handler->second(*request, std::move(reply));
+}
+
+void overlay_node::send_answer(const incoming_request& request, wire::message_body body) {
+  if (state_ == node_state::stopped) return;
+  const auto& via = request.message.header.via_list;
+  auto bytes = seal(new_header(reversed(via), request.message.header.transaction_id), body);
+  // §6.3.2: max_response_length bounds what the requester wants back.
+  const auto limit = request.message.header.max_response_length;
+  if (bytes && limit != 0 && bytes->size() > limit) {
+    wire::error_response error;
+    error.error_code = reload_error_code::response_too_large;
+    const std::string info = "response exceeds max_response_length";
+    error.error_info.assign(info.begin(), info.end());
+    bytes = seal(new_header(reversed(via), request.message.header.transaction_id),
+                 {message_code::error, std::move(error)});
+  }
+  if (!bytes) return;
+  ++counters_.originated;
+  route_encoded(*bytes);
+  responses_.store_response(request.message.header.transaction_id, request.sender,
+                            std::move(*bytes), timers_.now());
+}
+
+}  // namespace p2psip::overlay

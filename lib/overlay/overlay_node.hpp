@@ -1,0 +1,174 @@
+// One RELOAD node: symmetric recursive routing (RFC 6940 §6.1, §6.2), end-to-
+// end transactions with retransmission, fragmentation, signatures on every
+// message, and dispatch of delivered requests to the topology plug-in and the
+// upper layers. It owns no socket and no clock: links come through a
+// message_transport, time through a timer_service, both injected.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <span>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "overlay/fragment_reassembler.hpp"
+#include "overlay/message_security.hpp"
+#include "overlay/message_transport.hpp"
+#include "overlay/overlay_config.hpp"
+#include "overlay/request.hpp"
+#include "overlay/response_cache.hpp"
+#include "overlay/timer_group.hpp"
+#include "overlay/topology_plugin.hpp"
+#include "overlay/transaction_table.hpp"
+#include "overlay/via_compression.hpp"
+#include "wire/stored_data.hpp"
+
+namespace p2psip::overlay {
+
+enum class node_state { idle, joining, joined, leaving, stopped };
+const char* to_string(node_state state) noexcept;
+
+// Counters for the control plane's metrics and the simulator's report.
+struct node_counters {
+  std::uint64_t received = 0;
+  std::uint64_t forwarded = 0;
+  std::uint64_t delivered = 0;        // messages consumed by this node
+  std::uint64_t originated = 0;       // requests and answers this node sent
+  std::uint64_t dropped_malformed = 0;
+  std::uint64_t dropped_wrong_overlay = 0;
+  std::uint64_t dropped_unroutable = 0;
+  std::uint64_t dropped_bad_signature = 0;
+  std::uint64_t dropped_duplicate = 0;
+  std::uint64_t ttl_exceeded = 0;
+  std::uint64_t loops_refused = 0;
+  std::uint64_t fragments_sent = 0;
+  std::uint64_t errors_sent = 0;
+  std::uint64_t bytes_sent = 0;
+};
+
+class overlay_node final : public transport_events {
+ public:
+  using topology_factory = std::function<std::unique_ptr<topology_plugin>(overlay_node&)>;
+
+  overlay_node(const node_id& self, overlay_config config, timer_service& timers,
+               message_transport& transport, message_security& security,
+               const topology_factory& make_topology, std::uint64_t seed);
+  ~overlay_node();
+  overlay_node(const overlay_node&) = delete;
+  overlay_node& operator=(const overlay_node&) = delete;
+
+  const node_id& self() const noexcept { return self_; }
+  const overlay_config& config() const noexcept { return config_; }
+  node_state state() const noexcept { return state_; }
+  topology_plugin& topology() noexcept { return *topology_; }
+  const topology_plugin& topology() const noexcept { return *topology_; }
+  timer_group& timers() noexcept { return timers_; }
+  std::mt19937_64& random() noexcept { return random_; }
+  const node_counters& counters() const noexcept { return counters_; }
+  message_transport& transport() noexcept { return transport_; }
+
+  // --- life cycle -----------------------------------------------------------
+  void start_new_overlay();
+  // Joins through a peer this node already has a link to.
+  void join(const node_id& bootstrap);
+  // Runs the before-leave hooks (replica hand-over), then the topology's
+  // Leave, then stops; `done` runs last.
+  void leave(std::function<void()> done);
+  // Stops dead: every timer and pending transaction is silenced.
+  void stop();
+
+  // --- sending --------------------------------------------------------------
+  // Originates a request towards `destinations` (§6.2.1), retransmitting with
+  // the same transaction id until answered; `on_done` runs exactly once.
+  // `certificates` join this node's own in the SecurityBlock, for bodies
+  // that carry data others signed (replica Stores, §7.4.1.1).
+  void send_request(std::vector<wire::destination> destinations, wire::message_body body,
+                    answer_handler on_done,
+                    std::vector<wire::generic_certificate> certificates = {});
+  // Attach (§6.5.1) towards `destinations`; `on_done` gets the peer that is
+  // now linked, or why not.
+  void attach(std::vector<wire::destination> destinations, bool send_update,
+              std::function<void(wire::basic_result<node_id, request_error>)> on_done);
+  bool connected(const node_id& peer) const { return links_.contains(peer); }
+  const std::unordered_set<node_id>& links() const noexcept { return links_; }
+  void close_link(const node_id& peer) { transport_.close_link(peer); }
+
+  // --- upper layers ---------------------------------------------------------
+  // The handler for requests with `code` (Store, Fetch, AppAttach ...).
+  void handle(wire::message_code code, request_handler handler);
+  // Kinds' data models, for decoding storage bodies.
+  void set_data_model_lookup(wire::data_model_lookup lookup) { models_ = std::move(lookup); }
+  // Milliseconds since 1970 for PingAns and storage times; injected like time.
+  void set_wall_clock(std::function<std::uint64_t()> clock) { wall_clock_ = std::move(clock); }
+  std::uint64_t wall_clock_ms() const { return wall_clock_ ? wall_clock_() : 0; }
+  // Called whenever the topology's view of neighbours or responsibility changes.
+  void on_topology_change(std::function<void()> observer);
+  void notify_topology_changed();
+  // Runs before a graceful leave; each hook calls its continuation when done.
+  void before_leave(std::function<void(std::function<void()>)> hook);
+  void on_state_change(std::function<void(node_state)> observer);
+  void set_state(node_state state);
+
+  // --- transport_events -----------------------------------------------------
+  void on_message(const node_id& from, std::span<const std::uint8_t> message) override;
+  void on_link_up(const node_id& peer) override;
+  void on_link_down(const node_id& peer) override;
+
+ private:
+  friend class responder;
+
+  // The routing loop of §6.1 for a message whose header is parsed; `from`
+  // is the link it came in on, nullopt for one this node originated.
+  void route(wire::forwarding_header header, std::span<const std::uint8_t> payload,
+             const std::optional<node_id>& from);
+  void forward(const node_id& next, wire::forwarding_header header,
+               std::span<const std::uint8_t> payload, bool from_link);
+  bool transmit(const node_id& next, const wire::forwarding_header& header,
+                std::span<const std::uint8_t> payload);
+  void deliver(const wire::forwarding_header& header, std::span<const std::uint8_t> payload);
+  void deliver_request(wire::message message, const node_id& signer);
+  void deliver_answer(wire::message message, const node_id& signer);
+  // An ErrorResponse for a request that could not be routed (TTL, loop).
+  void refuse(const wire::forwarding_header& header, std::span<const std::uint8_t> payload,
+              wire::reload_error_code code, const char* info);
+  void send_answer(const incoming_request& request, wire::message_body body);
+  // Encodes, signs and routes a message this node originates.
+  std::optional<std::vector<std::uint8_t>> seal(
+      wire::forwarding_header header, const wire::message_body& body,
+      std::vector<wire::generic_certificate> certificates = {});
+  void route_encoded(std::span<const std::uint8_t> message);
+  wire::forwarding_header new_header(std::vector<wire::destination> destinations,
+                                     wire::transaction_id transaction) const;
+
+  node_id self_;
+  overlay_config config_;
+  timer_group timers_;
+  message_transport& transport_;
+  message_security& security_;
+  std::mt19937_64 random_;
+  std::unique_ptr<topology_plugin> topology_;
+  transaction_table transactions_;
+  response_cache responses_;
+  fragment_reassembler reassembler_;
+  via_compressor via_compression_;
+  std::unordered_set<node_id> links_;
+  std::unordered_map<std::uint16_t, request_handler> handlers_;
+  // Attaches waiting for the link to the answering peer to come up.
+  std::unordered_multimap<node_id, std::function<void(wire::basic_result<node_id, request_error>)>>
+      pending_links_;
+  wire::data_model_lookup models_;
+  std::function<std::uint64_t()> wall_clock_;
+  std::vector<std::function<void()>> topology_observers_;
+  std::vector<std::function<void(std::function<void()>)>> leave_hooks_;
+  std::vector<std::function<void(node_state)>> state_observers_;
+  node_state state_ = node_state::idle;
+  node_counters counters_;
+  // Responders hold a weak reference, so answers after destruction are no-ops.
+  std::shared_ptr<overlay_node*> life_;
+};
+
+}  // namespace p2psip::overlay

@@ -1,0 +1,107 @@
+#include "human_output.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <vector>
+
+#include <boost/json/serialize.hpp>
+
+namespace p2psip::ctl {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string cell(const json::value& value) {
+  if (value.is_string()) return std::string(value.as_string());
+  if (value.is_null()) return "-";
+  if (value.is_double()) {
+    // serialize() would write 1.5E0, which is valid JSON but not for people.
+    std::ostringstream text;
+    text << value.as_double();
+    return text.str();
+  }
+  return json::serialize(value);
+}
+
+bool is_scalar(const json::value& value) { return !value.is_object() && !value.is_array(); }
+
+bool is_table(const json::array& rows) {
+  return !rows.empty() && std::all_of(rows.begin(), rows.end(),
+                                      [](const json::value& row) { return row.is_object(); });
+}
+
+std::string upper(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return text;
+}
+
+void render_table(const json::array& rows, const std::string& indent, std::string& out) {
+  std::vector<std::string> columns;
+  for (const auto& row : rows) {
+    for (const auto& member : row.as_object()) {
+      const std::string key(member.key());
+      if (std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
+    }
+  }
+  std::vector<std::vector<std::string>> cells;
+  std::vector<std::size_t> widths;
+  for (const auto& column : columns) widths.push_back(column.size());
+  for (const auto& row : rows) {
+    auto& line = cells.emplace_back();
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const json::value* value = row.as_object().if_contains(columns[c]);
+      line.push_back(value ? cell(*value) : "-");
+      widths[c] = std::max(widths[c], line.back().size());
+    }
+  }
+  const auto emit = [&](const std::vector<std::string>& line) {
+    std::string text = indent;
+    for (std::size_t c = 0; c < line.size(); ++c) {
+      text += line[c];
+      if (c + 1 < line.size()) text += std::string(widths[c] - line[c].size() + 2, ' ');
+    }
+    out += text + '\n';
+  };
+  std::vector<std::string> header;
+  for (const auto& column : columns) header.push_back(upper(column));
+  emit(header);
+  for (const auto& line : cells) emit(line);
+}
+
+void render_object(const json::object& object, const std::string& indent, std::string& out) {
+  std::size_t width = 0;
+  for (const auto& member : object) width = std::max(width, member.key().size());
+  for (const auto& member : object) {
+    const std::string key(member.key());
+    const json::value& value = member.value();
+    const std::string padding(width - key.size() + 2, ' ');
+    if (is_scalar(value)) {
+      out += indent + key + padding + cell(value) + '\n';
+    } else if (value.is_object()) {
+      out += indent + key + ":\n";
+      render_object(value.as_object(), indent + "  ", out);
+    } else if (value.as_array().empty()) {
+      out += indent + key + padding + "(none)\n";
+    } else if (is_table(value.as_array())) {
+      out += indent + key + ":\n";
+      render_table(value.as_array(), indent + "  ", out);
+    } else {
+      std::string items;
+      for (const auto& item : value.as_array()) items += (items.empty() ? "" : ", ") + cell(item);
+      out += indent + key + padding + items + '\n';
+    }
+  }
+}
+
+}  // namespace
+
+std::string render_human(const json::object& result) {
+  std::string out;
+  render_object(result, "", out);
+  if (out.empty()) out = "ok\n";
+  return out;
+}
+
+}  // namespace p2psip::ctl
