@@ -60,6 +60,30 @@ std::optional<node_id> chord_topology::next_hop(const node_id& key) const {
   return std::nullopt;
 }
 
+std::optional<node_id> chord_topology::next_hop_avoiding(const node_id& key,
+                                                         std::span<const node_id> avoid) const {
+  const auto avoided = [&](const node_id& p) {
+    return std::find(avoid.begin(), avoid.end(), p) != avoid.end() || !node_.connected(p);
+  };
+  if (auto best = next_hop(key); best && !avoided(*best)) return best;
+  // The responsible peer if the neighbourhood shows it, else the known peer
+  // closest before the key: the same choice as next_hop() among the rest.
+  if (auto owner = table_.neighbors().responsible_peer(key); owner && *owner != node_.self() && !avoided(*owner)) {
+    return owner;
+  }
+  std::optional<node_id> best;
+  const auto consider = [&](const node_id& p) {
+    if (avoided(p) || !between(p, node_.self(), key, ends::open)) return;
+    if (!best || clockwise_distance(p, key) < clockwise_distance(*best, key)) best = p;
+  };
+  for (const auto& p : table_.neighbors().successors()) consider(p);
+  for (const auto& p : table_.neighbors().predecessors()) consider(p);
+  for (const auto& f : table_.fingers().entries()) {
+    if (f) consider(*f);
+  }
+  return best;
+}
+
 std::vector<node_id> chord_topology::replica_peers() const {
   const auto peers = table_.neighbors().replica_successors();
   return {peers.begin(), peers.end()};
@@ -386,11 +410,15 @@ void chord_topology::refresh_finger() {
   if (!node_.config().self_tuning && now - last_finger_refresh_ < node_.config().chord_ping_interval) {
     return;
   }
-  const auto index = table_.fingers().choose_refresh(node_.random()());
+  const auto& fingers = table_.fingers();
+  const auto& successors = table_.neighbors().successors();
+  const auto reach =
+      successors.empty() ? uint128{0} : clockwise_distance(node_.self(), successors.back());
+  const auto index = fingers.choose_refresh(node_.random()(), reach);
   if (!index) return;
   last_finger_refresh_ = now;
   const uint128 bits = (uint128{node_.random()()} << 64) | node_.random()();
-  const auto target = table_.fingers().random_target(*index, bits);
+  const auto target = fingers.random_target(*index, bits);
   // A Ping finds who holds the point (§10.7.4.2); an Attach to the same
   // Resource-ID reaches the same peer and links it in one exchange.
   node_.attach({key_destination(target)}, false, [this](auto result) {

@@ -25,6 +25,8 @@ class chord_topology final : public topology_plugin {
 
   bool is_responsible(const node_id& key) const override;
   std::optional<node_id> next_hop(const node_id& key) const override;
+  std::optional<node_id> next_hop_avoiding(const node_id& key,
+                                           std::span<const node_id> avoid) const override;
   std::vector<node_id> replica_peers() const override;
   bool in_replica_set(const node_id& key) const override;
   std::optional<node_id> responsible_peer(const node_id& key) const override;

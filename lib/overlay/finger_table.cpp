@@ -65,11 +65,14 @@ bool finger_table::replace(const node_id& failed,
   return changed;
 }
 
-std::optional<std::size_t> finger_table::choose_refresh(std::uint64_t coin_flips) const noexcept {
+std::optional<std::size_t> finger_table::choose_refresh(std::uint64_t coin_flips,
+                                                        uint128 settled_reach) const noexcept {
   std::array<std::uint8_t, max_size> invalid{};
   std::size_t count = 0;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
-    if (!valid(i)) invalid[count++] = static_cast<std::uint8_t>(i);
+    if (!valid(i) && clockwise_distance(self_, range_start(i)) > settled_reach) {
+      invalid[count++] = static_cast<std::uint8_t>(i);
+    }
   }
   if (count == 0) return std::nullopt;
   for (unsigned flip = 0; flip < 64; ++flip) {

@@ -46,8 +46,11 @@ class finger_table {
 
   // Alternative 1 of §10.7.4.2: walk the invalid entries from the first,
   // taking each with probability 1/2, one bit of `coin_flips` per step, and
-  // cycling until one is taken; nullopt when every entry is valid.
-  std::optional<std::size_t> choose_refresh(std::uint64_t coin_flips) const noexcept;
+  // cycling until one is taken; nullopt when every entry is valid. Entries
+  // starting within `settled_reach` of this peer are skipped: the successor
+  // list already shows every peer there (§10.7.4.3).
+  std::optional<std::size_t> choose_refresh(std::uint64_t coin_flips,
+                                            uint128 settled_reach = 0) const noexcept;
   // A uniformly random point of entry `index`'s range, for the refresh Ping
   // §10.7.4.2 sends; `random_bits` are uniform.
   node_id random_target(std::size_t index, uint128 random_bits) const noexcept;

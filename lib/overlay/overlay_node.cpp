@@ -214,10 +214,11 @@ std::optional<std::vector<std::uint8_t>> overlay_node::seal(
   return std::move(*bytes);
 }
 
-void overlay_node::route_encoded(std::span<const std::uint8_t> message) {
+void overlay_node::route_encoded(std::span<const std::uint8_t> message,
+                                 std::span<const node_id> avoid) {
   auto parsed = wire::decode_forwarding_part(message, std::numeric_limits<std::uint32_t>::max());
   if (!parsed) return;
-  route(std::move(parsed->header), parsed->payload, std::nullopt);
+  route(std::move(parsed->header), parsed->payload, std::nullopt, avoid);
 }
 
 void overlay_node::send_request(std::vector<destination> destinations, wire::message_body body,
@@ -265,9 +266,16 @@ void overlay_node::send_request(std::vector<destination> destinations, wire::mes
     result.message = std::move(message);
     on_done(std::move(result));
   };
+  // Each retransmission leaves by a link the earlier copies did not take.
+  auto taken = std::make_shared<std::vector<node_id>>();
   transactions_.begin(
       transaction, std::move(*bytes),
-      [this](std::span<const std::uint8_t> request) { route_encoded(request); }, std::move(done));
+      [this, taken](std::span<const std::uint8_t> request) {
+        last_first_hop_.reset();
+        route_encoded(request, *taken);
+        if (last_first_hop_) taken->push_back(*last_first_hop_);
+      },
+      std::move(done));
 }
 
 void overlay_node::attach(std::vector<destination> destinations, bool send_update,
@@ -314,6 +322,7 @@ void overlay_node::handle(message_code code, request_handler handler) {
 void overlay_node::on_link_up(const node_id& peer) {
   if (state_ == node_state::stopped) return;
   links_.insert(peer);
+  last_heard_[peer] = timers_.now();
   topology_->on_link_up(peer);
   auto range = pending_links_.equal_range(peer);
   std::vector<std::function<void(wire::basic_result<node_id, request_error>)>> waiting;
@@ -325,12 +334,15 @@ void overlay_node::on_link_up(const node_id& peer) {
 void overlay_node::on_link_down(const node_id& peer) {
   if (state_ == node_state::stopped) return;
   if (links_.erase(peer) == 0) return;
+  last_heard_.erase(peer);
+  probing_.erase(peer);
   topology_->on_link_down(peer);
 }
 
 void overlay_node::on_message(const node_id& from, std::span<const std::uint8_t> message) {
   if (state_ == node_state::stopped) return;
   ++counters_.received;
+  if (auto heard = last_heard_.find(from); heard != last_heard_.end()) heard->second = timers_.now();
   // Reassembly bounds the whole message; a single link frame is bounded by
   // the link, so the header is parsed under the same cap.
   auto parsed = wire::decode_forwarding_part(message, config_.max_message_size);
@@ -362,8 +374,14 @@ void overlay_node::on_message(const node_id& from, std::span<const std::uint8_t>
 // --- routing ------------------------------------------------------------------
 
 void overlay_node::route(wire::forwarding_header header, std::span<const std::uint8_t> payload,
-                         const std::optional<node_id>& from) {
+                         const std::optional<node_id>& from, std::span<const node_id> avoid) {
   const bool from_link = from.has_value();
+  if (auto code = peek_code(header, payload); code && is_answer_code(*code)) {
+    tracked_.erase(header.transaction_id);
+  }
+  const auto next_hop = [&](const node_id& key) {
+    return avoid.empty() ? topology_->next_hop(key) : topology_->next_hop_avoiding(key, avoid);
+  };
   for (int step = 0; step < max_routing_steps; ++step) {
     auto& list = header.destination_list;
     if (list.empty()) {
@@ -405,7 +423,7 @@ void overlay_node::route(wire::forwarding_header header, std::span<const std::ui
         ++counters_.dropped_unroutable;
         return;
       }
-      if (auto next = topology_->next_hop(*node)) {
+      if (auto next = next_hop(*node)) {
         forward(*next, std::move(header), payload, from_link);
       } else {
         ++counters_.dropped_unroutable;
@@ -428,7 +446,7 @@ void overlay_node::route(wire::forwarding_header header, std::span<const std::ui
         }
         return;
       }
-      if (auto next = topology_->next_hop(*key)) {
+      if (auto next = next_hop(*key)) {
         forward(*next, std::move(header), payload, from_link);
       } else {
         ++counters_.dropped_unroutable;
@@ -453,6 +471,8 @@ void overlay_node::forward(const node_id& next, wire::forwarding_header header,
     }
     --header.ttl;
     ++counters_.forwarded;
+  } else {
+    last_first_hop_ = next;
   }
   // Only whole requests: fragments compressed one by one would no longer
   // match for reassembly, and answers need no return path.
@@ -463,7 +483,63 @@ void overlay_node::forward(const node_id& next, wire::forwarding_header header,
       header.via_list.assign(1, destination{*id});
     }
   }
+  if (code && !is_answer_code(*code)) track_request(header.transaction_id, next);
   if (!transmit(next, header, payload)) ++counters_.dropped_unroutable;
+}
+
+// Bounds the requests watched at once; beyond it, detection waits for the link.
+constexpr std::size_t max_tracked_requests = 256;
+
+// How long a forwarded request may go unanswered, and a suspect's Ping, before
+// they count: half the overlay-reliability-timer, so that a dead peer is cut
+// out while the originator still has retransmissions left.
+duration suspicion_delay(const overlay_config& config) { return config.reliability_timer / 2; }
+
+void overlay_node::track_request(wire::transaction_id transaction, const node_id& next) {
+  if (tracked_.size() >= max_tracked_requests) return;
+  tracked_.insert_or_assign(transaction, tracked_request{next, timers_.now()});
+  if (sweep_scheduled_) return;
+  sweep_scheduled_ = true;
+  timers_.schedule(suspicion_delay(config_), [this] { sweep_requests(); });
+}
+
+void overlay_node::sweep_requests() {
+  sweep_scheduled_ = false;
+  const auto now = timers_.now();
+  std::vector<node_id> suspects;
+  for (auto it = tracked_.begin(); it != tracked_.end();) {
+    if (now - it->second.sent < suspicion_delay(config_)) {
+      ++it;
+      continue;
+    }
+    // Silence from the peer since the request went out, not merely a lost
+    // answer further along, makes it suspect.
+    auto heard = last_heard_.find(it->second.next);
+    if (heard != last_heard_.end() && heard->second < it->second.sent) {
+      suspects.push_back(it->second.next);
+    }
+    it = tracked_.erase(it);
+  }
+  for (const auto& peer : suspects) suspect(peer);
+  if (!tracked_.empty()) {
+    sweep_scheduled_ = true;
+    timers_.schedule(suspicion_delay(config_), [this] { sweep_requests(); });
+  }
+}
+
+void overlay_node::suspect(const node_id& peer) {
+  if (!connected(peer) || !probing_.insert(peer).second) return;
+  ++counters_.links_suspected;
+  const auto since = timers_.now();
+  send_request({destination::node(peer)}, {message_code::ping_req, wire::ping_req{}},
+               [](answer_result) {});
+  timers_.schedule(suspicion_delay(config_), [this, peer, since] {
+    if (!probing_.erase(peer)) return;
+    auto heard = last_heard_.find(peer);
+    if (heard == last_heard_.end() || heard->second >= since) return;
+    ++counters_.links_failed;
+    close_link(peer);
+  });
 }
 
 bool overlay_node::transmit(const node_id& next, const wire::forwarding_header& header,

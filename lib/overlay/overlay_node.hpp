@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -48,6 +49,8 @@ struct node_counters {
   std::uint64_t fragments_sent = 0;
   std::uint64_t errors_sent = 0;
   std::uint64_t bytes_sent = 0;
+  std::uint64_t links_suspected = 0;  // a request sent that way went unanswered
+  std::uint64_t links_failed = 0;     // ... and the peer did not answer a Ping either
 };
 
 class overlay_node final : public transport_events {
@@ -123,8 +126,9 @@ class overlay_node final : public transport_events {
 
   // The routing loop of §6.1 for a message whose header is parsed; `from`
   // is the link it came in on, nullopt for one this node originated.
+  // `avoid`: first hops that earlier copies of this request took.
   void route(wire::forwarding_header header, std::span<const std::uint8_t> payload,
-             const std::optional<node_id>& from);
+             const std::optional<node_id>& from, std::span<const node_id> avoid = {});
   void forward(const node_id& next, wire::forwarding_header header,
                std::span<const std::uint8_t> payload, bool from_link);
   bool transmit(const node_id& next, const wire::forwarding_header& header,
@@ -140,7 +144,13 @@ class overlay_node final : public transport_events {
   std::optional<std::vector<std::uint8_t>> seal(
       wire::forwarding_header header, const wire::message_body& body,
       std::vector<wire::generic_certificate> certificates = {});
-  void route_encoded(std::span<const std::uint8_t> message);
+  void route_encoded(std::span<const std::uint8_t> message, std::span<const node_id> avoid = {});
+  // Failure detection by "the failure of some request" (§10.7.1): requests
+  // sent over a link whose answer never came back through this node make
+  // the peer suspect; a suspect that does not answer a Ping is closed.
+  void track_request(wire::transaction_id transaction, const node_id& next);
+  void sweep_requests();
+  void suspect(const node_id& peer);
   wire::forwarding_header new_header(std::vector<wire::destination> destinations,
                                      wire::transaction_id transaction) const;
 
@@ -166,6 +176,16 @@ class overlay_node final : public transport_events {
   std::vector<std::function<void(std::function<void()>)>> leave_hooks_;
   std::vector<std::function<void(node_state)>> state_observers_;
   node_state state_ = node_state::idle;
+  // The link the last message this node originated went out on.
+  std::optional<node_id> last_first_hop_;
+  struct tracked_request {
+    node_id next;
+    time_point sent;
+  };
+  std::map<wire::transaction_id, tracked_request> tracked_;
+  bool sweep_scheduled_ = false;
+  std::unordered_map<node_id, time_point> last_heard_;  // per linked peer
+  std::unordered_set<node_id> probing_;
   node_counters counters_;
   // Responders hold a weak reference, so answers after destruction are no-ops.
   std::shared_ptr<overlay_node*> life_;

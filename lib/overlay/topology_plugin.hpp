@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "overlay/request.hpp"
@@ -28,6 +29,11 @@ class topology_plugin {
   virtual bool is_responsible(const node_id& key) const = 0;
   // The connected peer to forward to; nullopt when none is known.
   virtual std::optional<node_id> next_hop(const node_id& key) const = 0;
+  // The best next hop other than those in `avoid`: retransmissions try
+  // another path, since an undetected dead peer swallows every copy sent
+  // the same way (§6.2.1 allows routing around suboptimally).
+  virtual std::optional<node_id> next_hop_avoiding(const node_id& key,
+                                                   std::span<const node_id> avoid) const = 0;
   // The peers that hold replicas of what this node is responsible for.
   virtual std::vector<node_id> replica_peers() const = 0;
   // Whether this node should keep data stored at `key` (responsible or replica).

@@ -17,9 +17,10 @@ using wire::reload_error_code;
 
 // How often expired values are swept; a Fetch never returns them anyway.
 constexpr auto expiry_sweep = std::chrono::seconds(60);
-// Neighbourhood changes come in bursts (a join, a repair): migrate once the
-// burst has settled rather than on every step.
-constexpr auto reconcile_delay = std::chrono::seconds(1);
+// Changes in one instant (a join's several table updates) make one pass;
+// no longer, since a joining peer answers for its range from its JoinAns on
+// and should hold the data by then (§10.5 step 6).
+constexpr auto reconcile_delay = std::chrono::seconds(0);
 
 bool contains(const std::vector<wire::node_id>& peers, const wire::node_id& peer) {
   return std::find(peers.begin(), peers.end(), peer) != peers.end();
@@ -87,8 +88,11 @@ void overlay_storage::handle_store(const overlay::incoming_request& request,
     return;
   }
   ++stats_.stores;
-  // §10.4: the responsible peer stores the replicas on its successors.
-  replicate(store, context.replicas);
+  // §10.4: the responsible peer stores the replicas on its successors, with
+  // the generation it just assigned (replica Stores carry it, §7.4.1.1).
+  for (auto& exported : export_resource(store_, store.resource, 1, context.now)) {
+    replicate(exported, context.replicas);
+  }
 }
 
 void overlay_storage::replicate(const wire::store_req& request,

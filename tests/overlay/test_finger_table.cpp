@@ -141,3 +141,15 @@ TEST_CASE("refresh choice is exponentially weighted toward earlier entries") {
   CHECK(picks[1] > picks[2]);
   CHECK(picks[2] > picks[3]);
 }
+
+TEST_CASE("finger refresh skips entries the successor list already settles") {
+  // Peer 0 with no fingers: entry 15 starts at 2^112, entry 14 at 2^113.
+  finger_table t(id(0));
+  const uint128 reach = power_of_two(113);  // the farthest successor sits at 2^113
+  for (std::uint64_t coins : {0b1ull, 0b10ull, 0b100ull, ~0ull}) {
+    const auto picked = t.choose_refresh(coins, reach);
+    REQUIRE(picked);
+    CHECK(*picked < 14u);
+  }
+  CHECK(t.choose_refresh(0b1, ~uint128{0}) == std::nullopt);  // everything settled
+}

@@ -116,7 +116,8 @@ struct report {
   std::size_t nodes = 0;
   double duration = 0;
   double churn_median = 0;
-  std::size_t lookups_attempted = 0;
+  std::size_t lookups_sent = 0;
+  std::size_t lookups_attempted = 0;  // sent and ended, by an answer or a timeout
   std::size_t lookups_succeeded = 0;
   std::vector<double> hops;
   std::vector<double> latency_ms;
@@ -262,7 +263,9 @@ class simulation {
   void lookup(report& r, std::size_t value, const wire::node_id& from) {
     auto* node = world_.node(from);
     if (!node || node->state() != overlay::node_state::joined) return;
-    ++r.lookups_attempted;
+    // Counted when it ends: a lookup whose originator departs meanwhile has
+    // no outcome (lookups_abandoned), neither success nor failure.
+    ++r.lookups_sent;
     wire::fetch_req request;
     request.resource = value_resource(value);
     request.specifiers.push_back({storage::app_data_kind, wire::generation_counter{0},
@@ -271,7 +274,16 @@ class simulation {
     auto destination = wire::destination::resource(request.resource);
     node->send_request({std::move(destination)}, {wire::message_code::fetch_req, std::move(request)},
                        [this, &r, start](overlay::answer_result result) {
-                         if (!result) return;
+                         if (!result && result.error().failure == overlay::request_failure::stopped) return;
+                         ++r.lookups_attempted;
+                         if (!result) {
+                           if (std::getenv("P2PSIP_SIM_DEBUG")) {
+                             std::fprintf(stderr, "lookup failed: %s %s\n",
+                                          overlay::to_string(result.error().failure),
+                                          result.error().info.c_str());
+                           }
+                           return;
+                         }
                          const auto* fetched = std::get_if<wire::fetch_ans>(&result->body.value);
                          if (!fetched || fetched->kind_responses.empty()) return;
                          const auto* values = std::get_if<0>(&fetched->kind_responses[0].values);
@@ -279,7 +291,10 @@ class simulation {
                            const auto* e = std::get_if<wire::dictionary_entry>(&v.value.entry);
                            return e && e->value.exists;
                          });
-                         if (!found) return;
+                         if (!found) {
+                           if (std::getenv("P2PSIP_SIM_DEBUG")) std::fprintf(stderr, "lookup empty\n");
+                           return;
+                         }
                          ++r.lookups_succeeded;
                          r.hops.push_back(static_cast<double>(result->hops));
                          r.latency_ms.push_back(
@@ -366,7 +381,8 @@ void print_table(const report& r) {
   std::printf("nodes                         %zu\n", r.nodes);
   std::printf("churn median (s)              %.0f  (joins %zu, leaves %zu, crashes %zu)\n",
               r.churn_median, r.joins, r.leaves, r.crashes);
-  std::printf("lookups                       %zu attempted, success %.4f\n", r.lookups_attempted, success);
+  std::printf("lookups                       %zu ended (%zu abandoned by departing originators), success %.4f\n",
+              r.lookups_attempted, r.lookups_sent - r.lookups_attempted, success);
   std::printf("lookup hops                   mean %.2f  p50 %.0f  p99 %.0f  (bar 0.5*log2 N + 0.5 = %.2f)\n",
               mean(r.hops), percentile(r.hops, 50), percentile(r.hops, 99),
               0.5 * std::log2(static_cast<double>(r.nodes)) + 0.5);
@@ -384,14 +400,14 @@ void print_table(const report& r) {
 void print_json(const report& r) {
   const double success = r.lookups_attempted ? static_cast<double>(r.lookups_succeeded) / static_cast<double>(r.lookups_attempted) : 0;
   std::printf(
-      "{\"nodes\":%zu,\"duration\":%.0f,\"churn_median\":%.0f,\"lookups\":%zu,"
+      "{\"nodes\":%zu,\"duration\":%.0f,\"churn_median\":%.0f,\"lookups\":%zu,\"lookups_abandoned\":%zu,"
       "\"lookup_success\":%.6f,\"mean_hops\":%.4f,\"p50_hops\":%.0f,\"p99_hops\":%.0f,"
       "\"mean_latency_ms\":%.2f,\"p50_latency_ms\":%.2f,\"p99_latency_ms\":%.2f,"
       "\"values_stored\":%zu,\"values_lost\":%zu,\"joins\":%zu,\"leaves\":%zu,\"crashes\":%zu,"
       "\"maintenance_per_node_minute\":%.3f,\"bytes_per_node\":%.0f,\"ring_consistent\":%s,"
       "\"finger_accuracy\":%.4f,\"sim_seconds\":%.1f,\"wall_seconds\":%.2f,"
       "\"sim_seconds_per_wall_second\":%.2f}\n",
-      r.nodes, r.duration, r.churn_median, r.lookups_attempted, success, mean(r.hops),
+      r.nodes, r.duration, r.churn_median, r.lookups_attempted, r.lookups_sent - r.lookups_attempted, success, mean(r.hops),
       percentile(r.hops, 50), percentile(r.hops, 99), mean(r.latency_ms), percentile(r.latency_ms, 50),
       percentile(r.latency_ms, 99), r.values_stored, r.values_lost, r.joins, r.leaves, r.crashes,
       r.maintenance_per_node_minute, r.bytes_per_node, r.ring_consistent ? "true" : "false",
