@@ -289,7 +289,13 @@ void chord_topology::consider_peers(const std::vector<node_id>& peers, const nod
   std::size_t started = 0;
   for (const auto& p : peers) {
     if (started == max_attaches_per_update) break;
-    if (p == node_.self() || node_.connected(p) || attaching_.contains(p)) continue;
+    if (p == node_.self() || attaching_.contains(p)) continue;
+    if (node_.connected(p)) {
+      // Linked already (it attached to us, say) but maybe not in the tables:
+      // a neighbour learned this way must still take its place.
+      add_peer(p);
+      continue;
+    }
     const bool neighbor = table_.neighbors().would_accept(p);
     bool finger = false;
     if (as_fingers) {

@@ -632,16 +632,24 @@ void overlay_node::deliver_answer(wire::message message, const node_id& signer) 
 
 void overlay_node::deliver_request(wire::message message, const node_id& signer) {
   const auto transaction = message.header.transaction_id;
-  const auto seen = responses_.on_request(transaction, signer, timers_.now());
+  // §6.2.1: a retransmitted request gets an equivalent answer. Processing it
+  // again gives one for every request but Store, whose answer (generation)
+  // changes; only Stores are remembered, which keeps the cache small.
+  const bool remembered = message.contents.code == message_code::store_req;
+  const auto seen = remembered ? responses_.on_request(transaction, signer, timers_.now())
+                               : request_lookup{request_state::fresh, {}};
   if (seen.state == request_state::in_progress) {
     ++counters_.dropped_duplicate;
     return;
   }
   if (seen.state == request_state::answered) {
-    // §6.2.1: the same answer again for a retransmitted request.
     ++counters_.dropped_duplicate;
-    const std::vector<std::uint8_t> cached(seen.response.begin(), seen.response.end());
-    route_encoded(cached);
+    // The copy may have come another way: answer along its own Via List.
+    if (auto cached = wire::decode_forwarding_part(seen.response, config_.max_message_size)) {
+      auto header = cached->header;
+      header.destination_list = reversed(message.header.via_list);
+      if (auto bytes = wire::encode_forwarded(header, cached->payload)) route_encoded(*bytes);
+    }
     return;
   }
   auto request = std::make_shared<incoming_request>();
@@ -713,8 +721,10 @@ void overlay_node::send_answer(const incoming_request& request, wire::message_bo
   if (!bytes) return;
   ++counters_.originated;
   route_encoded(*bytes);
-  responses_.store_response(request.message.header.transaction_id, request.sender,
-                            std::move(*bytes), timers_.now());
+  if (request.message.contents.code == message_code::store_req) {
+    responses_.store_response(request.message.header.transaction_id, request.sender,
+                              std::move(*bytes), timers_.now());
+  }
 }
 
 }  // namespace p2psip::overlay

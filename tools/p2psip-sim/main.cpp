@@ -240,22 +240,6 @@ class simulation {
       stored_.push_back(i);
     }
     for (int i = 0; i < 600 && answered < count; ++i) world_.scheduler().run_for(100ms);
-    if (std::getenv("P2PSIP_SIM_DEBUG")) {
-      overlay::node_counters sum;
-      for (const auto& id : world_.joined_ids()) {
-        const auto& c = world_.node(id)->counters();
-        sum.dropped_malformed += c.dropped_malformed;
-        sum.dropped_unroutable += c.dropped_unroutable;
-        sum.dropped_bad_signature += c.dropped_bad_signature;
-        sum.dropped_duplicate += c.dropped_duplicate;
-        sum.delivered += c.delivered;
-        sum.errors_sent += c.errors_sent;
-      }
-      std::fprintf(stderr, "malformed %lu unroutable %lu badsig %lu dup %lu delivered %lu errors %lu\n",
-                   (unsigned long)sum.dropped_malformed, (unsigned long)sum.dropped_unroutable,
-                   (unsigned long)sum.dropped_bad_signature, (unsigned long)sum.dropped_duplicate,
-                   (unsigned long)sum.delivered, (unsigned long)sum.errors_sent);
-    }
     world_.scheduler().run_for(10s);  // replicas settle
   }
 
@@ -348,6 +332,27 @@ class simulation {
 
   void settle_and_count_losses(report& r) {
     world_.scheduler().run_for(120s);
+    if (std::getenv("P2PSIP_SIM_DEBUG")) {
+      overlay::node_counters sum;
+      for (const auto& id : world_.joined_ids()) {
+        const auto& c = world_.node(id)->counters();
+        sum.dropped_malformed += c.dropped_malformed;
+        sum.dropped_unroutable += c.dropped_unroutable;
+        sum.dropped_bad_signature += c.dropped_bad_signature;
+        sum.dropped_duplicate += c.dropped_duplicate;
+        sum.delivered += c.delivered;
+        sum.errors_sent += c.errors_sent;
+        sum.links_failed += c.links_failed;
+        sum.links_suspected += c.links_suspected;
+        sum.ttl_exceeded += c.ttl_exceeded;
+      }
+      std::fprintf(stderr, "malformed %lu unroutable %lu badsig %lu dup %lu delivered %lu errors %lu suspected %lu failed %lu ttl %lu\n",
+                   (unsigned long)sum.dropped_malformed, (unsigned long)sum.dropped_unroutable,
+                   (unsigned long)sum.dropped_bad_signature, (unsigned long)sum.dropped_duplicate,
+                   (unsigned long)sum.delivered, (unsigned long)sum.errors_sent,
+                   (unsigned long)sum.links_suspected, (unsigned long)sum.links_failed,
+                   (unsigned long)sum.ttl_exceeded);
+    }
     r.ring_consistent = world_.ring_consistent();
     r.finger_accuracy = world_.finger_accuracy();
     // A value is lost when no live peer holds it any more.
