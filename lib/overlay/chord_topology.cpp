@@ -244,11 +244,20 @@ void chord_topology::become_joined() {
 // --- tables -------------------------------------------------------------------
 
 void chord_topology::add_peer(const node_id& peer) {
-  if (peer == node_.self() || !node_.connected(peer)) return;
+  // Updates name the same peers over and over: those already in the tables
+  // change nothing and cost only this check.
+  const bool settled = table_.neighbors().contains(peer) ||
+                       (table_.contains(peer) && !table_.neighbors().would_accept(peer));
+  if (peer == node_.self() || settled || !node_.connected(peer)) return;
   first_seen_.try_emplace(peer, node_.timers().now());
-  const auto before = neighbor_set();
+  const auto& n = table_.neighbors();
+  const std::vector<node_id> successors(n.successors().begin(), n.successors().end());
+  const std::vector<node_id> predecessors(n.predecessors().begin(), n.predecessors().end());
   table_.add(peer);
-  if (neighbor_set() != before) neighbors_changed();
+  if (!std::ranges::equal(successors, n.successors()) ||
+      !std::ranges::equal(predecessors, n.predecessors())) {
+    neighbors_changed();
+  }
 }
 
 void chord_topology::remove_peer(const node_id& peer, bool failure) {
@@ -256,6 +265,7 @@ void chord_topology::remove_peer(const node_id& peer, bool failure) {
   const auto before = neighbor_set();
   table_.remove_failed(peer);
   first_seen_.erase(peer);
+  last_update_digest_.erase(peer);
   wanted_.erase(peer);
   if (was_neighbor && failure) tuning_.record_failure(node_.timers().now());
   if (neighbor_set() != before) neighbors_changed();
@@ -524,6 +534,18 @@ void chord_topology::handle_update(const incoming_request& request, responder& r
     peers.insert(peers.end(), f->neighbors.successors.begin(), f->neighbors.successors.end());
     fingers = f->fingers;
   }
+  // Periodic Updates mostly repeat the last one from the same peer; what
+  // was considered then needs no second look (the tables only changed by
+  // our own links coming and going, which on_link_up/down handle).
+  std::uint64_t digest = 14695981039346656037ull;  // FNV-1a over the listed ids
+  for (const auto* list : {&peers, &fingers}) {
+    for (const auto& p : *list) {
+      for (auto byte : p.bytes()) digest = (digest ^ byte) * 1099511628211ull;
+    }
+  }
+  auto [seen, fresh] = last_update_digest_.try_emplace(sender, digest);
+  if (!fresh && seen->second == digest) return;
+  seen->second = digest;
   consider_peers(peers, sender, false);
   if (!fingers.empty()) consider_peers(fingers, sender, true);
 }

@@ -106,6 +106,8 @@ class chord_topology final : public topology_plugin {
   std::unordered_set<node_id> update_requested_;
   // When each routing-table peer was first linked: RFC 7363 §6.4's ages.
   std::unordered_map<node_id, time_point> first_seen_;
+  // A digest of the peers each neighbour's last Update named.
+  std::unordered_map<node_id, std::uint64_t> last_update_digest_;
   bool update_flush_pending_ = false;
   duration interval_;
   time_point last_finger_refresh_{};

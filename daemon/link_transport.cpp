@@ -1,0 +1,168 @@
+#include "daemon/link_transport.hpp"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <random>
+#include <string_view>
+
+namespace p2psip::daemon {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::string_view carries_marker = "(it carries ";
+
+// The Node-ID a peer's certificate carries, from the link layer's refusal of
+// a handshake whose expected Node-ID was a placeholder. The link layer has no
+// connect() without an expected Node-ID yet; this is the stopgap until it does.
+std::optional<wire::node_id> carried_node_id(const std::string& reason) {
+  const auto at = reason.find(carries_marker);
+  if (at == std::string::npos) return std::nullopt;
+  const auto start = at + carries_marker.size();
+  return wire::node_id::from_hex(std::string_view(reason).substr(start, 2 * wire::node_id_length));
+}
+
+wire::ip_address_port to_wire(const tcp::endpoint& endpoint) {
+  wire::ip_address_port out;
+  const auto address = endpoint.address();
+  if (address.is_v4()) {
+    out.value = wire::ipv4_addr_port{address.to_v4().to_uint(), endpoint.port()};
+  } else {
+    out.value = wire::ipv6_addr_port{address.to_v6().to_bytes(), endpoint.port()};
+  }
+  return out;
+}
+
+std::optional<tcp::endpoint> from_wire(const wire::ip_address_port& address) {
+  if (const auto* v4 = std::get_if<wire::ipv4_addr_port>(&address.value)) {
+    const asio::ip::address_v4 ip(v4->addr);
+    if (ip.is_unspecified() || v4->port == 0) return std::nullopt;
+    return tcp::endpoint(ip, v4->port);
+  }
+  if (const auto* v6 = std::get_if<wire::ipv6_addr_port>(&address.value)) {
+    const asio::ip::address_v6 ip(v6->addr);
+    if (ip.is_unspecified() || v6->port == 0) return std::nullopt;
+    return tcp::endpoint(ip, v6->port);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+asio::ip::address advertised_address(const asio::ip::address& bound) {
+  if (!bound.is_unspecified()) return bound;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) == 0) {
+    std::optional<asio::ip::address> found;
+    for (const ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
+      if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+      if ((i->ifa_flags & IFF_UP) == 0 || (i->ifa_flags & IFF_LOOPBACK) != 0) continue;
+      const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+      found = asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
+    }
+    ::freeifaddrs(list);
+    if (found) return *found;
+  }
+  return asio::ip::address_v4::loopback();
+}
+
+std::optional<tcp::endpoint> first_usable_candidate(const wire::attach_req_ans& attach) {
+  for (const auto& candidate : attach.candidates) {
+    if (candidate.overlay_link != wire::overlay_link_type::tls_tcp_fh_no_ice) continue;
+    if (auto endpoint = from_wire(candidate.addr_port)) return endpoint;
+  }
+  return std::nullopt;
+}
+
+link_transport::link_transport(asio::io_context& io, const link::tls_context& context,
+                               const wire::node_id& self, link::link_config config)
+    : config_(config), table_(io, context, self, config, callbacks()) {}
+
+link_transport::~link_transport() { events_ = nullptr; }
+
+link::link_callbacks link_transport::callbacks() {
+  return {.on_link_up = [this](const wire::node_id& peer) { link_up(peer); },
+          .on_link_down = [this](const wire::node_id& peer,
+                                 const std::string& reason) { link_down(peer, reason); },
+          .on_link_responsiveness = nullptr,
+          .on_message =
+              [this](const wire::node_id& peer, std::vector<std::uint8_t> message) {
+                if (events_ != nullptr) events_->on_message(peer, message);
+              },
+          .on_keepalive_due = nullptr};
+}
+
+tcp::endpoint link_transport::listen(const tcp::endpoint& endpoint) {
+  const auto bound = table_.listen(endpoint);
+  advertised_ = tcp::endpoint(advertised_address(bound.address()), bound.port());
+  return bound;
+}
+
+void link_transport::dial_address(const tcp::endpoint& endpoint,
+                                  std::function<void(std::optional<wire::node_id>)> identified) {
+  // A Node-ID nobody holds: the handshake is refused, and the refusal names
+  // the Node-IDs the peer's (verified) certificate carries.
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  wire::node_id::bytes_type bytes{};
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
+  const wire::node_id placeholder(bytes);
+  address_dials_[placeholder] = {endpoint, std::move(identified)};
+  table_.connect(placeholder, endpoint);
+}
+
+void link_transport::dial(const wire::node_id& peer, const tcp::endpoint& endpoint) {
+  if (!table_.connected(peer)) table_.connect(peer, endpoint);
+}
+
+void link_transport::link_up(const wire::node_id& peer) {
+  if (events_ != nullptr) events_->on_link_up(peer);
+  if (observers_.on_link_up) observers_.on_link_up(peer);
+}
+
+void link_transport::link_down(const wire::node_id& peer, const std::string& reason) {
+  if (const auto found = address_dials_.find(peer); found != address_dials_.end()) {
+    auto pending = std::move(found->second);
+    address_dials_.erase(found);
+    const auto actual = carried_node_id(reason);
+    if (actual) dial(*actual, pending.endpoint);
+    if (pending.identified) pending.identified(actual);
+    return;  // the placeholder was never a link the overlay knew of
+  }
+  if (events_ != nullptr) events_->on_link_down(peer);
+  if (observers_.on_link_down) observers_.on_link_down(peer, reason);
+}
+
+bool link_transport::send(const wire::node_id& to, std::vector<std::uint8_t> message) {
+  return table_.send(to, std::move(message)) == link::send_result::queued;
+}
+
+wire::attach_req_ans link_transport::local_attach() {
+  wire::attach_req_ans attach;
+  attach.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
+  if (advertised_) {
+    wire::ice_candidate host;
+    host.addr_port = to_wire(*advertised_);
+    host.overlay_link = wire::overlay_link_type::tls_tcp_fh_no_ice;
+    host.foundation = {'1'};
+    host.priority = 1;
+    host.type = wire::cand_type::host;
+    attach.candidates.push_back(std::move(host));
+  }
+  return attach;
+}
+
+void link_transport::open_link(const wire::node_id& peer, const wire::attach_req_ans& remote) {
+  // No usable candidate: silence, and the overlay times the attempt out.
+  if (const auto endpoint = first_usable_candidate(remote)) dial(peer, *endpoint);
+}
+
+void link_transport::close_link(const wire::node_id& peer) { table_.close(peer); }
+
+std::size_t link_transport::max_message_size(const wire::node_id&) const {
+  return config_.max_message_size;
+}
+
+}  // namespace p2psip::daemon

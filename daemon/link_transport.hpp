@@ -1,0 +1,106 @@
+// The overlay's message_transport on real TLS links: a link::connection_table
+// carries the overlay_node's messages, and its events (a message from an
+// authenticated Node-ID, a link up, a link down) are forwarded to the node.
+//
+// Attach (§6.5.1) carries one host candidate of type tls_tcp_fh_no_ice: this
+// daemon's overlay listener. open_link() dials the first usable candidate of
+// the peer's AttachAns.
+//
+// Bootstrap peers and LAN discoveries are known by address before their
+// Node-ID is; dial_address() learns the Node-ID from the peer's certificate
+// and then opens an ordinary authenticated link (see dial_address()).
+//
+// Threading: everything runs on the io_context's thread, like the table's.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "link/connection_table.hpp"
+#include "overlay/message_transport.hpp"
+
+namespace p2psip::daemon {
+
+// An address to advertise for a listener bound to `bound`: itself unless it
+// is unspecified (0.0.0.0, ::), then the first non-loopback IPv4 address of
+// an interface that is up, else 127.0.0.1.
+boost::asio::ip::address advertised_address(const boost::asio::ip::address& bound);
+
+// The TCP endpoint of the first candidate a TLS-over-TCP link can use, or nullopt.
+std::optional<boost::asio::ip::tcp::endpoint> first_usable_candidate(
+    const wire::attach_req_ans& attach);
+
+class link_transport final : public overlay::message_transport {
+ public:
+  struct observers {
+    std::function<void(const wire::node_id&)> on_link_up;
+    std::function<void(const wire::node_id&, const std::string& reason)> on_link_down;
+  };
+
+  // `context` must outlive the transport.
+  link_transport(boost::asio::io_context& io, const link::tls_context& context,
+                 const wire::node_id& self, link::link_config config);
+  ~link_transport() override;
+  link_transport(const link_transport&) = delete;
+  link_transport& operator=(const link_transport&) = delete;
+
+  // Where link events go; unset drops them. The overlay_node is constructed
+  // with this transport, so it is connected afterwards.
+  void set_events(overlay::transport_events* events) noexcept { events_ = events; }
+  // For the daemon's own bookkeeping (events, bootstrap), after the node saw it.
+  void set_observers(observers o) { observers_ = std::move(o); }
+
+  // Binds the overlay listener; returns the bound endpoint (port 0: ephemeral),
+  // which local_attach() advertises from now on.
+  boost::asio::ip::tcp::endpoint listen(const boost::asio::ip::tcp::endpoint& endpoint);
+
+  // Links to whoever listens at `endpoint`; `identified` gets its Node-ID
+  // once known (the link itself is reported through on_link_up), or nullopt
+  // when the handshake failed for another reason or nobody answered.
+  void dial_address(const boost::asio::ip::tcp::endpoint& endpoint,
+                    std::function<void(std::optional<wire::node_id>)> identified);
+  // Links to a peer whose Node-ID is known (LAN discovery).
+  void dial(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& endpoint);
+
+  // --- overlay::message_transport -------------------------------------------
+  bool send(const wire::node_id& to, std::vector<std::uint8_t> message) override;
+  wire::attach_req_ans local_attach() override;
+  void open_link(const wire::node_id& peer, const wire::attach_req_ans& remote) override;
+  void close_link(const wire::node_id& peer) override;
+  std::size_t max_message_size(const wire::node_id& peer) const override;
+
+  bool connected(const wire::node_id& peer) const { return table_.connected(peer); }
+  std::size_t link_count() const noexcept { return table_.size(); }
+  std::optional<link::link_stats> stats(const wire::node_id& peer) const {
+    return table_.stats(peer);
+  }
+  // Closes every link and the listener (on the way out).
+  void close_all() { table_.close_all(); }
+
+ private:
+  link::link_callbacks callbacks();
+  void link_up(const wire::node_id& peer);
+  void link_down(const wire::node_id& peer, const std::string& reason);
+
+  link::link_config config_;
+  link::connection_table table_;
+  overlay::transport_events* events_ = nullptr;
+  observers observers_;
+  std::optional<boost::asio::ip::tcp::endpoint> advertised_;
+  // Address dials in flight, under the placeholder Node-ID each was dialled
+  // with (see dial_address()).
+  struct address_dial {
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::function<void(std::optional<wire::node_id>)> identified;
+  };
+  std::map<wire::node_id, address_dial> address_dials_;
+  std::uint64_t placeholder_counter_ = 0;
+};
+
+}  // namespace p2psip::daemon
