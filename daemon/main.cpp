@@ -85,8 +85,9 @@ class logger {
   bool enabled(log_level level) const noexcept { return !off_ && level >= level_; }
   void write(log_level level, std::string_view message) const {
     if (!enabled(level)) return;
-    std::fprintf(stderr, "%s%s: %.*s\n", prefix(level), std::string(daemon::to_string(level)).c_str(),
-                 static_cast<int>(message.size()), message.data());
+    std::fprintf(stderr, "%s%s: %.*s\n", prefix(level),
+                 std::string(daemon::to_string(level)).c_str(), static_cast<int>(message.size()),
+                 message.data());
   }
   log_level level() const noexcept { return level_; }
   bool off() const noexcept { return off_; }
@@ -185,8 +186,7 @@ struct loaded_config {
   std::string source;  // the file, or the embedded default's name
 };
 
-daemon::config_result<loaded_config> load_config(
-    const std::optional<std::filesystem::path>& file) {
+daemon::config_result<loaded_config> load_config(const std::optional<std::filesystem::path>& file) {
   auto parsed = file ? daemon::load_config_file(*file) : daemon::load_embedded_default();
   if (!parsed) return parsed.error();
   return loaded_config{std::move(*parsed),
@@ -222,15 +222,27 @@ identity::trust_policy trust_policy_for(const daemon::overlay_config& c) {
   return policy;
 }
 
+storage::access_policy access_policy_of(daemon::kind_access_control policy) {
+  switch (policy) {
+    case daemon::kind_access_control::user_match: return storage::access_policy::user_match;
+    case daemon::kind_access_control::node_match: return storage::access_policy::node_match;
+    case daemon::kind_access_control::user_node_match:
+      return storage::access_policy::user_node_match;
+    case daemon::kind_access_control::node_multiple: return storage::access_policy::node_multiple;
+  }
+  return storage::access_policy::user_match;
+}
+
 storage::kind_registry kinds_for(const daemon::overlay_config& c) {
   auto kinds = storage::kind_registry::with_defaults();
   for (const auto& k : c.kinds) {
     storage::kind_definition d;
     d.kind = k.id;
-    d.model = k.data_model == daemon::kind_data_model::array        ? wire::data_model::array
-              : k.data_model == daemon::kind_data_model::dictionary ? wire::data_model::dictionary
-                                                                    : wire::data_model::single_value;
-    d.policy = static_cast<storage::access_policy>(k.access_control);
+    d.model = k.data_model == daemon::kind_data_model::array ? wire::data_model::array
+              : k.data_model == daemon::kind_data_model::dictionary
+                  ? wire::data_model::dictionary
+                  : wire::data_model::single_value;
+    d.policy = access_policy_of(k.access_control);
     d.max_count = k.max_count;
     d.max_size = k.max_size;
     d.max_node_multiple = k.max_node_multiple.value_or(0);
@@ -265,7 +277,8 @@ identity::node_credentials load_credentials(const daemon::daemon_config& config,
   }
   const identity::credential_store store(state_dir);
   auto saved = store.load();
-  if (!saved) throw std::runtime_error("identity in " + state_dir.string() + ": " + saved.error().describe());
+  if (!saved)
+    throw std::runtime_error("identity in " + state_dir.string() + ": " + saved.error().describe());
   if (!config.overlay.self_signed_permitted) {
     if (*saved) return std::move(**saved);
     throw std::runtime_error(
@@ -275,11 +288,11 @@ identity::node_credentials load_credentials(const daemon::daemon_config& config,
   }
   std::string user = "node-" + random_hex(8) + "@" + config.overlay.name;
   if (*saved && (*saved)->certificate.user_name()) user = *(*saved)->certificate.user_name();
-  identity::self_signed_request request{.overlay = config.overlay.name,
-                                        .user_name = user,
-                                        .digest = policy.self_signed_digest};
+  identity::self_signed_request request{
+      .overlay = config.overlay.name, .user_name = user, .digest = policy.self_signed_digest};
   auto made = store.load_or_create_self_signed(request, now);
-  if (!made) throw std::runtime_error("identity in " + state_dir.string() + ": " + made.error().describe());
+  if (!made)
+    throw std::runtime_error("identity in " + state_dir.string() + ": " + made.error().describe());
   return std::move(*made);
 }
 
@@ -299,7 +312,8 @@ json::array hex_list(const std::vector<wire::node_id>& ids) {
 
 // --- value encodings of storage.put / storage.get -------------------------------
 
-std::optional<std::vector<std::uint8_t>> decode_value(std::string_view text, std::string_view encoding) {
+std::optional<std::vector<std::uint8_t>> decode_value(std::string_view text,
+                                                      std::string_view encoding) {
   if (encoding == "hex") return wire::from_hex(text);
   if (encoding == "base64") {
     std::vector<std::uint8_t> out;
@@ -307,13 +321,20 @@ std::optional<std::vector<std::uint8_t>> decode_value(std::string_view text, std
     int bits = 0;
     for (char c : text) {
       int v;
-      if (c >= 'A' && c <= 'Z') v = c - 'A';
-      else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-      else if (c >= '0' && c <= '9') v = c - '0' + 52;
-      else if (c == '+') v = 62;
-      else if (c == '/') v = 63;
-      else if (c == '=') break;
-      else return std::nullopt;
+      if (c >= 'A' && c <= 'Z')
+        v = c - 'A';
+      else if (c >= 'a' && c <= 'z')
+        v = c - 'a' + 26;
+      else if (c >= '0' && c <= '9')
+        v = c - '0' + 52;
+      else if (c == '+')
+        v = 62;
+      else if (c == '/')
+        v = 63;
+      else if (c == '=')
+        break;
+      else
+        return std::nullopt;
       buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
       bits += 6;
       if (bits >= 8) {
@@ -353,22 +374,31 @@ std::string encode_value(const std::vector<std::uint8_t>& value, std::string_vie
 // storage.put and storage.get name app-data values "OWNER/ENTRY": the
 // dictionary entry ENTRY of the dictionary at H(OWNER), OWNER being a user
 // name (USER-MATCH, §7.3.1: only that user may write there) or a Resource-ID
-// in hex. put may leave OWNER out (this node's own user name); get without
-// "/ENTRY" returns every entry.
+// in hex. An empty OWNER ("/ENTRY") is this node's own user name, and so is
+// a put key without "/"; a get key without "/" is an OWNER, and every entry
+// of that dictionary is returned.
 struct app_data_key {
   wire::resource_id resource;
   std::string owner;
   std::optional<std::string> entry;
 };
 
-app_data_key parse_app_data_key(std::string_view key, const std::string& own_user) {
+enum class key_use { put, get };
+
+app_data_key parse_app_data_key(std::string_view key, const std::string& own_user, key_use use) {
   app_data_key out;
   const auto slash = key.find('/');
-  out.owner = std::string(slash == std::string_view::npos ? key : key.substr(0, slash));
-  if (slash != std::string_view::npos) out.entry = std::string(key.substr(slash + 1));
+  if (slash != std::string_view::npos) {
+    out.owner = std::string(key.substr(0, slash));
+    out.entry = std::string(key.substr(slash + 1));
+  } else if (use == key_use::put) {
+    out.entry = std::string(key);
+  } else {
+    out.owner = std::string(key);
+  }
   if (out.owner.empty()) out.owner = own_user;
-  const auto as_hex = out.owner.size() > 2 * wire::node_id_length ? wire::from_hex(out.owner)
-                                                                  : std::nullopt;
+  const auto as_hex =
+      out.owner.size() > 2 * wire::node_id_length ? wire::from_hex(out.owner) : std::nullopt;
   if (as_hex) {
     if (auto id = wire::resource_id::from_span(*as_hex)) out.resource = *id;
   } else {
@@ -380,8 +410,10 @@ app_data_key parse_app_data_key(std::string_view key, const std::string& own_use
 control::rpc_error request_failed(const overlay::request_error& e) {
   using overlay::request_failure;
   switch (e.failure) {
-    case request_failure::timeout: return control::make_error("timeout", "the overlay did not answer");
-    case request_failure::not_routable: return control::make_error("no_route", "no route to the responsible peer");
+    case request_failure::timeout:
+      return control::make_error("timeout", "the overlay did not answer");
+    case request_failure::not_routable:
+      return control::make_error("no_route", "no route to the responsible peer");
     case request_failure::error_response:
       if (e.code == wire::reload_error_code::not_found) {
         return control::make_error("not_found", e.info);
@@ -392,8 +424,7 @@ control::rpc_error request_failed(const overlay::request_error& e) {
       if (e.code == wire::reload_error_code::data_too_large) {
         return control::make_error("too_large", e.info);
       }
-      return control::make_error("peer_error",
-                                 std::string(wire::to_string(e.code)) + ": " + e.info,
+      return control::make_error("peer_error", std::string(wire::to_string(e.code)) + ": " + e.info,
                                  {{"responder", e.responder.hex()}});
     default: return control::make_error("peer_error", overlay::to_string(e.failure));
   }
@@ -423,9 +454,10 @@ class p2psip_daemon {
         transport_(io, tls_, self_, link_config_),
         security_(signer_, signatures_, [] { return std::chrono::system_clock::now(); }),
         kinds_(kinds_for(config_.config.overlay)),
-        node_(self_, overlay_parameters(config_.config.overlay), timers_, transport_, security_,
-              [](overlay::overlay_node& n) { return std::make_unique<overlay::chord_topology>(n); },
-              std::random_device{}()),
+        node_(
+            self_, overlay_parameters(config_.config.overlay), timers_, transport_, security_,
+            [](overlay::overlay_node& n) { return std::make_unique<overlay::chord_topology>(n); },
+            std::random_device{}()),
         data_verifier_(signatures_, certificate_cache_),
         storage_(node_, kinds_, data_verifier_),
         signals_(io, SIGINT, SIGTERM, SIGHUP),
@@ -501,13 +533,15 @@ class p2psip_daemon {
   void register_methods() {
     auto& server = *control_;
     server.set_snapshot_provider([this](const std::vector<std::string>&) { return status(); });
-    server.handle("node.status", [this](const json::object&, control::responder r) { r.result(status()); });
+    server.handle("node.status",
+                  [this](const json::object&, control::responder r) { r.result(status()); });
     server.handle("node.leave", [this](const json::object&, control::responder r) {
       r.result({{"state", "leaving"}});
       // Answer first: the leave ends with the process.
       asio::post(io_, [this] { shut_down_gracefully("node.leave"); });
     });
-    server.handle("overlay.peers", [this](const json::object&, control::responder r) { r.result(peers()); });
+    server.handle("overlay.peers",
+                  [this](const json::object&, control::responder r) { r.result(peers()); });
     server.handle("overlay.fingers", [this](const json::object&, control::responder r) {
       const auto view = node_.topology().view();
       json::array fingers;
@@ -517,25 +551,31 @@ class p2psip_daemon {
       }
       r.result({{"fingers", std::move(fingers)}});
     });
-    server.handle("overlay.route", [this](const json::object& p, control::responder r) { route(p, r); });
-    server.handle("storage.put", [this](const json::object& p, control::responder r) { put(p, r); });
-    server.handle("storage.get", [this](const json::object& p, control::responder r) { get(p, r); });
+    server.handle("overlay.route",
+                  [this](const json::object& p, control::responder r) { route(p, r); });
+    server.handle("storage.put",
+                  [this](const json::object& p, control::responder r) { put(p, r); });
+    server.handle("storage.get",
+                  [this](const json::object& p, control::responder r) { get(p, r); });
     server.handle("metrics.get", [this](const json::object& p, control::responder r) {
       refresh_metrics();
       control::metrics_handler(metrics_)(p, std::move(r));
     });
     server.handle("log.set_level", [](const json::object& p, control::responder r) {
-      const std::string previous = logs.off() ? "off" : std::string(daemon::to_string(logs.level()));
+      const std::string previous =
+          logs.off() ? "off" : std::string(daemon::to_string(logs.level()));
       const std::string wanted(p.at("level").as_string());
       if (wanted == "off") {
         logs.set_off();
       } else {
         // trace is finer than the daemon logs; it means debug here.
-        logs.set(daemon::parse_log_level(wanted == "trace" ? "debug" : wanted).value_or(log_level::info));
+        logs.set(daemon::parse_log_level(wanted == "trace" ? "debug" : wanted)
+                     .value_or(log_level::info));
       }
       r.result({{"level", wanted}, {"previous", previous}});
     });
-    server.handle("config.reload", [this](const json::object&, control::responder r) { r.result(reload()); });
+    server.handle("config.reload",
+                  [this](const json::object&, control::responder r) { r.result(reload()); });
   }
 
   std::string reported_state() const {
@@ -568,8 +608,11 @@ class p2psip_daemon {
   json::object peers() const {
     const auto view = node_.topology().view();
     auto role_of = [&](const wire::node_id& id) -> std::string {
-      if (std::find(view.predecessors.begin(), view.predecessors.end(), id) != view.predecessors.end()) return "predecessor";
-      if (std::find(view.successors.begin(), view.successors.end(), id) != view.successors.end()) return "successor";
+      if (std::find(view.predecessors.begin(), view.predecessors.end(), id) !=
+          view.predecessors.end())
+        return "predecessor";
+      if (std::find(view.successors.begin(), view.successors.end(), id) != view.successors.end())
+        return "successor";
       for (const auto& f : view.fingers) {
         if (f && *f == id) return "finger";
       }
@@ -605,8 +648,10 @@ class p2psip_daemon {
     if (!target) return respond.error(control::make_error("bad_format", "not an id: " + id));
     const bool responsible = node_.topology().is_responsible(*target);
     const auto next = responsible ? std::optional(self_) : node_.topology().next_hop(*target);
-    if (!next) return respond.error(control::make_error("no_route", "no next hop towards " + target->hex()));
-    respond.result({{"target", target->hex()}, {"next_hop", next->hex()}, {"responsible", responsible}});
+    if (!next)
+      return respond.error(control::make_error("no_route", "no next hop towards " + target->hex()));
+    respond.result(
+        {{"target", target->hex()}, {"next_hop", next->hex()}, {"responsible", responsible}});
   }
 
   // Refuses requests the overlay cannot carry yet; true when it did.
@@ -623,25 +668,30 @@ class p2psip_daemon {
   bool refuse_other_kinds(const json::object& params, const control::responder& respond) const {
     const std::string kind(params.at("kind").as_string());
     if (kind == "app-data" || kind == std::to_string(storage::app_data_kind.value)) return false;
-    respond.error(control::make_error("not_implemented",
-                                      "the control socket stores app-data values only, not " + kind));
+    respond.error(control::make_error(
+        "not_implemented", "the control socket stores app-data values only, not " + kind));
     return true;
   }
 
   void put(const json::object& params, control::responder respond) {
     if (refuse_unless_joined(respond) || refuse_other_kinds(params, respond)) return;
-    const auto key = parse_app_data_key(params.at("key").as_string(), user_);
+    const auto key = parse_app_data_key(params.at("key").as_string(), user_, key_use::put);
     if (!key.entry || key.entry->empty()) {
-      return respond.error(control::make_error("bad_format", "key must be ENTRY or OWNER/ENTRY"));
+      return respond.error(
+          control::make_error("bad_format", "key must be ENTRY, /ENTRY or OWNER/ENTRY"));
     }
     auto value = decode_value(params.at("value").as_string(), params.at("encoding").as_string());
-    if (!value) return respond.error(control::make_error("bad_format", "value is not valid " + std::string(params.at("encoding").as_string())));
+    if (!value)
+      return respond.error(control::make_error(
+          "bad_format", "value is not valid " + std::string(params.at("encoding").as_string())));
 
     wire::stored_data data;
     data.storage_time = wall_clock_ms();
     data.lifetime = static_cast<std::uint32_t>(params.at("lifetime").to_number<std::int64_t>());
-    data.value.entry = wire::dictionary_entry{bytes_of(*key.entry), wire::data_value{true, std::move(*value)}};
-    if (auto signed_ok = signer_.sign_stored_data(key.resource, storage::app_data_kind, data); !signed_ok) {
+    data.value.entry =
+        wire::dictionary_entry{bytes_of(*key.entry), wire::data_value{true, std::move(*value)}};
+    if (auto signed_ok = signer_.sign_stored_data(key.resource, storage::app_data_kind, data);
+        !signed_ok) {
       return respond.error(control::make_error("internal_error", signed_ok.error().describe()));
     }
     wire::store_req request;
@@ -649,25 +699,26 @@ class p2psip_daemon {
     request.kind_data.push_back({storage::app_data_kind, wire::generation_counter{0},
                                  std::vector<wire::stored_data>{std::move(data)}});
     const std::string resource_hex = key.resource.hex();
-    node_.send_request({wire::destination::resource(key.resource)},
-                       {wire::message_code::store_req, std::move(request)},
-                       [respond, resource_hex](overlay::answer_result answer) {
-                         if (!answer) return respond.error(request_failed(answer.error()));
-                         const auto* stored = std::get_if<wire::store_ans>(&answer->body.value);
-                         if (!stored || stored->kind_responses.empty()) {
-                           return respond.error(control::make_error("peer_error", "unexpected answer to a Store"));
-                         }
-                         const auto& k = stored->kind_responses.front();
-                         respond.result({{"resource_id", resource_hex},
-                                         {"kind", "app-data"},
-                                         {"generation", k.generation.value},
-                                         {"replicas", k.replicas.size()}});
-                       });
+    node_.send_request(
+        {wire::destination::resource(key.resource)},
+        {wire::message_code::store_req, std::move(request)},
+        [respond, resource_hex](overlay::answer_result answer) {
+          if (!answer) return respond.error(request_failed(answer.error()));
+          const auto* stored = std::get_if<wire::store_ans>(&answer->body.value);
+          if (!stored || stored->kind_responses.empty()) {
+            return respond.error(control::make_error("peer_error", "unexpected answer to a Store"));
+          }
+          const auto& k = stored->kind_responses.front();
+          respond.result({{"resource_id", resource_hex},
+                          {"kind", "app-data"},
+                          {"generation", k.generation.value},
+                          {"replicas", k.replicas.size()}});
+        });
   }
 
   void get(const json::object& params, control::responder respond) {
     if (refuse_unless_joined(respond) || refuse_other_kinds(params, respond)) return;
-    const auto key = parse_app_data_key(params.at("key").as_string(), user_);
+    const auto key = parse_app_data_key(params.at("key").as_string(), user_, key_use::get);
     const std::string encoding(params.at("encoding").as_string());
     wire::stored_data_specifier specifier;
     specifier.kind = storage::app_data_kind;
@@ -678,29 +729,33 @@ class p2psip_daemon {
     request.resource = key.resource;
     request.specifiers.push_back(std::move(specifier));
     const std::string resource_hex = key.resource.hex();
-    node_.send_request({wire::destination::resource(key.resource)},
-                       {wire::message_code::fetch_req, std::move(request)},
-                       [respond, resource_hex, encoding](overlay::answer_result answer) {
-                         if (!answer) return respond.error(request_failed(answer.error()));
-                         const auto* fetched = std::get_if<wire::fetch_ans>(&answer->body.value);
-                         if (!fetched) return respond.error(control::make_error("peer_error", "unexpected answer to a Fetch"));
-                         json::array values;
-                         for (const auto& block : fetched->kind_responses) {
-                           const auto* list = std::get_if<0>(&block.values);
-                           if (list == nullptr) continue;
-                           for (const auto& data : *list) {
-                             const auto* entry = std::get_if<wire::dictionary_entry>(&data.value.entry);
-                             if (entry == nullptr || !entry->value.exists) continue;
-                             values.push_back(json::object{
-                                 {"key", std::string(entry->key.begin(), entry->key.end())},
-                                 {"value", encode_value(entry->value.value, encoding)},
-                                 {"generation", block.generation.value},
-                                 {"lifetime_s", data.lifetime}});
-                           }
-                         }
-                         if (values.empty()) return respond.error(control::make_error("not_found", "nothing stored under that key"));
-                         respond.result({{"resource_id", resource_hex}, {"kind", "app-data"}, {"values", std::move(values)}});
-                       });
+    node_.send_request(
+        {wire::destination::resource(key.resource)},
+        {wire::message_code::fetch_req, std::move(request)},
+        [respond, resource_hex, encoding](overlay::answer_result answer) {
+          if (!answer) return respond.error(request_failed(answer.error()));
+          const auto* fetched = std::get_if<wire::fetch_ans>(&answer->body.value);
+          if (!fetched)
+            return respond.error(control::make_error("peer_error", "unexpected answer to a Fetch"));
+          json::array values;
+          for (const auto& block : fetched->kind_responses) {
+            const auto* list = std::get_if<0>(&block.values);
+            if (list == nullptr) continue;
+            for (const auto& data : *list) {
+              const auto* entry = std::get_if<wire::dictionary_entry>(&data.value.entry);
+              if (entry == nullptr || !entry->value.exists) continue;
+              values.push_back(
+                  json::object{{"key", std::string(entry->key.begin(), entry->key.end())},
+                               {"value", encode_value(entry->value.value, encoding)},
+                               {"generation", block.generation.value},
+                               {"lifetime_s", data.lifetime}});
+            }
+          }
+          if (values.empty())
+            return respond.error(control::make_error("not_found", "nothing stored under that key"));
+          respond.result(
+              {{"resource_id", resource_hex}, {"kind", "app-data"}, {"values", std::move(values)}});
+        });
   }
 
   json::object reload() {
@@ -791,13 +846,13 @@ class p2psip_daemon {
       retry_bootstrap(where, next_delay, "cannot resolve: " + ec.message());
       return;
     }
-    transport_.dial_address(resolved.begin()->endpoint(),
-                            [this, where, next_delay](std::optional<wire::node_id> peer) {
-                              if (!peer) return retry_bootstrap(where, next_delay, "no TLS peer answered");
-                              logs.write(log_level::info, "bootstrap " + where.host + ":" +
-                                                              std::to_string(where.port) + " is " + peer->hex());
-                              bootstrap_peers_.insert(*peer);
-                            });
+    transport_.dial_address(
+        resolved.begin()->endpoint(), [this, where, next_delay](std::optional<wire::node_id> peer) {
+          if (!peer) return retry_bootstrap(where, next_delay, "no TLS peer answered");
+          logs.write(log_level::info, "bootstrap " + where.host + ":" + std::to_string(where.port) +
+                                          " is " + peer->hex());
+          bootstrap_peers_.insert(*peer);
+        });
   }
 
   void retry_bootstrap(const daemon::host_port& where, std::chrono::seconds delay,
@@ -829,7 +884,8 @@ class p2psip_daemon {
         io_.get_executor(), options,
         [this](const wire::node_id& peer, const asio::ip::address& address, std::uint16_t port) {
           if (peer == self_ || transport_.connected(peer)) return;
-          logs.write(log_level::info, "discovered " + peer.hex() + " at " + address.to_string() + ":" + std::to_string(port));
+          logs.write(log_level::info, "discovered " + peer.hex() + " at " + address.to_string() +
+                                          ":" + std::to_string(port));
           bootstrap_peers_.insert(peer);
           transport_.dial(peer, {address, port});
         });
@@ -917,11 +973,16 @@ class p2psip_daemon {
   void refresh_metrics() {
     const auto& c = node_.counters();
     const std::pair<const char*, std::uint64_t> totals[] = {
-        {"received", c.received},           {"forwarded", c.forwarded},
-        {"delivered", c.delivered},         {"originated", c.originated},
-        {"dropped_malformed", c.dropped_malformed}, {"dropped_unroutable", c.dropped_unroutable},
-        {"dropped_bad_signature", c.dropped_bad_signature}, {"ttl_exceeded", c.ttl_exceeded},
-        {"errors_sent", c.errors_sent},     {"links_failed", c.links_failed}};
+        {"received", c.received},
+        {"forwarded", c.forwarded},
+        {"delivered", c.delivered},
+        {"originated", c.originated},
+        {"dropped_malformed", c.dropped_malformed},
+        {"dropped_unroutable", c.dropped_unroutable},
+        {"dropped_bad_signature", c.dropped_bad_signature},
+        {"ttl_exceeded", c.ttl_exceeded},
+        {"errors_sent", c.errors_sent},
+        {"links_failed", c.links_failed}};
     for (const auto& [what, total] : totals) {
       auto& counter = metrics_.counter("reload_messages_total", "RELOAD messages by outcome",
                                        {{"outcome", what}});
@@ -929,7 +990,8 @@ class p2psip_daemon {
     }
     auto& sent = metrics_.counter("reload_bytes_sent_total", "bytes of RELOAD messages sent");
     if (c.bytes_sent > sent.value()) sent.increment(c.bytes_sent - sent.value());
-    metrics_.gauge("overlay_links", "live overlay links").set(static_cast<double>(transport_.link_count()));
+    metrics_.gauge("overlay_links", "live overlay links")
+        .set(static_cast<double>(transport_.link_count()));
     metrics_.gauge("storage_values", "values stored on this node")
         .set(static_cast<double>(storage_.store().value_count()));
     const auto& s = storage_.stats();

@@ -7,6 +7,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <span>
@@ -87,8 +88,9 @@ using opaque_id = bounded_id<struct opaque_id_tag, 255>;
 template <>
 struct std::hash<p2psip::wire::node_id> {
   std::size_t operator()(const p2psip::wire::node_id& id) const noexcept {
-    std::size_t h = 0;
-    for (std::size_t i = 0; i < sizeof(std::size_t); ++i) h = (h << 8) | id.bytes()[i];
-    return h;  // Node-IDs are hash outputs: their prefix is already uniform.
+    // Node-IDs are hash outputs: any eight of their bytes are already uniform.
+    std::size_t h;
+    std::memcpy(&h, id.bytes().data(), sizeof h);
+    return h;
   }
 };
