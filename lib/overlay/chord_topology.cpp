@@ -208,8 +208,9 @@ void chord_topology::attach_fingers() {
   const auto& fingers = table_.fingers();
   for (std::size_t i = 0; i < fingers.size(); ++i) {
     if (fingers.valid(i)) continue;
-    node_.attach({key_destination(fingers.range_start(i))}, false, [this](auto result) {
-      if (result && *result != node_.self()) add_peer(*result);
+    const auto asked = node_.timers().now();
+    node_.attach({key_destination(fingers.range_start(i))}, false, [this, asked](auto result) {
+      if (result) keep_or_close(*result, asked);
     });
   }
 }
@@ -258,6 +259,15 @@ void chord_topology::add_peer(const node_id& peer) {
       !std::ranges::equal(predecessors, n.predecessors())) {
     neighbors_changed();
   }
+}
+
+void chord_topology::keep_or_close(const node_id& peer, time_point asked) {
+  if (peer == node_.self()) return;
+  add_peer(peer);
+  // A finger search that found a peer no table wants opened a link for
+  // nothing; left open, such links pile up with every refresh.
+  const auto since = node_.linked_since(peer);
+  if (!table_.contains(peer) && since && *since >= asked) node_.close_link(peer);
 }
 
 void chord_topology::remove_peer(const node_id& peer, bool failure) {
@@ -437,8 +447,9 @@ void chord_topology::refresh_finger() {
   const auto target = fingers.random_target(*index, bits);
   // A Ping finds who holds the point (§10.7.4.2); an Attach to the same
   // Resource-ID reaches the same peer and links it in one exchange.
-  node_.attach({key_destination(target)}, false, [this](auto result) {
-    if (result && *result != node_.self()) add_peer(*result);
+  const auto asked = node_.timers().now();
+  node_.attach({key_destination(target)}, false, [this, asked](auto result) {
+    if (result) keep_or_close(*result, asked);
   });
 }
 

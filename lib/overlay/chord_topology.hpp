@@ -65,6 +65,9 @@ class chord_topology final : public topology_plugin {
 
   // Enters a linked peer into the tables; reacts if the neighbours changed.
   void add_peer(const node_id& peer);
+  // Takes a peer a finger Attach found into the tables, or closes the link
+  // that Attach opened (since `asked`) when no table wants the peer.
+  void keep_or_close(const node_id& peer, time_point asked);
   // Forgets a failed or departed peer (§10.7.1, §10.7.2).
   void remove_peer(const node_id& peer, bool failure);
   // Attaches to `peer` through `via` (source-routed, §10.6) unless linked or

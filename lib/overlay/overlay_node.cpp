@@ -313,6 +313,12 @@ void overlay_node::attach(std::vector<destination> destinations, bool send_updat
                });
 }
 
+std::optional<time_point> overlay_node::linked_since(const node_id& peer) const {
+  auto it = linked_at_.find(peer);
+  if (it == linked_at_.end()) return std::nullopt;
+  return it->second;
+}
+
 void overlay_node::handle(message_code code, request_handler handler) {
   handlers_[static_cast<std::uint16_t>(code)] = std::move(handler);
 }
@@ -323,6 +329,7 @@ void overlay_node::on_link_up(const node_id& peer) {
   if (state_ == node_state::stopped) return;
   links_.insert(peer);
   last_heard_[peer] = timers_.now();
+  linked_at_[peer] = timers_.now();
   topology_->on_link_up(peer);
   auto range = pending_links_.equal_range(peer);
   std::vector<std::function<void(wire::basic_result<node_id, request_error>)>> waiting;
@@ -335,6 +342,7 @@ void overlay_node::on_link_down(const node_id& peer) {
   if (state_ == node_state::stopped) return;
   if (links_.erase(peer) == 0) return;
   last_heard_.erase(peer);
+  linked_at_.erase(peer);
   probing_.erase(peer);
   topology_->on_link_down(peer);
 }

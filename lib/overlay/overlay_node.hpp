@@ -97,6 +97,8 @@ class overlay_node final : public transport_events {
   void attach(std::vector<wire::destination> destinations, bool send_update,
               std::function<void(wire::basic_result<node_id, request_error>)> on_done);
   bool connected(const node_id& peer) const { return links_.contains(peer); }
+  // When the link to `peer` came up; nullopt without a link.
+  std::optional<time_point> linked_since(const node_id& peer) const;
   const std::unordered_set<node_id>& links() const noexcept { return links_; }
   void close_link(const node_id& peer) { transport_.close_link(peer); }
 
@@ -185,6 +187,7 @@ class overlay_node final : public transport_events {
   std::map<wire::transaction_id, tracked_request> tracked_;
   bool sweep_scheduled_ = false;
   std::unordered_map<node_id, time_point> last_heard_;  // per linked peer
+  std::unordered_map<node_id, time_point> linked_at_;   // per linked peer
   std::unordered_set<node_id> probing_;
   node_counters counters_;
   // Responders hold a weak reference, so answers after destruction are no-ops.
