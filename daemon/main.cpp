@@ -618,7 +618,7 @@ class p2psip_daemon {
       }
       return "other";
     };
-    std::vector<wire::node_id> links(node_.links().begin(), node_.links().end());
+    auto links = node_.linked_peers();
     std::sort(links.begin(), links.end());
     json::array list;
     for (const auto& id : links) {

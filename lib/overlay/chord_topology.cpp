@@ -49,39 +49,26 @@ bool chord_topology::is_responsible(const node_id& key) const {
 }
 
 std::optional<node_id> chord_topology::next_hop(const node_id& key) const {
-  if (auto next = table_.next_hop(key); next && node_.connected(*next)) return next;
+  auto next = table_.next_hop(key);
+  if (next && node_.connected(*next)) return next;
   if (!joined_) {
     // Until joined, whatever the tables lack goes through the peers that let
     // this node in.
     if (admitting_ && node_.connected(*admitting_)) return admitting_;
     if (bootstrap_ && node_.connected(*bootstrap_)) return bootstrap_;
   }
-  if (auto next = table_.next_hop(key)) return next;
-  return std::nullopt;
+  return next;
 }
 
 std::optional<node_id> chord_topology::next_hop_avoiding(const node_id& key,
                                                          std::span<const node_id> avoid) const {
-  const auto avoided = [&](const node_id& p) {
-    return std::find(avoid.begin(), avoid.end(), p) != avoid.end() || !node_.connected(p);
-  };
-  if (auto best = next_hop(key); best && !avoided(*best)) return best;
-  // The responsible peer if the neighbourhood shows it, else the known peer
-  // closest before the key: the same choice as next_hop() among the rest.
-  if (auto owner = table_.neighbors().responsible_peer(key); owner && *owner != node_.self() && !avoided(*owner)) {
-    return owner;
+  if (auto best = next_hop(key);
+      best && node_.connected(*best) && std::find(avoid.begin(), avoid.end(), *best) == avoid.end()) {
+    return best;
   }
-  std::optional<node_id> best;
-  const auto consider = [&](const node_id& p) {
-    if (avoided(p) || !between(p, node_.self(), key, ends::open)) return;
-    if (!best || clockwise_distance(p, key) < clockwise_distance(*best, key)) best = p;
-  };
-  for (const auto& p : table_.neighbors().successors()) consider(p);
-  for (const auto& p : table_.neighbors().predecessors()) consider(p);
-  for (const auto& f : table_.fingers().entries()) {
-    if (f) consider(*f);
-  }
-  return best;
+  return table_.next_hop(key, [&](const node_id& p) {
+    return node_.connected(p) && std::find(avoid.begin(), avoid.end(), p) == avoid.end();
+  });
 }
 
 std::vector<node_id> chord_topology::replica_peers() const {
@@ -159,8 +146,9 @@ void chord_topology::join_failed() {
     if (attempt != join_attempt_ || joined_) return;
     if (bootstrap_ && !node_.connected(*bootstrap_)) {
       // Any live link will do as the way in.
-      if (node_.links().empty()) return;  // the owner re-bootstraps
-      bootstrap_ = *node_.links().begin();
+      const auto way_in = node_.any_link();
+      if (!way_in) return;  // the owner re-bootstraps
+      bootstrap_ = *way_in;
     }
     begin_join();
   });
@@ -280,8 +268,9 @@ void chord_topology::remove_peer(const node_id& peer, bool failure) {
   if (was_neighbor && failure) tuning_.record_failure(node_.timers().now());
   if (neighbor_set() != before) neighbors_changed();
   // Everything left of the ring lost: this node must join again (§10.7.1).
-  if (joined_ && !leaving_ && table_.neighbors().empty() && !node_.links().empty()) {
-    bootstrap_ = *node_.links().begin();
+  const auto way_in = node_.any_link();
+  if (joined_ && !leaving_ && table_.neighbors().empty() && way_in) {
+    bootstrap_ = *way_in;
     node_.set_state(node_state::joining);
     begin_join();
   }

@@ -25,10 +25,6 @@ const node_id wildcard_node = [] {
   return node_id(all_ones);
 }();
 
-bool is_answer_code(message_code code) {
-  return code == message_code::error || (static_cast<std::uint16_t>(code) & 1) == 0;
-}
-
 // The message code from the first bytes after the forwarding header, which
 // only the first fragment has.
 std::optional<message_code> peek_code(const wire::forwarding_header& header,
@@ -87,10 +83,7 @@ void responder::answer(wire::message_body body) {
 }
 
 void responder::error(reload_error_code code, std::string info) {
-  wire::error_response error;
-  error.error_code = code;
-  error.error_info.assign(info.begin(), info.end());
-  answer({message_code::error, std::move(error)});
+  answer({message_code::error, wire::make_error_response(code, info)});
 }
 
 overlay_node::overlay_node(const node_id& self, overlay_config config, timer_service& timers,
@@ -302,21 +295,37 @@ void overlay_node::attach(std::vector<destination> destinations, bool send_updat
                  transport_.open_link(peer, *remote);
                  // A link that never comes up fails the attach, once.
                  timers_.schedule(config_.reliability_timer * 5, [this, peer] {
-                   auto range = pending_links_.equal_range(peer);
-                   std::vector<std::function<void(wire::basic_result<node_id, request_error>)>> waiting;
-                   for (auto it = range.first; it != range.second; ++it) waiting.push_back(std::move(it->second));
-                   pending_links_.erase(range.first, range.second);
-                   for (auto& callback : waiting) {
+                   for (auto& callback : take_pending_links(peer)) {
                      callback(request_error{request_failure::timeout, {}, "link did not come up", peer});
                    }
                  });
                });
 }
 
+std::vector<overlay_node::attach_callback> overlay_node::take_pending_links(const node_id& peer) {
+  auto range = pending_links_.equal_range(peer);
+  std::vector<attach_callback> waiting;
+  for (auto it = range.first; it != range.second; ++it) waiting.push_back(std::move(it->second));
+  pending_links_.erase(range.first, range.second);
+  return waiting;
+}
+
 std::optional<time_point> overlay_node::linked_since(const node_id& peer) const {
-  auto it = linked_at_.find(peer);
-  if (it == linked_at_.end()) return std::nullopt;
-  return it->second;
+  auto it = links_.find(peer);
+  if (it == links_.end()) return std::nullopt;
+  return it->second.up;
+}
+
+std::optional<node_id> overlay_node::any_link() const {
+  if (links_.empty()) return std::nullopt;
+  return links_.begin()->first;
+}
+
+std::vector<node_id> overlay_node::linked_peers() const {
+  std::vector<node_id> peers;
+  peers.reserve(links_.size());
+  for (const auto& [peer, state] : links_) peers.push_back(peer);
+  return peers;
 }
 
 void overlay_node::handle(message_code code, request_handler handler) {
@@ -327,22 +336,14 @@ void overlay_node::handle(message_code code, request_handler handler) {
 
 void overlay_node::on_link_up(const node_id& peer) {
   if (state_ == node_state::stopped) return;
-  links_.insert(peer);
-  last_heard_[peer] = timers_.now();
-  linked_at_[peer] = timers_.now();
+  links_.insert_or_assign(peer, link_state{timers_.now(), timers_.now()});
   topology_->on_link_up(peer);
-  auto range = pending_links_.equal_range(peer);
-  std::vector<std::function<void(wire::basic_result<node_id, request_error>)>> waiting;
-  for (auto it = range.first; it != range.second; ++it) waiting.push_back(std::move(it->second));
-  pending_links_.erase(range.first, range.second);
-  for (auto& callback : waiting) callback(peer);
+  for (auto& callback : take_pending_links(peer)) callback(peer);
 }
 
 void overlay_node::on_link_down(const node_id& peer) {
   if (state_ == node_state::stopped) return;
   if (links_.erase(peer) == 0) return;
-  last_heard_.erase(peer);
-  linked_at_.erase(peer);
   probing_.erase(peer);
   topology_->on_link_down(peer);
 }
@@ -350,7 +351,7 @@ void overlay_node::on_link_down(const node_id& peer) {
 void overlay_node::on_message(const node_id& from, std::span<const std::uint8_t> message) {
   if (state_ == node_state::stopped) return;
   ++counters_.received;
-  if (auto heard = last_heard_.find(from); heard != last_heard_.end()) heard->second = timers_.now();
+  if (auto link = links_.find(from); link != links_.end()) link->second.heard = timers_.now();
   // Reassembly bounds the whole message; a single link frame is bounded by
   // the link, so the header is parsed under the same cap.
   auto parsed = wire::decode_forwarding_part(message, config_.max_message_size);
@@ -384,7 +385,7 @@ void overlay_node::on_message(const node_id& from, std::span<const std::uint8_t>
 void overlay_node::route(wire::forwarding_header header, std::span<const std::uint8_t> payload,
                          const std::optional<node_id>& from, std::span<const node_id> avoid) {
   const bool from_link = from.has_value();
-  if (auto code = peek_code(header, payload); code && is_answer_code(*code)) {
+  if (auto code = peek_code(header, payload); code && !wire::is_request(*code)) {
     tracked_.erase(header.transaction_id);
   }
   const auto next_hop = [&](const node_id& key) {
@@ -485,13 +486,14 @@ void overlay_node::forward(const node_id& next, wire::forwarding_header header,
   // Only whole requests: fragments compressed one by one would no longer
   // match for reassembly, and answers need no return path.
   const auto code = peek_code(header, payload);
-  if (header.via_list.size() > config_.compress_via_after && header.fragment == wire::unfragmented &&
-      code && !is_answer_code(*code)) {
+  const bool request = code && wire::is_request(*code);
+  if (request && header.via_list.size() > config_.compress_via_after &&
+      header.fragment == wire::unfragmented) {
     if (auto id = via_compression_.compress(header.via_list, timers_.now())) {
       header.via_list.assign(1, destination{*id});
     }
   }
-  if (code && !is_answer_code(*code)) track_request(header.transaction_id, next);
+  if (request) track_request(header.transaction_id, next);
   if (!transmit(next, header, payload)) ++counters_.dropped_unroutable;
 }
 
@@ -522,8 +524,8 @@ void overlay_node::sweep_requests() {
     }
     // Silence from the peer since the request went out, not merely a lost
     // answer further along, makes it suspect.
-    auto heard = last_heard_.find(it->second.next);
-    if (heard != last_heard_.end() && heard->second < it->second.sent) {
+    auto link = links_.find(it->second.next);
+    if (link != links_.end() && link->second.heard < it->second.sent) {
       suspects.push_back(it->second.next);
     }
     it = tracked_.erase(it);
@@ -543,8 +545,8 @@ void overlay_node::suspect(const node_id& peer) {
                [](answer_result) {});
   timers_.schedule(suspicion_delay(config_), [this, peer, since] {
     if (!probing_.erase(peer)) return;
-    auto heard = last_heard_.find(peer);
-    if (heard == last_heard_.end() || heard->second >= since) return;
+    auto link = links_.find(peer);
+    if (link == links_.end() || link->second.heard >= since) return;
     ++counters_.links_failed;
     close_link(peer);
   });
@@ -574,12 +576,9 @@ void overlay_node::refuse(const wire::forwarding_header& header,
                           const char* info) {
   const auto request_code = peek_code(header, payload);
   // Answers and later fragments are dropped: errors answer requests only.
-  if (!request_code || is_answer_code(*request_code) || header.via_list.empty()) return;
-  wire::error_response error;
-  error.error_code = code;
-  error.error_info.assign(info, info + std::char_traits<char>::length(info));
+  if (!request_code || !wire::is_request(*request_code) || header.via_list.empty()) return;
   auto bytes = seal(new_header(reversed(header.via_list), header.transaction_id),
-                    {message_code::error, std::move(error)});
+                    {message_code::error, wire::make_error_response(code, info)});
   if (!bytes) return;
   ++counters_.errors_sent;
   route_encoded(*bytes);
@@ -617,16 +616,13 @@ void overlay_node::deliver(const wire::forwarding_header& header,
   auto signer = security_.verify(message);
   if (!signer) {
     ++counters_.dropped_bad_signature;
-    if (!is_answer_code(message.contents.code)) {
-      refuse(message.header, payload, reload_error_code::forbidden,
-             signer.error().reason.c_str());
-    }
+    refuse(message.header, payload, reload_error_code::forbidden, signer.error().reason.c_str());
     return;
   }
-  if (is_answer_code(message.contents.code)) {
-    deliver_answer(std::move(message), *signer);
-  } else {
+  if (wire::is_request(message.contents.code)) {
     deliver_request(std::move(message), *signer);
+  } else {
+    deliver_answer(std::move(message), *signer);
   }
 }
 
@@ -667,8 +663,7 @@ void overlay_node::deliver_request(wire::message message, const node_id& signer)
   request->message = std::move(message);
   responder reply(life_, request);
   if (!body) {
-    const auto error = wire::to_error_response(body.error());
-    reply.error(error.error_code, std::string(error.error_info.begin(), error.error_info.end()));
+    reply.answer({message_code::error, wire::to_error_response(body.error())});
     return;
   }
   request->body = std::move(*body);
@@ -719,12 +714,10 @@ void overlay_node::send_answer(const incoming_request& request, wire::message_bo
   // §6.3.2: max_response_length bounds what the requester wants back.
   const auto limit = request.message.header.max_response_length;
   if (bytes && limit != 0 && bytes->size() > limit) {
-    wire::error_response error;
-    error.error_code = reload_error_code::response_too_large;
-    const std::string info = "response exceeds max_response_length";
-    error.error_info.assign(info.begin(), info.end());
     bytes = seal(new_header(reversed(via), request.message.header.transaction_id),
-                 {message_code::error, std::move(error)});
+                 {message_code::error,
+                  wire::make_error_response(reload_error_code::response_too_large,
+                                            "response exceeds max_response_length")});
   }
   if (!bytes) return;
   ++counters_.originated;

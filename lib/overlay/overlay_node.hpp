@@ -99,7 +99,9 @@ class overlay_node final : public transport_events {
   bool connected(const node_id& peer) const { return links_.contains(peer); }
   // When the link to `peer` came up; nullopt without a link.
   std::optional<time_point> linked_since(const node_id& peer) const;
-  const std::unordered_set<node_id>& links() const noexcept { return links_; }
+  // Some linked peer, e.g. as a way back in; nullopt with no link at all.
+  std::optional<node_id> any_link() const;
+  std::vector<node_id> linked_peers() const;
   void close_link(const node_id& peer) { transport_.close_link(peer); }
 
   // --- upper layers ---------------------------------------------------------
@@ -167,11 +169,17 @@ class overlay_node final : public transport_events {
   response_cache responses_;
   fragment_reassembler reassembler_;
   via_compressor via_compression_;
-  std::unordered_set<node_id> links_;
+  struct link_state {
+    time_point up;     // when the link came up
+    time_point heard;  // when the peer last sent anything over it
+  };
+  std::unordered_map<node_id, link_state> links_;
   std::unordered_map<std::uint16_t, request_handler> handlers_;
   // Attaches waiting for the link to the answering peer to come up.
-  std::unordered_multimap<node_id, std::function<void(wire::basic_result<node_id, request_error>)>>
-      pending_links_;
+  using attach_callback = std::function<void(wire::basic_result<node_id, request_error>)>;
+  std::unordered_multimap<node_id, attach_callback> pending_links_;
+  // Removes and returns the attaches waiting for the link to `peer`.
+  std::vector<attach_callback> take_pending_links(const node_id& peer);
   wire::data_model_lookup models_;
   std::function<std::uint64_t()> wall_clock_;
   std::vector<std::function<void()>> topology_observers_;
@@ -186,8 +194,6 @@ class overlay_node final : public transport_events {
   };
   std::map<wire::transaction_id, tracked_request> tracked_;
   bool sweep_scheduled_ = false;
-  std::unordered_map<node_id, time_point> last_heard_;  // per linked peer
-  std::unordered_map<node_id, time_point> linked_at_;   // per linked peer
   std::unordered_set<node_id> probing_;
   node_counters counters_;
   // Responders hold a weak reference, so answers after destruction are no-ops.

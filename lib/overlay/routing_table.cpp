@@ -39,11 +39,12 @@ std::size_t routing_table::unique_peers() const {
   return static_cast<std::size_t>(std::unique(peers.begin(), peers.end()) - peers.begin());
 }
 
-std::optional<node_id> routing_table::closest_preceding(const node_id& key) const noexcept {
+std::optional<node_id> routing_table::closest_preceding(
+    const node_id& key, const std::function<bool(const node_id&)>& usable) const {
   const node_id& me = self();
   std::optional<node_id> best;
   for_each_peer([&](const node_id& p) {
-    if (between(p, me, key, ends::open) &&
+    if (between(p, me, key, ends::open) && (!usable || usable(p)) &&
         (!best || clockwise_distance(p, key) < clockwise_distance(*best, key))) {
       best = p;
     }
@@ -62,6 +63,15 @@ std::optional<node_id> routing_table::next_hop(const node_id& key) const {
   // preceding peer always exists and §10.3's fallback to the first peer
   // after the key cannot arise.
   return closest_preceding(key);
+}
+
+std::optional<node_id> routing_table::next_hop(
+    const node_id& key, const std::function<bool(const node_id&)>& usable) const {
+  if (auto owner = neighbors_.responsible_peer(key); owner && *owner != self() && usable(*owner)) {
+    return owner;
+  }
+  if (contains(key) && usable(key)) return key;
+  return closest_preceding(key, usable);
 }
 
 }  // namespace p2psip::overlay

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 
 #include "overlay/finger_table.hpp"
@@ -38,10 +39,15 @@ class routing_table {
   // its predecessor. Otherwise: the key's own peer if known, else the known
   // peer closest before the key.
   std::optional<node_id> next_hop(const node_id& key) const;
+  // The same choice among the peers `usable` accepts: retransmissions route
+  // around the links earlier copies took. nullopt when none qualifies.
+  std::optional<node_id> next_hop(const node_id& key,
+                                  const std::function<bool(const node_id&)>& usable) const;
 
  private:
   // The known peer on (self, key) nearest to key.
-  std::optional<node_id> closest_preceding(const node_id& key) const noexcept;
+  std::optional<node_id> closest_preceding(
+      const node_id& key, const std::function<bool(const node_id&)>& usable = {}) const;
 
   template <class Visit>
   void for_each_peer(Visit&& visit) const {

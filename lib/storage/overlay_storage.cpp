@@ -44,10 +44,7 @@ overlay_storage::overlay_storage(overlay::overlay_node& node, const kind_registr
         reply.answer({message_code::error, result.error()});
         return;
       }
-      reply.answer({r.body.code == message_code::fetch_req  ? message_code::fetch_ans
-                    : r.body.code == message_code::stat_req ? message_code::stat_ans
-                                                            : message_code::find_ans,
-                    std::move(*result)});
+      reply.answer({wire::answer_code(r.body.code), std::move(*result)});
     };
   };
   node_.handle(message_code::fetch_req, answer_with([this](const overlay::incoming_request& r) {

@@ -204,7 +204,7 @@ bool ranges_overlap(std::vector<wire::array_range> ranges) {
 }  // namespace
 
 wire::error_response make_error(wire::reload_error_code code, const std::string& text) {
-  return {code, std::vector<std::uint8_t>(text.begin(), text.end())};
+  return wire::make_error_response(code, text);
 }
 
 std::optional<wire::error_response> storage_service::check_value(const wire::resource_id& resource,

@@ -21,9 +21,12 @@ void decode(byte_reader& r, error_response& v) {
   v.error_info.assign(info.begin(), info.end());
 }
 
+error_response make_error_response(reload_error_code code, std::string_view info) {
+  return error_response{code, {info.begin(), info.end()}};
+}
+
 error_response to_error_response(const codec_error& error) {
-  const std::string text = error.describe();
-  return error_response{to_reload_error(error.code), {text.begin(), text.end()}};
+  return make_error_response(to_reload_error(error.code), error.describe());
 }
 
 }  // namespace p2psip::wire

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "wire/byte_reader.hpp"
@@ -20,6 +21,9 @@ struct error_response {
 
 void encode(byte_writer& w, const error_response& v);
 void decode(byte_reader& r, error_response& v);
+
+// An ErrorResponse carrying `info` as its (UTF-8) error_info.
+error_response make_error_response(reload_error_code code, std::string_view info);
 
 // The answer to a message that failed to decode: the RELOAD code for the
 // failure, with its description as error_info.

@@ -381,8 +381,13 @@ class simulation {
   bool measuring_ = false;
 };
 
+double lookup_success(const report& r) {
+  if (r.lookups_attempted == 0) return 0;
+  return static_cast<double>(r.lookups_succeeded) / static_cast<double>(r.lookups_attempted);
+}
+
 void print_table(const report& r) {
-  const double success = r.lookups_attempted ? static_cast<double>(r.lookups_succeeded) / static_cast<double>(r.lookups_attempted) : 0;
+  const double success = lookup_success(r);
   std::printf("nodes                         %zu\n", r.nodes);
   std::printf("churn median (s)              %.0f  (joins %zu, leaves %zu, crashes %zu)\n",
               r.churn_median, r.joins, r.leaves, r.crashes);
@@ -403,7 +408,7 @@ void print_table(const report& r) {
 }
 
 void print_json(const report& r) {
-  const double success = r.lookups_attempted ? static_cast<double>(r.lookups_succeeded) / static_cast<double>(r.lookups_attempted) : 0;
+  const double success = lookup_success(r);
   std::printf(
       "{\"nodes\":%zu,\"duration\":%.0f,\"churn_median\":%.0f,\"lookups\":%zu,\"lookups_abandoned\":%zu,"
       "\"lookup_success\":%.6f,\"mean_hops\":%.4f,\"p50_hops\":%.0f,\"p99_hops\":%.0f,"

@@ -122,7 +122,7 @@ double overlay_world::finger_accuracy() const {
       // Does any live peer lie in entry i's range [start, start + width)?
       const auto start = fingers.range_start(i);
       const auto& first = responsible_peer(ring, start);
-      if (!fingers.index_for(first) || *fingers.index_for(first) != i) continue;
+      if (fingers.index_for(first) != std::optional<std::size_t>(i)) continue;
       ++expected;
       const auto& entry = fingers.entries()[i];
       if (entry && fingers.valid(i) && members_.contains(*entry) && members_.at(*entry)->node) ++held;
