@@ -225,6 +225,9 @@ void chord_topology::become_joined() {
   node_.set_state(node_state::joined);
   // §10.5 step 9: Updates to every neighbour place this node in the ring.
   for (const auto& peer : neighbor_set()) send_update(peer, update_kind::neighbors);
+  // RFC 7363 §6.1: the join filled the tables enough to size them and the
+  // first stabilization period at once.
+  if (node_.config().self_tuning) retune();
   attach_fingers();
   schedule_stabilization();
   node_.notify_topology_changed();
@@ -238,14 +241,21 @@ void chord_topology::add_peer(const node_id& peer) {
   const bool settled = table_.neighbors().contains(peer) ||
                        (table_.contains(peer) && !table_.neighbors().would_accept(peer));
   if (peer == node_.self() || settled || !node_.connected(peer)) return;
-  first_seen_.try_emplace(peer, node_.timers().now());
+  peer_started_.try_emplace(peer, node_.timers().now());
   const auto& n = table_.neighbors();
   const std::vector<node_id> successors(n.successors().begin(), n.successors().end());
   const std::vector<node_id> predecessors(n.predecessors().begin(), n.predecessors().end());
   table_.add(peer);
   if (!std::ranges::equal(successors, n.successors()) ||
       !std::ranges::equal(predecessors, n.predecessors())) {
-    neighbors_changed();
+    // RFC 7363 §5.2: a peer new to the neighbour lists hears a peer_ready
+    // Update, so that it can take this node into its own lists.
+    if (joined_ && node_.config().self_tuning && n.contains(peer)) {
+      send_update(peer, update_kind::peer_ready);
+    }
+    const bool range_changed =
+        predecessors.empty() || n.predecessors().empty() || predecessors.front() != n.predecessors().front();
+    neighbors_changed(range_changed);
   }
 }
 
@@ -261,12 +271,13 @@ void chord_topology::keep_or_close(const node_id& peer, time_point asked) {
 void chord_topology::remove_peer(const node_id& peer, bool failure) {
   const bool was_neighbor = table_.neighbors().contains(peer);
   const auto before = neighbor_set();
+  const auto& predecessors = table_.neighbors().predecessors();
+  const bool range_changed = !predecessors.empty() && predecessors.front() == peer;
   table_.remove_failed(peer);
-  first_seen_.erase(peer);
-  last_update_digest_.erase(peer);
+  peer_started_.erase(peer);
   wanted_.erase(peer);
   if (was_neighbor && failure) tuning_.record_failure(node_.timers().now());
-  if (neighbor_set() != before) neighbors_changed();
+  if (neighbor_set() != before) neighbors_changed(range_changed);
   // Everything left of the ring lost: this node must join again (§10.7.1).
   const auto way_in = node_.any_link();
   if (joined_ && !leaving_ && table_.neighbors().empty() && way_in) {
@@ -317,15 +328,28 @@ void chord_topology::consider_peers(const std::vector<node_id>& peers, const nod
   }
 }
 
-void chord_topology::neighbors_changed() {
+void chord_topology::neighbors_changed(bool range_changed) {
   node_.notify_topology_changed();
-  if (!joined_ || !node_.config().chord_reactive || update_flush_pending_) return;
-  // Several changes in one instant make one round of Updates (§10.7.3).
-  update_flush_pending_ = true;
+  if (!joined_) return;
+  // §10.7.3: a new range of responsibility is announced to the whole
+  // Connection Table; other changes only under reactive recovery, which
+  // self-tuning does not use (RFC 7363 §5).
+  const auto& c = node_.config();
+  const bool reactive = c.chord_reactive && !c.self_tuning;
+  const auto audience = range_changed ? update_audience::connections
+                        : reactive    ? update_audience::neighbors
+                                      : update_audience::none;
+  if (audience == update_audience::none) return;
+  const bool flush_scheduled = pending_audience_ != update_audience::none;
+  pending_audience_ = std::max(pending_audience_, audience);
+  if (flush_scheduled) return;
+  // Several changes in one instant make one round of Updates.
   node_.timers().schedule(duration::zero(), [this] {
-    update_flush_pending_ = false;
+    const auto audience = std::exchange(pending_audience_, update_audience::none);
     if (!joined_ || leaving_) return;
-    for (const auto& peer : neighbor_set()) send_update(peer, update_kind::neighbors);
+    const auto peers =
+        audience == update_audience::connections ? node_.linked_peers() : neighbor_set();
+    for (const auto& peer : peers) send_update(peer, update_kind::neighbors);
   });
 }
 
@@ -333,6 +357,10 @@ wire::chord_update chord_topology::make_update(update_kind kind) const {
   wire::chord_update update;
   update.uptime = static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(node_.timers().now() - started_).count());
+  if (kind == update_kind::peer_ready) {
+    update.contents = wire::chord_peer_ready{};
+    return update;
+  }
   wire::chord_neighbors neighbors;
   const auto& n = table_.neighbors();
   neighbors.predecessors.assign(n.predecessors().begin(), n.predecessors().end());
@@ -402,20 +430,32 @@ void chord_topology::schedule_stabilization() {
 
 void chord_topology::stabilize() {
   if (!joined_ || leaving_) return;
-  for (const auto& peer : neighbor_set()) send_update(peer, update_kind::neighbors);
+  for (const auto& peer : stabilization_targets()) send_update(peer, update_kind::neighbors);
   refresh_finger();
-  const auto now = node_.timers().now();
-  if (node_.config().self_tuning) {
-    local_observations seen;
-    seen.network_size = estimate_network_size(table_.neighbors());
-    seen.routing_peers = table_.unique_peers();
-    for (const auto& [peer, since] : first_seen_) seen.peer_ages.push_back(now - since);
-    const auto period = tuning_.end_of_period(now, seen);
-    table_.neighbors().set_capacity(period.sizes.successors, period.sizes.predecessors);
-    table_.fingers().resize(period.sizes.fingers);
-    interval_ = period.stabilization_interval;
-  }
+  if (node_.config().self_tuning) retune();
   schedule_stabilization();
+}
+
+std::vector<node_id> chord_topology::stabilization_targets() const {
+  if (!node_.config().self_tuning) return neighbor_set();
+  // RFC 7363 §5.2: the first successor and first predecessor only.
+  const auto& n = table_.neighbors();
+  std::vector<node_id> targets;
+  if (!n.successors().empty()) targets.push_back(n.successors().front());
+  if (!n.predecessors().empty()) targets.push_back(n.predecessors().front());
+  return sorted_unique(std::move(targets));
+}
+
+void chord_topology::retune() {
+  const auto now = node_.timers().now();
+  local_observations seen;
+  seen.network_size = estimate_network_size(table_.neighbors());
+  seen.routing_peers = table_.unique_peers();
+  for (const auto& [peer, since] : peer_started_) seen.peer_ages.push_back(now - since);
+  const auto period = tuning_.end_of_period(now, seen);
+  table_.neighbors().set_capacity(period.sizes.successors, period.sizes.predecessors);
+  table_.fingers().resize(period.sizes.fingers);
+  interval_ = period.stabilization_interval;
 }
 
 void chord_topology::refresh_finger() {
@@ -524,6 +564,10 @@ void chord_topology::handle_update(const incoming_request& request, responder& r
   } else if (table_.neighbors().would_accept(sender)) {
     attach_peer(sender, std::nullopt);
   }
+  // RFC 7363 §5.1: the ages self-tuning needs are the peers' own uptimes.
+  if (const auto started = peer_started_.find(sender); started != peer_started_.end()) {
+    started->second = node_.timers().now() - std::chrono::seconds(update->uptime);
+  }
   std::vector<node_id> peers;
   std::vector<node_id> fingers;
   if (const auto* n = std::get_if<wire::chord_neighbors>(&update->contents)) {
@@ -534,18 +578,6 @@ void chord_topology::handle_update(const incoming_request& request, responder& r
     peers.insert(peers.end(), f->neighbors.successors.begin(), f->neighbors.successors.end());
     fingers = f->fingers;
   }
-  // Periodic Updates mostly repeat the last one from the same peer; what
-  // was considered then needs no second look (the tables only changed by
-  // our own links coming and going, which on_link_up/down handle).
-  std::uint64_t digest = 14695981039346656037ull;  // FNV-1a over the listed ids
-  for (const auto* list : {&peers, &fingers}) {
-    for (const auto& p : *list) {
-      for (auto byte : p.bytes()) digest = (digest ^ byte) * 1099511628211ull;
-    }
-  }
-  auto [seen, fresh] = last_update_digest_.try_emplace(sender, digest);
-  if (!fresh && seen->second == digest) return;
-  seen->second = digest;
   consider_peers(peers, sender, false);
   if (!fingers.empty()) consider_peers(fingers, sender, true);
 }
@@ -565,10 +597,16 @@ void chord_topology::handle_join(const incoming_request& request, responder& rep
     return;
   }
   reply.answer({message_code::join_ans, wire::join_ans{}});
-  // §10.5 steps 6-8: the joining node enters the tables; the neighbour
-  // change sends the Updates and has the storage layer hand over its data.
+  // §10.5 steps 6-8: the joining node enters the tables and the storage
+  // layer hands over its data; reactive recovery sends the neighbours their
+  // Updates, periodic recovery (RFC 7363) needs them sent here.
   add_peer(request.sender);
-  send_update(request.sender, update_kind::neighbors);
+  const auto& c = node_.config();
+  if (c.self_tuning || !c.chord_reactive) {
+    for (const auto& peer : neighbor_set()) send_update(peer, update_kind::neighbors);
+  } else {
+    send_update(request.sender, update_kind::neighbors);
+  }
 }
 
 void chord_topology::handle_leave(const incoming_request& request, responder& reply) {

@@ -53,7 +53,7 @@ class chord_topology final : public topology_plugin {
   }
 
  private:
-  enum class update_kind { neighbors, full };
+  enum class update_kind { peer_ready, neighbors, full };
 
   // Join (§10.5), from the Attach to the admitting peer to the Join itself.
   void begin_join();
@@ -76,13 +76,17 @@ class chord_topology final : public topology_plugin {
                    std::function<void(bool)> done = {});
   // Takes in the peers an Update or Leave names (§10.7.3).
   void consider_peers(const std::vector<node_id>& peers, const node_id& via, bool as_fingers);
-  void neighbors_changed();
+  void neighbors_changed(bool range_changed);
   void send_update(const node_id& peer, update_kind kind);
   wire::chord_update make_update(update_kind kind) const;
   std::vector<node_id> neighbor_set() const;
 
   void schedule_stabilization();
   void stabilize();
+  // Whom a stabilization round sends Updates to.
+  std::vector<node_id> stabilization_targets() const;
+  // RFC 7363 §6: the estimates, table sizes and interval for the next period.
+  void retune();
   void refresh_finger();
 
   void handle_update(const incoming_request& request, responder& reply);
@@ -107,11 +111,12 @@ class chord_topology final : public topology_plugin {
   std::unordered_set<node_id> wanted_;
   // Peers that asked (Attach send_update) for our tables once linked.
   std::unordered_set<node_id> update_requested_;
-  // When each routing-table peer was first linked: RFC 7363 §6.4's ages.
-  std::unordered_map<node_id, time_point> first_seen_;
-  // A digest of the peers each neighbour's last Update named.
-  std::unordered_map<node_id, std::uint64_t> last_update_digest_;
-  bool update_flush_pending_ = false;
+  // When each routing-table peer started, from the uptime its Updates carry
+  // (else when it was first linked): RFC 7363 §6.4's ages.
+  std::unordered_map<node_id, time_point> peer_started_;
+  // Who hears the Updates the next flush sends: ordered, the wider wins.
+  enum class update_audience { none, neighbors, connections };
+  update_audience pending_audience_ = update_audience::none;
   duration interval_;
   time_point last_finger_refresh_{};
   std::function<std::uint32_t()> resource_counter_;

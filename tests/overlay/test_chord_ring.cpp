@@ -3,6 +3,8 @@
 // true ones, and fingers point into their ranges.
 #include <catch2/catch.hpp>
 
+#include <initializer_list>
+
 #include "sim_test_util.hpp"
 
 using namespace p2psip::overlay;
@@ -16,6 +18,18 @@ sim::world_config small_world(std::uint64_t seed) {
   auto config = test::fixed_interval_world(seed);
   config.network.failure_detection_delay = 10s;
   return config;
+}
+
+// Crashes the ring members at `positions`, waits `wait`, and counts the
+// nodes whose nearest successor or predecessor is then wrong.
+std::size_t wrong_after_crashes(sim::overlay_world& world, std::initializer_list<std::size_t> positions,
+                                duration wait) {
+  const auto ring = world.joined_ids();
+  for (auto i : positions) world.crash(ring[i]);
+  world.scheduler().run_for(wait);
+  std::size_t wrong = 99;
+  world.ring_consistent(&wrong);
+  return wrong;
 }
 
 }  // namespace
@@ -33,16 +47,9 @@ TEST_CASE("the ring heals after crashes, within a stabilization period") {
   sim::overlay_world world(small_world(11));
   grow(world, 24, 60s);
   REQUIRE(world.ring_consistent());
-  auto ring = world.joined_ids();
-  // Two adjacent nodes and one elsewhere: fewer than three in a row.
-  world.crash(ring[3]);
-  world.crash(ring[4]);
-  world.crash(ring[15]);
-  // Failure detection (10 s) plus one update interval (30 s, ±25 %).
-  world.scheduler().run_for(60s);
-  std::size_t wrong = 99;
-  CHECK(world.ring_consistent(&wrong));
-  CHECK(wrong == 0);
+  // Two adjacent nodes and one elsewhere: fewer than three in a row. Failure
+  // detection (10 s) plus one update interval (30 s, ±25 %).
+  CHECK(wrong_after_crashes(world, {3, 4, 15}, 60s) == 0);
   CHECK(world.joined_ids().size() == 21);
 }
 
@@ -68,4 +75,31 @@ TEST_CASE("fingers point into their ranges after stabilization") {
   grow(world, 40, 300s);
   CHECK(world.ring_consistent());
   CHECK(world.finger_accuracy() >= 0.95);
+}
+
+// RFC 7363 §5: with self-tuning, recovery is periodic and each round sends
+// Updates to the first successor and first predecessor only, so a quiet ring
+// costs a few messages per node per minute however large its tables grow.
+TEST_CASE("a self-tuned ring forms, heals periodically and keeps its Updates few") {
+  auto config = small_world(19);
+  config.overlay.self_tuning = true;
+  sim::overlay_world world(config);
+  grow(world, 32, 120s);
+  std::size_t wrong = 99;
+  CHECK(world.ring_consistent(&wrong));
+  CHECK(wrong == 0);
+
+  const auto before = world.net().stats().delivered;
+  world.scheduler().run_for(600s);
+  const double per_node_minute =
+      static_cast<double>(world.net().stats().delivered - before) / 32.0 / 10.0;
+  INFO("messages per node per minute " << per_node_minute);
+  // Two Updates and their answers each period (15 s at the least) make 16;
+  // Updates to all ten neighbours, as without self-tuning, would make ~80.
+  CHECK(per_node_minute < 24.0);
+  CHECK(world.ring_consistent());
+
+  // Failure detection (10 s) plus a few self-tuned periods.
+  CHECK(wrong_after_crashes(world, {6, 7, 20}, 180s) == 0);
+  CHECK(world.joined_ids().size() == 29);
 }

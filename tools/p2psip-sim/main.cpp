@@ -353,7 +353,9 @@ class simulation {
                    (unsigned long)sum.links_suspected, (unsigned long)sum.links_failed,
                    (unsigned long)sum.ttl_exceeded);
     }
-    r.ring_consistent = world_.ring_consistent();
+    std::size_t mismatches = 0;
+    r.ring_consistent = world_.ring_consistent(&mismatches);
+    if (std::getenv("P2PSIP_SIM_DEBUG")) std::fprintf(stderr, "ring mismatches %zu\n", mismatches);
     r.finger_accuracy = world_.finger_accuracy();
     // A value is lost when no live peer holds it any more.
     for (std::size_t i : stored_) {
