@@ -1,0 +1,152 @@
+// The SIP front of p2psipd (RFC 7904 over RFC 3261): a localhost registrar
+// and a stateful proxy built on sofia-sip nta, which owns transactions,
+// retransmissions and timers.
+//
+// Threading. The front runs sofia on its own thread ("sip"), around one
+// su_root. Nothing of its state is touched from elsewhere:
+//  * into the front: every public method may be called from any thread; it
+//    posts a task to the sip thread's mailbox (a mutex-guarded queue woken by
+//    an eventfd registered with su_root) and returns;
+//  * out of the front: every call to overlay_directory, node_channel and
+//    every event or query answer is posted through `overlay_executor` (in the
+//    daemon: asio::post onto the overlay io_context), and the directory's and
+//    channel's answers are posted back into the mailbox.
+// So the overlay thread never sees sofia, and the sip thread never sees Asio.
+// Destroying the front stops the thread; answers that arrive later are
+// dropped.
+//
+// Routing, in order (RFC 3261 §16, RFC 7904 §4-§6):
+//  1. our own Route entry is removed (loose routing); a remaining Route is
+//     followed, through node_channel when it names another daemon (p2p=);
+//  2. REGISTER goes to the registrar; a Request-URI without a user part (or
+//     OPTIONS to our own address) is for the daemon itself: OPTIONS → 200;
+//  3. in-dialog requests without Route go to their Request-URI;
+//  4. otherwise the AOR: local bindings first (forking to every contact,
+//     best response per §16.7), else overlay_directory::lookup and one
+//     branch per destination node through node_channel.
+// Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
+// overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
+// malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
+//
+// Wiring in the daemon (sketch):
+//   sip::sip_front front(cfg, directory, channel,
+//       [&io](std::function<void()> f) { asio::post(io, std::move(f)); },
+//       {.on_registration = publish_event, .on_dialog = publish_event});
+//   sip.registrations → front.registrations(cb)   sip.dialogs → front.dialogs(cb)
+//   sip.lookup        → front.lookup(aor, cb)     sip.message → front.send_message(...)
+// `directory` and `channel` must outlive the front; their methods and all
+// callbacks run on `io`'s thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sip/bindings.hpp"
+#include "sip/node_channel.hpp"
+#include "sip/overlay_directory.hpp"
+#include "sip/routing.hpp"
+#include "sip/sdp_rewriter.hpp"
+#include "wire/ids.hpp"
+
+namespace p2psip::sip {
+
+// Runs a task on the overlay thread (thread-safe; must not run it inline from
+// within the sip thread when that would re-enter sofia — posting is fine).
+using executor = std::function<void(std::function<void()>)>;
+
+enum class auth_mode {
+  automatic,  // digest required unless the listener is on loopback
+  always,
+  never,
+};
+
+struct sip_front_config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 5060;  // 0: an ephemeral port (same for UDP and TCP)
+  wire::node_id self{};              // our Node-ID, for Record-Route p2p= and lookups
+  registrar_limits limits{};
+  // Which AORs this node may serve (the configured users, or in ad hoc mode
+  // any user@domain). Empty: every AOR is allowed. Refused → 403.
+  std::function<bool(const std::string& aor)> may_register;
+  binding_table::gr_token_fn gr_token;  // RFC 7904 §6 GRUU token; empty: no GRUUs
+  auth_mode auth = auth_mode::automatic;
+  std::string auth_realm = "p2psip";
+  // sofia auth_module password file ("user:password" or "user:realm:ha1"
+  // lines, see auth_module(3)); required when digest is on.
+  std::string auth_db;
+  std::string user_agent = "p2psipd";
+  std::size_t max_message_size = std::size_t{64} * 1024;
+};
+
+struct dialog_info {
+  std::string call_id;
+  std::string from;  // From URI
+  std::string to;    // To URI
+  std::string from_tag;
+  std::string to_tag;
+  bool confirmed = false;  // false: early (1xx with a To tag)
+  bool remote = false;     // one side is behind another daemon
+  std::chrono::system_clock::time_point started{};
+};
+
+struct sip_events {
+  // An AOR's binding set changed (contacts empty: the AOR is gone).
+  std::function<void(const registration_info&)> on_registration;
+  // A dialog appeared, was confirmed, or ended (`ended` true).
+  std::function<void(const dialog_info&, bool ended)> on_dialog;
+};
+
+struct lookup_answer {
+  std::vector<contact_binding> local;  // local bindings, if any
+  route_decision overlay;              // when not local: the overlay's answer
+};
+
+struct message_result {
+  int status = 0;  // final SIP status of the daemon-originated MESSAGE
+  std::string phrase;
+};
+
+struct listen_endpoints {
+  stream_endpoint udp;
+  stream_endpoint tcp;
+};
+
+class sip_front {
+ public:
+  // Starts the sip thread, binds UDP and TCP and returns once listening.
+  // Throws std::runtime_error when it cannot bind or start.
+  sip_front(sip_front_config config, overlay_directory& directory, node_channel& channel,
+            executor overlay_executor, sip_events events = {},
+            std::shared_ptr<sdp_rewriter> sdp = std::make_shared<identity_sdp_rewriter>());
+  ~sip_front();
+  sip_front(const sip_front&) = delete;
+  sip_front& operator=(const sip_front&) = delete;
+
+  // Where nta listens (the ports are the real ones when 0 was asked).
+  const listen_endpoints& endpoints() const;
+  // The TCP endpoint the daemon splices inbound AppAttach streams to.
+  stream_endpoint tcp_endpoint() const { return endpoints().tcp; }
+
+  // Control-plane hooks; each answer runs on the overlay executor.
+  void registrations(std::function<void(std::vector<registration_info>)> done);
+  void dialogs(std::function<void(std::vector<dialog_info>)> done);
+  void lookup(const std::string& aor, std::function<void(lookup_answer)> done);
+  // A MESSAGE originated by the daemon, routed like any other request.
+  void send_message(const std::string& from, const std::string& to, const std::string& body,
+                    const std::string& content_type, std::function<void(message_result)> done);
+
+  // Stops the sip thread (idempotent; the destructor calls it).
+  void stop();
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace p2psip::sip

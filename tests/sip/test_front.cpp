@@ -1,0 +1,362 @@
+// The sip front end to end on loopback, with raw sockets as user agents, a
+// fake directory and a fake node_channel whose "remote daemon" is a TCP
+// listener in the test. Checks the control-plane hooks, the threading
+// contract (directory and events run on the overlay worker) and the
+// node_channel bridge.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+
+#include "overlay_worker.hpp"
+#include "sip/sip_front.hpp"
+#include "sip_test_util.hpp"
+
+using namespace p2psip;
+using namespace std::chrono_literals;
+
+namespace {
+
+using test::node;
+
+class fd_guard {
+ public:
+  explicit fd_guard(int fd) : fd_(fd) {}
+  ~fd_guard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+std::uint16_t local_port(int fd) {
+  sockaddr_in a{};
+  socklen_t n = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  return ntohs(a.sin_port);
+}
+
+// Reads one datagram or one chunk of a stream, waiting at most `ms`.
+std::string receive(int fd, int ms = 3000) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, ms) <= 0) return {};
+  char buf[65536];
+  auto n = ::recv(fd, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+// Every "Name: value\r\n" line of a header, in order (names case-insensitive).
+std::string header_lines(const std::string& msg, const std::string& name) {
+  std::string out;
+  const std::string head = msg.substr(0, msg.find("\r\n\r\n") + 2);
+  for (std::size_t pos = 0; pos < head.size();) {
+    const std::size_t eol = head.find("\r\n", pos);
+    if (eol == std::string::npos) break;
+    const std::string line = head.substr(pos, eol + 2 - pos);
+    if (line.size() > name.size() && line[name.size()] == ':' &&
+        strncasecmp(line.c_str(), name.c_str(), name.size()) == 0)
+      out += line;
+    pos = eol + 2;
+  }
+  return out;
+}
+
+std::string response_to(const std::string& req, const std::string& status) {
+  std::string to = header_lines(req, "To");
+  to.insert(to.size() - 2, ";tag=ua1");
+  return "SIP/2.0 " + status + "\r\n" + header_lines(req, "Via") + header_lines(req, "From") + to +
+         header_lines(req, "Call-ID") + header_lines(req, "CSeq") + "Content-Length: 0\r\n\r\n";
+}
+
+struct fake_directory final : sip::overlay_directory {
+  std::mutex m;
+  std::vector<std::string> published, withdrawn;
+  std::map<std::string, sip::lookup_result> answers;
+  std::atomic<bool> off_thread{true};
+  std::thread::id worker;
+  void check() {
+    if (std::this_thread::get_id() != worker) off_thread = false;
+  }
+  void publish(const sip::binding_set& b) override {
+    check();
+    std::lock_guard l(m);
+    published.push_back(b.aor);
+  }
+  void withdraw(const std::string& aor) override {
+    check();
+    std::lock_guard l(m);
+    withdrawn.push_back(aor);
+  }
+  void lookup(const std::string& aor, std::function<void(sip::lookup_result)> done) override {
+    check();
+    sip::lookup_result r;
+    {
+      std::lock_guard l(m);
+      auto it = answers.find(aor);
+      if (it != answers.end()) r = it->second;
+    }
+    done(r);
+  }
+};
+
+struct fake_channel final : sip::node_channel {
+  std::uint16_t port = 0;  // the "remote daemon" listener
+  std::atomic<int> opens{0};
+  void open(const wire::node_id& peer,
+            std::function<void(std::optional<sip::stream_endpoint>)> done) override {
+    ++opens;
+    if (peer == node(0x22))
+      done(sip::stream_endpoint{"127.0.0.1", port});
+    else
+      done(std::nullopt);
+  }
+};
+
+// Marks SDP it is asked to rewrite, to show the plug-in point is used.
+struct marking_rewriter final : sip::sdp_rewriter {
+  std::string rewrite(const sip::sdp_context& ctx, const std::string& sdp) override {
+    if (sdp.find("a=rewrite-me") == std::string::npos) return sdp;
+    return sdp + (ctx.direction == sip::sdp_direction::toward_callee ? "a=x-to-callee\r\n"
+                                                                     : "a=x-to-caller\r\n");
+  }
+};
+
+template <class T>
+T wait_for(std::future<T>& f) {
+  REQUIRE(f.wait_for(5s) == std::future_status::ready);
+  return f.get();
+}
+
+}  // namespace
+
+TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the node channel") {
+  test::overlay_worker worker;
+  fake_directory dir;
+  {
+    std::promise<std::thread::id> id;
+    worker.post([&] { id.set_value(std::this_thread::get_id()); });
+    dir.worker = id.get_future().get();
+  }
+  dir.answers["sip:carol@p2psip.test"] = {sip::lookup_status::found, {node(0x22)}, {}};
+  dir.answers["sip:dave@p2psip.test"] = {sip::lookup_status::found, {node(0x33)}, {}};
+
+  // The remote daemon's end of the node channel splice.
+  fd_guard listener(::socket(AF_INET, SOCK_STREAM, 0));
+  auto la = loopback(0);
+  REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&la), sizeof la) == 0);
+  REQUIRE(::listen(listener.get(), 4) == 0);
+  fake_channel channel;
+  channel.port = local_port(listener.get());
+
+  std::mutex ev_m;
+  std::vector<std::string> reg_events;
+  std::atomic<bool> events_off_thread{true};
+  sip::sip_events ev;
+  ev.on_registration = [&](const sip::registration_info& r) {
+    if (std::this_thread::get_id() != dir.worker) events_off_thread = false;
+    std::lock_guard l(ev_m);
+    reg_events.push_back(r.aor + "=" + std::to_string(r.contacts.size()));
+  };
+
+  sip::sip_front_config cfg;
+  cfg.listen_port = 0;
+  cfg.self = node(0x11);
+  cfg.auth = sip::auth_mode::never;
+  cfg.may_register = [](const std::string& aor) { return aor != "sip:mallory@p2psip.test"; };
+  sip::sip_front front(cfg, dir, channel, worker.executor(), ev,
+                       std::make_shared<marking_rewriter>());
+  const auto port = front.endpoints().udp.port;
+  REQUIRE(port != 0);
+  CHECK(front.tcp_endpoint().port == port);
+
+  // A softphone on a UDP socket.
+  fd_guard ua(::socket(AF_INET, SOCK_DGRAM, 0));
+  auto ua_addr = loopback(0);
+  REQUIRE(::bind(ua.get(), reinterpret_cast<sockaddr*>(&ua_addr), sizeof ua_addr) == 0);
+  const auto ua_port = local_port(ua.get());
+  auto proxy = loopback(port);
+  auto send_ua = [&](const std::string& m) {
+    ::sendto(ua.get(), m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&proxy), sizeof proxy);
+  };
+  auto reg = [&](const std::string& user, int cseq, const std::string& expires) {
+    return "REGISTER sip:p2psip.test SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.0.1:" +
+           std::to_string(ua_port) + ";rport;branch=z9hG4bK-r" + user + std::to_string(cseq) +
+           "\r\n"
+           "From: <sip:" +
+           user + "@p2psip.test>;tag=r1\r\nTo: <sip:" + user +
+           "@p2psip.test>\r\n"
+           "Call-ID: reg-" +
+           user + "\r\nCSeq: " + std::to_string(cseq) +
+           " REGISTER\r\n"
+           "Contact: <sip:" +
+           user + "@127.0.0.1:" + std::to_string(ua_port) +
+           ">\r\n"
+           "Expires: " +
+           expires + "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  };
+
+  send_ua(reg("alice", 1, "600"));
+  std::string ok = receive(ua.get());
+  REQUIRE(ok.rfind("SIP/2.0 200", 0) == 0);
+  CHECK(ok.find(";expires=600") != std::string::npos);
+
+  send_ua(reg("mallory", 1, "600"));
+  CHECK(receive(ua.get()).rfind("SIP/2.0 403", 0) == 0);
+
+  SECTION("registrations() and lookup() answer on the overlay thread") {
+    std::promise<std::vector<sip::registration_info>> p;
+    front.registrations([&](std::vector<sip::registration_info> r) { p.set_value(std::move(r)); });
+    auto f = p.get_future();
+    auto regs = wait_for(f);
+    REQUIRE(regs.size() == 1);
+    CHECK(regs[0].aor == "sip:alice@p2psip.test");
+    REQUIRE(regs[0].contacts.size() == 1);
+    CHECK(regs[0].contacts[0].uri == "sip:alice@127.0.0.1:" + std::to_string(ua_port));
+
+    std::promise<sip::lookup_answer> la1, la2;
+    front.lookup("sip:alice@p2psip.test",
+                 [&](sip::lookup_answer a) { la1.set_value(std::move(a)); });
+    front.lookup("sip:carol@p2psip.test",
+                 [&](sip::lookup_answer a) { la2.set_value(std::move(a)); });
+    auto f1 = la1.get_future();
+    auto f2 = la2.get_future();
+    CHECK(wait_for(f1).local.size() == 1);
+    auto remote = wait_for(f2);
+    CHECK(remote.local.empty());
+    REQUIRE(remote.overlay.targets.size() == 1);
+    CHECK(remote.overlay.targets[0].node == node(0x22));
+  }
+
+  SECTION("a daemon-originated MESSAGE reaches a local contact") {
+    std::promise<sip::message_result> p;
+    front.send_message("<sip:daemon@p2psip.test>", "<sip:alice@p2psip.test>", "hi alice",
+                       "text/plain", [&](sip::message_result r) { p.set_value(r); });
+    std::string req = receive(ua.get());
+    REQUIRE(req.rfind("MESSAGE sip:alice@127.0.0.1:" + std::to_string(ua_port), 0) == 0);
+    CHECK(req.find("hi alice") != std::string::npos);
+    send_ua(response_to(req, "200 OK"));
+    auto f = p.get_future();
+    CHECK(wait_for(f).status == 200);
+  }
+
+  SECTION("an AOR at another node goes through node_channel to its splice") {
+    std::promise<sip::message_result> p;
+    front.send_message("<sip:daemon@p2psip.test>", "<sip:carol@p2psip.test>", "hi carol",
+                       "text/plain", [&](sip::message_result r) { p.set_value(r); });
+    pollfd pl{listener.get(), POLLIN, 0};
+    REQUIRE(::poll(&pl, 1, 3000) == 1);
+    fd_guard conn(::accept(listener.get(), nullptr, nullptr));
+    std::string req = receive(conn.get());
+    // The Request-URI stays the AOR, marked for local resolution only.
+    REQUIRE(req.rfind("MESSAGE sip:carol@p2psip.test;p2p-local SIP/2.0", 0) == 0);
+    CHECK(req.find("Via: SIP/2.0/TCP") != std::string::npos);
+    std::string resp = response_to(req, "200 OK");
+    // Only our Via remains after the remote side's own; answer on the same stream.
+    ::send(conn.get(), resp.data(), resp.size(), 0);
+    auto f = p.get_future();
+    CHECK(wait_for(f).status == 200);
+    CHECK(channel.opens == 1);
+  }
+
+  SECTION("unknown, unreachable and own-node-only AORs fail cleanly") {
+    std::promise<sip::message_result> p1, p2;
+    front.send_message("<sip:daemon@p2psip.test>", "<sip:nobody@p2psip.test>", "x", "text/plain",
+                       [&](sip::message_result r) { p1.set_value(r); });
+    front.send_message("<sip:daemon@p2psip.test>", "<sip:dave@p2psip.test>", "x", "text/plain",
+                       [&](sip::message_result r) { p2.set_value(r); });
+    auto f1 = p1.get_future();
+    auto f2 = p2.get_future();
+    CHECK(wait_for(f1).status == 404);
+    CHECK(wait_for(f2).status == 480);  // node 0x33: the channel cannot reach it
+  }
+
+  SECTION("SDP passes through the sdp_rewriter on the way to the callee") {
+    fd_guard caller(::socket(AF_INET, SOCK_DGRAM, 0));
+    auto ca = loopback(0);
+    REQUIRE(::bind(caller.get(), reinterpret_cast<sockaddr*>(&ca), sizeof ca) == 0);
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+        "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rewrite-me\r\n";
+    const std::string invite =
+        "INVITE sip:alice@p2psip.test SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:" +
+        std::to_string(local_port(caller.get())) +
+        ";rport;branch=z9hG4bK-sdp1\r\n"
+        "From: <sip:bob@p2psip.test>;tag=s1\r\nTo: <sip:alice@p2psip.test>\r\n"
+        "Call-ID: sdp-1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+        "Contact: <sip:bob@127.0.0.1:" +
+        std::to_string(local_port(caller.get())) +
+        ">\r\n"
+        "Content-Type: application/sdp\r\nContent-Length: " +
+        std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+    ::sendto(caller.get(), invite.data(), invite.size(), 0, reinterpret_cast<sockaddr*>(&proxy),
+             sizeof proxy);
+    std::string req = receive(ua.get());
+    REQUIRE(req.rfind("INVITE sip:alice@127.0.0.1:" + std::to_string(ua_port), 0) == 0);
+    CHECK(req.find("a=x-to-callee") != std::string::npos);
+    const std::string rewritten = sdp + "a=x-to-callee\r\n";
+    CHECK(req.find("Content-Length: " + std::to_string(rewritten.size())) != std::string::npos);
+    CHECK(req.find("Record-Route: <sip:127.0.0.1:" + std::to_string(port) + ";lr;p2p=") !=
+          std::string::npos);
+    send_ua(response_to(req, "486 Busy Here"));
+    std::string answer;
+    for (int i = 0; i < 3 && answer.rfind("SIP/2.0 486", 0) != 0; ++i)
+      answer = receive(caller.get());
+    CHECK(answer.rfind("SIP/2.0 486", 0) == 0);
+  }
+
+  SECTION("a request another daemon handed over is resolved locally only") {
+    const std::string m =
+        "MESSAGE sip:carol@p2psip.test;p2p-local SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:" +
+        std::to_string(ua_port) +
+        ";rport;branch=z9hG4bK-loop1\r\n"
+        "From: <sip:x@p2psip.test>;tag=l1\r\nTo: <sip:carol@p2psip.test>\r\n"
+        "Call-ID: loop-1\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    send_ua(m);
+    CHECK(receive(ua.get()).rfind("SIP/2.0 480", 0) == 0);  // not bounced to node 0x22
+    CHECK(channel.opens == 0);
+  }
+
+  SECTION("unregistering withdraws the AOR from the overlay") {
+    send_ua(reg("alice", 2, "0"));
+    CHECK(receive(ua.get()).rfind("SIP/2.0 200", 0) == 0);
+    std::promise<void> flushed;
+    worker.post([&] { flushed.set_value(); });
+    flushed.get_future().wait();
+    std::lock_guard l(dir.m);
+    REQUIRE_FALSE(dir.withdrawn.empty());
+    CHECK(dir.withdrawn.back() == "sip:alice@p2psip.test");
+  }
+
+  front.stop();
+  std::promise<void> flushed;
+  worker.post([&] { flushed.set_value(); });
+  flushed.get_future().wait();
+  CHECK(dir.off_thread);
+  CHECK(events_off_thread);
+  std::lock_guard l(dir.m);
+  CHECK_FALSE(dir.published.empty());
+  std::lock_guard l2(ev_m);
+  CHECK_FALSE(reg_events.empty());
+}
