@@ -49,6 +49,7 @@ struct kind_config {
   std::uint32_t max_count = 1;
   std::uint32_t max_size = 1;
   std::optional<std::uint32_t> max_node_multiple;  // present iff NODE-MULTIPLE
+  friend bool operator==(const kind_config&, const kind_config&) = default;
 };
 
 struct overlay_config {
@@ -69,6 +70,7 @@ struct overlay_config {
   bool chord_reactive = true;
   std::vector<wire::node_id> bad_nodes;
   std::vector<kind_config> kinds;
+  friend bool operator==(const overlay_config&, const overlay_config&) = default;
 };
 
 struct node_config {
@@ -79,6 +81,7 @@ struct node_config {
   // makes (self-signed) or enrolls one and keeps it in the state directory.
   std::optional<std::filesystem::path> identity_key;
   std::optional<std::filesystem::path> identity_certificate;
+  friend bool operator==(const node_config&, const node_config&) = default;
 };
 
 struct discovery_config {
@@ -88,6 +91,7 @@ struct discovery_config {
   std::chrono::seconds interval{10};
   std::string interface;  // IPv4 address or interface name; empty: the kernel's choice
   std::uint8_t ttl = 1;
+  friend bool operator==(const discovery_config&, const discovery_config&) = default;
 };
 
 struct sip_config {
@@ -96,12 +100,14 @@ struct sip_config {
   std::uint16_t listen_port = default_sip_port;
   bool udp = true;
   bool tcp = true;
+  friend bool operator==(const sip_config&, const sip_config&) = default;
 };
 
 struct control_config {
   std::optional<std::filesystem::path> socket;  // else state_paths decides
   std::string group = "p2psip";                 // may call read-only methods
   std::string admin_group;                      // may change state; empty: root only
+  friend bool operator==(const control_config&, const control_config&) = default;
 };
 
 struct daemon_config {
@@ -111,6 +117,7 @@ struct daemon_config {
   sip_config sip;
   control_config control;
   log_level log = log_level::info;
+  friend bool operator==(const daemon_config&, const daemon_config&) = default;
 };
 
 // "FILE:LINE:COL: reason", or "FILE: reason" when no position applies (an

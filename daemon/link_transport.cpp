@@ -4,26 +4,11 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include <random>
-#include <string_view>
-
 namespace p2psip::daemon {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-
-constexpr std::string_view carries_marker = "(it carries ";
-
-// The Node-ID a peer's certificate carries, from the link layer's refusal of
-// a handshake whose expected Node-ID was a placeholder. The link layer has no
-// connect() without an expected Node-ID yet; this is the stopgap until it does.
-std::optional<wire::node_id> carried_node_id(const std::string& reason) {
-  const auto at = reason.find(carries_marker);
-  if (at == std::string::npos) return std::nullopt;
-  const auto start = at + carries_marker.size();
-  return wire::node_id::from_hex(std::string_view(reason).substr(start, 2 * wire::node_id_length));
-}
 
 wire::ip_address_port to_wire(const tcp::endpoint& endpoint) {
   wire::ip_address_port out;
@@ -103,18 +88,23 @@ tcp::endpoint link_transport::listen(const tcp::endpoint& endpoint) {
 
 void link_transport::dial_address(const tcp::endpoint& endpoint,
                                   std::function<void(std::optional<wire::node_id>)> identified) {
-  // A Node-ID nobody holds: the handshake is refused, and the refusal names
-  // the Node-IDs the peer's (verified) certificate carries.
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  wire::node_id::bytes_type bytes{};
-  for (auto& b : bytes) b = static_cast<std::uint8_t>(random());
-  const wire::node_id placeholder(bytes);
-  address_dials_[placeholder] = {endpoint, std::move(identified)};
-  table_.connect(placeholder, endpoint);
+  table_.connect_to_address(endpoint, [this, endpoint, identified = std::move(identified)](
+                                          std::optional<wire::node_id> peer, const std::string&) {
+    if (peer) dialled_[*peer] = endpoint;
+    if (identified) identified(peer);
+  });
 }
 
 void link_transport::dial(const wire::node_id& peer, const tcp::endpoint& endpoint) {
-  if (!table_.connected(peer)) table_.connect(peer, endpoint);
+  if (table_.connected(peer)) return;
+  dialled_[peer] = endpoint;
+  table_.connect(peer, endpoint);
+}
+
+std::optional<tcp::endpoint> link_transport::dialled_address(const wire::node_id& peer) const {
+  const auto found = dialled_.find(peer);
+  if (found == dialled_.end() || !table_.connected(peer)) return std::nullopt;
+  return found->second;
 }
 
 void link_transport::link_up(const wire::node_id& peer) {
@@ -123,14 +113,7 @@ void link_transport::link_up(const wire::node_id& peer) {
 }
 
 void link_transport::link_down(const wire::node_id& peer, const std::string& reason) {
-  if (const auto found = address_dials_.find(peer); found != address_dials_.end()) {
-    auto pending = std::move(found->second);
-    address_dials_.erase(found);
-    const auto actual = carried_node_id(reason);
-    if (actual) dial(*actual, pending.endpoint);
-    if (pending.identified) pending.identified(actual);
-    return;  // the placeholder was never a link the overlay knew of
-  }
+  dialled_.erase(peer);
   if (events_ != nullptr) events_->on_link_down(peer);
   if (observers_.on_link_down) observers_.on_link_down(peer, reason);
 }

@@ -6,9 +6,9 @@
 // daemon's overlay listener. open_link() dials the first usable candidate of
 // the peer's AttachAns.
 //
-// Bootstrap peers and LAN discoveries are known by address before their
-// Node-ID is; dial_address() learns the Node-ID from the peer's certificate
-// and then opens an ordinary authenticated link (see dial_address()).
+// Bootstrap peers are known by address before their Node-ID is;
+// dial_address() links to them and learns the Node-ID from the peer's
+// authenticated certificate.
 //
 // Threading: everything runs on the io_context's thread, like the table's.
 #pragma once
@@ -61,8 +61,9 @@ class link_transport final : public overlay::message_transport {
   boost::asio::ip::tcp::endpoint listen(const boost::asio::ip::tcp::endpoint& endpoint);
 
   // Links to whoever listens at `endpoint`; `identified` gets its Node-ID
-  // once known (the link itself is reported through on_link_up), or nullopt
-  // when the handshake failed for another reason or nobody answered.
+  // from its certificate just before on_link_up reports the link (or, when
+  // that peer was linked already, instead of it), or nullopt when nobody
+  // answered or the certificate was refused.
   void dial_address(const boost::asio::ip::tcp::endpoint& endpoint,
                     std::function<void(std::optional<wire::node_id>)> identified);
   // Links to a peer whose Node-ID is known (LAN discovery).
@@ -80,6 +81,10 @@ class link_transport final : public overlay::message_transport {
   std::optional<link::link_stats> stats(const wire::node_id& peer) const {
     return table_.stats(peer);
   }
+  // The overlay address this node dialled `peer` at, while the link is up;
+  // nullopt for a peer that only dialled in (its source port is not where
+  // it listens).
+  std::optional<boost::asio::ip::tcp::endpoint> dialled_address(const wire::node_id& peer) const;
   // Closes every link and the listener (on the way out).
   void close_all() { table_.close_all(); }
 
@@ -93,14 +98,8 @@ class link_transport final : public overlay::message_transport {
   overlay::transport_events* events_ = nullptr;
   observers observers_;
   std::optional<boost::asio::ip::tcp::endpoint> advertised_;
-  // Address dials in flight, under the placeholder Node-ID each was dialled
-  // with (see dial_address()).
-  struct address_dial {
-    boost::asio::ip::tcp::endpoint endpoint;
-    std::function<void(std::optional<wire::node_id>)> identified;
-  };
-  std::map<wire::node_id, address_dial> address_dials_;
-  std::uint64_t placeholder_counter_ = 0;
+  // For the last-known peers file: where each peer we dialled listens.
+  std::map<wire::node_id, boost::asio::ip::tcp::endpoint> dialled_;
 };
 
 }  // namespace p2psip::daemon

@@ -33,6 +33,7 @@ connection_table::connection_table(asio::io_context& io, const tls_context& cont
 
 connection_table::~connection_table() {
   callbacks_ = {};  // the overlay may already be gone
+  awaiting_identity_.clear();
   close_all();
   ticker_.cancel();
   alive_.reset();
@@ -68,13 +69,40 @@ void connection_table::connect(const wire::node_id& peer, const asio::ip::tcp::e
               });
 }
 
+void connection_table::connect_to_address(const asio::ip::tcp::endpoint& endpoint,
+                                          identified_handler identified) {
+  std::weak_ptr<connection_table*> alive = alive_;
+  tcp_connect(io_, endpoint, config_.close_linger,
+              [alive, identified = std::move(identified)](std::shared_ptr<tcp_stream> stream,
+                                                          const std::string& error) mutable {
+                auto self = alive.lock();
+                if (!self) return;
+                if (!stream) {
+                  if (identified) identified(std::nullopt, error);
+                  return;
+                }
+                (*self)->adopt(std::move(stream), tls_role::client, std::nullopt,
+                               std::move(identified));
+              });
+}
+
+connection_table::identified_handler connection_table::take_identified_handler(
+    const tls_link& link) {
+  const auto it = awaiting_identity_.find(&link);
+  if (it == awaiting_identity_.end()) return nullptr;
+  auto handler = std::move(it->second);
+  awaiting_identity_.erase(it);
+  return handler;
+}
+
 void connection_table::adopt(std::shared_ptr<tcp_stream> stream, tls_role role,
-                             std::optional<wire::node_id> expected) {
+                             std::optional<wire::node_id> expected, identified_handler identified) {
   tls_link::observer& observer = *this;
   auto link = std::make_unique<tls_link>(std::move(stream), context_, role, expected, config_,
                                          observer, [] { return link_clock::now(); });
   tls_link& ref = *link;
   links_.emplace(&ref, std::move(link));
+  if (identified) awaiting_identity_.emplace(&ref, std::move(identified));
   ref.start();
 }
 
@@ -144,6 +172,7 @@ bool connection_table::keeps_existing(const tls_link& existing, const tls_link& 
 
 void connection_table::on_link_established(tls_link& link) {
   const wire::node_id peer = *peer_key(link);
+  if (auto identified = take_identified_handler(link)) identified(peer, {});
   if (const auto it = by_peer_.find(peer); it != by_peer_.end()) {
     tls_link& existing = *it->second;
     if (keeps_existing(existing, link, peer)) {
@@ -186,6 +215,7 @@ void connection_table::on_link_closed(tls_link& link, const std::string& reason)
   } else if (link.peer_node_ids().empty() && link.expected_peer()) {
     down = link.expected_peer();  // a connect() that never came up
   }
+  if (auto identified = take_identified_handler(link)) identified(std::nullopt, reason);
   if (const auto it = links_.find(&link); it != links_.end()) {
     closed_.push_back(std::move(it->second));
     links_.erase(it);

@@ -52,6 +52,18 @@ class connection_table final : private tls_link::observer {
   boost::asio::ip::tcp::endpoint listen(const boost::asio::ip::tcp::endpoint& endpoint);
   // Opens a link to the peer whose certificate must carry `peer`.
   void connect(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& endpoint);
+  // The Node-ID a link opened by address is filed under, or nullopt with the
+  // reason nobody authenticated there.
+  using identified_handler =
+      std::function<void(std::optional<wire::node_id> peer, const std::string& reason)>;
+  // Opens a link to whoever listens at `endpoint` (a bootstrap address, say),
+  // whose Node-ID is not known yet: the authenticator still judges the
+  // certificate, and the link is filed under the first Node-ID it carries.
+  // `identified` runs once, before on_link_up, so the caller knows the peer
+  // when the link comes up; if a link to that peer was up already, the
+  // duplicate-link rule applies and no second on_link_up follows.
+  void connect_to_address(const boost::asio::ip::tcp::endpoint& endpoint,
+                          identified_handler identified);
   send_result send(const wire::node_id& peer, std::vector<std::uint8_t> message);
   void close(const wire::node_id& peer);
   // Stops listening and closes every link cleanly.
@@ -63,7 +75,8 @@ class connection_table final : private tls_link::observer {
 
  private:
   void adopt(std::shared_ptr<tcp_stream> stream, tls_role role,
-             std::optional<wire::node_id> expected);
+             std::optional<wire::node_id> expected, identified_handler identified = nullptr);
+  identified_handler take_identified_handler(const tls_link& link);
   void schedule_tick();
   void reap();
   const wire::node_id* registered_id(const tls_link& link) const;
@@ -86,6 +99,8 @@ class connection_table final : private tls_link::observer {
   std::unordered_map<tls_link*, std::unique_ptr<tls_link>> links_;  // every open link
   std::unordered_map<wire::node_id, tls_link*> by_peer_;            // the up ones
   std::vector<std::unique_ptr<tls_link>> closed_;  // destroyed outside their own calls
+  // connect_to_address() links not yet authenticated, with who to tell.
+  std::unordered_map<const tls_link*, identified_handler> awaiting_identity_;
   // Lets posted handlers and connect callbacks see that the table is gone.
   std::shared_ptr<connection_table*> alive_;
 };

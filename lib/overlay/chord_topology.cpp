@@ -419,6 +419,17 @@ void chord_topology::on_update_requested(const node_id& peer) {
   }
 }
 
+// --- overlay merge ------------------------------------------------------------
+
+void chord_topology::introduce(const node_id& peer) {
+  if (!joined_ || leaving_ || peer == node_.self() || !node_.connected(peer)) return;
+  // Our full Update puts us in the peer's tables and names our neighbours
+  // and fingers to it; taking the peer into ours names it to our neighbours.
+  // Stabilization on both sides then closes the two rings into one.
+  add_peer(peer);
+  send_update(peer, update_kind::full);
+}
+
 // --- stabilization (§10.7.4) ----------------------------------------------------
 
 void chord_topology::schedule_stabilization() {

@@ -33,6 +33,7 @@ class chord_topology final : public topology_plugin {
 
   void start_new_overlay() override;
   void join(const node_id& bootstrap) override;
+  void introduce(const node_id& peer) override;
   void leave(std::function<void()> done) override;
 
   void on_link_up(const node_id& peer) override;

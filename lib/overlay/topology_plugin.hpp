@@ -45,6 +45,11 @@ class topology_plugin {
   virtual void start_new_overlay() = 0;
   // Joins through `bootstrap`, a peer this node already has a link to.
   virtual void join(const node_id& bootstrap) = 0;
+  // Overlay merge: makes a linked peer that may belong to another ring (two
+  // nodes that started overlays alone, then found each other) known to this
+  // joined node, so stabilization merges the rings. Nothing unless joined
+  // and linked to `peer`.
+  virtual void introduce(const node_id& peer) = 0;
   // Says goodbye to the neighbours (Leave) and calls `done` when they have
   // answered or timed out.
   virtual void leave(std::function<void()> done) = 0;

@@ -439,3 +439,77 @@ TEST_CASE("simultaneous dials leave one link that both ends keep") {
   REQUIRE(run_until(io, [&] { return b.events.messages.size() == 1; }));
   CHECK(b.events.messages[0].second == bytes("over the kept link"));
 }
+
+namespace {
+// Nodes A and B, both certified by the test CA.
+struct certified_pair {
+  asio::io_context io;
+  test::ca_overlay p;
+  node a{io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator};
+  node b{io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator};
+};
+}  // namespace
+
+TEST_CASE_METHOD(certified_pair,
+                 "a link dialled by address learns the peer's Node-ID from its certificate") {
+  const auto a_at = a.table.listen(loopback);
+  std::vector<std::optional<node_id>> identified;
+  std::size_t ups_when_identified = 99;
+  b.table.connect_to_address(a_at, [&](std::optional<node_id> peer, const std::string&) {
+    identified.push_back(peer);
+    ups_when_identified = b.events.ups.size();
+  });
+  REQUIRE(run_until(io, [&] { return b.table.connected(id(a_hex)) && a.table.connected(id(b_hex)); }));
+  CHECK(identified == std::vector<std::optional<node_id>>{id(a_hex)});
+  // Told before on_link_up, so the caller knows whom the link is to.
+  CHECK(ups_when_identified == 0);
+  CHECK(b.events.ups == std::vector{id(a_hex)});
+  REQUIRE(b.table.send(id(a_hex), bytes("by address")) == send_result::queued);
+  REQUIRE(run_until(io, [&] { return a.events.messages.size() == 1; }));
+  CHECK(a.events.messages[0] == std::pair{id(b_hex), bytes("by address")});
+
+  SECTION("dialling a peer that is linked already identifies it without a second link up") {
+    identified.clear();
+    b.table.connect_to_address(a_at, [&](std::optional<node_id> peer, const std::string&) {
+      identified.push_back(peer);
+    });
+    REQUIRE(run_until(io, [&] { return !identified.empty(); }));
+    run_until(io, [] { return false; }, 300ms);
+    CHECK(identified == std::vector<std::optional<node_id>>{id(a_hex)});
+    CHECK(b.events.ups == std::vector{id(a_hex)});
+    CHECK(b.events.downs.empty());
+    CHECK(b.table.connected(id(a_hex)));
+  }
+}
+
+TEST_CASE("a link dialled by address still refuses a certificate the trust policy refuses") {
+  asio::io_context io;
+  test::ca_overlay p;
+  std::vector<std::pair<std::optional<node_id>, std::string>> identified;
+  auto remember = [&](std::optional<node_id> peer, const std::string& reason) {
+    identified.emplace_back(peer, reason);
+  };
+  SECTION("a listener certified by another CA") {
+    node a(io, test::make_credentials(p.rogue, id(a_hex)), p.trust.authenticator);
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
+    b.table.connect_to_address(a.table.listen(loopback), remember);
+    REQUIRE(run_until(io, [&] { return !identified.empty(); }));
+    CHECK_FALSE(identified[0].first.has_value());
+    CHECK_THAT(identified[0].second, Catch::Contains("untrusted_chain"));
+    CHECK(b.events.ups.empty());
+    CHECK(b.table.size() == 0);
+  }
+  SECTION("nobody listening") {
+    node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator);
+    tcp::endpoint closed_port;
+    {
+      tcp::acceptor probe(io, loopback);
+      closed_port = probe.local_endpoint();
+    }
+    b.table.connect_to_address(closed_port, remember);
+    REQUIRE(run_until(io, [&] { return !identified.empty(); }));
+    CHECK_FALSE(identified[0].first.has_value());
+    CHECK_FALSE(identified[0].second.empty());
+    CHECK(b.events.ups.empty());
+  }
+}

@@ -18,7 +18,7 @@ void overlay_world::destroy(member& m) {
   m.security.reset();
 }
 
-node_id overlay_world::add_node(std::optional<node_id> id) {
+overlay_node& overlay_world::create_node(std::optional<node_id> id) {
   node_id self;
   do {
     self = id ? *id : from_uint128((uint128{random_()} << 64) | random_());
@@ -36,20 +36,40 @@ node_id overlay_world::add_node(std::optional<node_id> id) {
   });
   overlay_node& node = *m->node;
   members_.emplace(self, std::move(m));
+  created_.push_back(self);
   if (on_node_created) on_node_created(node);
+  return node;
+}
 
-  const auto ring = joined_ids();
-  if (ring.empty()) {
+node_id overlay_world::add_node(std::optional<node_id> id) {
+  overlay_node& node = create_node(id);
+  const auto via = random_joined();
+  if (!via) {
     node.start_new_overlay();
-    return self;
+    return node.self();
   }
-  const node_id bootstrap = ring[random_() % ring.size()];
+  join_through(node.self(), *via);
+  return node.self();
+}
+
+node_id overlay_world::add_node_alone(std::optional<node_id> id) {
+  overlay_node& node = create_node(id);
+  node.start_new_overlay();
+  return node.self();
+}
+
+node_id overlay_world::add_node_joining(const node_id& bootstrap, std::optional<node_id> id) {
+  const node_id self = create_node(id).self();
+  join_through(self, bootstrap);
+  return self;
+}
+
+void overlay_world::join_through(const node_id& self, const node_id& bootstrap) {
   network_.connect(self, bootstrap);
   // The link comes up one latency later; join once it is there.
   scheduler_.schedule(config_.network.default_link.latency * 2, [this, self, bootstrap] {
     if (auto* n = this->node(self); n && n->connected(bootstrap)) n->join(bootstrap);
   });
-  return self;
 }
 
 void overlay_world::crash(const node_id& id) {
@@ -79,6 +99,20 @@ overlay_node* overlay_world::node(const node_id& id) {
 chord_topology* overlay_world::chord(const node_id& id) {
   auto* n = node(id);
   return n ? dynamic_cast<chord_topology*>(&n->topology()) : nullptr;
+}
+
+std::optional<node_id> overlay_world::random_joined() {
+  // Sampling finds one in a few tries while most members are joined; the
+  // full list settles the rare case where few are.
+  constexpr int samples = 64;
+  for (int i = 0; i < samples && !created_.empty(); ++i) {
+    const auto& id = created_[random_() % created_.size()];
+    const auto& m = *members_.at(id);
+    if (m.node && m.node->state() == node_state::joined) return id;
+  }
+  const auto ring = joined_ids();
+  if (ring.empty()) return std::nullopt;
+  return ring[random_() % ring.size()];
 }
 
 std::vector<node_id> overlay_world::joined_ids() const {

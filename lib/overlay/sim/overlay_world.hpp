@@ -46,6 +46,10 @@ class overlay_world {
   // with no live joined peer, starts the overlay; the others link to a random
   // joined node and join through it.
   node_id add_node(std::optional<node_id> id = std::nullopt);
+  // For separate rings (overlay merge tests): a node that starts an overlay
+  // of its own whoever else is alive, and one that joins through `bootstrap`.
+  node_id add_node_alone(std::optional<node_id> id = std::nullopt);
+  node_id add_node_joining(const node_id& bootstrap, std::optional<node_id> id = std::nullopt);
   // Stops the node dead: peers notice only by failure detection.
   void crash(const node_id& id);
   // Graceful: the node's Leave (and before-leave hooks) run first.
@@ -53,6 +57,9 @@ class overlay_world {
 
   overlay_node* node(const node_id& id);
   chord_topology* chord(const node_id& id);
+  // A live joined node chosen uniformly at random, nullopt when there is
+  // none; cheap, where listing the ring costs a walk over every member.
+  std::optional<node_id> random_joined();
   // Live nodes in the joined state, ascending: the ring as it should be.
   std::vector<node_id> joined_ids() const;
   std::size_t live_count() const;
@@ -79,12 +86,15 @@ class overlay_world {
     }
   };
   void destroy(member& m);
+  overlay_node& create_node(std::optional<node_id> id);
+  void join_through(const node_id& self, const node_id& bootstrap);
 
   world_config config_;
   event_scheduler scheduler_;
   network network_;
   std::mt19937_64 random_;
   std::map<node_id, std::unique_ptr<member>> members_;
+  std::vector<node_id> created_;  // every member's Node-ID, for sampling
 };
 
 }  // namespace p2psip::overlay::sim

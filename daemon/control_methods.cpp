@@ -1,0 +1,426 @@
+// The JSON-RPC methods p2psipd serves on its control socket
+// (p2psip-rpc(7)): node status, the overlay's tables, and app-data storage.
+#include <grp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+
+#include "control/rpc_error.hpp"
+#include "control/standard_methods.hpp"
+#include "daemon/daemon_logger.hpp"
+#include "daemon/p2psip_daemon.hpp"
+#include "overlay/ring.hpp"
+#include "wire/id_hash.hpp"
+
+namespace p2psip::daemon {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+std::vector<std::uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+
+json::array hex_list(const std::vector<wire::node_id>& ids) {
+  json::array out;
+  for (const auto& id : ids) out.emplace_back(id.hex());
+  return out;
+}
+
+// --- value encodings of storage.put / storage.get -------------------------------
+
+std::optional<std::vector<std::uint8_t>> decode_value(std::string_view text,
+                                                      std::string_view encoding) {
+  if (encoding == "hex") return wire::from_hex(text);
+  if (encoding == "base64") {
+    std::vector<std::uint8_t> out;
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (char c : text) {
+      int v;
+      if (c >= 'A' && c <= 'Z')
+        v = c - 'A';
+      else if (c >= 'a' && c <= 'z')
+        v = c - 'a' + 26;
+      else if (c >= '0' && c <= '9')
+        v = c - '0' + 52;
+      else if (c == '+')
+        v = 62;
+      else if (c == '/')
+        v = 63;
+      else if (c == '=')
+        break;
+      else
+        return std::nullopt;
+      buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out.push_back(static_cast<std::uint8_t>(buffer >> bits));
+      }
+    }
+    return out;
+  }
+  return bytes_of(text);
+}
+
+std::string encode_value(const std::vector<std::uint8_t>& value, std::string_view encoding) {
+  if (encoding == "hex") return wire::to_hex(value);
+  if (encoding == "base64") {
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < value.size(); i += 3) {
+      const std::uint32_t n = (value[i] << 16) | (value[i + 1] << 8) | value[i + 2];
+      for (int s = 18; s >= 0; s -= 6) out += alphabet[(n >> s) & 63];
+    }
+    if (i < value.size()) {
+      std::uint32_t n = value[i] << 16;
+      if (i + 1 < value.size()) n |= value[i + 1] << 8;
+      out += alphabet[(n >> 18) & 63];
+      out += alphabet[(n >> 12) & 63];
+      out += i + 1 < value.size() ? alphabet[(n >> 6) & 63] : '=';
+      out += '=';
+    }
+    return out;
+  }
+  return {value.begin(), value.end()};
+}
+
+// storage.put and storage.get name app-data values "OWNER/ENTRY": the
+// dictionary entry ENTRY of the dictionary at H(OWNER), OWNER being a user
+// name (USER-MATCH, §7.3.1: only that user may write there) or a Resource-ID
+// in hex. An empty OWNER ("/ENTRY") is this node's own user name, and so is
+// a put key without "/"; a get key without "/" is an OWNER, and every entry
+// of that dictionary is returned.
+struct app_data_key {
+  wire::resource_id resource;
+  std::string owner;
+  std::optional<std::string> entry;
+};
+
+enum class key_use { put, get };
+
+app_data_key parse_app_data_key(std::string_view key, const std::string& own_user, key_use use) {
+  app_data_key out;
+  const auto slash = key.find('/');
+  if (slash != std::string_view::npos) {
+    out.owner = std::string(key.substr(0, slash));
+    out.entry = std::string(key.substr(slash + 1));
+  } else if (use == key_use::put) {
+    out.entry = std::string(key);
+  } else {
+    out.owner = std::string(key);
+  }
+  if (out.owner.empty()) out.owner = own_user;
+  const auto as_hex =
+      out.owner.size() > 2 * wire::node_id_length ? wire::from_hex(out.owner) : std::nullopt;
+  if (as_hex) {
+    if (auto id = wire::resource_id::from_span(*as_hex)) out.resource = *id;
+  } else {
+    out.resource = wire::hash_resource_name(out.owner);
+  }
+  return out;
+}
+
+control::rpc_error request_failed(const overlay::request_error& e) {
+  using overlay::request_failure;
+  switch (e.failure) {
+    case request_failure::timeout:
+      return control::make_error("timeout", "the overlay did not answer");
+    case request_failure::not_routable:
+      return control::make_error("no_route", "no route to the responsible peer");
+    case request_failure::error_response:
+      if (e.code == wire::reload_error_code::not_found) {
+        return control::make_error("not_found", e.info);
+      }
+      if (e.code == wire::reload_error_code::forbidden) {
+        return control::make_error("access_denied", e.info);
+      }
+      if (e.code == wire::reload_error_code::data_too_large) {
+        return control::make_error("too_large", e.info);
+      }
+      return control::make_error("peer_error", std::string(wire::to_string(e.code)) + ": " + e.info,
+                                 {{"responder", e.responder.hex()}});
+    default: return control::make_error("peer_error", overlay::to_string(e.failure));
+  }
+}
+std::optional<gid_t> group_named(const std::string& name) {
+  std::vector<char> buffer(16384);
+  group entry{};
+  group* found = nullptr;
+  if (::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 ||
+      found == nullptr) {
+    return std::nullopt;
+  }
+  return found->gr_gid;
+}
+
+// Whether this process may give a file it owns to `gid` (chown(2)).
+bool may_chown_to(gid_t gid) {
+  if (::geteuid() == 0 || ::getegid() == gid) return true;
+  const int count = ::getgroups(0, nullptr);
+  std::vector<gid_t> groups(static_cast<std::size_t>(std::max(count, 0)));
+  if (count > 0 && ::getgroups(count, groups.data()) < 0) return false;
+  return std::find(groups.begin(), groups.end(), gid) != groups.end();
+}
+
+}  // namespace
+
+void p2psip_daemon::open_control_socket() {
+  control::control_server_config server_config;
+  server_config.socket_path = paths_.control_socket.string();
+  const auto& access = config_.config.control;
+  if (!access.admin_group.empty()) {
+    // Named on purpose: a typo must not silently leave admins locked out.
+    server_config.admin_group = group_named(access.admin_group);
+    if (!server_config.admin_group) {
+      throw std::runtime_error("control.admin-group: no such group '" + access.admin_group + "'");
+    }
+  }
+  auto activated = daemon::control_socket_from_systemd();
+  if (!activated) throw std::runtime_error("socket activation: " + activated.error());
+  if (!*activated && !access.group.empty()) {
+    // The default group (p2psip) exists only where the package made it; a
+    // user running p2psipd by hand keeps the socket in their own group.
+    const auto gid = group_named(access.group);
+    if (gid && may_chown_to(*gid)) {
+      server_config.socket_group = gid;
+    } else {
+      logs.write(log_level::notice,
+                 "control.group '" + access.group + "' " +
+                     (gid ? "is not one of this process's groups" : "does not exist") +
+                     ": the control socket keeps the daemon's own group");
+    }
+  }
+  if (*activated) {
+    control_ = std::make_unique<control::control_server>(io_, **activated, server_config,
+                                                         control::standard_catalog(), events_);
+  } else {
+    control_ = std::make_unique<control::control_server>(io_, server_config,
+                                                         control::standard_catalog(), events_);
+  }
+  logs.write(log_level::notice, "control socket " + control_->socket_path());
+  register_methods();
+}
+
+void p2psip_daemon::register_methods() {
+  auto& server = *control_;
+  server.set_snapshot_provider([this](const std::vector<std::string>&) { return status(); });
+  server.handle("node.status",
+                [this](const json::object&, control::responder r) { r.result(status()); });
+  server.handle("node.leave", [this](const json::object&, control::responder r) {
+    r.result({{"state", "leaving"}});
+    // Answer first: the leave ends with the process.
+    asio::post(io_, [this] { shut_down_gracefully("node.leave"); });
+  });
+  server.handle("overlay.peers",
+                [this](const json::object&, control::responder r) { r.result(peers()); });
+  server.handle("overlay.fingers", [this](const json::object&, control::responder r) {
+    const auto view = node_.topology().view();
+    json::array fingers;
+    for (std::size_t i = 0; i < view.fingers.size(); ++i) {
+      if (!view.fingers[i]) continue;
+      fingers.push_back(json::object{{"index", i}, {"node_id", view.fingers[i]->hex()}});
+    }
+    r.result({{"fingers", std::move(fingers)}});
+  });
+  server.handle("overlay.route",
+                [this](const json::object& p, control::responder r) { route(p, r); });
+  server.handle("storage.put",
+                [this](const json::object& p, control::responder r) { put(p, r); });
+  server.handle("storage.get",
+                [this](const json::object& p, control::responder r) { get(p, r); });
+  server.handle("metrics.get", [this](const json::object& p, control::responder r) {
+    refresh_metrics();
+    control::metrics_handler(metrics_)(p, std::move(r));
+  });
+  server.handle("log.set_level", [](const json::object& p, control::responder r) {
+    const std::string previous =
+        logs.off() ? "off" : std::string(daemon::to_string(logs.level()));
+    const std::string wanted(p.at("level").as_string());
+    if (wanted == "off") {
+      logs.set_off();
+    } else {
+      // trace is finer than the daemon logs; it means debug here.
+      logs.set(daemon::parse_log_level(wanted == "trace" ? "debug" : wanted)
+                   .value_or(log_level::info));
+    }
+    r.result({{"level", wanted}, {"previous", previous}});
+  });
+  server.handle("config.reload",
+                [this](const json::object&, control::responder r) { r.result(reload()); });
+}
+
+json::object p2psip_daemon::status() const {
+  const auto uptime = std::chrono::steady_clock::now() - started_;
+  return {{"node_id", self_.hex()},
+          {"state", reported_state()},
+          {"overlay", config_.config.overlay.name},
+          {"peers", transport_.link_count()},
+          {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+          {"user", user_},
+          {"listen_port", listen_port_}};
+}
+
+json::object p2psip_daemon::peers() const {
+  const auto view = node_.topology().view();
+  auto role_of = [&](const wire::node_id& id) -> std::string {
+    if (std::find(view.predecessors.begin(), view.predecessors.end(), id) !=
+        view.predecessors.end())
+      return "predecessor";
+    if (std::find(view.successors.begin(), view.successors.end(), id) != view.successors.end())
+      return "successor";
+    for (const auto& f : view.fingers) {
+      if (f && *f == id) return "finger";
+    }
+    return "other";
+  };
+  auto links = node_.linked_peers();
+  std::sort(links.begin(), links.end());
+  json::array list;
+  for (const auto& id : links) {
+    json::object peer{{"node_id", id.hex()}, {"role", role_of(id)}};
+    if (auto stats = transport_.stats(id)) {
+      if (stats->smoothed_rtt) {
+        peer["rtt_ms"] =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*stats->smoothed_rtt).count();
+      }
+    }
+    list.push_back(std::move(peer));
+  }
+  return {{"peers", std::move(list)},
+          {"predecessors", hex_list(view.predecessors)},
+          {"successors", hex_list(view.successors)},
+          {"links", hex_list(links)}};
+}
+
+void p2psip_daemon::route(const json::object& params, control::responder respond) {
+  const std::string id(params.at("id").as_string());
+  std::optional<wire::node_id> target = wire::node_id::from_hex(id);
+  if (!target) {
+    const auto bytes = id.size() > 2 * wire::node_id_length ? wire::from_hex(id) : std::nullopt;
+    const auto resource = bytes ? wire::resource_id::from_span(*bytes) : std::nullopt;
+    target = overlay::resource_key(resource ? *resource : wire::hash_resource_name(id));
+  }
+  if (!target) return respond.error(control::make_error("bad_format", "not an id: " + id));
+  const bool responsible = node_.topology().is_responsible(*target);
+  const auto next = responsible ? std::optional(self_) : node_.topology().next_hop(*target);
+  if (!next)
+    return respond.error(control::make_error("no_route", "no next hop towards " + target->hex()));
+  respond.result(
+      {{"target", target->hex()}, {"next_hop", next->hex()}, {"responsible", responsible}});
+}
+
+// Refuses requests the overlay cannot carry yet; true when it did.
+bool p2psip_daemon::refuse_unless_joined(const control::responder& respond) const {
+  if (node_.state() == overlay::node_state::joined) return false;
+  if (node_.state() == overlay::node_state::leaving) {
+    respond.error(control::make_error("leaving", "the node is leaving the overlay"));
+  } else {
+    respond.error(control::make_error("not_joined", "the node has not joined the overlay"));
+  }
+  return true;
+}
+
+bool p2psip_daemon::refuse_other_kinds(const json::object& params, const control::responder& respond) const {
+  const std::string kind(params.at("kind").as_string());
+  if (kind == "app-data" || kind == std::to_string(storage::app_data_kind.value)) return false;
+  respond.error(control::make_error(
+      "not_implemented", "the control socket stores app-data values only, not " + kind));
+  return true;
+}
+
+void p2psip_daemon::put(const json::object& params, control::responder respond) {
+  if (refuse_unless_joined(respond) || refuse_other_kinds(params, respond)) return;
+  const auto key = parse_app_data_key(params.at("key").as_string(), user_, key_use::put);
+  if (!key.entry || key.entry->empty()) {
+    return respond.error(
+        control::make_error("bad_format", "key must be ENTRY, /ENTRY or OWNER/ENTRY"));
+  }
+  auto value = decode_value(params.at("value").as_string(), params.at("encoding").as_string());
+  if (!value)
+    return respond.error(control::make_error(
+        "bad_format", "value is not valid " + std::string(params.at("encoding").as_string())));
+
+  wire::stored_data data;
+  data.storage_time = wall_clock_ms();
+  data.lifetime = static_cast<std::uint32_t>(params.at("lifetime").to_number<std::int64_t>());
+  data.value.entry =
+      wire::dictionary_entry{bytes_of(*key.entry), wire::data_value{true, std::move(*value)}};
+  if (auto signed_ok = signer_.sign_stored_data(key.resource, storage::app_data_kind, data);
+      !signed_ok) {
+    return respond.error(control::make_error("internal_error", signed_ok.error().describe()));
+  }
+  wire::store_req request;
+  request.resource = key.resource;
+  request.kind_data.push_back({storage::app_data_kind, wire::generation_counter{0},
+                               std::vector<wire::stored_data>{std::move(data)}});
+  const std::string resource_hex = key.resource.hex();
+  node_.send_request(
+      {wire::destination::resource(key.resource)},
+      {wire::message_code::store_req, std::move(request)},
+      [respond, resource_hex](overlay::answer_result answer) {
+        if (!answer) return respond.error(request_failed(answer.error()));
+        const auto* stored = std::get_if<wire::store_ans>(&answer->body.value);
+        if (!stored || stored->kind_responses.empty()) {
+          return respond.error(control::make_error("peer_error", "unexpected answer to a Store"));
+        }
+        const auto& k = stored->kind_responses.front();
+        respond.result({{"resource_id", resource_hex},
+                        {"kind", "app-data"},
+                        {"generation", k.generation.value},
+                        {"replicas", k.replicas.size()}});
+      });
+}
+
+void p2psip_daemon::get(const json::object& params, control::responder respond) {
+  if (refuse_unless_joined(respond) || refuse_other_kinds(params, respond)) return;
+  const auto key = parse_app_data_key(params.at("key").as_string(), user_, key_use::get);
+  const std::string encoding(params.at("encoding").as_string());
+  wire::stored_data_specifier specifier;
+  specifier.kind = storage::app_data_kind;
+  std::vector<wire::dictionary_key> entries;
+  if (key.entry && !key.entry->empty()) entries.push_back(bytes_of(*key.entry));
+  specifier.model_specifier = std::move(entries);
+  wire::fetch_req request;
+  request.resource = key.resource;
+  request.specifiers.push_back(std::move(specifier));
+  const std::string resource_hex = key.resource.hex();
+  node_.send_request(
+      {wire::destination::resource(key.resource)},
+      {wire::message_code::fetch_req, std::move(request)},
+      [respond, resource_hex, encoding](overlay::answer_result answer) {
+        if (!answer) return respond.error(request_failed(answer.error()));
+        const auto* fetched = std::get_if<wire::fetch_ans>(&answer->body.value);
+        if (!fetched)
+          return respond.error(control::make_error("peer_error", "unexpected answer to a Fetch"));
+        json::array values;
+        for (const auto& block : fetched->kind_responses) {
+          const auto* list = std::get_if<0>(&block.values);
+          if (list == nullptr) continue;
+          for (const auto& data : *list) {
+            const auto* entry = std::get_if<wire::dictionary_entry>(&data.value.entry);
+            if (entry == nullptr || !entry->value.exists) continue;
+            values.push_back(
+                json::object{{"key", std::string(entry->key.begin(), entry->key.end())},
+                             {"value", encode_value(entry->value.value, encoding)},
+                             {"generation", block.generation.value},
+                             {"lifetime_s", data.lifetime}});
+          }
+        }
+        if (values.empty())
+          return respond.error(control::make_error("not_found", "nothing stored under that key"));
+        respond.result(
+            {{"resource_id", resource_hex}, {"kind", "app-data"}, {"values", std::move(values)}});
+      });
+}
+
+}  // namespace p2psip::daemon

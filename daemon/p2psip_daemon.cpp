@@ -1,0 +1,446 @@
+#include "daemon/p2psip_daemon.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <algorithm>
+#include <random>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include "daemon/daemon_logger.hpp"
+#include "overlay/chord_topology.hpp"
+
+namespace p2psip::daemon {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+// How long a node with bootstrap peers (or LAN discovery) waits for one of
+// them before it starts an overlay of its own.
+constexpr auto bootstrap_wait = 5s;
+constexpr auto first_retry_delay = 1s;
+constexpr auto max_retry_delay = 60s;
+// A graceful leave hands replicas over first; this bounds it, well inside
+// systemd's default TimeoutStopSec of 90 s.
+constexpr auto leave_bound = 10s;
+// Joined with no live link for this long is reported as isolated.
+constexpr auto isolation_after = 30s;
+constexpr auto housekeeping_interval = 1s;
+constexpr auto remember_peers_interval = 30s;
+
+}  // namespace
+
+std::uint64_t wall_clock_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
+              std::optional<std::filesystem::path> config_file, daemon::state_paths paths)
+    : io_(io),
+      config_(std::move(config)),
+      config_file_(std::move(config_file)),
+      paths_(std::move(paths)),
+      started_(std::chrono::steady_clock::now()),
+      trust_(trust_policy_for(config_.config.overlay)),
+      authenticator_(trust_),
+      signatures_(trust_, certificate_cache_),
+      credentials_(load_credentials(config_.config, paths_.state_dir, trust_.policy())),
+      self_(credentials_.certificate.node_ids().front()),
+      user_(credentials_.certificate.user_name().value_or("")),
+      link_config_(link_parameters()),
+      tls_(credentials_, authenticator_, link_config_, link_log_sink()),
+      signer_(make_signer()),
+      timers_(io),
+      transport_(io, tls_, self_, link_config_),
+      security_(signer_, signatures_, [] { return std::chrono::system_clock::now(); }),
+      kinds_(kinds_for(config_.config.overlay)),
+      node_(
+          self_, overlay_parameters(config_.config.overlay), timers_, transport_, security_,
+          [](overlay::overlay_node& n) { return std::make_unique<overlay::chord_topology>(n); },
+          std::random_device{}()),
+      data_verifier_(signatures_, certificate_cache_),
+      storage_(node_, kinds_, data_verifier_),
+      signals_(io, SIGINT, SIGTERM, SIGHUP),
+      watchdog_(io.get_executor(), notifier_),
+      housekeeping_(io),
+      bootstrap_timer_(io) {
+  transport_.set_events(&node_);
+  node_.set_wall_clock(wall_clock_ms);
+  node_.set_data_model_lookup(kinds_.data_models());
+}
+
+p2psip_daemon::~p2psip_daemon() { transport_.set_events(nullptr); }
+
+int p2psip_daemon::run() {
+  const auto& node_config = config_.config.node;
+  const asio::ip::tcp::endpoint wanted(asio::ip::make_address(node_config.listen_address),
+                                       node_config.listen_port);
+  const auto bound = transport_.listen(wanted);
+  std::cout << "p2psipd: node " << self_.hex() << " user " << user_ << " overlay "
+            << config_.config.overlay.name << " listening on " << bound.address().to_string()
+            << ":" << bound.port() << "\n"
+            << std::flush;
+  logs.write(log_level::notice, "overlay listener on " + bound.address().to_string() + ":" +
+                                    std::to_string(bound.port()) + ", state in " +
+                                    paths_.state_dir.string());
+  listen_port_ = bound.port();
+
+  open_control_socket();
+  observe();
+  start_discovery();
+  start_bootstrap();
+  wait_for_signals();
+  watchdog_.start();
+  schedule_housekeeping();
+  io_.run();
+  return exit_code_;
+}
+
+link::link_config p2psip_daemon::link_parameters() const {
+  link::link_config c;
+  c.max_message_size = config_.config.overlay.max_message_size;
+  return c;
+}
+
+identity::message_signer p2psip_daemon::make_signer() {
+  // The TLS context holds its own reference to the key, so the signer may
+  // take it over.
+  auto signer = identity::message_signer::create(std::move(credentials_.key),
+                                                 credentials_.certificate, self_);
+  if (!signer) throw std::runtime_error("signer: " + signer.error().describe());
+  return std::move(*signer);
+}
+
+// --- control socket ---------------------------------------------------------
+
+std::string p2psip_daemon::reported_state() const {
+  switch (node_.state()) {
+    case overlay::node_state::idle: return "init";
+    case overlay::node_state::joining: return "joining";
+    case overlay::node_state::joined: return isolated() ? "isolated" : "joined";
+    case overlay::node_state::leaving: return "leaving";
+    case overlay::node_state::stopped: return "stopped";
+  }
+  return "init";
+}
+
+bool p2psip_daemon::isolated() const {
+  return transport_.link_count() == 0 && last_linked_ &&
+         std::chrono::steady_clock::now() - *last_linked_ > isolation_after;
+}
+
+// --- overlay life cycle -------------------------------------------------------
+
+std::filesystem::path p2psip_daemon::known_peers_file() const {
+  return paths_.state_dir / "peers";
+}
+
+bool p2psip_daemon::in_routing_tables(const wire::node_id& peer) const {
+  const auto view = node_.topology().view();
+  const auto holds = [&](const auto& list) {
+    return std::find(list.begin(), list.end(), peer) != list.end();
+  };
+  return holds(view.predecessors) || holds(view.successors) ||
+         std::any_of(view.fingers.begin(), view.fingers.end(),
+                     [&](const auto& f) { return f && *f == peer; });
+}
+
+void p2psip_daemon::observe() {
+  node_.on_state_change([this](overlay::node_state state) {
+    logs.write(log_level::notice, std::string("state ") + overlay::to_string(state));
+    publish_state();
+    if (state == overlay::node_state::joined && !ready_sent_) {
+      ready_sent_ = true;
+      notifier_.ready(daemon::overlay_status_text(reported_state(), transport_.link_count()));
+    }
+    // Peers found while this node could not join (all were starting alone)
+    // may each have started an overlay: merge with theirs.
+    // Posted: the topology takes the joined state after the node reports it.
+    if (state == overlay::node_state::joined) {
+      asio::post(io_, [this] {
+        for (const auto& peer : bootstrap_peers_) use_linked_peer(peer);
+      });
+    }
+  });
+  transport_.set_observers(
+      {.on_link_up =
+           [this](const wire::node_id& peer) {
+             last_linked_ = std::chrono::steady_clock::now();
+             events_.publish("peer.up", {{"node_id", peer.hex()}});
+             logs.write(log_level::info, "link up " + peer.hex());
+             if (bootstrap_peers_.contains(peer)) use_linked_peer(peer);
+           },
+       .on_link_down =
+           [this](const wire::node_id& peer, const std::string& reason) {
+             events_.publish("peer.down", {{"node_id", peer.hex()}, {"reason", reason}});
+             logs.write(log_level::info, "link down " + peer.hex() + ": " + reason);
+           }});
+}
+
+void p2psip_daemon::use_linked_peer(const wire::node_id& peer) {
+  if (!transport_.connected(peer)) return;
+  if (node_.state() == overlay::node_state::idle) {
+    node_.join(peer);
+  } else if (node_.state() == overlay::node_state::joined) {
+    // It may be in another ring (LAN discovery after both started alone).
+    node_.topology().introduce(peer);
+  }
+}
+
+void p2psip_daemon::publish_state() {
+  const auto state = reported_state();
+  if (state == last_published_state_) return;
+  last_published_state_ = state;
+  events_.publish("node.state", {{"state", state}});
+  notifier_.status(daemon::overlay_status_text(state, transport_.link_count()));
+}
+
+void p2psip_daemon::start_bootstrap() {
+  std::vector<host_port> nodes = config_.config.overlay.bootstrap_nodes;
+  for (const auto& peer : remembered_peers()) {
+    nodes.push_back({peer.address.address().to_string(), peer.address.port()});
+  }
+  if (nodes.empty() && !discovery_) {
+    logs.write(log_level::notice, "no bootstrap peers: starting a new overlay");
+    node_.start_new_overlay();
+    return;
+  }
+  for (const auto& where : nodes) dial_bootstrap(where, first_retry_delay);
+  bootstrap_timer_.expires_after(bootstrap_wait);
+  bootstrap_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || node_.state() == overlay::node_state::joined || shutting_down_) return;
+    // Still joining means the peers found were not in an overlay either
+    // (they started at the same time): start one and merge when they do.
+    logs.write(log_level::notice, node_.state() == overlay::node_state::idle
+                                      ? "no bootstrap peer answered: starting a new overlay"
+                                      : "could not join through the peers found: starting a "
+                                        "new overlay, to merge with theirs");
+    node_.start_new_overlay();
+  });
+}
+
+std::vector<known_peer> p2psip_daemon::remembered_peers() const {
+  auto loaded = load_known_peers(known_peers_file());
+  for (const auto& warning : loaded.warnings) {
+    logs.write(log_level::warning, known_peers_file().string() + ": " + warning);
+  }
+  std::erase_if(loaded.peers, [this](const known_peer& p) { return p.node_id == self_; });
+  if (!loaded.peers.empty()) {
+    logs.write(log_level::info, "dialling " + std::to_string(loaded.peers.size()) +
+                                    " last-known peer(s) from " + known_peers_file().string());
+  }
+  return loaded.peers;
+}
+
+void p2psip_daemon::remember_peers() {
+  std::vector<known_peer> live;
+  for (const auto& peer : node_.linked_peers()) {
+    if (auto address = transport_.dialled_address(peer)) live.push_back({peer, *address});
+  }
+  std::sort(live.begin(), live.end(),
+            [](const known_peer& a, const known_peer& b) { return a.node_id < b.node_id; });
+  // A node that lost every link keeps its old hint rather than none; an
+  // unchanged list is not rewritten every interval.
+  if (live.empty() || live == last_remembered_) return;
+  if (const auto failed = save_known_peers(known_peers_file(), live); !failed.empty()) {
+    logs.write(log_level::warning, "last-known peers not saved: " + failed);
+    return;
+  }
+  last_remembered_ = std::move(live);
+}
+
+// Dials a bootstrap peer, retrying until it answers or this node is in an
+// overlay (a peer dialled once joined is introduced: overlay merge);
+// failures back off exponentially and are logged once per peer,
+// so an unreachable peer does not fill the journal.
+void p2psip_daemon::dial_bootstrap(const daemon::host_port& where, std::chrono::seconds next_delay) {
+  if (shutting_down_) return;
+  boost::system::error_code ec;
+  asio::ip::tcp::resolver resolver(io_);
+  const auto resolved = resolver.resolve(where.host, std::to_string(where.port), ec);
+  if (ec || resolved.empty()) {
+    retry_bootstrap(where, next_delay, "cannot resolve: " + ec.message());
+    return;
+  }
+  transport_.dial_address(
+      resolved.begin()->endpoint(), [this, where, next_delay](std::optional<wire::node_id> peer) {
+        if (!peer) return retry_bootstrap(where, next_delay, "no TLS peer answered");
+        logs.write(log_level::info, "bootstrap " + where.host + ":" + std::to_string(where.port) +
+                                        " is " + peer->hex());
+        bootstrap_peers_.insert(*peer);
+        // Linked already (it dialled us first): no link-up event will follow.
+        use_linked_peer(*peer);
+      });
+}
+
+void p2psip_daemon::retry_bootstrap(const host_port& where, std::chrono::seconds delay,
+                                    const std::string& why) {
+  const std::string name = where.host + ":" + std::to_string(where.port);
+  if (bootstrap_failures_logged_.insert(name).second) {
+    logs.write(log_level::warning, "bootstrap " + name + ": " + why + "; retrying with backoff");
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+  timer->async_wait([this, timer, where, delay](const boost::system::error_code& ec) {
+    // Once in an overlay, the peer is not needed as a way in any more.
+    if (!ec && node_.state() == overlay::node_state::idle) {
+      dial_bootstrap(where, std::min<std::chrono::seconds>(delay * 2, max_retry_delay));
+    }
+  });
+}
+
+void p2psip_daemon::start_discovery() {
+  const auto& d = config_.config.discovery;
+  if (!d.enabled) return;
+  daemon::lan_discovery_options options;
+  options.overlay_name = config_.config.overlay.name;
+  options.self = self_;
+  options.advertised_address = asio::ip::make_address(config_.config.node.listen_address);
+  options.overlay_port = listen_port_;
+  options.group = asio::ip::make_address_v4(d.group);
+  options.port = d.port;
+  options.interval = d.interval;
+  options.interface = d.interface;
+  options.ttl = d.ttl;
+  discovery_ = std::make_unique<daemon::lan_discovery>(
+      io_.get_executor(), options,
+      [this](const wire::node_id& peer, const asio::ip::address& address, std::uint16_t port) {
+        if (peer == self_) return;
+        if (transport_.connected(peer)) {
+          // Announcements repeat: only a linked peer our tables lack may be
+          // in another ring.
+          if (!in_routing_tables(peer)) {
+            bootstrap_peers_.insert(peer);
+            use_linked_peer(peer);
+          }
+          return;
+        }
+        logs.write(log_level::info, "discovered " + peer.hex() + " at " + address.to_string() +
+                                        ":" + std::to_string(port));
+        bootstrap_peers_.insert(peer);
+        transport_.dial(peer, {address, port});
+      });
+  if (const auto ec = discovery_->start()) {
+    logs.write(log_level::warning, "LAN discovery off: " + ec.message());
+    discovery_.reset();
+  }
+}
+
+// --- signals and shutdown -----------------------------------------------------
+
+void p2psip_daemon::wait_for_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      reload();
+      wait_for_signals();
+      return;
+    }
+    shut_down_gracefully(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    wait_for_signals();  // a second SIGTERM during the leave changes nothing
+  });
+}
+
+void p2psip_daemon::shut_down_gracefully(const std::string& why) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  logs.write(log_level::notice, why + ": leaving the overlay");
+  notifier_.stopping();
+  remember_peers();  // while the links are still up
+  bootstrap_timer_.cancel();
+  if (discovery_) discovery_->stop();
+  const auto state = node_.state();
+  if (state != overlay::node_state::joined && state != overlay::node_state::joining) {
+    finish();
+    return;
+  }
+  auto bound = std::make_shared<asio::steady_timer>(io_, leave_bound);
+  bound->async_wait([this, bound](const boost::system::error_code& ec) {
+    if (ec) return;
+    logs.write(log_level::warning, "leave did not finish in time; exiting anyway");
+    finish();
+  });
+  node_.leave([this, bound] {
+    bound->cancel();
+    logs.write(log_level::notice, "left the overlay");
+    finish();
+  });
+}
+
+void p2psip_daemon::finish() {
+  if (finished_) return;
+  finished_ = true;
+  watchdog_.stop();
+  housekeeping_.cancel();
+  if (control_) control_->close();
+  node_.stop();
+  transport_.close_all();
+  // Lets close_notify go out on each link before the loop ends.
+  auto linger = std::make_shared<asio::steady_timer>(io_, 200ms);
+  linger->async_wait([this, linger](const boost::system::error_code&) {
+    signals_.cancel();
+    io_.stop();
+  });
+}
+
+// --- housekeeping -------------------------------------------------------------
+
+void p2psip_daemon::schedule_housekeeping() {
+  housekeeping_.expires_after(housekeeping_interval);
+  housekeeping_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (transport_.link_count() > 0) last_linked_ = std::chrono::steady_clock::now();
+    publish_state();  // isolation is noticed here: no event marks it
+    const auto peers = transport_.link_count();
+    if (peers != last_status_peers_) {
+      last_status_peers_ = peers;
+      notifier_.status(daemon::overlay_status_text(reported_state(), peers));
+    }
+    // A crash (kill -9, power loss) skips the save at shutdown.
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_remember_) {
+      next_remember_ = now + remember_peers_interval;
+      remember_peers();
+    }
+    schedule_housekeeping();
+  });
+}
+
+// Mirrors the node's cumulative counters into the registry, whose counters
+// only go up by increments.
+void p2psip_daemon::refresh_metrics() {
+  const auto& c = node_.counters();
+  const std::pair<const char*, std::uint64_t> totals[] = {
+      {"received", c.received},
+      {"forwarded", c.forwarded},
+      {"delivered", c.delivered},
+      {"originated", c.originated},
+      {"dropped_malformed", c.dropped_malformed},
+      {"dropped_unroutable", c.dropped_unroutable},
+      {"dropped_bad_signature", c.dropped_bad_signature},
+      {"ttl_exceeded", c.ttl_exceeded},
+      {"errors_sent", c.errors_sent},
+      {"links_failed", c.links_failed}};
+  for (const auto& [what, total] : totals) {
+    auto& counter = metrics_.counter("reload_messages_total", "RELOAD messages by outcome",
+                                     {{"outcome", what}});
+    if (total > counter.value()) counter.increment(total - counter.value());
+  }
+  auto& sent = metrics_.counter("reload_bytes_sent_total", "bytes of RELOAD messages sent");
+  if (c.bytes_sent > sent.value()) sent.increment(c.bytes_sent - sent.value());
+  metrics_.gauge("overlay_links", "live overlay links")
+      .set(static_cast<double>(transport_.link_count()));
+  metrics_.gauge("storage_values", "values stored on this node")
+      .set(static_cast<double>(storage_.store().value_count()));
+  const auto& s = storage_.stats();
+  auto& stores = metrics_.counter("storage_stores_total", "original Stores accepted");
+  if (s.stores > stores.value()) stores.increment(s.stores - stores.value());
+  metrics_.gauge("control_connections", "control socket clients")
+      .set(static_cast<double>(control_ ? control_->stats().connections : 0));
+}
+
+}  // namespace p2psip::daemon

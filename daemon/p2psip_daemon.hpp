@@ -1,0 +1,169 @@
+// p2psip_daemon: one RELOAD overlay node on real TLS links with storage and
+// the JSON-RPC control socket (p2psipd(8)). It wires the layers together on
+// one io_context thread, which runs everything: links, overlay, storage,
+// control. main() parses the command line and hands over the configuration.
+//
+// Adding a service (SIP, say): construct it after storage_ in the member
+// list, start it in run() next to the others, stop it in finish(), and
+// register its control methods from its own file like control_methods.cpp.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+
+#include "control/control_server.hpp"
+#include "control/event_bus.hpp"
+#include "control/metrics_registry.hpp"
+#include "daemon/asio_timer_service.hpp"
+#include "daemon/known_peers.hpp"
+#include "daemon/lan_discovery.hpp"
+#include "daemon/link_transport.hpp"
+#include "daemon/overlay_setup.hpp"
+#include "daemon/state_paths.hpp"
+#include "daemon/systemd_notifier.hpp"
+#include "daemon/watchdog_pinger.hpp"
+#include "identity/certificate_cache.hpp"
+#include "identity/certificate_verifier.hpp"
+#include "identity/credential_store.hpp"
+#include "identity/message_signer.hpp"
+#include "identity/signature_verifier.hpp"
+#include "link/identity_authenticator.hpp"
+#include "link/tls_context.hpp"
+#include "overlay/identity_message_security.hpp"
+#include "overlay/overlay_node.hpp"
+#include "storage/certificate_data_verifier.hpp"
+#include "storage/kind_registry.hpp"
+#include "storage/overlay_storage.hpp"
+
+namespace p2psip::daemon {
+
+// Exit codes (p2psipd(8)).
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+// Milliseconds since the epoch, for storage times.
+std::uint64_t wall_clock_ms();
+
+class p2psip_daemon {
+ public:
+  // Throws std::runtime_error when the identity, trust anchors or Kinds
+  // cannot be set up.
+  p2psip_daemon(boost::asio::io_context& io, loaded_config config,
+                std::optional<std::filesystem::path> config_file, state_paths paths);
+  ~p2psip_daemon();
+  p2psip_daemon(const p2psip_daemon&) = delete;
+  p2psip_daemon& operator=(const p2psip_daemon&) = delete;
+
+  // Runs until the node has left the overlay; returns the exit code.
+  int run();
+
+  // --log-level on the command line wins over the file on reload.
+  bool explicit_log_level_ = false;
+
+ private:
+  link::link_config link_parameters() const;
+  identity::message_signer make_signer();
+
+  // --- control socket (control_methods.cpp) ---------------------------------
+  void open_control_socket();
+  void register_methods();
+  boost::json::object status() const;
+  boost::json::object peers() const;
+  void route(const boost::json::object& params, control::responder respond);
+  bool refuse_unless_joined(const control::responder& respond) const;
+  bool refuse_other_kinds(const boost::json::object& params,
+                          const control::responder& respond) const;
+  void put(const boost::json::object& params, control::responder respond);
+  void get(const boost::json::object& params, control::responder respond);
+
+  // --- overlay life cycle ----------------------------------------------------
+  std::string reported_state() const;
+  bool isolated() const;
+  void observe();
+  void publish_state();
+  void start_bootstrap();
+  // Joins through a linked peer while idle; once joined, introduces it to
+  // the topology, since it may be in another ring (overlay merge).
+  void use_linked_peer(const wire::node_id& peer);
+  bool in_routing_tables(const wire::node_id& peer) const;
+  // The last-known peers file (known_peers.hpp): read at start, written on
+  // a timer and at shutdown.
+  std::filesystem::path known_peers_file() const;
+  std::vector<known_peer> remembered_peers() const;
+  void remember_peers();
+  void dial_bootstrap(const host_port& where, std::chrono::seconds next_delay);
+  void retry_bootstrap(const host_port& where, std::chrono::seconds delay,
+                       const std::string& why);
+  void start_discovery();
+  // SIGHUP and config.reload: what the running node can take (p2psipd(8));
+  // config_reload.cpp.
+  boost::json::object reload();
+  // New Kind limits; changes that need a restart go to `restart_needed`.
+  // Returns the Kinds changed.
+  boost::json::array apply_kinds(const overlay_config& wanted, boost::json::array& restart_needed);
+
+  // --- signals, shutdown, housekeeping ---------------------------------------
+  void wait_for_signals();
+  void shut_down_gracefully(const std::string& why);
+  void finish();
+  void schedule_housekeeping();
+  void refresh_metrics();
+
+  boost::asio::io_context& io_;
+  loaded_config config_;
+  std::optional<std::filesystem::path> config_file_;
+  state_paths paths_;
+  std::chrono::steady_clock::time_point started_;
+  identity::certificate_verifier trust_;
+  link::identity_authenticator authenticator_;
+  identity::certificate_cache certificate_cache_;
+  identity::signature_verifier signatures_;
+  identity::node_credentials credentials_;
+  wire::node_id self_;
+  std::string user_;
+  link::link_config link_config_;
+  link::tls_context tls_;  // before signer_: see make_signer()
+  identity::message_signer signer_;
+  asio_timer_service timers_;
+  link_transport transport_;
+  overlay::identity_message_security security_;
+  storage::kind_registry kinds_;
+  overlay::overlay_node node_;
+  storage::certificate_data_verifier data_verifier_;
+  storage::overlay_storage storage_;
+  control::event_bus events_;
+  control::metrics_registry metrics_;
+  std::unique_ptr<control::control_server> control_;
+  systemd_notifier notifier_;
+  boost::asio::signal_set signals_;
+  watchdog_pinger watchdog_;
+  std::unique_ptr<lan_discovery> discovery_;
+  boost::asio::steady_timer housekeeping_;
+  boost::asio::steady_timer bootstrap_timer_;
+  std::set<wire::node_id> bootstrap_peers_;
+  std::set<std::string> bootstrap_failures_logged_;
+  std::optional<std::chrono::steady_clock::time_point> last_linked_;
+  std::chrono::steady_clock::time_point next_remember_;
+  std::vector<known_peer> last_remembered_;
+  std::string last_published_state_;
+  std::size_t last_status_peers_ = 0;
+  std::uint16_t listen_port_ = 0;
+  bool ready_sent_ = false;
+  bool shutting_down_ = false;
+  bool finished_ = false;
+  int exit_code_ = exit_ok;
+};
+
+}  // namespace p2psip::daemon

@@ -1,0 +1,196 @@
+# Shared by the p2psipd integration tests (sourced, not run): a private work
+# directory removed on exit with every daemon started through it, p2psipctl
+# wrappers, bounded waits, and ring checks.
+#
+# The sourcing script sets P2PSIPD and P2PSIPCTL, then calls
+# `make_work NAME`. Daemons are started with start_node; their logs are in
+# $work/nI/log, printed (tail) by fail.
+
+declare -a pids sockets node_prefix
+# Other background processes the test starts (receivers): killed with the daemons.
+declare -a helper_pids
+# Extra cleanup the test registers (namespaces, users): run before the
+# work directory goes.
+extra_cleanup=""
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}" "${helper_pids[@]}"; do
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  done
+  wait 2>/dev/null
+  [ -n "$extra_cleanup" ] && eval "$extra_cleanup"
+  [ -n "${work:-}" ] && rm -rf "$work"
+}
+
+make_work() {  # make_work NAME: $work, removed (with the daemons) on exit
+  work=$(mktemp -d "${TMPDIR:-/tmp}/p2psipd-$1-XXXXXX")
+  chmod 755 "$work"
+  trap cleanup EXIT
+  trap 'exit 1' INT TERM
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  local i
+  for i in "${!pids[@]}"; do
+    [ -n "${pids[$i]}" ] || continue
+    echo "--- node $i: $(ctl "$i" status 2>&1 | tr -d '\n')" >&2
+    echo "    peers: $(ctl "$i" peers 2>&1 | json_field '{k: r[k] for k in ("predecessors", "successors", "links")}' 2>&1)" >&2
+  done
+  for i in "${!pids[@]}"; do
+    [ -f "$work/n$i/log" ] || continue
+    echo "--- node $i log (tail) ---" >&2
+    tail -n 20 "$work/n$i/log" >&2
+  done
+  exit 1
+}
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
+ctl() {  # ctl NODE METHOD [key=value ...]: the JSON result on stdout
+  local node=$1
+  shift
+  "$P2PSIPCTL" --socket "${sockets[$node]}" --json "$@"
+}
+
+json_field() {  # json_field EXPR: evaluates EXPR on the JSON object `r` from stdin
+  python3 -c "import json,sys; r=json.load(sys.stdin); print($1)"
+}
+
+# Retries a command once per 0.2 s for up to $1 seconds.
+eventually() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
+
+# A TCP port that was free a moment ago, from the ephemeral range.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Configuration knobs for write_config (reset per node by the caller as needed).
+cfg_bootstrap=""          # space-separated HOST:PORT list
+cfg_listen_address=127.0.0.1
+cfg_listen_port=0
+cfg_discovery=false
+cfg_discovery_extra=""    # YAML lines indented under discovery:
+cfg_overlay_extra=""      # YAML lines indented under overlay:
+cfg_extra=""              # top-level YAML lines
+
+write_config() {  # write_config INDEX: $work/nINDEX/p2psipd.yaml from the knobs above
+  local i=$1 b
+  mkdir -p "$work/n$i"
+  sockets[$i]="$work/n$i/control.sock"
+  {
+    echo "overlay:"
+    echo "  name: ring.test.p2psip.local"
+    echo "  self-signed-permitted: true"
+    echo "  overlay-reliability-timer: 1000"
+    if [ -n "$cfg_bootstrap" ]; then
+      echo "  bootstrap-nodes:"
+      for b in $cfg_bootstrap; do echo "    - $b"; done
+    fi
+    [ -n "$cfg_overlay_extra" ] && printf '%s\n' "$cfg_overlay_extra"
+    echo "node:"
+    echo "  listen-address: $cfg_listen_address"
+    echo "  listen-port: $cfg_listen_port"
+    echo "discovery:"
+    echo "  enabled: $cfg_discovery"
+    [ -n "$cfg_discovery_extra" ] && printf '%s\n' "$cfg_discovery_extra"
+    echo "sip:"
+    echo "  enabled: false"
+    echo "control:"
+    echo "  socket: ${sockets[$i]}"
+    [ -n "$cfg_extra" ] && printf '%s\n' "$cfg_extra"
+  } >"$work/n$i/p2psipd.yaml"
+}
+
+launch_node() {  # launch_node INDEX: runs p2psipd on the written config (in ${node_prefix[INDEX]})
+  local i=$1
+  # shellcheck disable=SC2086
+  ${node_prefix[$i]:-} "$P2PSIPD" -c "$work/n$i/p2psipd.yaml" --state-dir "$work/n$i/state" \
+    >>"$work/n$i/out" 2>>"$work/n$i/log" &
+  pids[$i]=$!
+}
+
+start_node() {  # start_node INDEX [BOOTSTRAP_PORT]: on loopback, discovery off
+  local saved=$cfg_bootstrap
+  [ -n "${2:-}" ] && cfg_bootstrap="127.0.0.1:$2"
+  write_config "$1"
+  cfg_bootstrap=$saved
+  launch_node "$1"
+}
+
+# stop_node INDEX SIGNAL: signals the daemon and reaps it; its exit status
+# is left in $stopped_status (not printed: a subshell could not reap it).
+# start_first_node: node 0 alone, started and in its own new overlay; its
+# overlay port in $port0 for the others' bootstrap.
+start_first_node() {
+  start_node 0
+  eventually 10 printed_port 0 || fail "node 0 did not print its port"
+  port0=$(listen_port 0)
+  eventually 10 joined 0 || fail "node 0 did not start an overlay"
+}
+
+stop_node() {
+  stopped_status=0
+  kill "-$2" "${pids[$1]}" 2>/dev/null
+  wait "${pids[$1]}" 2>/dev/null || stopped_status=$?
+  pids[$1]=""
+}
+
+listen_port() {  # the port node $1 printed it listens on (the last start's)
+  sed -n 's/.* listening on [0-9.]*:\([0-9]*\)$/\1/p' "$work/n$1/out" | tail -n 1
+}
+
+printed_port() { [ -n "$(listen_port "$1")" ]; }
+
+node_id_of() { ctl "$1" status | json_field 'r["node_id"]'; }
+
+joined() {
+  [ "$(ctl "$1" status 2>/dev/null | json_field 'r["state"]' 2>/dev/null)" = joined ]
+}
+
+all_joined() {
+  local i
+  for i in "$@"; do joined "$i" || return 1; done
+}
+
+# Each node's first successor is the next Node-ID in ring order and its
+# first predecessor the previous one, over the nodes given.
+ring_consistent() {
+  local i ids=() successors=() predecessors=() peers
+  for i in "$@"; do
+    ids+=("$(node_id_of "$i")") || return 1
+    peers=$(ctl "$i" peers) || return 1
+    successors+=("$(json_field '(r["successors"] or [""])[0]' <<<"$peers")")
+    predecessors+=("$(json_field '(r["predecessors"] or [""])[0]' <<<"$peers")")
+  done
+  python3 - "${#ids[@]}" "${ids[@]}" "${successors[@]}" "${predecessors[@]}" <<'PY'
+import sys
+n = int(sys.argv[1])
+ids, succ, pred = sys.argv[2:2 + n], sys.argv[2 + n:2 + 2 * n], sys.argv[2 + 2 * n:]
+ring = sorted(ids)
+ok = all(succ[k] == ring[(ring.index(ids[k]) + 1) % n] and
+         pred[k] == ring[(ring.index(ids[k]) - 1) % n] for k in range(n))
+sys.exit(0 if ok else 1)
+PY
+}
+
+readable_everywhere() {  # readable_everywhere KEY VALUE NODE...
+  local key=$1 value=$2 i got
+  shift 2
+  for i in "$@"; do
+    got=$(ctl "$i" get "key=$key" 2>/dev/null | json_field 'r["values"][0]["value"]' 2>/dev/null)
+    [ "$got" = "$value" ] || return 1
+  done
+}
