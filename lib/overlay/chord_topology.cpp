@@ -309,20 +309,21 @@ void chord_topology::consider_peers(const std::vector<node_id>& peers, const nod
   std::size_t started = 0;
   for (const auto& p : peers) {
     if (started == max_attaches_per_update) break;
-    if (p == node_.self() || attaching_.contains(p)) continue;
+    // Most named peers are placed already or fit nowhere: settle those on
+    // the small tables before any lookup in the (much larger) link map.
+    const auto& neighbors = table_.neighbors();
+    if (p == node_.self() || neighbors.contains(p)) continue;
+    const auto index = table_.fingers().index_for(p);
+    const bool empty_finger = index && !table_.fingers().valid(*index);
+    if (!neighbors.would_accept(p) && !empty_finger) continue;
+    if (attaching_.contains(p)) continue;
     if (node_.connected(p)) {
-      // Linked already (it attached to us, say) but maybe not in the tables:
-      // a neighbour learned this way must still take its place.
+      // Linked already (it attached to us, say) but not in the tables: it
+      // takes its place without another Attach.
       add_peer(p);
       continue;
     }
-    const bool neighbor = table_.neighbors().would_accept(p);
-    bool finger = false;
-    if (as_fingers) {
-      const auto index = table_.fingers().index_for(p);
-      finger = index && !table_.fingers().valid(*index);
-    }
-    if (!neighbor && !finger) continue;
+    if (!neighbors.would_accept(p) && !as_fingers) continue;
     ++started;
     attach_peer(p, via);
   }
@@ -461,7 +462,12 @@ void chord_topology::retune() {
   const auto now = node_.timers().now();
   local_observations seen;
   seen.network_size = estimate_network_size(table_.neighbors());
-  seen.routing_peers = table_.unique_peers();
+  const auto in_tables = table_.peers();
+  seen.routing_peers = in_tables.size();
+  // Peers that other entries displaced from the tables leave no trace.
+  std::erase_if(peer_started_, [&in_tables](const auto& entry) {
+    return !std::binary_search(in_tables.begin(), in_tables.end(), entry.first);
+  });
   for (const auto& [peer, since] : peer_started_) seen.peer_ages.push_back(now - since);
   const auto period = tuning_.end_of_period(now, seen);
   table_.neighbors().set_capacity(period.sizes.successors, period.sizes.predecessors);

@@ -30,13 +30,14 @@ bool routing_table::contains(const node_id& peer) const noexcept {
   return found;
 }
 
-std::size_t routing_table::unique_peers() const {
+std::vector<node_id> routing_table::peers() const {
   std::vector<node_id> peers;
   peers.reserve(neighbors_.successors().size() + neighbors_.predecessors().size() +
                 fingers_.size());
   for_each_peer([&](const node_id& p) { peers.push_back(p); });
   std::sort(peers.begin(), peers.end());
-  return static_cast<std::size_t>(std::unique(peers.begin(), peers.end()) - peers.begin());
+  peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
+  return peers;
 }
 
 std::optional<node_id> routing_table::closest_preceding(

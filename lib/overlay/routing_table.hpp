@@ -31,7 +31,9 @@ class routing_table {
   bool remove_failed(const node_id& peer);
   bool contains(const node_id& peer) const noexcept;
   // Distinct peers across both tables: RFC 7363's M.
-  std::size_t unique_peers() const;
+  std::size_t unique_peers() const { return peers().size(); }
+  // Every peer in the tables once, ascending.
+  std::vector<node_id> peers() const;
 
   // Where a message for `key` goes next (§10.3); nullopt when this peer is
   // responsible and delivers it. Within the neighbourhood the responsible

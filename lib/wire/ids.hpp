@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -50,9 +51,25 @@ class node_id {
 
   const bytes_type& bytes() const noexcept { return bytes_; }
   std::string hex() const { return to_hex(bytes_); }
-  friend auto operator<=>(const node_id&, const node_id&) = default;
+  // By value, a word at a time: routing compares ids on every hop, and the
+  // defaulted operators go through an out-of-line memcmp.
+  friend bool operator==(const node_id& a, const node_id& b) noexcept {
+    return a.word(0) == b.word(0) && a.word(1) == b.word(1);
+  }
+  friend std::strong_ordering operator<=>(const node_id& a, const node_id& b) noexcept {
+    if (const auto high = a.word(0) <=> b.word(0); high != 0) return high;
+    return a.word(1) <=> b.word(1);
+  }
 
  private:
+  // The i'th eight bytes as a big-endian number, so words order as bytes do.
+  std::uint64_t word(std::size_t i) const noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, bytes_.data() + 8 * i, sizeof w);
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    return w;
+  }
+
   bytes_type bytes_{};
 };
 
