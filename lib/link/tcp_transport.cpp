@@ -16,7 +16,9 @@ tcp_stream::tcp_stream(asio::ip::tcp::socket socket, milliseconds close_linger)
     : socket_(std::move(socket)),
       linger_(socket_.get_executor()),
       close_linger_(close_linger),
-      read_buffer_(read_size) {
+      // Left uninitialized: a zero-filled 64 KiB would be resident for every
+      // link, where reads of small frames touch only its first pages.
+      read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_size)) {
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound
 }
@@ -27,7 +29,7 @@ void tcp_stream::start(byte_stream_handler& handler) {
 }
 
 void tcp_stream::read_more() {
-  socket_.async_read_some(asio::buffer(read_buffer_),
+  socket_.async_read_some(asio::buffer(read_buffer_.get(), read_size),
                           [self = shared_from_this()](error_code ec, std::size_t n) {
                             if (self->handler_ == nullptr) return;
                             if (ec) {
@@ -38,7 +40,7 @@ void tcp_stream::read_more() {
                               return;
                             }
                             self->handler_->on_stream_data(
-                                wire::bytes_view(self->read_buffer_.data(), n));
+                                wire::bytes_view(self->read_buffer_.get(), n));
                             if (self->handler_ != nullptr) self->read_more();
                           });
 }
