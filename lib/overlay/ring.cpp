@@ -5,12 +5,6 @@
 
 namespace p2psip::overlay {
 
-uint128 to_uint128(const node_id& id) noexcept {
-  uint128 v = 0;
-  for (auto b : id.bytes()) v = (v << 8) | b;
-  return v;
-}
-
 node_id from_uint128(uint128 value) noexcept {
   node_id::bytes_type b{};
   for (std::size_t i = b.size(); i-- > 0;) {

@@ -3,7 +3,10 @@
 // space (§10.2), so positions on the ring are node_id values throughout.
 #pragma once
 
+#include <bit>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 
@@ -19,7 +22,18 @@ __extension__ typedef unsigned __int128 uint128;
 
 inline constexpr unsigned ring_bits = 128;
 
-uint128 to_uint128(const node_id& id) noexcept;
+// Inline and a word at a time: every routing and table decision converts.
+inline uint128 to_uint128(const node_id& id) noexcept {
+  std::uint64_t high;
+  std::uint64_t low;
+  std::memcpy(&high, id.bytes().data(), sizeof high);
+  std::memcpy(&low, id.bytes().data() + sizeof high, sizeof low);
+  if constexpr (std::endian::native == std::endian::little) {
+    high = __builtin_bswap64(high);
+    low = __builtin_bswap64(low);
+  }
+  return (uint128{high} << 64) | low;
+}
 node_id from_uint128(uint128 value) noexcept;
 
 // How far `to` lies clockwise from `from`: (to - from) mod 2^128.
