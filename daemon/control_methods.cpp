@@ -257,6 +257,7 @@ void p2psip_daemon::register_methods() {
   });
   server.handle("config.reload",
                 [this](const json::object&, control::responder r) { r.result(reload()); });
+  sip_->register_methods(server);
 }
 
 json::object p2psip_daemon::status() const {
@@ -267,7 +268,8 @@ json::object p2psip_daemon::status() const {
           {"peers", transport_.link_count()},
           {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
           {"user", user_},
-          {"listen_port", listen_port_}};
+          {"listen_port", listen_port_},
+          {"sip", sip_->status()}};
 }
 
 json::object p2psip_daemon::peers() const {

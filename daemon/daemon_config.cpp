@@ -88,6 +88,18 @@ std::optional<std::string> refuse_unless_nonempty(const std::string& text) {
   return "must not be empty";
 }
 
+// "alice@office.example", optionally with sip: in front.
+std::optional<std::string> refuse_unless_aor(const std::string& text) {
+  std::string_view t(text);
+  if (t.starts_with("sip:")) t.remove_prefix(4);
+  const auto at = t.find('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 == t.size() ||
+      t.find_first_of(" ;<>@", at + 1) != std::string_view::npos) {
+    return "not an address of record like alice@office.example";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> refuse_unless_https_url(const std::string& text) {
   constexpr std::string_view scheme = "https://";
   if (text.starts_with(scheme) && text.size() > scheme.size() && text[scheme.size()] != '/') {
@@ -287,10 +299,20 @@ void read_sip(config_context& context, const YAML::Node& node, sip_config& out) 
   mapping_reader r(context, node, "sip");
   r.boolean("enabled", out.enabled);
   r.checked_string("listen-address", out.listen_address, refuse_unless_ip);
-  r.integer("listen-port", out.listen_port, 1, 65535);
+  r.integer("listen-port", out.listen_port, 0, 65535);
   r.boolean("udp", out.udp);
   r.boolean("tcp", out.tcp);
+  r.string_list("users", out.users, refuse_unless_aor);
+  r.string_list("domains", out.domains, refuse_unless_nonempty);
+  std::size_t auth = static_cast<std::size_t>(out.auth);
+  r.choice("auth", auth, {"auto", "always", "never"});
+  out.auth = static_cast<sip_auth_mode>(auth);
+  r.path("auth-file", out.auth_file);
+  r.string("realm", out.realm);
   r.finish();
+  if (!context.failed() && out.enabled && out.auth == sip_auth_mode::always && !out.auth_file) {
+    r.fail_at("auth", "digest authentication needs auth-file");
+  }
   if (!context.failed() && out.enabled && !out.udp && !out.tcp) {
     r.fail_at("udp", "SIP is enabled but neither udp nor tcp is");
   }

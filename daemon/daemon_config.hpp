@@ -94,12 +94,21 @@ struct discovery_config {
   friend bool operator==(const discovery_config&, const discovery_config&) = default;
 };
 
+enum class sip_auth_mode { automatic, always, never };
+
 struct sip_config {
   bool enabled = true;
   std::string listen_address = "127.0.0.1";
-  std::uint16_t listen_port = default_sip_port;
+  std::uint16_t listen_port = default_sip_port;  // 0: ephemeral
   bool udp = true;
   bool tcp = true;
+  // Who may register: these AORs ("alice@office.example"), or with none any
+  // user@domain of `domains` (none: any domain).
+  std::vector<std::string> users;
+  std::vector<std::string> domains;
+  sip_auth_mode auth = sip_auth_mode::automatic;
+  std::optional<std::filesystem::path> auth_file;  // sofia auth_module users file
+  std::string realm;                               // empty: the overlay name
   friend bool operator==(const sip_config&, const sip_config&) = default;
 };
 

@@ -54,6 +54,16 @@ asio::ip::address advertised_address(const asio::ip::address& bound) {
   return asio::ip::address_v4::loopback();
 }
 
+wire::ice_candidate host_candidate(const tcp::endpoint& endpoint) {
+  wire::ice_candidate host;
+  host.addr_port = to_wire(endpoint);
+  host.overlay_link = wire::overlay_link_type::tls_tcp_fh_no_ice;
+  host.foundation = {'1'};
+  host.priority = 1;
+  host.type = wire::cand_type::host;
+  return host;
+}
+
 std::optional<tcp::endpoint> first_usable_candidate(const wire::attach_req_ans& attach) {
   for (const auto& candidate : attach.candidates) {
     if (candidate.overlay_link != wire::overlay_link_type::tls_tcp_fh_no_ice) continue;
@@ -125,15 +135,7 @@ bool link_transport::send(const wire::node_id& to, std::vector<std::uint8_t> mes
 wire::attach_req_ans link_transport::local_attach() {
   wire::attach_req_ans attach;
   attach.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
-  if (advertised_) {
-    wire::ice_candidate host;
-    host.addr_port = to_wire(*advertised_);
-    host.overlay_link = wire::overlay_link_type::tls_tcp_fh_no_ice;
-    host.foundation = {'1'};
-    host.priority = 1;
-    host.type = wire::cand_type::host;
-    attach.candidates.push_back(std::move(host));
-  }
+  if (advertised_) attach.candidates.push_back(host_candidate(*advertised_));
   return attach;
 }
 

@@ -32,6 +32,9 @@ namespace p2psip::daemon {
 // an interface that is up, else 127.0.0.1.
 boost::asio::ip::address advertised_address(const boost::asio::ip::address& bound);
 
+// The host candidate (TLS over TCP, no ICE) of a listener at `endpoint`.
+wire::ice_candidate host_candidate(const boost::asio::ip::tcp::endpoint& endpoint);
+
 // The TCP endpoint of the first candidate a TLS-over-TCP link can use, or nullopt.
 std::optional<boost::asio::ip::tcp::endpoint> first_usable_candidate(
     const wire::attach_req_ans& attach);

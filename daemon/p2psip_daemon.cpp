@@ -75,6 +75,7 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
   transport_.set_events(&node_);
   node_.set_wall_clock(wall_clock_ms);
   node_.set_data_model_lookup(kinds_.data_models());
+  sip_ = std::make_unique<sip_service>(io_, node_, signer_, tls_, events_, config_.config);
 }
 
 p2psip_daemon::~p2psip_daemon() { transport_.set_events(nullptr); }
@@ -93,6 +94,7 @@ int p2psip_daemon::run() {
                                     paths_.state_dir.string());
   listen_port_ = bound.port();
 
+  start_sip();
   open_control_socket();
   observe();
   start_discovery();
@@ -102,6 +104,18 @@ int p2psip_daemon::run() {
   schedule_housekeeping();
   io_.run();
   return exit_code_;
+}
+
+void p2psip_daemon::start_sip() {
+  if (!config_.config.sip.enabled) return;
+  try {
+    sip_->start();
+  } catch (const std::exception& e) {
+    logs.write(log_level::error, std::string("SIP front not started: ") + e.what());
+    return;
+  }
+  const auto where = sip_->status();
+  std::cout << "p2psipd: SIP front on " << where.at("udp").as_string().c_str() << "\n" << std::flush;
 }
 
 link::link_config p2psip_daemon::link_parameters() const {
@@ -380,6 +394,7 @@ void p2psip_daemon::finish() {
   watchdog_.stop();
   housekeeping_.cancel();
   if (control_) control_->close();
+  if (sip_) sip_->stop();
   node_.stop();
   transport_.close_all();
   // Lets close_notify go out on each link before the loop ends.

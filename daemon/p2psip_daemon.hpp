@@ -30,6 +30,7 @@
 #include "daemon/lan_discovery.hpp"
 #include "daemon/link_transport.hpp"
 #include "daemon/overlay_setup.hpp"
+#include "daemon/sip_service.hpp"
 #include "daemon/state_paths.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/watchdog_pinger.hpp"
@@ -88,6 +89,10 @@ class p2psip_daemon {
   void put(const boost::json::object& params, control::responder respond);
   void get(const boost::json::object& params, control::responder respond);
 
+  // Starts the SIP front (sip.enabled); a failure to bind is logged and
+  // the daemon runs on without SIP.
+  void start_sip();
+
   // --- overlay life cycle ----------------------------------------------------
   std::string reported_state() const;
   bool isolated() const;
@@ -145,6 +150,8 @@ class p2psip_daemon {
   storage::overlay_storage storage_;
   control::event_bus events_;
   control::metrics_registry metrics_;
+  // The SIP usage (sip_service.hpp): front, directory and channel.
+  std::unique_ptr<sip_service> sip_;
   std::unique_ptr<control::control_server> control_;
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;

@@ -17,7 +17,8 @@ constexpr double max_uint32 = 4294967295.0;
 constexpr std::array event_topics{
     std::string_view{"node.state"},      std::string_view{"peer.up"},
     std::string_view{"peer.down"},       std::string_view{"storage.stored"},
-    std::string_view{"storage.expired"}, std::string_view{"events.lost"},
+    std::string_view{"storage.expired"}, std::string_view{"sip.registration"},
+    std::string_view{"sip.dialog"},      std::string_view{"events.lost"},
 };
 
 constexpr std::array levels{std::string_view{"trace"}, std::string_view{"debug"},
@@ -43,6 +44,16 @@ param_schema key_param() {
           .minimum = 1,
           .maximum = 1024,
           .format = string_format::hex_id_or_name};
+}
+
+// A SIP address of record (or GRUU), required.
+param_schema aor_param(std::string name, std::string description) {
+  return {.name = std::move(name),
+          .type = string,
+          .description = std::move(description),
+          .required = true,
+          .minimum = 1,
+          .maximum = 1024};
 }
 
 param_schema encoding_param(std::string description) {
@@ -114,6 +125,43 @@ std::vector<method_schema> schemas() {
        .result = {{"resource_id", string, "Resource-ID fetched, in hex"},
                   {"kind", string, "the kind fetched"},
                   {"values", array, "objects with value, generation and lifetime_s"}}},
+      {.name = "sip.registrations",
+       .summary = "the AORs registered with this node's SIP front and their contacts",
+       .result = {{"registrations", array,
+                   "objects with aor, published (the SIP-REGISTRATION Store's outcome) and "
+                   "contacts: [{uri, expires_s, instance, gruu}]"}}},
+      {.name = "sip.lookup",
+       .summary = "where a SIP request to an AOR would go: local contacts or overlay nodes",
+       .params = {aor_param("aor", "the AOR or GRUU, e.g. sip:alice@office.example")},
+       .result = {{"aor", string, "the AOR as looked up"},
+                  {"local", array, "contact URIs registered with this node"},
+                  {"nodes", array, "Node-IDs (hex) the overlay names for the AOR"},
+                  {"status", integer, "the SIP status a request would get when not routable, "
+                                      "else 0"},
+                  {"reason", string, "why, when status is not 0"}}},
+      {.name = "sip.dialogs",
+       .summary = "the SIP dialogs (calls) this node's front is proxying",
+       .result = {{"dialogs", array,
+                   "objects with call_id, from, to, state (early or confirmed), remote and "
+                   "started"}}},
+      {.name = "sip.message",
+       .summary = "send a SIP MESSAGE (instant message) from this node",
+       .access = method_access::state_changing,
+       .params = {aor_param("from", "the sender's AOR, e.g. sip:ops@office.example"),
+                  aor_param("to", "the recipient's AOR or GRUU"),
+                  {.name = "body",
+                   .type = string,
+                   .description = "the message text",
+                   .required = true,
+                   .maximum = 8192},
+                  {.name = "content_type",
+                   .type = string,
+                   .description = "the body's MIME type",
+                   .default_value = "text/plain",
+                   .minimum = 1,
+                   .maximum = 128}},
+       .result = {{"status", integer, "the final SIP status of the MESSAGE"},
+                  {"phrase", string, "its reason phrase"}}},
       {.name = "metrics.get",
        .summary = "counters and gauges of the daemon",
        .params = {{.name = "format",

@@ -302,6 +302,35 @@ void overlay_node::attach(std::vector<destination> destinations, bool send_updat
                });
 }
 
+void overlay_node::app_attach(
+    const node_id& peer, wire::app_attach_req request,
+    std::function<void(wire::basic_result<wire::app_attach_ans, request_error>)> on_done) {
+  send_request({destination::node(peer)}, {message_code::app_attach_req, std::move(request)},
+               [peer, on_done = std::move(on_done)](answer_result result) {
+                 if (!result) return on_done(result.error());
+                 const auto* answer = std::get_if<wire::app_attach_ans>(&result->body.value);
+                 if (result->body.code != message_code::app_attach_ans || answer == nullptr) {
+                   return on_done(request_error{request_failure::bad_answer, {},
+                                                "not an AppAttachAns", result->responder});
+                 }
+                 if (result->responder != peer) {
+                   return on_done(request_error{request_failure::bad_answer, {},
+                                                "AppAttachAns signed by another node",
+                                                result->responder});
+                 }
+                 on_done(*answer);
+               });
+}
+
+void overlay_node::set_app_attach_handler(wire::application_id application,
+                                          app_attach_handler handler) {
+  if (handler) {
+    app_attach_handlers_[application.value] = std::move(handler);
+  } else {
+    app_attach_handlers_.erase(application.value);
+  }
+}
+
 std::vector<overlay_node::attach_callback> overlay_node::take_pending_links(const node_id& peer) {
   auto range = pending_links_.equal_range(peer);
   std::vector<attach_callback> waiting;
@@ -696,6 +725,22 @@ void overlay_node::deliver_request(wire::message message, const node_id& signer)
     case message_code::config_update_req:
       reply.answer({message_code::config_update_ans, wire::config_update_ans{}});
       return;
+    case message_code::app_attach_req: {
+      const auto& wanted = std::get<wire::app_attach_req>(request->body.value);
+      auto served = app_attach_handlers_.find(wanted.application.value);
+      if (served == app_attach_handlers_.end()) {
+        reply.error(reload_error_code::not_found, "application not supported here");
+        return;
+      }
+      auto answer = served->second(wanted, signer);
+      if (!answer) {
+        reply.error(reload_error_code::forbidden, "application refused to this node");
+        return;
+      }
+      answer->application = wanted.application;
+      reply.answer({message_code::app_attach_ans, std::move(*answer)});
+      return;
+    }
     default:
       break;
   }

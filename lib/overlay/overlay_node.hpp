@@ -96,6 +96,14 @@ class overlay_node final : public transport_events {
   // now linked, or why not.
   void attach(std::vector<wire::destination> destinations, bool send_update,
               std::function<void(wire::basic_result<node_id, request_error>)> on_done);
+  // AppAttach (§6.5.2) to the node `peer`: sends `request` (its application
+  // id names the protocol) and yields the peer's AppAttachAns, or why not (an
+  // Error_Not_Found error_response when the peer does not serve the
+  // application). The overlay only carries the candidates: the caller opens
+  // the application connection itself.
+  void app_attach(const node_id& peer, wire::app_attach_req request,
+                  std::function<void(wire::basic_result<wire::app_attach_ans, request_error>)>
+                      on_done);
   bool connected(const node_id& peer) const { return links_.contains(peer); }
   // When the link to `peer` came up; nullopt without a link.
   std::optional<time_point> linked_since(const node_id& peer) const;
@@ -107,6 +115,15 @@ class overlay_node final : public transport_events {
   // --- upper layers ---------------------------------------------------------
   // The handler for requests with `code` (Store, Fetch, AppAttach ...).
   void handle(wire::message_code code, request_handler handler);
+  // What this node answers an AppAttachReq for `application` with: the
+  // handler gets the request and its verified sender and returns the
+  // AppAttachAns (its candidates, ufrag, password, role), or nullopt to
+  // refuse this requester (Error_Forbidden). Applications without a handler
+  // are answered Error_Not_Found (§6.5.2.2). No ICE yet: handlers offer a
+  // host candidate of a listener of their own (ICE arrives with libnice).
+  using app_attach_handler = std::function<std::optional<wire::app_attach_ans>(
+      const wire::app_attach_req& request, const node_id& sender)>;
+  void set_app_attach_handler(wire::application_id application, app_attach_handler handler);
   // Kinds' data models, for decoding storage bodies.
   void set_data_model_lookup(wire::data_model_lookup lookup) { models_ = std::move(lookup); }
   // Milliseconds since 1970 for PingAns and storage times; injected like time.
@@ -175,6 +192,7 @@ class overlay_node final : public transport_events {
   };
   std::unordered_map<node_id, link_state> links_;
   std::unordered_map<std::uint16_t, request_handler> handlers_;
+  std::unordered_map<std::uint16_t, app_attach_handler> app_attach_handlers_;
   // Attaches waiting for the link to the answering peer to come up.
   using attach_callback = std::function<void(wire::basic_result<node_id, request_error>)>;
   std::unordered_multimap<node_id, attach_callback> pending_links_;

@@ -875,6 +875,12 @@ int sip_front::impl::on_stray_response(nta_outgoing_t* orq, const sip_t* sip) {
   // A response no transaction matches (e.g. a 2xx retransmission after the
   // client transaction ended): forward statelessly along Via (§16.7 / §16.11).
   if (!sip || !sip->sip_via || !sip->sip_via->v_next) return 0;
+  // A final failure to an INVITE whose client transaction is gone (e.g. the
+  // 487 after a CANCEL relayed between daemons) still ends its early dialog.
+  if (sip->sip_status && sip->sip_status->st_status >= 300 && sip->sip_cseq &&
+      sip->sip_cseq->cs_method == sip_method_invite && sip->sip_call_id) {
+    end_dialog(to_string(sip->sip_call_id->i_id), true);
+  }
   msg_t* resp = nta_outgoing_getresponse(orq);
   if (!resp) return 0;
   sip_via_remove(resp, sip_object(resp));

@@ -232,6 +232,26 @@ TEST_CASE("missing, repeated and contradictory settings are refused") {
         "test.yaml:4:12: sip.udp: SIP is enabled but neither udp nor tcp is");
 }
 
+TEST_CASE("the sip section takes the registration policy and digest settings") {
+  auto config = parse_ok(adhoc_head +
+                         "sip: {listen-port: 0, users: [alice@office.example, "
+                         "'sip:bob@office.example'], domains: [office.example], auth: always, "
+                         "auth-file: /etc/p2psipd/sip-users, realm: office}\n");
+  CHECK(config.sip.listen_port == 0);
+  CHECK(config.sip.users ==
+        std::vector<std::string>{"alice@office.example", "sip:bob@office.example"});
+  CHECK(config.sip.domains == std::vector<std::string>{"office.example"});
+  CHECK(config.sip.auth == sip_auth_mode::always);
+  CHECK(config.sip.auth_file == fs::path("/etc/p2psipd/sip-users"));
+  CHECK(config.sip.realm == "office");
+  CHECK(parse_ok(adhoc_head).sip.auth == sip_auth_mode::automatic);
+  CHECK(error_of(adhoc_head + "sip: {users: [alice]}\n").find(
+            "sip.users[0]: not an address of record") != std::string::npos);
+  CHECK(error_of(adhoc_head + "sip: {auth: always}\n").find(
+            "sip.auth: digest authentication needs auth-file") != std::string::npos);
+  CHECK(error_of(adhoc_head + "sip: {auth: maybe}\n").find("sip.auth") != std::string::npos);
+}
+
 TEST_CASE("invalid YAML is refused with the parser's position") {
   CHECK(error_of("overlay: [1, 2\nlog: x\n") ==
         "test.yaml:2:4: invalid YAML: end of sequence flow not found");

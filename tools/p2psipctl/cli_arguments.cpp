@@ -21,7 +21,9 @@ constexpr std::array aliases{
     method_alias{"route", "overlay.route"},     method_alias{"put", "storage.put"},
     method_alias{"get", "storage.get"},         method_alias{"metrics", "metrics.get"},
     method_alias{"events", "events.subscribe"}, method_alias{"log-level", "log.set_level"},
-    method_alias{"reload", "config.reload"},
+    method_alias{"reload", "config.reload"},    method_alias{"registrations", "sip.registrations"},
+    method_alias{"lookup", "sip.lookup"},       method_alias{"calls", "sip.dialogs"},
+    method_alias{"message", "sip.message"},
 };
 
 std::optional<double> parse_seconds(std::string_view text) {

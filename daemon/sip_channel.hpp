@@ -1,0 +1,131 @@
+// Delivery of SIP between daemons (RFC 7904 §5) for p2psipd: the
+// sip::node_channel the SIP front is given (see lib/sip/node_channel.hpp for
+// the loopback bridging into nta).
+//
+// Outbound, open(node): an AppAttach (application 5060) to the node yields
+// the host candidate of its application TLS listener; a mutually
+// authenticated TLS stream is made to it (the node's identity certificate,
+// the peer's certificate must carry the Node-ID dialled: the same
+// tls_context and identity authenticator as overlay links), and a loopback
+// TCP listener is bound for the front. Each connection nta makes to that
+// listener is spliced to its own TLS stream to the node: the first takes
+// the stream made to check reachability, later ones dial the candidate again.
+// The listener and candidate are reused for every later open() to the node
+// until a dial fails. Application data is raw SIP bytes (RFC 7904 §5.1: "as
+// in normal SIP"), no RELOAD framing.
+//
+// Inbound: an application TLS listener on the node's listen address
+// (ephemeral port, advertised in our AppAttachAns) accepts streams from
+// peers the authenticator accepts; each is spliced to a new loopback TCP
+// connection to the front's TCP endpoint.
+//
+// No ICE yet: the candidate is a host candidate (ICE, NAT traversal and
+// TURN arrive with libnice in a later issue); the overlay only carries it.
+//
+// Bounds: a splice that has more than `max_buffer` bytes queued towards
+// either side, or whose TLS handshake does not finish in
+// `handshake_timeout`, is closed on both sides. Ends propagate: EOF on one
+// side sends close_notify (or FIN) to the other after what is queued.
+//
+// Threading: everything on the io_context's (overlay) thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "link/tcp_transport.hpp"
+#include "link/tls_context.hpp"
+#include "overlay/overlay_node.hpp"
+#include "sip/node_channel.hpp"
+
+namespace p2psip::daemon {
+
+// RFC 7904 §5.1: "5060 to indicate SIP".
+inline constexpr wire::application_id sip_application{5060};
+
+struct sip_channel_config {
+  // Where the application TLS listener binds (port 0) and what it
+  // advertises: the node's listen address.
+  boost::asio::ip::address listen_address = boost::asio::ip::address_v4::loopback();
+  std::size_t max_buffer = std::size_t{256} * 1024;
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds close_linger{2000};
+};
+
+struct sip_channel_stats {
+  std::size_t peers = 0;             // nodes with a loopback listener
+  std::size_t streams = 0;           // open splices, both directions
+  std::uint64_t inbound_accepted = 0;
+  std::uint64_t outbound_opened = 0;
+  std::uint64_t failures = 0;        // AppAttach, dial or handshake failures
+};
+
+class splice;
+
+class sip_channel final : public sip::node_channel {
+ public:
+  // `node` and `tls` must outlive the channel.
+  sip_channel(boost::asio::io_context& io, overlay::overlay_node& node,
+              const link::tls_context& tls, sip_channel_config config = {});
+  ~sip_channel() override;
+  sip_channel(const sip_channel&) = delete;
+  sip_channel& operator=(const sip_channel&) = delete;
+
+  // Binds the application TLS listener and starts answering AppAttach for
+  // 5060; inbound streams are spliced to `front`. Returns the listener's
+  // endpoint. Throws boost::system::system_error when it cannot bind.
+  boost::asio::ip::tcp::endpoint start(sip::stream_endpoint front);
+  // Stops answering AppAttach, closes listeners and every stream.
+  void stop();
+
+  void open(const wire::node_id& peer,
+            std::function<void(std::optional<sip::stream_endpoint>)> done) override;
+
+  sip_channel_stats stats() const;
+
+ private:
+  struct peer_entry {
+    std::shared_ptr<link::tcp_listener> listener;  // loopback, for nta
+    std::optional<boost::asio::ip::tcp::endpoint> candidate;
+    std::shared_ptr<splice> spare;  // established, waiting for nta's connection
+    std::vector<std::function<void(std::optional<sip::stream_endpoint>)>> waiting;
+    bool attaching = false;
+  };
+
+  void attached(const wire::node_id& peer, std::optional<boost::asio::ip::tcp::endpoint> where,
+                const std::string& why);
+  void fail_peer(const wire::node_id& peer, const std::string& why);
+  // A TLS stream to `peer` at `where`; `on_ready` gets it established, or
+  // nullptr when the dial or handshake failed.
+  void dial(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& where,
+            std::function<void(std::shared_ptr<splice>)> on_ready);
+  void accept_local(const wire::node_id& peer, std::shared_ptr<link::tcp_stream> local);
+  void accept_remote(std::shared_ptr<link::tcp_stream> remote);
+  std::shared_ptr<splice> make_splice(bool outbound, std::optional<wire::node_id> expected);
+
+  boost::asio::io_context& io_;
+  overlay::overlay_node& node_;
+  const link::tls_context& tls_;
+  sip_channel_config config_;
+  std::optional<boost::asio::ip::tcp::endpoint> front_;
+  std::shared_ptr<link::tcp_listener> app_listener_;
+  boost::asio::ip::tcp::endpoint advertised_;
+  std::map<wire::node_id, peer_entry> peers_;
+  std::set<std::shared_ptr<splice>> splices_;
+  sip_channel_stats stats_;
+  bool stopped_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace p2psip::daemon

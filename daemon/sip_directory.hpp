@@ -1,0 +1,130 @@
+// The overlay side of the SIP usage in p2psipd (RFC 7904 §3-§4, §6): the
+// sip::overlay_directory the SIP front publishes its bindings through and
+// resolves AORs with, over the overlay node's Store and Fetch.
+//
+//  * publish: a Store of the SIP-REGISTRATION Kind (1) at H(AOR), one
+//    dictionary entry keyed by the signer's Node-ID holding a
+//    sip_registration_route with this node's destination list, lifetime the
+//    binding set's.
+//  * withdraw: the same entry stored with exists=false.
+//  * lookup: a Fetch of every entry at H(AOR); sip_registration_uri values are
+//    followed (bounded depth and fan-out, each AOR once), destination lists
+//    give the nodes (terminal entry, deduplicated, this node dropped).
+//    RELOAD GRUUs (";gr=<base64 destination list>") are decoded, not fetched.
+//
+// Who signs. USER-NODE-MATCH (§3.3) wants a certificate whose user name is
+// the AOR (H(user) = Resource-ID) and whose Node-ID is the dictionary key.
+// The node's own certificate names one user, while a daemon serves every
+// softphone that registers to it. Where the overlay permits self-signed
+// identities (§11.3.1) the directory therefore makes one self-signed
+// identity per AOR (user name "user@domain", Node-ID from its key), signs the
+// value with it and carries its certificate in the Store's SecurityBlock; the
+// value itself (its destination list) still names this node, which RFC 7904
+// §3.2 allows ("dictionary key 1234 and value 5678"). In CA mode only the AOR
+// of the node's own certificate can be published (per-user enrollment is not
+// implemented); others are logged and skipped. Those identities live in
+// memory: after a restart, values stored under the previous key stay until
+// their lifetime ends (lookups deduplicate the nodes they name).
+//
+// Threading: everything on the overlay thread (see overlay_directory.hpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "identity/message_signer.hpp"
+#include "overlay/overlay_node.hpp"
+#include "sip/overlay_directory.hpp"
+#include "wire/fetch.hpp"
+#include "wire/sip_registration.hpp"
+#include "wire/stored_data.hpp"
+
+namespace p2psip::daemon {
+
+// The Resource Name of an AOR: "alice@office.example" for
+// "sip:alice@Office.Example;gr=..." (normalized as the front names AORs,
+// then without scheme), the form a certificate's user name takes
+// (USER-NODE-MATCH hashes it). Empty for what is not a sip/sips URI.
+std::string aor_resource_name(std::string_view aor);
+
+// RFC 7904 §6: the "gr" token of a destination list (base64 of the encoded
+// Destinations, RFC 4648 Table 1 alphabet, "~" for "="), and back. nullopt
+// for a token that is not base64 or not a destination list.
+std::string gruu_token(const std::vector<wire::destination>& destinations);
+std::optional<std::vector<wire::destination>> parse_gruu_token(std::string_view token);
+// The value of a URI's "gr" parameter, nullopt when it has none.
+std::optional<std::string> gruu_parameter(std::string_view uri);
+
+// The node a destination list leads to: its last entry, when that is a
+// Node-ID.
+std::optional<wire::node_id> terminal_node(const std::vector<wire::destination>& destinations);
+
+// The unsigned SIP-REGISTRATION value: dictionary entry keyed by `key`'s
+// bytes holding `registration` (or exists=false with no registration).
+wire::stored_data registration_value(const wire::node_id& key,
+                                     const std::optional<wire::sip_registration>& registration,
+                                     std::uint64_t storage_time_ms, std::uint32_t lifetime_s);
+
+// The registrations a FetchAns carries for the SIP-REGISTRATION Kind:
+// existing dictionary entries that decode (others are skipped).
+std::vector<wire::sip_registration> registrations_in(const wire::fetch_ans& answer);
+
+struct sip_directory_options {
+  // Mint a self-signed identity per AOR (the overlay permits self-signed
+  // certificates); otherwise only the node's own user name is published.
+  bool per_aor_identities = true;
+  std::string overlay_name;
+  wire::hash_algorithm self_signed_digest = wire::hash_algorithm::sha256;
+  std::size_t max_depth = 4;   // sip_registration_uri hops followed
+  std::size_t max_fetches = 16;  // Fetches per lookup
+};
+
+class sip_directory final : public sip::overlay_directory {
+ public:
+  // Both must outlive the directory; `node_signer` signs as this node.
+  sip_directory(overlay::overlay_node& node, identity::message_signer& node_signer,
+                sip_directory_options options);
+  ~sip_directory() override;
+  sip_directory(const sip_directory&) = delete;
+  sip_directory& operator=(const sip_directory&) = delete;
+
+  void publish(const sip::binding_set& bindings) override;
+  void withdraw(const std::string& aor) override;
+  void lookup(const std::string& aor, std::function<void(sip::lookup_result)> done) override;
+
+  // This node's GRUU token (its destination list), for the front's gr_token.
+  std::string own_gruu_token() const;
+  // AORs published and not withdrawn, with the outcome of their last Store.
+  struct published {
+    std::string aor;
+    std::string state;  // "stored", "storing", "refused: ..."
+  };
+  std::vector<published> publications() const;
+
+ private:
+  struct lookup_job;
+  // The signer for values at `resource_name`, nullptr when there is none.
+  identity::message_signer* signer_for(const std::string& resource_name);
+  void store(const std::string& aor, std::optional<wire::sip_registration> registration,
+             std::uint32_t lifetime_s);
+  void fetch(const std::shared_ptr<lookup_job>& job, const std::string& resource_name,
+             std::size_t depth);
+  void finish(lookup_job& job);
+
+  overlay::overlay_node& node_;
+  identity::message_signer& node_signer_;
+  sip_directory_options options_;
+  std::map<std::string, std::unique_ptr<identity::message_signer>> identities_;
+  std::map<std::string, std::string> publications_;  // AOR → state
+  std::uint64_t last_storage_time_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace p2psip::daemon

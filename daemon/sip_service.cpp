@@ -1,0 +1,243 @@
+#include "daemon/sip_service.hpp"
+
+#include <sofia-sip/su_log.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "control/rpc_error.hpp"
+#include "daemon/daemon_logger.hpp"
+#include "sip/sip_front.hpp"
+
+namespace p2psip::daemon {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+// sofia-sip writes a log line in several printf calls; the pieces are
+// gathered per thread (only the sip thread logs) up to the newline.
+void sofia_logger(void*, const char* format, va_list args) {
+  thread_local std::string line;
+  char buffer[1024];
+  va_list copy;
+  va_copy(copy, args);
+  const int n = std::vsnprintf(buffer, sizeof buffer, format, copy);
+  va_end(copy);
+  if (n <= 0) return;
+  line.append(buffer, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buffer - 1));
+  std::size_t end;
+  while ((end = line.find('\n')) != std::string::npos) {
+    if (end > 0) logs.write(log_level::debug, "sofia: " + line.substr(0, end));
+    line.erase(0, end + 1);
+  }
+  if (line.size() > 4096) line.clear();  // a runaway line without newline
+}
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+sip::auth_mode auth_mode_of(sip_auth_mode mode) {
+  switch (mode) {
+    case sip_auth_mode::automatic: return sip::auth_mode::automatic;
+    case sip_auth_mode::always: return sip::auth_mode::always;
+    case sip_auth_mode::never: return sip::auth_mode::never;
+  }
+  return sip::auth_mode::automatic;
+}
+
+json::object contact_json(const sip::contact_binding& c) {
+  const auto remaining = c.remaining(sip::sip_clock::now()).count();
+  return {{"uri", c.uri},
+          {"expires_s", std::max<std::int64_t>(remaining, 0)},
+          {"instance", c.instance},
+          {"gruu", c.gruu}};
+}
+
+json::object dialog_json(const sip::dialog_info& d) {
+  const auto started = std::chrono::duration_cast<std::chrono::seconds>(
+                           d.started.time_since_epoch())
+                           .count();
+  return {{"call_id", d.call_id},       {"from", d.from},
+          {"to", d.to},                 {"state", d.confirmed ? "confirmed" : "early"},
+          {"remote", d.remote},         {"started", started}};
+}
+
+}  // namespace
+
+bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
+  const auto name = aor_resource_name(aor);  // user@domain
+  const auto at = name.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == name.size()) return false;
+  if (!config.users.empty()) {
+    return std::any_of(config.users.begin(), config.users.end(), [&](const std::string& user) {
+      return aor_resource_name(user) == name;
+    });
+  }
+  if (config.domains.empty()) return true;
+  const auto domain = lowercase(name.substr(at + 1));
+  return std::any_of(config.domains.begin(), config.domains.end(),
+                     [&](const std::string& d) { return lowercase(d) == domain; });
+}
+
+sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
+                         identity::message_signer& signer, const link::tls_context& tls,
+                         control::event_bus& events, const daemon_config& config)
+    : io_(io),
+      node_(node),
+      events_(events),
+      config_(config),
+      directory_(node, signer,
+                 {.per_aor_identities = config.overlay.self_signed_permitted,
+                  .overlay_name = config.overlay.name,
+                  .self_signed_digest = config.overlay.digest == self_signed_digest::sha1
+                                            ? wire::hash_algorithm::sha1
+                                            : wire::hash_algorithm::sha256}),
+      channel_(io, node, tls,
+               {.listen_address = asio::ip::make_address(config.node.listen_address)}) {}
+
+sip_service::~sip_service() {
+  *alive_ = false;
+  stop();
+}
+
+void sip_service::start() {
+  const auto& c = config_.sip;
+  if (!c.enabled || front_) return;
+  su_log_redirect(su_log_default, sofia_logger, nullptr);
+  su_log_set_level(su_log_default, logs.enabled(log_level::debug) ? 3 : 1);
+
+  sip::sip_front_config fc;
+  fc.listen_host = c.listen_address;
+  fc.listen_port = c.listen_port;
+  fc.self = node_.self();
+  fc.may_register = [c](const std::string& aor) { return sip_aor_allowed(c, aor); };
+  // RFC 7904 §6: a GRUU carries this node's destination list. Computed
+  // here, on the overlay thread: the front calls it on its own.
+  fc.gr_token = [token = directory_.own_gruu_token()](const std::string&, const std::string&) {
+    return token;
+  };
+  fc.auth = auth_mode_of(c.auth);
+  fc.auth_realm = c.realm.empty() ? config_.overlay.name : c.realm;
+  if (c.auth_file) fc.auth_db = c.auth_file->string();
+
+  sip::sip_events ev;
+  ev.on_registration = [this, alive = alive_](const sip::registration_info& r) {
+    if (!*alive) return;
+    json::array contacts;
+    for (const auto& b : r.contacts) contacts.push_back(contact_json(b));
+    events_.publish("sip.registration", {{"aor", r.aor}, {"contacts", std::move(contacts)}});
+  };
+  ev.on_dialog = [this, alive = alive_](const sip::dialog_info& d, bool ended) {
+    if (!*alive) return;
+    auto fields = dialog_json(d);
+    fields["ended"] = ended;
+    events_.publish("sip.dialog", std::move(fields));
+  };
+  // The front first: the channel splices inbound streams to its TCP
+  // endpoint, so AppAttach is answered only once that exists.
+  front_ = std::make_unique<sip::sip_front>(
+      std::move(fc), directory_, channel_,
+      [this, alive = alive_](std::function<void()> task) {
+        // From the sip thread: the io_context outlives the front.
+        asio::post(io_, [alive, task = std::move(task)] {
+          if (*alive) task();
+        });
+      },
+      std::move(ev));
+  channel_.start(front_->tcp_endpoint());
+  const auto& e = front_->endpoints();
+  logs.write(log_level::notice, "SIP front on " + e.udp.host + ":" + std::to_string(e.udp.port) +
+                                    " (UDP, TCP " + std::to_string(e.tcp.port) + ")");
+}
+
+void sip_service::stop() {
+  if (!front_) return;
+  front_->stop();
+  front_.reset();
+  channel_.stop();
+}
+
+json::object sip_service::status() const {
+  if (!front_) return {{"enabled", false}};
+  const auto& e = front_->endpoints();
+  return {{"enabled", true},
+          {"udp", e.udp.host + ":" + std::to_string(e.udp.port)},
+          {"tcp", e.tcp.host + ":" + std::to_string(e.tcp.port)}};
+}
+
+bool sip_service::refuse_unless_running(const control::responder& respond) const {
+  if (front_) return false;
+  respond.error(control::make_error("not_implemented", "the SIP front is off (sip.enabled)"));
+  return true;
+}
+
+void sip_service::register_methods(control::control_server& server) {
+  server.handle("sip.registrations", [this](const json::object&, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    front_->registrations([this, alive = alive_, r](std::vector<sip::registration_info> all) {
+      if (!*alive) return;
+      std::map<std::string, std::string> published;
+      for (const auto& p : directory_.publications()) published[p.aor] = p.state;
+      json::array list;
+      for (const auto& reg : all) {
+        json::array contacts;
+        for (const auto& b : reg.contacts) contacts.push_back(contact_json(b));
+        const auto state = published.find(reg.aor);
+        list.push_back(json::object{
+            {"aor", reg.aor},
+            {"published", state == published.end() ? std::string("no") : state->second},
+            {"contacts", std::move(contacts)}});
+      }
+      r.result({{"registrations", std::move(list)}});
+    });
+  });
+  server.handle("sip.lookup", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor(p.at("aor").as_string());
+    front_->lookup(aor, [r, aor](sip::lookup_answer answer) {
+      json::array local;
+      for (const auto& b : answer.local) local.emplace_back(b.uri);
+      json::array nodes;
+      for (const auto& t : answer.overlay.targets) {
+        if (t.where == sip::route_target::kind::remote_node) nodes.emplace_back(t.node.hex());
+      }
+      r.result({{"aor", aor},
+                {"local", std::move(local)},
+                {"nodes", std::move(nodes)},
+                {"status", answer.local.empty() ? answer.overlay.status : 0},
+                {"reason", answer.local.empty()
+                               ? (answer.overlay.reason.empty() ? answer.overlay.phrase
+                                                                : answer.overlay.reason)
+                               : std::string()}});
+    });
+  });
+  server.handle("sip.dialogs", [this](const json::object&, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    front_->dialogs([r](std::vector<sip::dialog_info> all) {
+      json::array list;
+      for (const auto& d : all) list.push_back(dialog_json(d));
+      r.result({{"dialogs", std::move(list)}});
+    });
+  });
+  server.handle("sip.message", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    front_->send_message(std::string(p.at("from").as_string()), std::string(p.at("to").as_string()),
+                         std::string(p.at("body").as_string()),
+                         std::string(p.at("content_type").as_string()),
+                         [r](sip::message_result m) {
+                           r.result({{"status", m.status}, {"phrase", m.phrase}});
+                         });
+  });
+}
+
+}  // namespace p2psip::daemon

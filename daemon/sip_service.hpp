@@ -1,0 +1,74 @@
+// The SIP usage in p2psipd: the SIP front (lib/sip, on its own "sip"
+// thread) wired to the overlay through sip_directory (SIP-REGISTRATION
+// Store/Fetch) and sip_channel (AppAttach + TLS streams between daemons),
+// its JSON-RPC methods (sip.registrations, sip.lookup, sip.dialogs,
+// sip.message), its events (sip.registration, sip.dialog), and sofia-sip's
+// log routed to the daemon's logger.
+//
+// Threading: constructed, started, stopped and queried on the daemon's
+// io_context thread; the front posts everything it hands out onto that
+// thread (sip_front.hpp), so directory, channel, events and control answers
+// all run there.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/json.hpp>
+
+#include "control/control_server.hpp"
+#include "control/event_bus.hpp"
+#include "daemon/daemon_config.hpp"
+#include "daemon/sip_channel.hpp"
+#include "daemon/sip_directory.hpp"
+#include "identity/message_signer.hpp"
+#include "link/tls_context.hpp"
+#include "overlay/overlay_node.hpp"
+
+namespace p2psip::sip {
+class sip_front;
+}
+
+namespace p2psip::daemon {
+
+// Which AORs a sip config lets register: the listed users, or with none
+// listed any user@domain (ad hoc), restricted to `domains` when given.
+bool sip_aor_allowed(const sip_config& config, const std::string& aor);
+
+class sip_service {
+ public:
+  // Everything must outlive the service.
+  sip_service(boost::asio::io_context& io, overlay::overlay_node& node,
+              identity::message_signer& signer, const link::tls_context& tls,
+              control::event_bus& events, const daemon_config& config);
+  ~sip_service();
+  sip_service(const sip_service&) = delete;
+  sip_service& operator=(const sip_service&) = delete;
+
+  // Starts the front and the channel when sip.enabled; throws
+  // std::runtime_error when the front cannot bind.
+  void start();
+  void stop();
+  bool running() const noexcept { return front_ != nullptr; }
+
+  // sip.registrations, sip.lookup, sip.dialogs, sip.message.
+  void register_methods(control::control_server& server);
+  // For node.status: where the front listens, or nothing when off.
+  boost::json::object status() const;
+
+ private:
+  bool refuse_unless_running(const control::responder& respond) const;
+
+  boost::asio::io_context& io_;
+  overlay::overlay_node& node_;
+  control::event_bus& events_;
+  const daemon_config& config_;
+  sip_directory directory_;
+  sip_channel channel_;
+  std::unique_ptr<sip::sip_front> front_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace p2psip::daemon

@@ -1,0 +1,152 @@
+// p2psipd's node channel (daemon/sip_channel.hpp) between two overlay nodes
+// of a simulated overlay, over real loopback TCP and TLS: open() AppAttaches,
+// dials the peer's application TLS listener and yields a loopback endpoint;
+// bytes written there reach the peer's "front" (a plain TCP acceptor here)
+// and its answer comes back; the stream is reused; a node without a SIP
+// channel is unreachable (AppAttach Not_Found).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
+#include "../link/test_pki.hpp"
+#include "../overlay/sim_test_util.hpp"
+#include "daemon/sip_channel.hpp"
+
+using namespace p2psip;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// One daemon's TLS side: self-signed credentials whose Node-ID the
+// simulated node takes, so the TLS peer check and the overlay agree.
+struct tls_side {
+  link::tls_credentials credentials = link::test::make_self_signed_credentials();
+  link::test::overlay_trust trust{link::test::self_signed_policy()};
+  link::tls_context tls{credentials, trust.authenticator, link::link_config{},
+                        [](link::log_level, std::string_view) {}};
+  wire::node_id id() const { return link::test::node_id_of(credentials); }
+};
+
+struct fixture {
+  asio::io_context io;
+  overlay::sim::overlay_world world{overlay::test::fixed_interval_world(5)};
+  tls_side a, b;
+  std::optional<daemon::sip_channel> channel_a, channel_b;
+
+  fixture() {
+    world.add_node(a.id());
+    world.scheduler().run_for(3s);
+    world.add_node(b.id());
+    world.scheduler().run_for(30s);
+    channel_a.emplace(io, *world.node(a.id()), a.tls);
+    channel_b.emplace(io, *world.node(b.id()), b.tls);
+  }
+  ~fixture() {
+    channel_a.reset();
+    channel_b.reset();
+    io.poll();
+  }
+  // Runs the simulated overlay and the real sockets together.
+  template <class Done>
+  bool run_until(Done done, std::chrono::milliseconds limit = 5000ms) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      world.scheduler().run_for(20ms);
+      io.poll();
+      io.restart();
+      std::this_thread::sleep_for(1ms);
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("open() reaches the peer's front through AppAttach and a TLS stream") {
+  fixture f;
+  REQUIRE(f.world.node(f.a.id())->state() == overlay::node_state::joined);
+  REQUIRE(f.world.node(f.b.id())->state() == overlay::node_state::joined);
+
+  // B's front: accepts one connection, reads a line, answers it.
+  tcp::acceptor front(f.io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  f.channel_b->start({"127.0.0.1", front.local_endpoint().port()});
+  f.channel_a->start({"127.0.0.1", 9});  // A's front is not used here
+  tcp::socket front_side(f.io);
+  asio::streambuf front_in;
+  std::string front_got;
+  front.async_accept(front_side, [&](const boost::system::error_code& ec) {
+    REQUIRE_FALSE(ec);
+    asio::async_read_until(front_side, front_in, '\n',
+                           [&](const boost::system::error_code& e, std::size_t n) {
+                             REQUIRE_FALSE(e);
+                             front_got.assign(asio::buffers_begin(front_in.data()),
+                                              asio::buffers_begin(front_in.data()) + n);
+                             asio::write(front_side, asio::buffer(std::string("SIP/2.0 200 OK\n")));
+                           });
+  });
+
+  std::optional<std::optional<sip::stream_endpoint>> opened;
+  f.channel_a->open(f.b.id(), [&](std::optional<sip::stream_endpoint> e) { opened = e; });
+  REQUIRE(f.run_until([&] { return opened.has_value(); }));
+  REQUIRE(opened->has_value());
+  CHECK((*opened)->host == "127.0.0.1");
+
+  // nta's side: connect to the loopback endpoint, send, read the answer.
+  tcp::socket nta(f.io);
+  nta.connect(tcp::endpoint(asio::ip::make_address((*opened)->host), (*opened)->port));
+  asio::write(nta, asio::buffer(std::string("INVITE sip:alice@p2psip.test SIP/2.0\n")));
+  asio::streambuf nta_in;
+  std::string nta_got;
+  asio::async_read_until(nta, nta_in, '\n', [&](const boost::system::error_code& e, std::size_t n) {
+    REQUIRE_FALSE(e);
+    nta_got.assign(asio::buffers_begin(nta_in.data()), asio::buffers_begin(nta_in.data()) + n);
+  });
+  REQUIRE(f.run_until([&] { return !nta_got.empty(); }));
+  CHECK(front_got == "INVITE sip:alice@p2psip.test SIP/2.0\n");
+  CHECK(nta_got == "SIP/2.0 200 OK\n");
+  CHECK(f.channel_a->stats().outbound_opened == 1);
+  CHECK(f.channel_b->stats().inbound_accepted == 1);
+
+  SECTION("a second open() to the same node reuses its endpoint without AppAttach") {
+    std::optional<std::optional<sip::stream_endpoint>> again;
+    f.channel_a->open(f.b.id(), [&](std::optional<sip::stream_endpoint> e) { again = e; });
+    REQUIRE(again.has_value());  // answered at once
+    REQUIRE(again->has_value());
+    CHECK(**again == **opened);
+    CHECK(f.channel_a->stats().outbound_opened == 1);
+  }
+  SECTION("closing nta's connection closes the peer's front connection") {
+    nta.close();
+    char byte;
+    bool front_closed = false;
+    front_side.async_read_some(asio::buffer(&byte, 1),
+                               [&](const boost::system::error_code& e, std::size_t) {
+                                 front_closed = e == asio::error::eof || e;
+                               });
+    REQUIRE(f.run_until([&] { return front_closed; }));
+    REQUIRE(f.run_until([&] { return f.channel_b->stats().streams == 0; }));
+  }
+}
+
+TEST_CASE("a node that serves no SIP channel is unreachable") {
+  fixture f;
+  f.channel_a->start({"127.0.0.1", 9});
+  // B never started: its node answers AppAttach for 5060 with Not_Found.
+  std::optional<std::optional<sip::stream_endpoint>> opened;
+  f.channel_a->open(f.b.id(), [&](std::optional<sip::stream_endpoint> e) { opened = e; });
+  REQUIRE(f.run_until([&] { return opened.has_value(); }));
+  CHECK_FALSE(opened->has_value());
+  CHECK(f.channel_a->stats().failures == 1);
+}
