@@ -313,9 +313,10 @@ void chord_topology::consider_peers(const std::vector<node_id>& peers, const nod
     // the small tables before any lookup in the (much larger) link map.
     const auto& neighbors = table_.neighbors();
     if (p == node_.self() || neighbors.contains(p)) continue;
+    const bool as_neighbor = neighbors.would_accept(p);
     const auto index = table_.fingers().index_for(p);
     const bool empty_finger = index && !table_.fingers().valid(*index);
-    if (!neighbors.would_accept(p) && !empty_finger) continue;
+    if (!as_neighbor && !empty_finger) continue;
     if (attaching_.contains(p)) continue;
     if (node_.connected(p)) {
       // Linked already (it attached to us, say) but not in the tables: it
@@ -323,7 +324,7 @@ void chord_topology::consider_peers(const std::vector<node_id>& peers, const nod
       add_peer(p);
       continue;
     }
-    if (!neighbors.would_accept(p) && !as_fingers) continue;
+    if (!as_neighbor && !as_fingers) continue;
     ++started;
     attach_peer(p, via);
   }
