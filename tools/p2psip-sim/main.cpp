@@ -345,16 +345,17 @@ class simulation {
     world_.scheduler().run_for(120s);
     if (std::getenv("P2PSIP_SIM_DEBUG")) {
       overlay::node_counters sum;
+      const auto ring = world_.joined_ids();
       std::size_t links = 0, max_links = 0;
-      for (const auto& id : world_.joined_ids()) {
+      for (const auto& id : ring) {
         const auto count = world_.node(id)->linked_peers().size();
         links += count;
         max_links = std::max(max_links, count);
       }
       std::fprintf(stderr, "links per node: mean %.1f, max %zu\n",
-                   static_cast<double>(links) / static_cast<double>(std::max<std::size_t>(1, world_.joined_ids().size())),
+                   static_cast<double>(links) / static_cast<double>(std::max<std::size_t>(1, ring.size())),
                    max_links);
-      for (const auto& id : world_.joined_ids()) {
+      for (const auto& id : ring) {
         const auto& c = world_.node(id)->counters();
         sum.dropped_malformed += c.dropped_malformed;
         sum.dropped_unroutable += c.dropped_unroutable;
