@@ -16,6 +16,8 @@ const char* to_string(send_result result) noexcept {
 }
 
 namespace {
+constexpr std::size_t max_idle_plaintext = 8 * 1024;
+
 std::string millis(link_duration d) {
   return std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) + " ms";
 }
@@ -112,6 +114,9 @@ void tls_link::flush_output() {
 void tls_link::on_stream_data(wire::bytes_view data) {
   if (state_ == state::closed) return;
   counters_.bytes_in += data.size();
+  // Most reads carry a small message: the buffer a big one grew is dropped
+  // rather than kept per link.
+  if (plaintext_.capacity() > max_idle_plaintext) plaintext_ = {};
   plaintext_.clear();
   const tls_state tls = session_.receive(data, plaintext_);
   flush_output();  // handshake flights and alerts

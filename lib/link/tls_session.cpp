@@ -1,29 +1,46 @@
 #include "link/tls_session.hpp"
 
 #include <algorithm>
+#include <array>
 #include <climits>
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 
 namespace p2psip::link {
 
 namespace {
 constexpr std::size_t read_chunk = 16 * 1024;  // one TLS record of plaintext
+// A drained memory BIO keeps the buffer its largest flight needed; above this
+// it is replaced, so idle links do not each hold a big message's worth.
+constexpr std::size_t idle_bio_capacity = 8 * 1024;
+
+BIO* new_memory_bio() {
+  BIO* bio = BIO_new(BIO_s_mem());
+  // An empty input BIO means "wait for more", not end of file.
+  if (bio != nullptr) BIO_set_mem_eof_return(bio, -1);
+  return bio;
+}
+
+bool holds_large_idle_buffer(BIO* bio) {
+  if (BIO_ctrl_pending(bio) != 0) return false;
+  BUF_MEM* memory = nullptr;
+  BIO_get_mem_ptr(bio, &memory);
+  return memory != nullptr && memory->max > idle_bio_capacity;
+}
 }  // namespace
 
 tls_session::tls_session(const tls_context& context, tls_role role,
                          std::optional<wire::node_id> expected_peer)
     : context_(context), expected_peer_(expected_peer), ssl_(SSL_new(context.native())) {
   if (!ssl_) throw tls_error("SSL_new: " + take_openssl_errors());
-  input_ = BIO_new(BIO_s_mem());
-  output_ = BIO_new(BIO_s_mem());
+  input_ = new_memory_bio();
+  output_ = new_memory_bio();
   if (input_ == nullptr || output_ == nullptr) {
     BIO_free(input_);
     BIO_free(output_);
     throw tls_error("BIO_new: " + take_openssl_errors());
   }
-  // An empty input BIO means "wait for more", not end of file.
-  BIO_set_mem_eof_return(input_, -1);
   SSL_set_bio(ssl_.get(), input_, output_);
   SSL_set_app_data(ssl_.get(), this);
   SSL_set_verify(ssl_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
@@ -61,16 +78,19 @@ tls_state tls_session::receive(wire::bytes_view ciphertext, std::vector<std::uin
     }
     state_ = tls_state::established;
   }
+  // Records are decrypted into one stack buffer shared by every link and
+  // only their bytes are kept: growing `plaintext` by a whole zero-filled
+  // record per read left ~32 KiB resident per link.
+  std::array<std::uint8_t, read_chunk> record;
   while (state_ == tls_state::established) {
-    const std::size_t at = plaintext.size();
-    plaintext.resize(at + read_chunk);
-    const int ret = SSL_read(ssl_.get(), plaintext.data() + at, static_cast<int>(read_chunk));
-    plaintext.resize(at + static_cast<std::size_t>(std::max(ret, 0)));
+    const int ret = SSL_read(ssl_.get(), record.data(), static_cast<int>(record.size()));
     if (ret <= 0) {
       on_error(ret);
       break;
     }
+    plaintext.insert(plaintext.end(), record.begin(), record.begin() + ret);
   }
+  if (holds_large_idle_buffer(input_)) replace_bio(input_, SSL_set0_rbio);
   return state_;
 }
 
@@ -106,11 +126,19 @@ std::vector<std::uint8_t> tls_session::take_output() {
     const int n = BIO_read(output_, out.data(), static_cast<int>(out.size()));
     out.resize(static_cast<std::size_t>(std::max(n, 0)));
   }
+  if (holds_large_idle_buffer(output_)) replace_bio(output_, SSL_set0_wbio);
   return out;
 }
 
 std::string tls_session::protocol() const {
   return std::string(SSL_get_version(ssl_.get())) + " " + SSL_get_cipher_name(ssl_.get());
+}
+
+void tls_session::replace_bio(BIO*& bio, void (*install)(SSL*, BIO*)) {
+  BIO* fresh = new_memory_bio();
+  if (fresh == nullptr) return;  // keeping the big buffer is harmless
+  install(ssl_.get(), fresh);  // frees the old one
+  bio = fresh;
 }
 
 void tls_session::on_error(int ret) {

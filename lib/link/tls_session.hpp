@@ -57,6 +57,8 @@ class tls_session {
   // authenticator's verdict, with an alert on refusal.
   static int verify_peer(X509_STORE_CTX* store, void* unused);
   bool authenticate_peer(X509_STORE_CTX* store);
+  // Swaps a drained, oversized memory BIO for a new one (install: SSL_set0_rbio/wbio).
+  void replace_bio(BIO*& bio, void (*install)(SSL*, BIO*));
   void on_error(int ret);
   void fail(std::string reason);
 

@@ -9,9 +9,11 @@
 #   (c) node.status round trips per second on one persistent control connection
 #       to the first daemon, with p50/p99 latency.
 # Each daemon has its own state dir, control socket and ephemeral overlay
-# port; discovery and SIP are off. Every process is killed on exit.
+# port; discovery is off, and so is SIP unless SIP=on (then each has its SIP
+# front on an ephemeral loopback port, as the embedded default runs it).
+# Every process is killed on exit.
 #
-# usage: tests/bench/bench_daemons.sh BUILD_DIR [NODES=32] [IDLE_S=60] [RATE_S=10]
+# usage: [SIP=on] tests/bench/bench_daemons.sh BUILD_DIR [NODES=32] [IDLE_S=60] [RATE_S=10]
 #   BUILD_DIR: a release build with daemon/p2psipd, tools/p2psipctl/p2psipctl
 #   and tests/bench/bench_control built.
 set -u
@@ -19,6 +21,7 @@ BUILD=${1:?usage: bench_daemons.sh BUILD_DIR [NODES] [IDLE_S] [RATE_S]}
 NODES=${2:-32}
 IDLE=${3:-60}
 RATE_S=${4:-10}
+SIP=${SIP:-off}
 JOIN_TIMEOUT=120
 P2PSIPD=$BUILD/daemon/p2psipd
 P2PSIPCTL=$BUILD/tools/p2psipctl/p2psipctl
@@ -27,6 +30,7 @@ for program in "$P2PSIPD" "$P2PSIPCTL" "$BENCH_CONTROL"; do
   [ -x "$program" ] || { echo "missing $program (build it first)" >&2; exit 2; }
 done
 
+control_group=$(id -gn)
 work=$(mktemp -d "${TMPDIR:-/tmp}/p2psip-bench-daemons-XXXXXX")
 declare -a pids sockets
 
@@ -74,9 +78,17 @@ start_node() {  # start_node INDEX [BOOTSTRAP_PORT]
     echo "discovery:"
     echo "  enabled: false"
     echo "sip:"
-    echo "  enabled: false"
+    if [ "$SIP" = on ]; then
+      echo "  listen-address: 127.0.0.1"
+      echo "  listen-port: 0"
+    else
+      echo "  enabled: false"
+    fi
     echo "control:"
     echo "  socket: ${sockets[$i]}"
+    # An existing group, as on an installed system (sysusers makes p2psip):
+    # a missing one sends glibc on to nss-systemd, ~0.9 MiB more libraries.
+    echo "  group: $control_group"
   } >"$work/n$i/p2psipd.yaml"
   "$P2PSIPD" -c "$work/n$i/p2psipd.yaml" --state-dir "$work/n$i/state" \
     >"$work/n$i/out" 2>"$work/n$i/log" &
@@ -87,7 +99,7 @@ listen_port() {
   sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/n$1/out"
 }
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run; SIP $SIP"
 
 # --- (a) cold join ----------------------------------------------------------------
 start_ns=$(date +%s%N)
