@@ -1,5 +1,7 @@
 #include "link/tcp_transport.hpp"
 
+#include <span>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
@@ -10,17 +12,21 @@ using boost::system::error_code;
 
 namespace {
 constexpr std::size_t read_size = 64 * 1024;
+
+// Reads land in one buffer per thread, used only for the duration of a
+// handler: an idle link owns no read buffer (it cost each link 64 KiB).
+std::span<std::uint8_t> shared_read_buffer() {
+  thread_local const auto buffer = std::make_unique_for_overwrite<std::uint8_t[]>(read_size);
+  return {buffer.get(), read_size};
 }
+}  // namespace
 
 tcp_stream::tcp_stream(asio::ip::tcp::socket socket, milliseconds close_linger)
-    : socket_(std::move(socket)),
-      linger_(socket_.get_executor()),
-      close_linger_(close_linger),
-      // Left uninitialized: a zero-filled 64 KiB would be resident for every
-      // link, where reads of small frames touch only its first pages.
-      read_buffer_(std::make_unique_for_overwrite<std::uint8_t[]>(read_size)) {
+    : socket_(std::move(socket)), linger_(socket_.get_executor()), close_linger_(close_linger) {
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);  // frames are latency-bound
+  // A readiness wake-up may find nothing to read: that must not block the loop.
+  socket_.non_blocking(true, ignored);
 }
 
 void tcp_stream::start(byte_stream_handler& handler) {
@@ -29,20 +35,24 @@ void tcp_stream::start(byte_stream_handler& handler) {
 }
 
 void tcp_stream::read_more() {
-  socket_.async_read_some(asio::buffer(read_buffer_.get(), read_size),
-                          [self = shared_from_this()](error_code ec, std::size_t n) {
-                            if (self->handler_ == nullptr) return;
-                            if (ec) {
-                              auto* handler = std::exchange(self->handler_, nullptr);
-                              handler->on_stream_closed(ec == asio::error::eof
-                                                            ? "peer closed the connection"
-                                                            : ec.message());
-                              return;
-                            }
-                            self->handler_->on_stream_data(
-                                wire::bytes_view(self->read_buffer_.get(), n));
-                            if (self->handler_ != nullptr) self->read_more();
-                          });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    if (self->handler_ == nullptr) return;
+    const auto buffer = shared_read_buffer();
+    std::size_t n = 0;
+    if (!ec) n = self->socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+    if (ec == asio::error::would_block) {
+      self->read_more();
+      return;
+    }
+    if (ec) {
+      auto* handler = std::exchange(self->handler_, nullptr);
+      handler->on_stream_closed(ec == asio::error::eof ? "peer closed the connection"
+                                                       : ec.message());
+      return;
+    }
+    self->handler_->on_stream_data(wire::bytes_view(buffer.data(), n));
+    if (self->handler_ != nullptr) self->read_more();
+  });
 }
 
 void tcp_stream::write(std::vector<std::uint8_t> bytes) {

@@ -37,7 +37,6 @@ class tcp_stream final : public byte_stream, public std::enable_shared_from_this
   boost::asio::steady_timer linger_;
   milliseconds close_linger_;
   byte_stream_handler* handler_ = nullptr;
-  std::unique_ptr<std::uint8_t[]> read_buffer_;
   std::deque<std::vector<std::uint8_t>> write_queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
