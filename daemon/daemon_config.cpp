@@ -40,6 +40,15 @@ bool is_ip_literal(const std::string& text) {
   return is_ipv4_literal(text) || is_ipv6_literal(text);
 }
 
+// 127.0.0.0/8 or ::1: the only SIP listeners that `auth: auto` leaves
+// without digest.
+bool is_loopback_literal(const std::string& text) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 // RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens.
 bool is_dns_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
@@ -312,6 +321,13 @@ void read_sip(config_context& context, const YAML::Node& node, sip_config& out) 
   r.finish();
   if (!context.failed() && out.enabled && out.auth == sip_auth_mode::always && !out.auth_file) {
     r.fail_at("auth", "digest authentication needs auth-file");
+  }
+  // auth: auto turns digest on for a listener other softphones can reach.
+  if (!context.failed() && out.enabled && out.auth == sip_auth_mode::automatic &&
+      !is_loopback_literal(out.listen_address) && !out.auth_file) {
+    r.fail_at("listen-address", "'" + out.listen_address +
+                                    "' is not loopback, so digest authentication is on "
+                                    "(auth: auto) and needs auth-file; or set auth: never");
   }
   if (!context.failed() && out.enabled && !out.udp && !out.tcp) {
     r.fail_at("udp", "SIP is enabled but neither udp nor tcp is");

@@ -75,7 +75,8 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
   transport_.set_events(&node_);
   node_.set_wall_clock(wall_clock_ms);
   node_.set_data_model_lookup(kinds_.data_models());
-  sip_ = std::make_unique<sip_service>(io_, node_, signer_, tls_, events_, config_.config);
+  sip_ = std::make_unique<sip_service>(io_, node_, signer_, tls_, events_, config_.config,
+                                       paths_.state_dir);
 }
 
 p2psip_daemon::~p2psip_daemon() { transport_.set_events(nullptr); }

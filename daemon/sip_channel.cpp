@@ -256,12 +256,21 @@ void sip_channel::open(const wire::node_id& peer,
   entry.waiting.push_back(std::move(done));
   if (entry.attaching) return;
   entry.attaching = true;
+  request_candidate(peer, [this, peer](std::optional<tcp::endpoint> where, const std::string& why) {
+    attached(peer, where, why);
+  });
+}
+
+void sip_channel::request_candidate(
+    const wire::node_id& peer,
+    std::function<void(std::optional<tcp::endpoint>, const std::string&)> done) {
   wire::app_attach_req request;
   request.application = sip_application;
   request.role = {'a', 'c', 't', 'i', 'v', 'e'};
   node_.app_attach(
       peer, std::move(request),
-      [this, alive = alive_, peer](wire::basic_result<wire::app_attach_ans, overlay::request_error> r) {
+      [alive = alive_,
+       done = std::move(done)](wire::basic_result<wire::app_attach_ans, overlay::request_error> r) {
         if (!*alive) return;
         if (!r) {
           const auto& e = r.error();
@@ -269,11 +278,11 @@ void sip_channel::open(const wire::node_id& peer,
           if (e.failure == overlay::request_failure::error_response) {
             why += std::string(" ") + wire::to_string(e.code);
           }
-          return attached(peer, std::nullopt, why);
+          return done(std::nullopt, why);
         }
         wire::attach_req_ans as_attach;
         as_attach.candidates = r->candidates;
-        attached(peer, first_usable_candidate(as_attach), "AppAttachAns without a usable candidate");
+        done(first_usable_candidate(as_attach), "AppAttachAns without a usable candidate");
       });
 }
 
@@ -371,13 +380,25 @@ void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::
   auto pending = std::make_shared<std::shared_ptr<link::tcp_stream>>(std::move(local));
   dial(peer, *entry.candidate, [this, alive = alive_, peer, pending](std::shared_ptr<splice> s) {
     if (!*alive) return;
-    if (!s) {
-      (*pending)->close(link::close_mode::abort);
-      // The candidate went stale: the next open() AppAttaches again.
-      fail_peer(peer, "dial failed");
-      return;
-    }
-    s->attach_local(std::move(*pending));
+    if (s) return s->attach_local(std::move(*pending));
+    // The candidate went stale (the node restarted, say): AppAttach again
+    // and dial the new one, once, before giving up on the peer.
+    logs.write(log_level::info, "sip: candidate of " + peer.hex() + " stale, AppAttaching again");
+    request_candidate(
+        peer, [this, peer, pending](std::optional<tcp::endpoint> where, const std::string& why) {
+          auto it = peers_.find(peer);
+          if (stopped_ || !where || it == peers_.end()) {
+            (*pending)->close(link::close_mode::abort);
+            return fail_peer(peer, where ? "dial failed" : why);
+          }
+          it->second.candidate = where;
+          dial(peer, *where, [this, alive = alive_, peer, pending](std::shared_ptr<splice> again) {
+            if (!*alive) return;
+            if (again) return again->attach_local(std::move(*pending));
+            (*pending)->close(link::close_mode::abort);
+            fail_peer(peer, "dial failed");
+          });
+        });
   });
 }
 

@@ -103,6 +103,11 @@ class sip_channel final : public sip::node_channel {
     bool attaching = false;
   };
 
+  // AppAttach (application 5060) to `peer`: `done` gets the first usable
+  // candidate of the answer, or nullopt and why not.
+  void request_candidate(
+      const wire::node_id& peer,
+      std::function<void(std::optional<boost::asio::ip::tcp::endpoint>, const std::string&)> done);
   void attached(const wire::node_id& peer, std::optional<boost::asio::ip::tcp::endpoint> where,
                 const std::string& why);
   void fail_peer(const wire::node_id& peer, const std::string& why);

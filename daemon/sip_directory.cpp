@@ -23,6 +23,7 @@ constexpr wire::kind_id sip_kind = wire::well_known_kind::sip_registration;
 // A withdrawn entry is kept this long as exists=false, so that an older
 // replica cannot bring the value back (§7.4.1.1: newer storage_time wins).
 constexpr std::uint32_t withdrawn_lifetime_s = 60;
+constexpr const char* not_joined = "not joined";
 
 std::vector<std::uint8_t> encode_destinations(const std::vector<wire::destination>& list) {
   wire::byte_writer measure;
@@ -40,8 +41,7 @@ std::string aor_resource_name(std::string_view aor) {
   // normalize_aor: scheme case, <>, password, port and parameters dropped,
   // host lowercased, as the front names AORs; "sip:" then goes.
   const std::string text(aor);
-  const bool has_scheme = text.find(':') != std::string::npos &&
-                          text.find(':') < text.find('@');
+  const bool has_scheme = text.find(':') != std::string::npos && text.find(':') < text.find('@');
   const auto normalized = sip::normalize_aor(has_scheme ? text : "sip:" + text);
   return normalized.size() > 4 ? normalized.substr(4) : std::string();
 }
@@ -88,9 +88,20 @@ std::optional<std::string> gruu_parameter(std::string_view uri) {
 }
 
 std::optional<wire::node_id> terminal_node(const std::vector<wire::destination>& destinations) {
-  if (destinations.empty()) return std::nullopt;
-  if (const auto* id = std::get_if<wire::node_id>(&destinations.back().value)) return *id;
+  for (auto it = destinations.rbegin(); it != destinations.rend(); ++it) {
+    if (const auto* id = std::get_if<wire::node_id>(&it->value)) return *id;
+    if (!std::holds_alternative<wire::opaque_id>(it->value)) return std::nullopt;
+  }
   return std::nullopt;
+}
+
+std::string instance_gruu_token(const wire::node_id& node, std::string_view aor,
+                                std::string_view instance) {
+  std::string name(aor);
+  name += ' ';
+  name += instance;
+  const auto digest = wire::hash_resource_name(name);
+  return gruu_token({wire::destination::node(node), {*wire::opaque_id::from_span(digest.bytes())}});
 }
 
 wire::stored_data registration_value(const wire::node_id& key,
@@ -147,8 +158,21 @@ sip_directory::sip_directory(overlay::overlay_node& node, identity::message_sign
 
 sip_directory::~sip_directory() { *alive_ = false; }
 
-std::string sip_directory::own_gruu_token() const {
-  return gruu_token({wire::destination::node(node_.self())});
+std::string sip_directory::identity_key(const std::string& aor) const {
+  const auto it = identities_.find(aor_resource_name(aor));
+  return it == identities_.end() ? std::string() : it->second.key_pem;
+}
+
+bool sip_directory::adopt_identity(const std::string& aor, std::string_view key_pem) {
+  const auto name = aor_resource_name(aor);
+  if (!options_.per_aor_identities || name.empty()) return false;
+  auto key = identity::key_pair::from_pem(key_pem);
+  if (!key) {
+    logs.write(log_level::warning,
+               "sip: saved key for " + name + " unusable: " + key.error().describe());
+    return false;
+  }
+  return make_identity(name, std::move(*key)) != nullptr;
 }
 
 std::vector<sip_directory::published> sip_directory::publications() const {
@@ -161,33 +185,57 @@ identity::message_signer* sip_directory::signer_for(const std::string& resource_
   const auto& own = node_signer_.certificate().user_name();
   if (own && *own == resource_name) return &node_signer_;
   if (!options_.per_aor_identities) return nullptr;
-  if (auto it = identities_.find(resource_name); it != identities_.end()) return it->second.get();
+  if (auto it = identities_.find(resource_name); it != identities_.end()) {
+    return it->second.signer.get();
+  }
   auto key = identity::key_pair::generate();
   if (!key) {
     logs.write(log_level::warning, "sip: key for " + resource_name + ": " + key.error().describe());
     return nullptr;
   }
+  return make_identity(resource_name, std::move(*key));
+}
+
+identity::message_signer* sip_directory::make_identity(const std::string& resource_name,
+                                                       identity::key_pair key) {
+  auto pem = key.to_pem();
+  if (!pem) {
+    logs.write(log_level::warning, "sip: key for " + resource_name + ": " + pem.error().describe());
+    return nullptr;
+  }
   identity::self_signed_request request{.overlay = options_.overlay_name,
                                         .user_name = resource_name,
                                         .digest = options_.self_signed_digest};
-  auto cert = identity::make_self_signed_certificate(*key, request, std::chrono::system_clock::now());
+  auto cert =
+      identity::make_self_signed_certificate(key, request, std::chrono::system_clock::now());
   if (!cert) {
     logs.write(log_level::warning,
                "sip: identity for " + resource_name + ": " + cert.error().describe());
     return nullptr;
   }
-  auto signer = identity::message_signer::create(std::move(*key), std::move(*cert));
+  auto signer = identity::message_signer::create(std::move(key), std::move(*cert));
   if (!signer) {
     logs.write(log_level::warning,
                "sip: signer for " + resource_name + ": " + signer.error().describe());
     return nullptr;
   }
   auto& slot = identities_[resource_name];
-  slot = std::make_unique<identity::message_signer>(std::move(*signer));
-  return slot.get();
+  slot = {std::move(*pem), std::make_unique<identity::message_signer>(std::move(*signer))};
+  return slot.signer.get();
 }
 
 void sip_directory::publish(const sip::binding_set& bindings) {
+  ++changes_;
+  pending_[bindings.aor] = {bindings, std::chrono::steady_clock::now()};
+  if (node_.state() != overlay::node_state::joined) {
+    publications_[bindings.aor] = not_joined;
+    return;
+  }
+  publications_.try_emplace(bindings.aor, "storing");
+  publish_pending();
+}
+
+void sip_directory::store_bindings(const sip::binding_set& bindings) {
   wire::sip_registration_route route;
   // The preferences of the first contact that states any (§3.2: one value
   // per node, so one predicate for all of this node's contacts).
@@ -204,7 +252,31 @@ void sip_directory::publish(const sip::binding_set& bindings) {
 }
 
 void sip_directory::withdraw(const std::string& aor) {
-  store(aor, std::nullopt, withdrawn_lifetime_s);
+  ++changes_;
+  // Not joined: a value stored before a restart may still name this node.
+  pending_[aor] = {std::nullopt, std::chrono::steady_clock::now()};
+  publications_.erase(aor);
+  publish_pending();
+}
+
+void sip_directory::publish_pending() {
+  const auto now = std::chrono::steady_clock::now();
+  while (node_.state() == overlay::node_state::joined && !pending_.empty() &&
+         stores_in_flight_ < options_.max_stores_in_flight) {
+    auto waiting = pending_.extract(pending_.begin());
+    const std::string& aor = waiting.key();
+    auto& entry = waiting.mapped();
+    if (!entry.bindings) {
+      store(aor, std::nullopt, withdrawn_lifetime_s);
+      continue;
+    }
+    const auto waited = std::chrono::ceil<std::chrono::seconds>(now - entry.since);
+    auto& contacts = entry.bindings->contacts;
+    for (auto& c : contacts) c.expires -= waited;
+    std::erase_if(contacts, [](const auto& c) { return c.expires.count() <= 0; });
+    // All expired: the front withdraws the AOR on its own tick.
+    if (!contacts.empty()) store_bindings(*entry.bindings);
+  }
 }
 
 void sip_directory::store(const std::string& aor,
@@ -213,11 +285,10 @@ void sip_directory::store(const std::string& aor,
   const bool withdrawing = !registration;
   const std::string name = aor_resource_name(aor);
   if (name.empty()) return;  // not a SIP AOR: nothing to store
-  if (node_.state() != overlay::node_state::joined) {
-    // The front publishes again on the next refresh; nothing to queue here.
-    logs.write(log_level::info, "sip: not joined, " + aor + (withdrawing ? " not withdrawn" : " not published"));
-    if (withdrawing) publications_.erase(aor); else publications_[aor] = "not joined";
-    return;
+  const auto& own = node_signer_.certificate().user_name();
+  if (withdrawing && !identities_.contains(name) && !(own && *own == name)) {
+    publications_.erase(aor);
+    return;  // never stored under a key of ours: nothing to remove
   }
   auto* signer = signer_for(name);
   if (signer == nullptr) {
@@ -243,12 +314,15 @@ void sip_directory::store(const std::string& aor,
   if (withdrawing) {
     publications_.erase(aor);
   } else {
-    publications_.try_emplace(aor, "storing");
+    auto [state, added] = publications_.try_emplace(aor, "storing");
+    if (!added && state->second == not_joined) state->second = "storing";
   }
+  ++stores_in_flight_;
   node_.send_request(
       {wire::destination::resource(resource)}, {wire::message_code::store_req, std::move(request)},
       [this, alive = alive_, aor, withdrawing](overlay::answer_result answer) {
         if (!*alive) return;
+        --stores_in_flight_;
         std::string outcome = "stored";
         if (!answer) {
           const auto& e = answer.error();
@@ -256,14 +330,16 @@ void sip_directory::store(const std::string& aor,
           if (e.failure == overlay::request_failure::error_response) {
             outcome += std::string(" ") + wire::to_string(e.code) + " " + e.info;
           }
-          logs.write(log_level::warning, "sip: " + std::string(withdrawing ? "withdrawing " : "publishing ") +
-                                             aor + ": " + outcome);
+          logs.write(log_level::warning,
+                     "sip: " + std::string(withdrawing ? "withdrawing " : "publishing ") + aor +
+                         ": " + outcome);
         } else {
           logs.write(log_level::debug, "sip: " + aor + (withdrawing ? " withdrawn" : " published"));
         }
         if (!withdrawing) {
           if (auto it = publications_.find(aor); it != publications_.end()) it->second = outcome;
         }
+        publish_pending();
       },
       std::move(certificates));
 }
@@ -308,8 +384,7 @@ void sip_directory::fetch(const std::shared_ptr<lookup_job>& job, const std::str
   request.specifiers.push_back(std::move(specifier));
   auto destination = wire::destination::resource(request.resource);
   node_.send_request(
-      {std::move(destination)},
-      {wire::message_code::fetch_req, std::move(request)},
+      {std::move(destination)}, {wire::message_code::fetch_req, std::move(request)},
       [this, alive = alive_, job, depth](overlay::answer_result answer) {
         if (!*alive) return;
         --job->pending;
@@ -344,7 +419,8 @@ void sip_directory::fetch(const std::shared_ptr<lookup_job>& job, const std::str
               if (std::find(job->nodes.begin(), job->nodes.end(), *node) == job->nodes.end()) {
                 job->nodes.push_back(*node);
               }
-            } else if (const auto* uri = std::get_if<wire::sip_registration_uri>(&registration.data)) {
+            } else if (const auto* uri =
+                           std::get_if<wire::sip_registration_uri>(&registration.data)) {
               // §4.2 step 2: dereference another AOR (bounded).
               const auto next = aor_resource_name(uri->uri);
               if (depth + 1 <= options_.max_depth && job->visited.size() < options_.max_fetches &&

@@ -22,13 +22,41 @@
 // value itself (its destination list) still names this node, which RFC 7904
 // §3.2 allows ("dictionary key 1234 and value 5678"). In CA mode only the AOR
 // of the node's own certificate can be published (per-user enrollment is not
-// implemented); others are logged and skipped. Those identities live in
-// memory: after a restart, values stored under the previous key stay until
-// their lifetime ends (lookups deduplicate the nodes they name).
+// implemented); others are logged and skipped.
+//
+// Those per-AOR keys are saved with the bindings (bindings_store.hpp) and
+// adopted again after a restart. The Node-ID derives from the key (§11.3.1),
+// so the re-stored value has the same dictionary key and replaces the one
+// stored before the crash: USER-NODE-MATCH holds as before, and the storing
+// peer only asks for a later storage_time (§7.4.1.1; ours is wall-clock
+// milliseconds, certificate re-minted from the same key). A fresh
+// key would add an entry under a new key instead: the old one would name
+// this node until its lifetime ran out, a withdraw could not remove it, and
+// each restart would use up one of the Kind's max-count entries.
+//
+// Not joined yet (a start, a restore): what the front publishes or withdraws
+// is kept, the latest per AOR, and sent by publish_pending() once joined, each
+// contact's lifetime reduced by the time it waited.
+//
+// Joined, Stores go out at most max_stores_in_flight at a time, the rest
+// waiting there too, each answer letting the next one go. A new AOR costs a
+// key, a certificate and signatures here and certificate checks at the
+// storing peers (milliseconds): a burst of REGISTERs (the front answers them
+// at once) sent all at once queued seconds of that work ahead of the links'
+// own messages, and the peers dropped this node as unresponsive.
+//
+// GRUUs (RFC 7904 §6, RFC 5627): the "gr" parameter is a destination list
+// [this node, opaque ID]; the opaque ID is this node's name for one
+// (AOR, +sip.instance), H(AOR " " instance), which only this node interprets
+// (as §6.1.3 lets the node that made an opaque ID do). A caller's daemon
+// AppAttaches to the node; that node's front matches the whole GRUU against
+// its bindings and so reaches that one instance. The same AOR and instance
+// give the same GRUU across REGISTERs and restarts.
 //
 // Threading: everything on the overlay thread (see overlay_directory.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -39,6 +67,7 @@
 #include <string_view>
 #include <vector>
 
+#include "identity/key_pair.hpp"
 #include "identity/message_signer.hpp"
 #include "overlay/overlay_node.hpp"
 #include "sip/overlay_directory.hpp"
@@ -62,9 +91,14 @@ std::optional<std::vector<wire::destination>> parse_gruu_token(std::string_view 
 // The value of a URI's "gr" parameter, nullopt when it has none.
 std::optional<std::string> gruu_parameter(std::string_view uri);
 
-// The node a destination list leads to: its last entry, when that is a
-// Node-ID.
+// The node a destination list leads to: its last Node-ID, when only opaque
+// IDs follow it (those are that node's to interpret, §6.1.3).
 std::optional<wire::node_id> terminal_node(const std::vector<wire::destination>& destinations);
+
+// The "gr" token of the GRUU of one instance of `aor` registered at `node`:
+// the destination list [node, opaque H(aor " " instance)] (see above).
+std::string instance_gruu_token(const wire::node_id& node, std::string_view aor,
+                                std::string_view instance);
 
 // The unsigned SIP-REGISTRATION value: dictionary entry keyed by `key`'s
 // bytes holding `registration` (or exists=false with no registration).
@@ -82,8 +116,9 @@ struct sip_directory_options {
   bool per_aor_identities = true;
   std::string overlay_name;
   wire::hash_algorithm self_signed_digest = wire::hash_algorithm::sha256;
-  std::size_t max_depth = 4;   // sip_registration_uri hops followed
+  std::size_t max_depth = 4;     // sip_registration_uri hops followed
   std::size_t max_fetches = 16;  // Fetches per lookup
+  std::size_t max_stores_in_flight = 16;
 };
 
 class sip_directory final : public sip::overlay_directory {
@@ -99,8 +134,16 @@ class sip_directory final : public sip::overlay_directory {
   void withdraw(const std::string& aor) override;
   void lookup(const std::string& aor, std::function<void(sip::lookup_result)> done) override;
 
-  // This node's GRUU token (its destination list), for the front's gr_token.
-  std::string own_gruu_token() const;
+  // Sends what waits (see above), as far as the in-flight bound lets it.
+  void publish_pending();
+  // Counts publish() and withdraw() calls: the front's bindings changed.
+  std::uint64_t changes() const noexcept { return changes_; }
+
+  // The PKCS#8 PEM key of the AOR's own identity, empty when it has none.
+  std::string identity_key(const std::string& aor) const;
+  // Signs for the AOR with this saved key from now on; false (logged) when
+  // the key is unusable or per-AOR identities are off.
+  bool adopt_identity(const std::string& aor, std::string_view key_pem);
   // AORs published and not withdrawn, with the outcome of their last Store.
   struct published {
     std::string aor;
@@ -110,8 +153,23 @@ class sip_directory final : public sip::overlay_directory {
 
  private:
   struct lookup_job;
+  struct aor_identity {
+    std::string key_pem;
+    std::unique_ptr<identity::message_signer> signer;
+  };
+  // What the front asked for and is not sent yet: a binding set, or nullopt
+  // for a withdraw.
+  struct pending_publication {
+    std::optional<sip::binding_set> bindings;
+    std::chrono::steady_clock::time_point since;
+  };
   // The signer for values at `resource_name`, nullptr when there is none.
   identity::message_signer* signer_for(const std::string& resource_name);
+  // A self-signed identity for `resource_name` with `key`; nullptr (logged)
+  // when it cannot be made.
+  identity::message_signer* make_identity(const std::string& resource_name, identity::key_pair key);
+  // The SIP-REGISTRATION value naming this node for these bindings.
+  void store_bindings(const sip::binding_set& bindings);
   void store(const std::string& aor, std::optional<wire::sip_registration> registration,
              std::uint32_t lifetime_s);
   void fetch(const std::shared_ptr<lookup_job>& job, const std::string& resource_name,
@@ -121,8 +179,11 @@ class sip_directory final : public sip::overlay_directory {
   overlay::overlay_node& node_;
   identity::message_signer& node_signer_;
   sip_directory_options options_;
-  std::map<std::string, std::unique_ptr<identity::message_signer>> identities_;
-  std::map<std::string, std::string> publications_;  // AOR → state
+  std::map<std::string, aor_identity> identities_;      // by Resource Name
+  std::map<std::string, std::string> publications_;     // AOR → state
+  std::map<std::string, pending_publication> pending_;  // AOR → latest
+  std::uint64_t changes_ = 0;
+  std::size_t stores_in_flight_ = 0;
   std::uint64_t last_storage_time_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

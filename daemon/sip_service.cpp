@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include "control/rpc_error.hpp"
+#include "daemon/bindings_store.hpp"
 #include "daemon/daemon_logger.hpp"
 #include "sip/sip_front.hpp"
 
@@ -64,12 +65,11 @@ json::object contact_json(const sip::contact_binding& c) {
 }
 
 json::object dialog_json(const sip::dialog_info& d) {
-  const auto started = std::chrono::duration_cast<std::chrono::seconds>(
-                           d.started.time_since_epoch())
-                           .count();
-  return {{"call_id", d.call_id},       {"from", d.from},
-          {"to", d.to},                 {"state", d.confirmed ? "confirmed" : "early"},
-          {"remote", d.remote},         {"started", started}};
+  const auto started =
+      std::chrono::duration_cast<std::chrono::seconds>(d.started.time_since_epoch()).count();
+  return {{"call_id", d.call_id}, {"from", d.from},
+          {"to", d.to},           {"state", d.confirmed ? "confirmed" : "early"},
+          {"remote", d.remote},   {"started", started}};
 }
 
 }  // namespace
@@ -79,9 +79,8 @@ bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
   const auto at = name.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == name.size()) return false;
   if (!config.users.empty()) {
-    return std::any_of(config.users.begin(), config.users.end(), [&](const std::string& user) {
-      return aor_resource_name(user) == name;
-    });
+    return std::any_of(config.users.begin(), config.users.end(),
+                       [&](const std::string& user) { return aor_resource_name(user) == name; });
   }
   if (config.domains.empty()) return true;
   const auto domain = lowercase(name.substr(at + 1));
@@ -91,7 +90,8 @@ bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
 
 sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
                          identity::message_signer& signer, const link::tls_context& tls,
-                         control::event_bus& events, const daemon_config& config)
+                         control::event_bus& events, const daemon_config& config,
+                         const std::filesystem::path& state_dir)
     : io_(io),
       node_(node),
       events_(events),
@@ -103,7 +103,9 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
                                             ? wire::hash_algorithm::sha1
                                             : wire::hash_algorithm::sha256}),
       channel_(io, node, tls,
-               {.listen_address = asio::ip::make_address(config.node.listen_address)}) {}
+               {.listen_address = asio::ip::make_address(config.node.listen_address)}),
+      bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
+      tick_(io) {}
 
 sip_service::~sip_service() {
   *alive_ = false;
@@ -121,10 +123,10 @@ void sip_service::start() {
   fc.listen_port = c.listen_port;
   fc.self = node_.self();
   fc.may_register = [c](const std::string& aor) { return sip_aor_allowed(c, aor); };
-  // RFC 7904 §6: a GRUU carries this node's destination list. Computed
-  // here, on the overlay thread: the front calls it on its own.
-  fc.gr_token = [token = directory_.own_gruu_token()](const std::string&, const std::string&) {
-    return token;
+  // RFC 7904 §6: a GRUU names this node and the instance (sip_directory.hpp).
+  // Pure, since the front calls it on its own thread.
+  fc.gr_token = [self = node_.self()](const std::string& aor, const std::string& instance) {
+    return instance_gruu_token(self, aor, instance);
   };
   fc.auth = auth_mode_of(c.auth);
   fc.auth_realm = c.realm.empty() ? config_.overlay.name : c.realm;
@@ -158,13 +160,90 @@ void sip_service::start() {
   const auto& e = front_->endpoints();
   logs.write(log_level::notice, "SIP front on " + e.udp.host + ":" + std::to_string(e.udp.port) +
                                     " (UDP, TCP " + std::to_string(e.tcp.port) + ")");
+  restore_bindings();
+  schedule_tick();
 }
 
 void sip_service::stop() {
   if (!front_) return;
+  tick_.cancel();
   front_->stop();
+  if (directory_.changes() != saved_changes_)
+    save(front_->final_registrations(), directory_.changes());
   front_.reset();
   channel_.stop();
+}
+
+void sip_service::restore_bindings() {
+  if (bindings_file_.empty()) return;
+  auto loaded = load_bindings(bindings_file_, clock_reading::now());
+  auto& parsed = loaded.parsed;
+  if (!parsed.error.empty()) {
+    logs.write(log_level::error,
+               "sip: " + bindings_file_.string() + ": bindings not restored: " + parsed.error +
+                   "; starting with none" +
+                   (loaded.set_aside ? ", the file is kept as " + loaded.set_aside->string()
+                                     : std::string()));
+    return;
+  }
+  std::vector<sip::registration_info> restored;
+  std::size_t contacts = 0;
+  for (auto& a : parsed.aors) {
+    if (!sip_aor_allowed(config_.sip, a.aor)) continue;  // the config changed since
+    if (!a.identity_key.empty()) directory_.adopt_identity(a.aor, a.identity_key);
+    contacts += a.contacts.size();
+    restored.push_back({a.aor, std::move(a.contacts)});
+  }
+  if (restored.empty() && parsed.expired == 0) return;
+  logs.write(log_level::notice, "sip: restored " + std::to_string(contacts) + " binding(s) of " +
+                                    std::to_string(restored.size()) + " AOR(s) from " +
+                                    bindings_file_.string() + " (" +
+                                    std::to_string(parsed.expired) + " expired)");
+  front_->restore(std::move(restored));
+}
+
+void sip_service::schedule_tick() {
+  tick_.expires_after(std::chrono::seconds(1));
+  tick_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive || !front_) return;
+    directory_.publish_pending();
+    save_if_changed();
+    schedule_tick();
+  });
+}
+
+void sip_service::save_if_changed() {
+  const auto changes = directory_.changes();
+  if (bindings_file_.empty() || saving_ || changes == saved_changes_ ||
+      std::chrono::steady_clock::now() < next_save_) {
+    return;
+  }
+  saving_ = true;
+  front_->registrations([this, alive = alive_, changes](std::vector<sip::registration_info> all) {
+    if (!*alive) return;
+    saving_ = false;
+    if (front_) save(all, changes);  // else stop() saved
+  });
+}
+
+void sip_service::save(const std::vector<sip::registration_info>& all, std::uint64_t changes) {
+  if (bindings_file_.empty()) return;
+  std::vector<saved_aor> aors;
+  aors.reserve(all.size());
+  for (const auto& r : all) aors.push_back({r.aor, r.contacts, directory_.identity_key(r.aor)});
+  const auto started = std::chrono::steady_clock::now();
+  const auto failed = save_bindings(bindings_file_, aors, clock_reading::now());
+  const auto finished = std::chrono::steady_clock::now();
+  // A big table takes a while to write: the disk gets a twentieth of the time.
+  next_save_ = finished + std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(1),
+                                                                        20 * (finished - started));
+  if (failed.empty()) {
+    saved_changes_ = changes;
+    if (!save_error_.empty()) logs.write(log_level::notice, "sip: bindings saved again");
+  } else if (failed != save_error_) {
+    logs.write(log_level::warning, "sip: cannot save the bindings: " + failed);
+  }
+  save_error_ = failed;
 }
 
 json::object sip_service::status() const {
@@ -211,14 +290,14 @@ void sip_service::register_methods(control::control_server& server) {
       for (const auto& t : answer.overlay.targets) {
         if (t.where == sip::route_target::kind::remote_node) nodes.emplace_back(t.node.hex());
       }
-      r.result({{"aor", aor},
-                {"local", std::move(local)},
-                {"nodes", std::move(nodes)},
-                {"status", answer.local.empty() ? answer.overlay.status : 0},
-                {"reason", answer.local.empty()
-                               ? (answer.overlay.reason.empty() ? answer.overlay.phrase
-                                                                : answer.overlay.reason)
-                               : std::string()}});
+      r.result(
+          {{"aor", aor},
+           {"local", std::move(local)},
+           {"nodes", std::move(nodes)},
+           {"status", answer.local.empty() ? answer.overlay.status : 0},
+           {"reason", answer.local.empty() ? (answer.overlay.reason.empty() ? answer.overlay.phrase
+                                                                            : answer.overlay.reason)
+                                           : std::string()}});
     });
   });
   server.handle("sip.dialogs", [this](const json::object&, control::responder r) {
@@ -233,8 +312,7 @@ void sip_service::register_methods(control::control_server& server) {
     if (refuse_unless_running(r)) return;
     front_->send_message(std::string(p.at("from").as_string()), std::string(p.at("to").as_string()),
                          std::string(p.at("body").as_string()),
-                         std::string(p.at("content_type").as_string()),
-                         [r](sip::message_result m) {
+                         std::string(p.at("content_type").as_string()), [r](sip::message_result m) {
                            r.result({{"status", m.status}, {"phrase", m.phrase}});
                          });
   });

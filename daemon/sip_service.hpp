@@ -5,17 +5,29 @@
 // sip.message), its events (sip.registration, sip.dialog), and sofia-sip's
 // log routed to the daemon's logger.
 //
+// Bindings survive a restart (bindings_store.hpp): at start the saved ones
+// are put back into the front and published once joined; while running, a
+// change (the directory's change count moved) is saved on the next
+// one-second tick, so a REGISTER storm costs at most one write a second
+// (fewer when writing takes long), and once more when the service stops.
+//
 // Threading: constructed, started, stopped and queried on the daemon's
 // io_context thread; the front posts everything it hands out onto that
 // thread (sip_front.hpp), so directory, channel, events and control answers
 // all run there.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
 #include "control/control_server.hpp"
@@ -26,6 +38,7 @@
 #include "identity/message_signer.hpp"
 #include "link/tls_context.hpp"
 #include "overlay/overlay_node.hpp"
+#include "sip/bindings.hpp"
 
 namespace p2psip::sip {
 class sip_front;
@@ -39,10 +52,12 @@ bool sip_aor_allowed(const sip_config& config, const std::string& aor);
 
 class sip_service {
  public:
-  // Everything must outlive the service.
+  // Everything must outlive the service. The bindings are saved in
+  // `state_dir` (not at all when it is empty).
   sip_service(boost::asio::io_context& io, overlay::overlay_node& node,
               identity::message_signer& signer, const link::tls_context& tls,
-              control::event_bus& events, const daemon_config& config);
+              control::event_bus& events, const daemon_config& config,
+              const std::filesystem::path& state_dir = {});
   ~sip_service();
   sip_service(const sip_service&) = delete;
   sip_service& operator=(const sip_service&) = delete;
@@ -60,6 +75,13 @@ class sip_service {
 
  private:
   bool refuse_unless_running(const control::responder& respond) const;
+  // The saved bindings into the front (and their identities into the
+  // directory); a bad file is logged and moved aside.
+  void restore_bindings();
+  // Each second: pending publications once joined, then a save if due.
+  void schedule_tick();
+  void save_if_changed();
+  void save(const std::vector<sip::registration_info>& all, std::uint64_t changes);
 
   boost::asio::io_context& io_;
   overlay::overlay_node& node_;
@@ -68,6 +90,12 @@ class sip_service {
   sip_directory directory_;
   sip_channel channel_;
   std::unique_ptr<sip::sip_front> front_;
+  std::filesystem::path bindings_file_;
+  boost::asio::steady_timer tick_;
+  std::uint64_t saved_changes_ = 0;  // directory_.changes() at the last save
+  bool saving_ = false;              // a snapshot is on its way
+  std::chrono::steady_clock::time_point next_save_{};
+  std::string save_error_;  // the last failure, logged once
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

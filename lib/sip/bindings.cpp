@@ -84,6 +84,12 @@ std::vector<contact_binding> binding_table::live(const std::vector<contact_bindi
   return out;
 }
 
+std::string binding_table::public_gruu(const std::string& aor, const std::string& instance) const {
+  if (instance.empty() || !gr_) return {};
+  const std::string token = gr_(aor, instance);
+  return token.empty() ? std::string() : aor + ";gr=" + token;
+}
+
 register_outcome binding_table::apply(const register_request& req, sip_clock::time_point now) {
   if (req.aor.empty()) return failure(400, "Bad To URI");
   auto it = aors_.find(req.aor);
@@ -135,10 +141,7 @@ register_outcome binding_table::apply(const register_request& req, sip_clock::ti
                         .cseq = req.cseq,
                         .expires_at = now + lifetimes[i],
                         .gruu = {}};
-      if (!b.instance.empty() && gr_) {
-        std::string token = gr_(req.aor, b.instance);
-        if (!token.empty()) b.gruu = req.aor + ";gr=" + token;
-      }
+      b.gruu = public_gruu(req.aor, b.instance);
       if (found != next.end()) {
         changed = changed || found->uri != b.uri || found->q_milli != b.q_milli ||
                   found->feature_params != b.feature_params;
@@ -179,6 +182,22 @@ std::vector<contact_binding> binding_table::lookup_gruu(const std::string& aor,
   for (auto& b : lookup(aor, now))
     if (!b.gruu.empty() && b.gruu == wanted) out.push_back(std::move(b));
   return out;
+}
+
+bool binding_table::restore(const std::string& aor, const std::vector<contact_binding>& saved,
+                            sip_clock::time_point now) {
+  if (aor.empty() || normalize_aor(aor) != aor || aors_.contains(aor)) return false;
+  if (aors_.size() >= limits_.max_aors) return false;
+  std::vector<contact_binding> kept;
+  for (const auto& b : live(saved, now)) {
+    if (b.uri.empty() || kept.size() == limits_.max_contacts_per_aor) continue;
+    auto& k = kept.emplace_back(b);
+    k.expires_at = std::min(k.expires_at, now + limits_.max_expires);
+    k.gruu = public_gruu(aor, k.instance);
+  }
+  if (kept.empty()) return false;
+  aors_.emplace(aor, std::move(kept));
+  return true;
 }
 
 std::vector<std::string> binding_table::expire(sip_clock::time_point now) {

@@ -54,6 +54,7 @@ struct contact_binding {
   std::string gruu;  // pub-gruu "sip:user@domain;gr=TOKEN", empty without instance
 
   std::chrono::seconds remaining(sip_clock::time_point now) const;
+  bool operator==(const contact_binding&) const = default;
 };
 
 struct register_outcome {
@@ -94,6 +95,14 @@ class binding_table {
   std::vector<contact_binding> lookup_gruu(const std::string& aor, const std::string& gr,
                                            sip_clock::time_point now) const;
 
+  // Puts back the bindings of an AOR saved before a restart: the live ones,
+  // no later than max_expires from now, at most max_contacts_per_aor, each
+  // GRUU derived again as apply() derives it. An AOR that already has
+  // bindings keeps them (a REGISTER since the start is newer than the file).
+  // Returns whether anything was put back.
+  bool restore(const std::string& aor, const std::vector<contact_binding>& saved,
+               sip_clock::time_point now);
+
   // Drops expired bindings; returns the AORs whose binding set changed.
   std::vector<std::string> expire(sip_clock::time_point now);
   std::optional<sip_clock::time_point> next_expiry() const;
@@ -105,6 +114,8 @@ class binding_table {
  private:
   std::vector<contact_binding> live(const std::vector<contact_binding>& all,
                                     sip_clock::time_point now) const;
+  // The pub-gruu of an instance, empty without instance or gr_token.
+  std::string public_gruu(const std::string& aor, const std::string& instance) const;
   registrar_limits limits_;
   gr_token_fn gr_;
   std::map<std::string, std::vector<contact_binding>> aors_;

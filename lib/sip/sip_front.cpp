@@ -121,9 +121,16 @@ std::uint16_t port_of(const char* text) {
   return (*end != '\0' || v > 65535) ? 0 : static_cast<std::uint16_t>(v);
 }
 
+// 127.0.0.0/8, ::1 (bracketed or not) or "localhost".
 bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" ||
-         host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  const std::string bare = host.size() > 2 && host.front() == '[' && host.back() == ']'
+                               ? host.substr(1, host.size() - 2)
+                               : host;
+  in_addr v4{};
+  if (::inet_pton(AF_INET, bare.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, bare.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 constexpr const char* allowed_methods =
@@ -133,10 +140,35 @@ constexpr const char* allowed_methods =
 // Request-URI parameter marking a request already routed by another daemon.
 constexpr const char* local_only_param = "p2p-local";
 
+// Where nta sends a request for another daemon: the channel's loopback end.
+std::string node_stream_url(const stream_endpoint& ep) {
+  return "sip:" + ep.host + ":" + std::to_string(ep.port) + ";transport=tcp";
+}
+
 bool is_sdp(const sip_t* sip) {
   return sip->sip_payload && sip->sip_payload->pl_len > 0 && sip->sip_content_type &&
          sip->sip_content_type->c_type &&
          strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0;
+}
+
+bool replace_request_uri(msg_t* msg, sip_t* sip, const url_t* uri) {
+  sip_request_t* rq =
+      sip_request_create(msg_home(msg), sip->sip_request->rq_method,
+                         sip->sip_request->rq_method_name, (url_string_t const*)uri, nullptr);
+  return rq && msg_header_replace(msg, (msg_pub_t*)sip, (msg_header_t*)sip->sip_request,
+                                  (msg_header_t*)rq) == 0;
+}
+
+// For a request handed to another daemon without a Route left: that daemon
+// resolves its Request-URI against its own bindings only, so a stale
+// overlay value cannot bounce the request between daemons.
+bool mark_local_only(msg_t* msg, sip_t* sip) {
+  const url_t* r = sip->sip_request->rq_url;
+  if (sip->sip_route || url_has_param(r, local_only_param)) return true;
+  su_home_t* mh = msg_home(msg);
+  url_t* copy = url_hdup(mh, r);
+  return copy && url_param_add(mh, copy, local_only_param) == 0 &&
+         replace_request_uri(msg, sip, copy);
 }
 
 }  // namespace
@@ -178,6 +210,7 @@ struct sip_front::impl {
   std::thread thread;
   listen_endpoints eps;
   bool stopped = false;
+  std::string start_error;  // why start_agent failed, when not a socket error
 
   // ---- sip thread only below ----
   su_home_t home[1] = {};
@@ -225,12 +258,25 @@ struct sip_front::impl {
     };
   }
 
+  // A message kept by callbacks that may be dropped on the overlay thread:
+  // its last release is posted back here, so that only the sip thread
+  // touches sofia's reference count.
+  std::shared_ptr<msg_t> owned_here(msg_t* m) {
+    std::weak_ptr<mailbox> wb = box;
+    return std::shared_ptr<msg_t>(m, [wb](msg_t* dying) {
+      if (!dying) return;
+      if (auto b = wb.lock(); b && b->post([dying] { msg_destroy(dying); })) return;
+      msg_destroy(dying);  // the sip thread has ended
+    });
+  }
+
   // ---------------------------------------------------------------- lifecycle
   void run(std::promise<void>& started);
   bool start_agent();
   void shutdown_agent();
 
   // ---------------------------------------------------------------- helpers
+  bool address_is_ours(const char* host, const char* port) const;
   bool route_is_ours(const url_t* u) const;
   std::string record_route() const;
   bool prepare_forward(msg_t* msg, sip_t* sip, const url_t* new_ruri, bool add_rr, bool remote);
@@ -243,7 +289,10 @@ struct sip_front::impl {
   void handle_register(nta_incoming_t* irq, const sip_t* sip);
   bool check_auth(nta_incoming_t* irq, const sip_t* sip, bool registrar);
   void forward_ack(nta_incoming_t* irq, const sip_t* sip);
+  void send_via_node(std::shared_ptr<msg_t> msg, const wire::node_id& node);
   proxy_txn* new_txn(nta_incoming_t* irq, const sip_t* sip);
+  bool is_gruu(const url_t* ruri) const;
+  void route_request_uri(const url_t* ruri, std::function<void(const route_decision&)> done);
   void apply_decision(std::uint64_t id, const route_decision& d);
   void add_branch(proxy_txn* t, const std::string& target_uri, const stream_endpoint* via_node);
   void open_node_branch(proxy_txn* t, const wire::node_id& node);
@@ -298,9 +347,10 @@ void sip_front::impl::run(std::promise<void>& started) {
   su_home_init(home);
   root = su_root_create(this);
   if (!root || !start_agent()) {
-    std::string why = "sip: cannot listen on " + cfg.listen_host + ":" +
-                      std::to_string(cfg.listen_port) + ": " +
-                      std::system_category().message(errno);
+    std::string why = start_error.empty() ? "sip: cannot listen on " + cfg.listen_host + ":" +
+                                                std::to_string(cfg.listen_port) + ": " +
+                                                std::system_category().message(errno)
+                                          : "sip: " + start_error;
     shutdown_agent();
     if (root) su_root_destroy(root), root = nullptr;
     su_home_deinit(home);
@@ -326,7 +376,11 @@ bool sip_front::impl::start_agent() {
       root, URL_STRING_MAKE(url.c_str()), agent_cb, this, NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
       NTATAG_MAXSIZE(cfg.max_message_size), NTATAG_CANCEL_487(0),
       // no STUN answers on the SIP port (and no sofia leak on junk)
-      TPTAG_STUN_SERVER(0), NTATAG_PASS_100(0), NTATAG_TIMEOUT_408(1), TAG_END());
+      TPTAG_STUN_SERVER(0), NTATAG_PASS_100(0), NTATAG_TIMEOUT_408(1),
+      // A burst of REGISTERs while this thread waits for a core overflowed
+      // the default 208 KiB and cost 500 ms retransmissions (the kernel caps
+      // it at net.core.rmem_max).
+      TPTAG_UDP_RMEM(4U << 20), TAG_END());
   if (!agent) return false;
   // One port for both transports: use UDP's when an ephemeral one was asked.
   for (sip_via_t* v = nta_agent_via(agent); v; v = v->v_next) {
@@ -350,7 +404,8 @@ bool sip_front::impl::start_agent() {
                          (cfg.auth == auth_mode::automatic && !is_loopback(cfg.listen_host));
   if (need_auth) {
     if (cfg.auth_db.empty()) {
-      errno = EINVAL;
+      start_error = "digest authentication is on for " + cfg.listen_host +
+                    " but no password file (auth_db) is given";
       return false;
     }
     auth = auth_mod_create(root, AUTHTAG_METHOD("Digest"), AUTHTAG_REALM(cfg.auth_realm.c_str()),
@@ -383,17 +438,27 @@ void sip_front::impl::shutdown_agent() {
 }
 
 // ====================================================================== helpers
+// Whether host:port (of a URI or a Via sent-by) is where this front listens:
+// the configured host, any loopback name when that is loopback, or a host
+// nta puts in its own Via headers.
+bool sip_front::impl::address_is_ours(const char* host_text, const char* port_text) const {
+  if (!host_text) return false;
+  const std::string host = host_text;
+  const std::uint16_t port = port_of(port_text);
+  if (port != eps.udp.port && port != eps.tcp.port) return false;
+  if (host == cfg.listen_host || (is_loopback(host) && is_loopback(cfg.listen_host)) ||
+      ("[" + cfg.listen_host + "]") == host)
+    return true;
+  for (const sip_via_t* v = nta_agent_via(agent); v; v = v->v_next)
+    if (v->v_host && strcasecmp(v->v_host, host_text) == 0) return true;
+  return false;
+}
+
 bool sip_front::impl::route_is_ours(const url_t* u) const {
   if (!u) return false;
   std::string p2p = param_value(u, "p2p");
   if (!p2p.empty()) return strcasecmp(p2p.c_str(), self_hex.c_str()) == 0;
-  if (!u->url_host) return false;
-  std::string host = u->url_host;
-  const std::uint16_t port = port_of(u->url_port);
-  const bool host_ok = host == cfg.listen_host ||
-                       (is_loopback(host) && is_loopback(cfg.listen_host)) ||
-                       ("[" + cfg.listen_host + "]") == host;
-  return host_ok && (port == eps.udp.port || port == eps.tcp.port);
+  return address_is_ours(u->url_host, u->url_port);
 }
 
 std::string sip_front::impl::record_route() const {
@@ -419,14 +484,7 @@ void sip_front::impl::reply(nta_incoming_t* irq, int status, const char* phrase,
 bool sip_front::impl::prepare_forward(msg_t* msg, sip_t* sip, const url_t* new_ruri, bool add_rr,
                                       bool remote) {
   su_home_t* mh = msg_home(msg);
-  if (new_ruri) {
-    sip_request_t* rq =
-        sip_request_create(mh, sip->sip_request->rq_method, sip->sip_request->rq_method_name,
-                           (url_string_t const*)new_ruri, nullptr);
-    if (!rq || msg_header_replace(msg, (msg_pub_t*)sip, (msg_header_t*)sip->sip_request,
-                                  (msg_header_t*)rq) < 0)
-      return false;
-  }
+  if (new_ruri && !replace_request_uri(msg, sip, new_ruri)) return false;
   const unsigned long mf = sip->sip_max_forwards ? sip->sip_max_forwards->mf_count : 70;
   const std::string mfs = std::to_string(mf > 0 ? std::min<unsigned long>(mf - 1, 70) : 0);
   sip_max_forwards_t* nmf = sip_max_forwards_make(mh, mfs.c_str());
@@ -564,11 +622,21 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
     }
     return 0;
   }
-  if (sip->sip_to->a_tag) {
-    add_branch(t, url_str(home, ruri), nullptr);  // in-dialog, no route set
+  // In dialog, the remote target is a contact, or a GRUU (RFC 5627), which
+  // is resolved like an AOR.
+  if (sip->sip_to->a_tag && !is_gruu(ruri)) {
+    add_branch(t, url_str(home, ruri), nullptr);
     return 0;
   }
+  const std::uint64_t id = t->id;
+  route_request_uri(ruri, [this, id](const route_decision& d) { apply_decision(id, d); });
+  return 0;
+}
 
+bool sip_front::impl::is_gruu(const url_t* ruri) const { return !param_value(ruri, "gr").empty(); }
+
+void sip_front::impl::route_request_uri(const url_t* ruri,
+                                        std::function<void(const route_decision&)> done) {
   const std::string aor = normalize_aor(url_str(home, ruri));
   const std::string gr = param_value(ruri, "gr");
   if (url_has_param(ruri, local_only_param)) {
@@ -576,15 +644,12 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
     struct nowhere final : overlay_directory {
       void publish(const binding_set&) override {}
       void withdraw(const std::string&) override {}
-      void lookup(const std::string&, std::function<void(lookup_result)> done) override {
-        done({lookup_status::unreachable, {}, "no longer registered at this node"});
+      void lookup(const std::string&, std::function<void(lookup_result)> answer) override {
+        answer({lookup_status::unreachable, {}, "no longer registered at this node"});
       }
     } none;
-    const std::uint64_t id = t->id;
-    request_router(bindings, none, cfg.self)
-        .route(aor, gr, sip_clock::now(),
-               [this, id](const route_decision& d) { apply_decision(id, d); });
-    return 0;
+    request_router(bindings, none, cfg.self).route(aor, gr, sip_clock::now(), std::move(done));
+    return;
   }
   // Local answers come back synchronously; the overlay path goes through a
   // posting adapter, so the directory runs on the overlay thread.
@@ -593,17 +658,13 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
     explicit posting_directory(impl* self) : f(self) {}
     void publish(const binding_set&) override {}
     void withdraw(const std::string&) override {}
-    void lookup(const std::string& key, std::function<void(lookup_result)> done) override {
-      auto back = f->back_here<lookup_result>(std::move(done));
+    void lookup(const std::string& key, std::function<void(lookup_result)> answer) override {
+      auto back = f->back_here<lookup_result>(std::move(answer));
       overlay_directory* d = &f->directory;
       f->to_overlay([d, key, back] { d->lookup(key, back); });
     }
   } posting(this);
-  request_router async_router(bindings, posting, cfg.self);
-  const std::uint64_t id = t->id;
-  async_router.route(aor, gr, sip_clock::now(),
-                     [this, id](const route_decision& d) { apply_decision(id, d); });
-  return 0;
+  request_router(bindings, posting, cfg.self).route(aor, gr, sip_clock::now(), std::move(done));
 }
 
 proxy_txn* sip_front::impl::new_txn(nta_incoming_t* irq, const sip_t* sip) {
@@ -692,22 +753,8 @@ void sip_front::impl::add_branch(proxy_txn* t, const std::string& target_uri,
   }
   std::string route_url;
   if (via_node) {
-    route_url = "sip:" + via_node->host + ":" + std::to_string(via_node->port) + ";transport=tcp";
-    // The receiving daemon resolves it against its own bindings only, so a
-    // stale overlay value cannot bounce the request between daemons.
-    const url_t* r = sip->sip_request->rq_url;
-    if (!sip->sip_route && !url_has_param(r, local_only_param)) {
-      url_t* copy = url_hdup(mh, r);
-      if (copy && url_param_add(mh, copy, local_only_param) == 0) {
-        sip_request_t* rq =
-            sip_request_create(mh, sip->sip_request->rq_method, sip->sip_request->rq_method_name,
-                               (url_string_t const*)copy, nullptr);
-        if (rq) {
-          msg_header_replace(msg, (msg_pub_t*)sip, (msg_header_t*)sip->sip_request,
-                             (msg_header_t*)rq);
-        }
-      }
-    }
+    route_url = node_stream_url(*via_node);
+    (void)mark_local_only(msg, sip);  // best effort: unmarked still routes
   }
   t->branches.emplace_back();
   branch* b = &t->branches.back();
@@ -873,8 +920,12 @@ int sip_front::impl::on_response(branch* b, nta_outgoing_t* orq, const sip_t* si
 
 int sip_front::impl::on_stray_response(nta_outgoing_t* orq, const sip_t* sip) {
   // A response no transaction matches (e.g. a 2xx retransmission after the
-  // client transaction ended): forward statelessly along Via (§16.7 / §16.11).
-  if (!sip || !sip->sip_via || !sip->sip_via->v_next) return 0;
+  // client transaction ended): forward statelessly along Via (§16.7 / §16.11)
+  // when the top Via is ours; anything else is discarded (§16.11, §18.1.2),
+  // so that a forged response cannot be reflected to the next Via's host.
+  if (!sip || !sip->sip_via || !sip->sip_via->v_next ||
+      !address_is_ours(sip->sip_via->v_host, sip->sip_via->v_port))
+    return 0;
   // A final failure to an INVITE whose client transaction is gone (e.g. the
   // 487 after a CANCEL relayed between daemons) still ends its early dialog.
   if (sip->sip_status && sip->sip_status->st_status >= 300 && sip->sip_cseq &&
@@ -889,47 +940,53 @@ int sip_front::impl::on_stray_response(nta_outgoing_t* orq, const sip_t* sip) {
 }
 
 void sip_front::impl::forward_ack(nta_incoming_t* irq, const sip_t*) {
-  // ACK for a 2xx is end-to-end: forward statelessly along Route / R-URI.
+  // ACK for a 2xx is end-to-end: forward statelessly along Route, or to the
+  // Request-URI, resolved first when it is a GRUU (RFC 5627).
   msg_t* orig = nta_incoming_getrequest(irq);
-  msg_t* msg = orig ? msg_dup(orig) : nullptr;
+  std::shared_ptr<msg_t> msg = owned_here(orig ? msg_dup(orig) : nullptr);
   if (orig) msg_destroy(orig);
   if (!msg) return;
-  sip_t* s = sip_object(msg);
-  if (s->sip_max_forwards && s->sip_max_forwards->mf_count == 0) {
-    msg_destroy(msg);
-    return;
-  }
-  if (s->sip_route && route_is_ours(s->sip_route->r_url)) sip_route_remove(msg, s);
-  std::string p2p = s->sip_route ? param_value(s->sip_route->r_url, "p2p") : std::string();
-  if (!prepare_forward(msg, s, nullptr, false, !p2p.empty())) {
-    msg_destroy(msg);
-    return;
-  }
+  sip_t* s = sip_object(msg.get());
+  if (s->sip_max_forwards && s->sip_max_forwards->mf_count == 0) return;
+  if (s->sip_route && route_is_ours(s->sip_route->r_url)) sip_route_remove(msg.get(), s);
+  const std::string p2p = s->sip_route ? param_value(s->sip_route->r_url, "p2p") : std::string();
   if (!p2p.empty()) {
     auto node = wire::node_id::from_hex(p2p);
-    if (!node) {
-      msg_destroy(msg);
-      return;
-    }
-    // Through the node channel; the ACK waits in a shared holder.
-    auto held = std::make_shared<msg_t*>(msg);
-    auto back =
-        back_here<std::optional<stream_endpoint>>([this, held](std::optional<stream_endpoint> ep) {
-          msg_t* m = *held;
-          *held = nullptr;
-          if (!ep || !agent) {
-            if (m) msg_destroy(m);
-            return;
-          }
-          const std::string u =
-              "sip:" + ep->host + ":" + std::to_string(ep->port) + ";transport=tcp";
-          nta_outgoing_mcreate(agent, nullptr, nullptr, URL_STRING_MAKE(u.c_str()), m, TAG_END());
-        });
-    node_channel* ch = &channel;
-    to_overlay([ch, n = *node, back] { ch->open(n, back); });
+    if (node && prepare_forward(msg.get(), s, nullptr, false, true)) send_via_node(msg, *node);
     return;
   }
-  nta_outgoing_mcreate(agent, nullptr, nullptr, nullptr, msg, TAG_END());
+  if (!s->sip_route && is_gruu(s->sip_request->rq_url)) {
+    route_request_uri(s->sip_request->rq_url, [this, msg](const route_decision& d) {
+      if (d.status != 0 || d.targets.empty() || !agent) return;  // nowhere: dropped
+      sip_t* ms = sip_object(msg.get());
+      const route_target& target = d.targets.front();  // a GRUU names one instance
+      if (target.where == route_target::kind::remote_node) {
+        if (mark_local_only(msg.get(), ms) && prepare_forward(msg.get(), ms, nullptr, false, true))
+          send_via_node(msg, target.node);
+        return;
+      }
+      url_t* contact = url_make(msg_home(msg.get()), target.uri.c_str());
+      if (contact && prepare_forward(msg.get(), ms, contact, false, false))
+        nta_outgoing_mcreate(agent, nullptr, nullptr, nullptr, msg_ref_create(msg.get()),
+                             TAG_END());
+    });
+    return;
+  }
+  if (prepare_forward(msg.get(), s, nullptr, false, false))
+    nta_outgoing_mcreate(agent, nullptr, nullptr, nullptr, msg_ref_create(msg.get()), TAG_END());
+}
+
+// Sends a stateless request (an ACK) to another daemon through the node
+// channel; the message is kept until the channel answers.
+void sip_front::impl::send_via_node(std::shared_ptr<msg_t> msg, const wire::node_id& node) {
+  auto back =
+      back_here<std::optional<stream_endpoint>>([this, msg](std::optional<stream_endpoint> ep) {
+        if (!ep || !agent) return;
+        nta_outgoing_mcreate(agent, nullptr, nullptr, URL_STRING_MAKE(node_stream_url(*ep).c_str()),
+                             msg_ref_create(msg.get()), TAG_END());
+      });
+  node_channel* ch = &channel;
+  to_overlay([ch, node, back] { ch->open(node, back); });
 }
 
 // ====================================================================== registrar
@@ -1076,7 +1133,6 @@ void sip_front::impl::handle_register(nta_incoming_t* irq, const sip_t* sip) {
   }
   const bool gruu_ok = sip->sip_supported && sip_has_feature(sip->sip_supported, "gruu");
   const auto now = sip_clock::now();
-  nta_incoming_tag(irq, nullptr);  // the registrar is the UAS: To gets a tag
   msg_t* resp = nta_incoming_create_response(irq, 200, "OK");
   if (!resp) {
     nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
@@ -1084,6 +1140,14 @@ void sip_front::impl::handle_register(nta_incoming_t* irq, const sip_t* sip) {
   }
   sip_t* rs = sip_object(resp);
   su_home_t* rh = msg_home(resp);
+  // The registrar is the UAS, so To gets a tag (RFC 3261 §8.2.6.2); unlike
+  // treply, nta_incoming_create_response leaves that to us.
+  if (rs->sip_to && !rs->sip_to->a_tag &&
+      sip_to_tag(rh, rs->sip_to, nta_incoming_tag(irq, nullptr)) < 0) {
+    msg_destroy(resp);
+    nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    return;
+  }
   for (const auto& b : o.current) {
     std::string c = "<" + b.uri + ">;expires=" + std::to_string(b.remaining(now).count());
     if (b.q_milli != 1000) {
@@ -1267,6 +1331,19 @@ void sip_front::stop() {
 }
 
 const listen_endpoints& sip_front::endpoints() const { return impl_->eps; }
+
+std::vector<registration_info> sip_front::final_registrations() const {
+  if (!impl_->stopped || impl_->thread.joinable()) return {};
+  return impl_->bindings.snapshot(sip_clock::now());
+}
+
+void sip_front::restore(std::vector<registration_info> saved) {
+  impl* i = impl_.get();
+  i->box->post([i, saved = std::move(saved)] {
+    for (const auto& r : saved)
+      if (i->bindings.restore(r.aor, r.contacts, sip_clock::now())) i->publish(r.aor);
+  });
+}
 
 void sip_front::registrations(std::function<void(std::vector<registration_info>)> done) {
   impl* i = impl_.get();

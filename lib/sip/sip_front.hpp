@@ -140,8 +140,15 @@ class sip_front {
   void send_message(const std::string& from, const std::string& to, const std::string& body,
                     const std::string& content_type, std::function<void(message_result)> done);
 
+  // Bindings saved before a restart: binding_table::restore(), then each
+  // AOR restored is published as after a REGISTER.
+  void restore(std::vector<registration_info> saved);
+
   // Stops the sip thread (idempotent; the destructor calls it).
   void stop();
+  // After stop(): the live bindings, read here since the sip thread is gone
+  // (for a last save); empty while it runs.
+  std::vector<registration_info> final_registrations() const;
 
   struct impl;
 

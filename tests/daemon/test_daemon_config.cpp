@@ -252,6 +252,27 @@ TEST_CASE("the sip section takes the registration policy and digest settings") {
   CHECK(error_of(adhoc_head + "sip: {auth: maybe}\n").find("sip.auth") != std::string::npos);
 }
 
+TEST_CASE("auth: auto on a listener beyond loopback needs an auth-file") {
+  CHECK(error_of(adhoc_head + "sip: {listen-address: 0.0.0.0}\n") ==
+        "test.yaml:4:23: sip.listen-address: '0.0.0.0' is not loopback, so digest "
+        "authentication is on (auth: auto) and needs auth-file; or set auth: never");
+  CHECK(error_of(adhoc_head + "sip: {listen-address: '192.0.2.7', auth: auto}\n")
+            .find("sip.listen-address: '192.0.2.7' is not loopback") != std::string::npos);
+  CHECK(error_of(adhoc_head + "sip: {listen-address: '2001:db8::1'}\n")
+            .find("'2001:db8::1' is not loopback") != std::string::npos);
+  // Digest on, with its users; or explicitly off; or loopback (any of 127/8, ::1).
+  CHECK(parse_ok(adhoc_head + "sip: {listen-address: 0.0.0.0, auth-file: /etc/p2psipd/users}\n")
+            .sip.auth == sip_auth_mode::automatic);
+  CHECK(parse_ok(adhoc_head + "sip: {listen-address: 0.0.0.0, auth: never}\n").sip.auth ==
+        sip_auth_mode::never);
+  CHECK(parse_ok(adhoc_head + "sip: {listen-address: 127.0.0.2}\n").sip.listen_address ==
+        "127.0.0.2");
+  CHECK(parse_ok(adhoc_head + "sip: {listen-address: '::1'}\n").sip.listen_address == "::1");
+  // A SIP front that is off listens nowhere.
+  CHECK_FALSE(
+      parse_ok(adhoc_head + "sip: {enabled: false, listen-address: 0.0.0.0}\n").sip.enabled);
+}
+
 TEST_CASE("invalid YAML is refused with the parser's position") {
   CHECK(error_of("overlay: [1, 2\nlog: x\n") ==
         "test.yaml:2:4: invalid YAML: end of sequence flow not found");

@@ -1,11 +1,12 @@
 // The pure pieces of p2psipd's SIP directory (daemon/sip_directory.hpp):
 // AOR Resource Names, RFC 7904 §6 GRUU tokens, SIP-REGISTRATION values as
-// stored and as a FetchAns returns them, and the sip config's register policy. Publishing and resolving over a
-// real overlay is tests/sip/test_p2psipd_sip.sh's.
+// stored and as a FetchAns returns them, and the sip config's register policy. Publishing and
+// resolving over a real overlay is tests/sip/test_p2psipd_sip.sh's.
 #include <catch2/catch.hpp>
 
 #include "daemon/sip_directory.hpp"
 #include "daemon/sip_service.hpp"
+#include "sip/routing.hpp"
 #include "wire/codec.hpp"
 
 using namespace p2psip;
@@ -56,7 +57,7 @@ TEST_CASE("a GRUU token is the base64 of a destination list with ~ for =") {
     CHECK_FALSE(daemon::parse_gruu_token(""));
     CHECK_FALSE(daemon::parse_gruu_token("abc"));
     CHECK_FALSE(daemon::parse_gruu_token("!!!!"));
-    CHECK_FALSE(daemon::parse_gruu_token("AAAA"));  // 3 zero bytes: not a Destination
+    CHECK_FALSE(daemon::parse_gruu_token("AAAA"));               // 3 zero bytes: not a Destination
     CHECK_FALSE(daemon::parse_gruu_token(token.substr(0, 20)));  // cut short
   }
   SECTION("padding is written as ~ and read back") {
@@ -71,6 +72,82 @@ TEST_CASE("a GRUU token is the base64 of a destination list with ~ for =") {
     const auto parsed = daemon::parse_gruu_token(padded);
     REQUIRE(parsed);
     CHECK(*parsed == short_list);
+  }
+}
+
+TEST_CASE("an instance's GRUU names the node, then an opaque ID for AOR and instance") {
+  const std::string aor = "sip:alice@office.example";
+  const std::string phone = "urn:uuid:00000000-0000-1000-8000-000000000001";
+  const std::string laptop = "urn:uuid:00000000-0000-1000-8000-000000000002";
+  const auto token = daemon::instance_gruu_token(node(0x42), aor, phone);
+  CHECK(token.find_first_of("=;?>") == std::string::npos);  // a valid URI parameter value
+  const auto list = daemon::parse_gruu_token(token);
+  REQUIRE(list);
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0] == wire::destination::node(node(0x42)));
+  CHECK(std::holds_alternative<wire::opaque_id>((*list)[1].value));
+  // The caller's daemon connects to the node; the opaque ID is that node's.
+  CHECK(daemon::terminal_node(*list) == node(0x42));
+
+  // Stable for the same AOR and instance (across REGISTERs and restarts),
+  // distinct for another instance, AOR or node.
+  CHECK(daemon::instance_gruu_token(node(0x42), aor, phone) == token);
+  CHECK(daemon::instance_gruu_token(node(0x42), aor, laptop) != token);
+  CHECK(daemon::instance_gruu_token(node(0x42), "sip:bob@office.example", phone) != token);
+  CHECK(daemon::instance_gruu_token(node(0x43), aor, phone) != token);
+}
+
+TEST_CASE("terminal_node: the last Node-ID, when only opaque IDs follow it") {
+  const auto opaque = wire::destination{*wire::opaque_id::from_span(std::vector<std::uint8_t>{7})};
+  const auto resource =
+      wire::destination::resource(*wire::resource_id::from_span(std::vector<std::uint8_t>{9}));
+  using list = std::vector<wire::destination>;
+  CHECK(daemon::terminal_node(list{wire::destination::node(node(1)), opaque, opaque}) == node(1));
+  CHECK_FALSE(daemon::terminal_node(list{opaque}));
+  CHECK_FALSE(daemon::terminal_node(list{}));
+  CHECK_FALSE(daemon::terminal_node(list{wire::destination::node(node(1)), resource}));
+}
+
+TEST_CASE("a request for one instance's GRUU reaches that instance only") {
+  // The front's table with the daemon's gr_token: two devices of alice on
+  // one node.
+  const auto self = node(0x42);
+  sip::binding_table table({}, [&](const std::string& aor, const std::string& instance) {
+    return daemon::instance_gruu_token(self, aor, instance);
+  });
+  const std::string aor = "sip:alice@office.example";
+  std::vector<std::string> gruus;
+  for (const char* device : {"1", "2"}) {
+    sip::register_request r;
+    r.aor = aor;
+    r.call_id = std::string("call-") + device;
+    r.cseq = 1;
+    sip::contact_update c;
+    c.uri = std::string("sip:alice@127.0.0.1:507") + device;
+    c.instance = std::string("urn:uuid:00000000-0000-1000-8000-00000000000") + device;
+    c.reg_id = 1;
+    r.contacts.push_back(c);
+    const auto o = table.apply(r, sip::sip_clock::now());
+    REQUIRE(o.status == 200);
+    gruus.push_back(o.current.back().gruu);
+  }
+  REQUIRE(gruus[0] != gruus[1]);
+  struct no_directory final : sip::overlay_directory {
+    void publish(const sip::binding_set&) override {}
+    void withdraw(const std::string&) override {}
+    void lookup(const std::string&, std::function<void(sip::lookup_result)> done) override {
+      done({});
+    }
+  } directory;
+  sip::request_router router(table, directory, self);
+  for (std::size_t device = 0; device < 2; ++device) {
+    const auto gr = daemon::gruu_parameter(gruus[device]);
+    REQUIRE(gr);
+    std::vector<sip::route_target> targets;
+    router.route(aor, *gr, sip::sip_clock::now(),
+                 [&](sip::route_decision d) { targets = d.targets; });
+    REQUIRE(targets.size() == 1);
+    CHECK(targets[0].uri == "sip:alice@127.0.0.1:507" + std::to_string(device + 1));
   }
 }
 
@@ -116,9 +193,9 @@ TEST_CASE("registrations_in keeps existing, decodable SIP-REGISTRATION entries")
       node(6), wire::sip_registration{wire::sip_registration_uri{"sip:sam@example.org"}}, 1, 60));
   answer.kind_responses.push_back(
       {wire::well_known_kind::sip_registration, wire::generation_counter{3}, std::move(values)});
-  answer.kind_responses.push_back(
-      {wire::kind_id{0x12345}, wire::generation_counter{1},
-       std::vector<wire::stored_data>{daemon::registration_value(node(8), route_to(node(8)), 1, 60)}});
+  answer.kind_responses.push_back({wire::kind_id{0x12345}, wire::generation_counter{1},
+                                   std::vector<wire::stored_data>{daemon::registration_value(
+                                       node(8), route_to(node(8)), 1, 60)}});
 
   const auto found = daemon::registrations_in(answer);
   REQUIRE(found.size() == 2);

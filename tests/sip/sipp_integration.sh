@@ -168,13 +168,17 @@ run_sipp gone -sf "$WORK/gone.xml" -s alice -m 1 && ok "alice unregistered → 4
 register_xml "$WORK/query.xml" "<sip:bob@127.0.0.1:$BOB>" 3600 200
 run_sipp still -sf "$WORK/query.xml" -s bob -m 1 && ok "bob still registered" || fail "bob lost"
 
-stop_harness() {
+stop_harness() {  # stop_harness PID NAME: SIGTERM, then a clean exit (no sanitizer report)
   kill "$1" 2>/dev/null
   for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$1" 2>/dev/null; then fail "harness did not stop on SIGTERM"; fi
-  wait "$1" 2>/dev/null
+  if kill -0 "$1" 2>/dev/null; then fail "$2 did not stop on SIGTERM"; return; fi
+  local status=0
+  wait "$1" 2>/dev/null || status=$?
+  [ "$status" -eq 0 ] && return
+  fail "$2 exited $status after SIGTERM"
+  tail -n 40 "$WORK/$2.err" | sed 's/^/#   /'
 }
-stop_harness "$HPID"
+stop_harness "$HPID" harness
 
 # 10. Digest: a second front that requires it (sofia auth_module, user file).
 printf 'alice:secret\nbob:hunter2\n' >"$WORK/users"
@@ -188,6 +192,6 @@ run_sipp auth-bad -sf "$WORK/auth-bad.xml" -s alice -au alice -ap wrong -m 1 \
 sed -e "s|@CODE@|403|g" "$SCEN/register_auth.xml" >"$WORK/auth-other.xml"
 run_sipp auth-other -sf "$WORK/auth-other.xml" -s alice -au bob -ap hunter2 -m 1 \
   && ok "bob's credentials cannot register alice → 403" || fail "digest identity check"
-stop_harness "$HPID"
+stop_harness "$HPID" harness2
 echo "# $FAILS failure(s); logs in $WORK (KEEP=1 keeps them)"
 [ "$FAILS" -eq 0 ]

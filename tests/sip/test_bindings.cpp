@@ -199,3 +199,53 @@ TEST_CASE("snapshot and next_expiry report live bindings for the control plane")
   REQUIRE(table.next_expiry());
   CHECK(*table.next_expiry() == t0 + 100s);
 }
+
+TEST_CASE("restore puts back the live saved bindings with their GRUUs derived again") {
+  registrar_limits lim;
+  lim.max_contacts_per_aor = 2;
+  lim.max_expires = 600s;
+  binding_table table(
+      lim, [](const std::string&, const std::string& instance) { return "tok-" + instance; });
+  auto saved = [](std::string uri, std::string instance, sip_clock::time_point expires,
+                  std::uint16_t q = 1000) {
+    contact_binding b;
+    b.uri = std::move(uri);
+    b.instance = std::move(instance);
+    b.reg_id = 1;
+    b.q_milli = q;
+    b.call_id = "c1";
+    b.cseq = 7;
+    b.expires_at = expires;
+    b.gruu = "sip:alice@office.example;gr=stale";  // not trusted: derived again
+    return b;
+  };
+  const std::string aor = "sip:alice@office.example";
+  REQUIRE(table.restore(
+      aor,
+      {saved("sip:alice@h1", "one", t0 + 100s, 500), saved("sip:alice@h2", "two", t0 + 2000s),
+       saved("sip:alice@h3", "", t0 - 1s),  // expired
+       saved("sip:alice@h4", "", t0 + 50s, 100)},
+      t0));
+  auto live = table.lookup(aor, t0);
+  REQUIRE(live.size() == 2);  // the expired one dropped, then the worst q over the limit
+  CHECK(live[0].uri == "sip:alice@h2");
+  CHECK(live[0].remaining(t0) == 600s);  // clamped to max_expires
+  CHECK(live[0].gruu == aor + ";gr=tok-two");
+  CHECK(live[1].uri == "sip:alice@h1");
+  CHECK(live[1].remaining(t0) == 100s);
+  CHECK(live[1].cseq == 7);
+  CHECK(table.lookup_gruu(aor, "tok-one", t0).size() == 1);
+
+  // A REGISTER that came first wins; out-of-order CSeqs stay refused.
+  CHECK_FALSE(table.restore(aor, {saved("sip:alice@h9", "", t0 + 100s)}, t0));
+  contact_update same = contact("sip:alice@h1");
+  same.instance = "one";
+  same.reg_id = 1;
+  CHECK(table.apply(reg("c1", 7, {same}, 300s), t0).status == 500);
+  CHECK(table.apply(reg("c1", 8, {same}, 300s), t0).status == 200);
+
+  // Nothing live, a bad AOR: nothing restored.
+  CHECK_FALSE(table.restore("sip:bob@office.example", {saved("sip:bob@h", "", t0)}, t0));
+  CHECK_FALSE(table.restore("sip:Bob@Office.Example:5060", {saved("sip:bob@h", "", t0 + 9s)}, t0));
+  CHECK(table.aor_count() == 1);
+}

@@ -219,6 +219,8 @@ TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the no
   std::string ok = receive(ua.get());
   REQUIRE(ok.rfind("SIP/2.0 200", 0) == 0);
   CHECK(ok.find(";expires=600") != std::string::npos);
+  // The registrar is the UAS: its 200 tags To (RFC 3261 §8.2.6.2).
+  CHECK(header_lines(ok, "To").find(";tag=") != std::string::npos);
 
   send_ua(reg("mallory", 1, "600"));
   CHECK(receive(ua.get()).rfind("SIP/2.0 403", 0) == 0);
@@ -338,6 +340,29 @@ TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the no
     CHECK(channel.opens == 0);
   }
 
+  SECTION("a response matching no transaction goes on only when its top Via is ours") {
+    fd_guard next_hop(::socket(AF_INET, SOCK_DGRAM, 0));
+    auto nh = loopback(0);
+    REQUIRE(::bind(next_hop.get(), reinterpret_cast<sockaddr*>(&nh), sizeof nh) == 0);
+    auto stray = [&](const std::string& top_via, const std::string& call_id) {
+      return "SIP/2.0 200 OK\r\nVia: " + top_via +
+             "\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(local_port(next_hop.get())) +
+             ";branch=z9hG4bK-next-" + call_id +
+             "\r\nFrom: <sip:a@p2psip.test>;tag=1\r\nTo: <sip:b@p2psip.test>;tag=2\r\n"
+             "Call-ID: " +
+             call_id + "\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
+    };
+    // A forged one (RFC 3261 §16.11: discarded), then a real retransmission.
+    send_ua(stray("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-forged", "forged-1"));
+    send_ua(
+        stray("SIP/2.0/UDP 127.0.0.1:" + std::to_string(port) + ";branch=z9hG4bK-ours", "ours-1"));
+    // Handled in order: had the forged one been forwarded, it would come first.
+    const std::string forwarded = receive(next_hop.get());
+    CHECK(header_lines(forwarded, "Call-ID") == "Call-ID: ours-1\r\n");
+    CHECK(header_lines(forwarded, "Via").find("z9hG4bK-ours") == std::string::npos);
+    CHECK(receive(next_hop.get(), 200).empty());
+  }
+
   SECTION("unregistering withdraws the AOR from the overlay") {
     send_ua(reg("alice", 2, "0"));
     CHECK(receive(ua.get()).rfind("SIP/2.0 200", 0) == 0);
@@ -359,4 +384,89 @@ TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the no
   CHECK_FALSE(dir.published.empty());
   std::lock_guard l2(ev_m);
   CHECK_FALSE(reg_events.empty());
+}
+
+namespace {
+
+// What a front needs around it, for the test cases that want nothing special.
+struct front_surroundings {
+  test::overlay_worker worker;
+  fake_directory dir;
+  fake_channel channel;
+  sip::sip_front_config cfg = config(sip::auth_mode::never);
+
+  static sip::sip_front_config config(sip::auth_mode auth) {
+    sip::sip_front_config c;
+    c.listen_port = 0;
+    c.auth = auth;
+    return c;
+  }
+  sip::sip_front make() { return sip::sip_front(cfg, dir, channel, worker.executor()); }
+};
+
+}  // namespace
+
+TEST_CASE("a front that must check digest refuses to start without a password file") {
+  front_surroundings env;
+  env.cfg = front_surroundings::config(sip::auth_mode::always);
+  try {
+    auto front = env.make();
+    FAIL("the front started without a password file");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) ==
+          "sip: digest authentication is on for 127.0.0.1 but no password file (auth_db) is given");
+  }
+}
+
+TEST_CASE("in-dialog requests to a GRUU reach the instance's contact (RFC 5627)") {
+  front_surroundings env;
+  env.cfg.gr_token = [](const std::string&, const std::string&) { return std::string("tok1"); };
+  auto front = env.make();
+  auto proxy = loopback(front.endpoints().udp.port);
+
+  fd_guard bob(::socket(AF_INET, SOCK_DGRAM, 0));
+  fd_guard alice(::socket(AF_INET, SOCK_DGRAM, 0));
+  for (int fd : {bob.get(), alice.get()}) {
+    auto a = loopback(0);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  const std::string bob_port = std::to_string(local_port(bob.get()));
+  const std::string alice_port = std::to_string(local_port(alice.get()));
+  auto send_from = [&](int fd, const std::string& m) {
+    ::sendto(fd, m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&proxy), sizeof proxy);
+  };
+  send_from(bob.get(),
+            "REGISTER sip:p2psip.test SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.1:" +
+                bob_port +
+                ";rport;branch=z9hG4bK-gr1\r\n"
+                "From: <sip:bob@p2psip.test>;tag=g1\r\nTo: <sip:bob@p2psip.test>\r\n"
+                "Call-ID: reg-gruu\r\nCSeq: 1 REGISTER\r\nSupported: gruu\r\n"
+                "Contact: <sip:bob@127.0.0.1:" +
+                bob_port +
+                ">;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000000000001>\"\r\n"
+                "Expires: 600\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+  const std::string ok = receive(bob.get());
+  REQUIRE(ok.rfind("SIP/2.0 200", 0) == 0);
+  REQUIRE(ok.find("pub-gruu=\"sip:bob@p2psip.test;gr=tok1\"") != std::string::npos);
+
+  // What a UA sends once its dialog's remote target is bob's GRUU (no Route
+  // set: the proxy did not record-route, or the UA used it as outbound proxy).
+  auto in_dialog = [&](const std::string& method, const std::string& branch) {
+    return method +
+           " sip:bob@p2psip.test;gr=tok1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + alice_port +
+           ";rport;branch=z9hG4bK-" + branch +
+           "\r\nFrom: <sip:alice@p2psip.test>;tag=a1\r\nTo: <sip:bob@p2psip.test>;tag=b1\r\n"
+           "Call-ID: gruu-dialog\r\nCSeq: 2 " +
+           method + "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  };
+  send_from(alice.get(), in_dialog("ACK", "ack1"));
+  CHECK(receive(bob.get()).rfind("ACK sip:bob@127.0.0.1:" + bob_port + " SIP/2.0", 0) == 0);
+  send_from(alice.get(), in_dialog("BYE", "bye1"));
+  const std::string bye = receive(bob.get());
+  REQUIRE(bye.rfind("BYE sip:bob@127.0.0.1:" + bob_port + " SIP/2.0", 0) == 0);
+  const std::string ok_bye = response_to(bye, "200 OK");
+  send_from(bob.get(), ok_bye);
+  CHECK(receive(alice.get()).rfind("SIP/2.0 200", 0) == 0);
+  CHECK(env.channel.opens == 0);  // bob is local: no other daemon involved
 }

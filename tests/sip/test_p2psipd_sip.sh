@@ -16,62 +16,18 @@ P2PSIPCTL=$2
 SCEN=$3
 command -v sipp >/dev/null 2>&1 || { echo "SKIP: sipp is not installed"; exit 77; }
 . "$(dirname "$0")/../daemon/p2psipd_test_lib.sh"
-make_work sip
-if [ "${KEEP:-0}" = 1 ]; then trap 'work_kept=$work; work=; cleanup; echo "kept $work_kept"' EXIT; fi
+. "$(dirname "$0")/p2psipd_sip_lib.sh"
+make_sip_work sip
 
 DOMAIN=p2psip.test
-FAILS=0
-ok() { echo "ok   - $*"; }
-bad() {
-  echo "FAIL - $*"
-  FAILS=$((FAILS + 1))
-}
-
-# A daemon with SIP on: the shared config with the sip section replaced.
-start_sip_node() {  # start_sip_node INDEX [BOOTSTRAP_PORT]
-  local saved=$cfg_bootstrap
-  [ -n "${2:-}" ] && cfg_bootstrap="127.0.0.1:$2"
-  write_config "$1"
-  cfg_bootstrap=$saved
-  python3 - "$work/n$1/p2psipd.yaml" <<'PY'
-import sys
-path = sys.argv[1]
-text = open(path).read()
-text = text.replace("sip:\n  enabled: false\n",
-                    "sip:\n  enabled: true\n  listen-address: 127.0.0.1\n  listen-port: 0\n")
-open(path, "w").write(text)
-PY
-  launch_node "$1"
-}
-
-sip_port() {  # the SIP port node $1 printed
-  sed -n 's/.* SIP front on [0-9.]*:\([0-9]*\).*/\1/p' "$work/n$1/out" | tail -n 1
-}
-has_sip_port() { [ -n "$(sip_port "$1")" ]; }
 
 # --- three daemons ------------------------------------------------------------
-start_sip_node 0
-eventually 10 printed_port 0 || fail "node 0 did not print its port"
-port0=$(listen_port 0)
-eventually 10 joined 0 || fail "node 0 did not start an overlay"
-start_sip_node 1 "$port0"
-start_sip_node 2 "$port0"
-eventually 60 all_joined 0 1 2 || fail "not every daemon joined"
-eventually 60 ring_consistent 0 1 2 || fail "the ring is not consistent"
-for i in 0 1 2; do eventually 10 has_sip_port "$i" || fail "node $i printed no SIP port"; done
+start_sip_ring 3
 SIP_A=127.0.0.1:$(sip_port 0)
 SIP_C=127.0.0.1:$(sip_port 2)
 NODE_A=$(node_id_of 0)
 echo "# ring of 3 joined; SIP fronts A=$SIP_A C=$SIP_C; A is $NODE_A"
 
-# run_sipp NAME PROXY [sipp args...]: one bounded SIPp client.
-run_sipp() {
-  local name=$1 proxy=$2
-  shift 2
-  timeout 40 sipp "$proxy" -i 127.0.0.1 -nostdin -timeout 30s -timeout_error \
-    -trace_err -error_file "$work/$name.err" -trace_stat -stf "$work/$name.csv" \
-    -message_file "$work/$name.msg" -trace_msg "$@" >"$work/$name.out" 2>&1
-}
 # start_uas NAME [sipp args...]: a SIPp server in the background ($LAST_PID).
 start_uas() {
   local name=$1
@@ -174,12 +130,4 @@ no_dialogs() { [ "$(ctl 2 calls | json_field 'len(r["dialogs"])' 2>&1)" = 0 ]; }
 if eventually 5 no_dialogs; then ok "no dialog left on C"; else bad "dialogs left on C: $(ctl 2 calls 2>&1); on A: $(ctl 0 calls 2>&1)"; fi
 for i in 0 1 2; do kill -0 "${pids[$i]}" 2>/dev/null || bad "node $i died"; done
 
-echo "# $FAILS failure(s)"
-if [ "$FAILS" -ne 0 ]; then
-  for i in 0 2; do
-    echo "--- node $i log (tail) ---"
-    tail -n 30 "$work/n$i/log"
-  done
-  exit 1
-fi
-echo "PASS"
+finish 0 2

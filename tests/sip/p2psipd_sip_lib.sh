@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# SIP-enabled daemons for the integration tests (sourced after
+# tests/daemon/p2psipd_test_lib.sh): a ring of p2psipd on loopback, each
+# with its SIP front on an ephemeral port; SIPp clients; ok/bad verdicts
+# counted in $FAILS and a closing report.
+#
+# sip_extra[I] holds YAML lines indented under sip: for node I (auth,
+# auth-file, realm, listen-address, ...); they override the defaults.
+
+declare -a sip_extra
+FAILS=0
+
+make_sip_work() {  # make_sip_work NAME: make_work, and with KEEP=1 the work dir stays
+  make_work "$1"
+  if [ "${KEEP:-0}" = 1 ]; then trap 'work_kept=$work; work=; cleanup; echo "kept $work_kept"' EXIT; fi
+}
+
+ok() { echo "ok   - $*"; }
+bad() {
+  echo "FAIL - $*"
+  FAILS=$((FAILS + 1))
+}
+check() {  # check WHAT COMMAND...: ok or bad by the command's status
+  local what=$1
+  shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+# write_sip_config INDEX [BOOTSTRAP_PORT]: $work/nINDEX/p2psipd.yaml with
+# SIP on loopback, an ephemeral port, and sip_extra[INDEX].
+write_sip_config() {
+  local saved=$cfg_bootstrap
+  [ -n "${2:-}" ] && cfg_bootstrap="127.0.0.1:$2"
+  write_config "$1"
+  cfg_bootstrap=$saved
+  python3 - "$work/n$1/p2psipd.yaml" "${sip_extra[$1]:-}" <<'PY'
+import sys
+path, extra = sys.argv[1], sys.argv[2]
+keys = {"enabled": "true", "listen-address": "127.0.0.1", "listen-port": "0"}
+for line in extra.splitlines():
+    key, _, value = line.strip().partition(":")
+    keys[key] = value.strip()
+section = "sip:\n" + "".join("  %s: %s\n" % kv for kv in keys.items())
+text = open(path).read().replace("sip:\n  enabled: false\n", section)
+open(path, "w").write(text)
+PY
+}
+
+start_sip_node() {  # start_sip_node INDEX [BOOTSTRAP_PORT]
+  write_sip_config "$@"
+  launch_node "$1"
+}
+
+sip_port() {  # the SIP port node $1 printed
+  sed -n 's/.* SIP front on [0-9.]*:\([0-9]*\).*/\1/p' "$work/n$1/out" | tail -n 1
+}
+has_sip_port() { [ -n "$(sip_port "$1")" ]; }
+
+# start_sip_ring N: nodes 0..N-1 joined in one consistent ring, each with
+# its SIP port printed; node 0's overlay port in $port0.
+start_sip_ring() {
+  local i last=$(($1 - 1))
+  start_sip_node 0
+  eventually 10 printed_port 0 || fail "node 0 did not print its port"
+  port0=$(listen_port 0)
+  eventually 10 joined 0 || fail "node 0 did not start an overlay"
+  for i in $(seq 1 "$last"); do start_sip_node "$i" "$port0"; done
+  eventually 60 all_joined $(seq 0 "$last") || fail "not every daemon joined"
+  eventually 60 ring_consistent $(seq 0 "$last") || fail "the ring is not consistent"
+  for i in $(seq 0 "$last"); do
+    eventually 10 has_sip_port "$i" || fail "node $i printed no SIP port"
+  done
+}
+
+# published AOR NODE: the AOR is registered at NODE and stored in the overlay.
+published() {
+  ctl "$2" registrations | json_field \
+    '[g["published"] for g in r["registrations"] if g["aor"] == "'"$1"'"][0]' 2>/dev/null |
+    grep -qx stored
+}
+
+# found_at AOR NODE OWNER_NODE_ID: NODE's overlay lookup of AOR names OWNER.
+found_at() {
+  ctl "$2" lookup "aor=$1" | json_field 'r["nodes"]' | grep -q "$3"
+}
+
+# bindings_of NODE: every AOR registered at NODE with its contacts, sorted.
+bindings_of() {
+  ctl "$1" registrations |
+    json_field 'sorted((g["aor"], sorted(c["uri"] for c in g["contacts"])) for g in r["registrations"])'
+}
+
+# run_sipp NAME PROXY [sipp args...]: one bounded SIPp client; its
+# statistics, errors and messages in $work/NAME.*.
+run_sipp() {
+  local name=$1 proxy=$2
+  shift 2
+  timeout 40 sipp "$proxy" -i 127.0.0.1 -nostdin -timeout 30s -timeout_error \
+    -trace_err -error_file "$work/$name.err" -trace_stat -stf "$work/$name.csv" \
+    -message_file "$work/$name.msg" -trace_msg "$@" >"$work/$name.out" 2>&1
+}
+
+# finish NODE...: the verdict; on failure the given nodes' log tails.
+finish() {
+  local i
+  echo "# $FAILS failure(s)"
+  if [ "$FAILS" -ne 0 ]; then
+    for i in "$@"; do
+      echo "--- node $i log (tail) ---"
+      tail -n 30 "$work/n$i/log"
+    done
+    exit 1
+  fi
+  echo "PASS"
+}

@@ -1,0 +1,210 @@
+#!/bin/bash
+# A real softphone across the overlay: three p2psipd on loopback, baresip
+# "alice" registered on daemon A and baresip "bob" on daemon C, each using
+# its daemon's SIP front as outbound proxy; bob also speaks RFC 5626
+# outbound (+sip.instance, reg-id) and RFC 5627 GRUU, so his Contact in the
+# dialog is his public GRUU, which C resolves for alice's ACK and BYE. Both
+# register (p2psipctl registrations on each daemon, REGISTER_OK in baresip);
+# alice dials bob's AOR through ctrl_tcp, bob auto-answers, both see
+# CALL_ESTABLISHED and both daemons list the confirmed dialog; alice hangs
+# up, both see CALL_CLOSED and the dialogs are gone; then alice sends bob a
+# MESSAGE that his baresip shows. Media stays on loopback (ausine source,
+# aubridge player: no sound device).
+#
+# usage: test_p2psipd_baresip.sh P2PSIPD P2PSIPCTL
+# Exits 77 without baresip. Every process is killed by the trap; every wait
+# is bounded. KEEP=1 keeps the work dir.
+set -u
+P2PSIPD=$1
+P2PSIPCTL=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+CTRL="$HERE/baresip_ctrl.py"
+MODULES=/usr/lib/baresip/modules
+command -v baresip >/dev/null 2>&1 || { echo "SKIP: baresip is not installed"; exit 77; }
+for m in ctrl_tcp cons menu contact account uuid g711 ausine aubridge; do
+  [ -f "$MODULES/$m.so" ] || { echo "SKIP: baresip module $m is missing"; exit 77; }
+done
+. "$HERE/../daemon/p2psipd_test_lib.sh"
+. "$HERE/p2psipd_sip_lib.sh"
+make_sip_work baresip
+
+DOMAIN=p2psip.test
+
+# free_sip_ports N: N distinct ports free for both UDP and TCP a moment ago
+# (baresip listens on both for SIP and for its console), on one line.
+free_sip_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+held, ports = [], []
+while len(ports) < int(sys.argv[1]):
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", t.getsockname()[1]))
+    except OSError:
+        continue
+    held += [t, u]
+    ports.append(t.getsockname()[1])
+print(*ports)
+PY
+}
+
+# start_baresip USER PEER DAEMON_SIP_PORT [ACCOUNT_PARAMS]: baresip for
+# USER@DOMAIN in $work/USER (its own config dir), with PEER as its only
+# contact (the MESSAGE target) and its account, registering through its
+# daemon, in $work/USER/account for register_phone; a ctrl_tcp relay
+# (baresip_ctrl.py serve) on $work/USER/ctl.sock logs its events. baresip's
+# output, with its SIP trace, is in $work/USER/out.
+declare -A phone_pid relay_pid
+start_baresip() {
+  local user=$1 peer=$2 proxy=127.0.0.1:$3 params=${4:-} dir=$work/$1
+  local sip ctrl cons
+  read -r sip ctrl cons <<<"$(free_sip_ports 3)"
+  mkdir -p "$dir"
+  cat >"$dir/config" <<CONFIG
+poll_method		epoll
+sip_listen		127.0.0.1:$sip
+net_interface		127.0.0.1
+rtp_ports		20000-40000
+audio_player		aubridge,nowhere
+audio_alert		aubridge,alert
+audio_source		ausine,440
+ausrc_srate		48000
+ausrc_channels		2
+module_path		$MODULES
+module			g711.so
+module			aubridge.so
+module			ausine.so
+module			cons.so
+cons_listen		127.0.0.1:$cons
+module_app		uuid.so
+module_app		account.so
+module_app		contact.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		127.0.0.1:$ctrl
+menu_bell		no
+ringback_disabled	yes
+CONFIG
+  : >"$dir/accounts"  # the account comes through ctrl_tcp (register_phone)
+  echo "<sip:$peer@$DOMAIN>" >"$dir/contacts"
+  echo "<sip:$user@$DOMAIN>;regint=600;outbound=\"sip:$proxy;transport=udp\";answermode=auto;audio_codecs=PCMU$params" \
+    >"$dir/account"
+  baresip -s -f "$dir" >"$dir/out" 2>&1 </dev/null &
+  helper_pids+=("$!")
+  phone_pid[$user]=$!
+  python3 "$CTRL" serve "$ctrl" "$dir/ctl.sock" "$dir/events" "$cons" 2>"$dir/relay.err" &
+  helper_pids+=("$!")
+  relay_pid[$user]=$!
+}
+relay_up() { [ -S "$work/$1/ctl.sock" ]; }
+up_or_gone() { relay_up "$1" || ! kill -0 "${phone_pid[$1]}" 2>/dev/null; }
+# start_phone USER PEER DAEMON_SIP_PORT [ACCOUNT_PARAMS]: start_baresip, up
+# once its relay is; a baresip that exits at start (a port taken meanwhile)
+# is started again on other ports, three times at most.
+start_phone() {
+  local attempt
+  for attempt in 1 2 3; do
+    start_baresip "$@"
+    eventually 20 up_or_gone "$1"
+    relay_up "$1" && return
+    echo "# $1's baresip did not start (attempt $attempt): $(tail -n 3 "$work/$1/out" | tr '\n' ' ')"
+    kill -9 "${phone_pid[$1]}" "${relay_pid[$1]}" 2>/dev/null
+    rm -rf "${work:?}/$1"
+  done
+  fail "$1's baresip did not start: $(cat "$work/$1/relay.err" 2>/dev/null)"
+}
+# register_phone USER: creates USER's account once its relay listens, so
+# that the REGISTER and its REGISTER_OK event come after the relay is there.
+register_phone() {
+  phone "$1" uanew "$(cat "$work/$1/account")" >/dev/null || fail "$1's baresip refused uanew"
+}
+phone() {  # phone USER COMMAND [PARAMS]: one ctrl_tcp command, answer on stdout
+  local user=$1
+  shift
+  python3 "$CTRL" send "$work/$user/ctl.sock" "$@"
+}
+event_count() { wc -l <"$work/$1/events"; }
+saw() {  # saw USER TYPE [KEY=VALUE...] [--after N]: the event is logged (10 s)
+  local user=$1
+  shift
+  python3 "$CTRL" wait "$work/$user/events" "$@" --timeout 10 >/dev/null
+}
+
+# --- three daemons, alice on A, bob on C --------------------------------------------
+start_sip_ring 3
+NODE_A=$(node_id_of 0)
+NODE_C=$(node_id_of 2)
+echo "# ring of 3 joined; SIP fronts A=$(sip_port 0) C=$(sip_port 2)"
+
+start_phone alice bob "$(sip_port 0)"
+start_phone bob alice "$(sip_port 2)" ";sipnat=outbound"
+register_phone alice
+register_phone bob
+
+check "alice's baresip: REGISTER_OK through A" saw alice REGISTER_OK
+check "bob's baresip: REGISTER_OK through C" saw bob REGISTER_OK
+check "p2psipctl registrations on A: alice, stored in the overlay" eventually 20 published "sip:alice@$DOMAIN" 0
+check "p2psipctl registrations on C: bob, stored in the overlay" eventually 20 published "sip:bob@$DOMAIN" 2
+registered_only() {  # registered_only NODE AOR: the node's only registration
+  [ "$(ctl "$1" registrations | json_field '[g["aor"] for g in r["registrations"]]')" = "['$2']" ]
+}
+check "A holds alice's binding only" registered_only 0 "sip:alice@$DOMAIN"
+check "C holds bob's binding only" registered_only 2 "sip:bob@$DOMAIN"
+bob_has_gruu() {  # bob's one binding at C carries his instance and a GRUU
+  ctl 2 registrations | json_field \
+    '[(c["instance"] != "", c["gruu"].startswith("sip:bob@'$DOMAIN';gr=")) for g in r["registrations"] for c in g["contacts"]]' |
+    grep -qx "\[(True, True)\]"
+}
+check "bob's binding at C has his +sip.instance and a public GRUU" bob_has_gruu
+check "lookup of bob on A names C" eventually 20 found_at "sip:bob@$DOMAIN" 0 "$NODE_C"
+check "lookup of alice on C names A" eventually 20 found_at "sip:alice@$DOMAIN" 2 "$NODE_A"
+shows() {  # shows USER COMMAND PATTERN: the command's answer matches
+  phone "$1" "$2" | grep -q "$3"
+}
+check "alice's reginfo: registered" shows alice reginfo "sip:alice@$DOMAIN.*OK"
+
+# --- a call from alice to bob, through A, the overlay and C ------------------------------
+mark_alice=$(event_count alice)
+mark_bob=$(event_count bob)
+if phone alice dial "sip:bob@$DOMAIN" >/dev/null; then ok "alice dials bob"; else bad "dial refused"; fi
+check "bob's baresip: incoming call, answered (CALL_ESTABLISHED)" \
+  saw bob CALL_ESTABLISHED direction=incoming --after "$mark_bob"
+check "alice's baresip: CALL_ESTABLISHED" saw alice CALL_ESTABLISHED direction=outgoing \
+  "peeruri=sip:bob@$DOMAIN" --after "$mark_alice"
+confirmed_call() {  # confirmed_call NODE: one confirmed dialog alice → bob
+  ctl "$1" calls | json_field \
+    '[(d["state"], d["from"], d["to"]) for d in r["dialogs"]]' 2>/dev/null |
+    grep -qF "[('confirmed', 'sip:alice@$DOMAIN', 'sip:bob@$DOMAIN')]"
+}
+check "p2psipctl calls on A: the confirmed dialog" eventually 5 confirmed_call 0
+check "p2psipctl calls on C: the confirmed dialog" eventually 5 confirmed_call 2
+check "alice's listcalls shows bob" shows alice listcalls "sip:bob@$DOMAIN"
+
+mark_alice=$(event_count alice)
+mark_bob=$(event_count bob)
+if phone alice hangup >/dev/null; then ok "alice hangs up"; else bad "hangup refused"; fi
+check "alice's baresip: CALL_CLOSED" saw alice CALL_CLOSED --after "$mark_alice"
+check "bob's baresip: CALL_CLOSED (the BYE crossed the overlay)" saw bob CALL_CLOSED \
+  --after "$mark_bob"
+no_dialogs() { [ "$(ctl "$1" calls | json_field 'len(r["dialogs"])' 2>&1)" = 0 ]; }
+check "no dialog left on A" eventually 5 no_dialogs 0
+check "no dialog left on C" eventually 5 no_dialogs 2
+
+# --- an instant message from alice to bob ---------------------------------------------
+TEXT="hello bob, from alice $$"
+if phone alice message "$TEXT" >/dev/null; then ok "alice sends a MESSAGE"; else bad "message refused"; fi
+check "bob's baresip shows alice's MESSAGE" saw bob CONSOLE "text=sip:alice@$DOMAIN: \"$TEXT\""
+alice_error() { grep -qE '\[31m[0-9]{3} ' "$work/alice/out"; }
+if alice_error; then bad "alice's MESSAGE was refused: $(grep -E '\[31m[0-9]{3}' "$work/alice/out")"; else ok "no error answer to alice's MESSAGE"; fi
+
+for i in 0 1 2; do check "node $i still runs" kill -0 "${pids[$i]}"; done
+if [ "$FAILS" -ne 0 ]; then
+  for who in alice bob; do
+    echo "--- $who: events, then baresip output (tail) ---"
+    tail -n 15 "$work/$who/events"
+    tail -n 25 "$work/$who/out"
+  done
+fi
+finish 0 2
