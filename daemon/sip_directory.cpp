@@ -159,8 +159,8 @@ sip_directory::sip_directory(overlay::overlay_node& node, identity::message_sign
 sip_directory::~sip_directory() { *alive_ = false; }
 
 std::string sip_directory::identity_key(const std::string& aor) const {
-  const auto it = identities_.find(aor_resource_name(aor));
-  return it == identities_.end() ? std::string() : it->second.key_pem;
+  const auto it = identity_keys_.find(aor_resource_name(aor));
+  return it == identity_keys_.end() ? std::string() : it->second;
 }
 
 bool sip_directory::adopt_identity(const std::string& aor, std::string_view key_pem) {
@@ -172,7 +172,8 @@ bool sip_directory::adopt_identity(const std::string& aor, std::string_view key_
                "sip: saved key for " + name + " unusable: " + key.error().describe());
     return false;
   }
-  return make_identity(name, std::move(*key)) != nullptr;
+  identity_keys_[name] = key_pem;
+  return true;
 }
 
 std::vector<sip_directory::published> sip_directory::publications() const {
@@ -185,10 +186,12 @@ identity::message_signer* sip_directory::signer_for(const std::string& resource_
   const auto& own = node_signer_.certificate().user_name();
   if (own && *own == resource_name) return &node_signer_;
   if (!options_.per_aor_identities) return nullptr;
-  if (auto it = identities_.find(resource_name); it != identities_.end()) {
-    return it->second.signer.get();
+  for (const auto& [name, signer] : recent_signers_) {
+    if (name == resource_name) return signer.get();
   }
-  auto key = identity::key_pair::generate();
+  const auto saved = identity_keys_.find(resource_name);
+  auto key = saved != identity_keys_.end() ? identity::key_pair::from_pem(saved->second)
+                                           : identity::key_pair::generate();
   if (!key) {
     logs.write(log_level::warning, "sip: key for " + resource_name + ": " + key.error().describe());
     return nullptr;
@@ -198,10 +201,14 @@ identity::message_signer* sip_directory::signer_for(const std::string& resource_
 
 identity::message_signer* sip_directory::make_identity(const std::string& resource_name,
                                                        identity::key_pair key) {
-  auto pem = key.to_pem();
-  if (!pem) {
-    logs.write(log_level::warning, "sip: key for " + resource_name + ": " + pem.error().describe());
-    return nullptr;
+  if (!identity_keys_.contains(resource_name)) {
+    auto pem = key.to_pem();
+    if (!pem) {
+      logs.write(log_level::warning,
+                 "sip: key for " + resource_name + ": " + pem.error().describe());
+      return nullptr;
+    }
+    identity_keys_.emplace(resource_name, std::move(*pem));
   }
   identity::self_signed_request request{.overlay = options_.overlay_name,
                                         .user_name = resource_name,
@@ -219,9 +226,11 @@ identity::message_signer* sip_directory::make_identity(const std::string& resour
                "sip: signer for " + resource_name + ": " + signer.error().describe());
     return nullptr;
   }
-  auto& slot = identities_[resource_name];
-  slot = {std::move(*pem), std::make_unique<identity::message_signer>(std::move(*signer))};
-  return slot.signer.get();
+  constexpr std::size_t recent_signers = 16;  // a burst of refreshes, withdraws
+  if (recent_signers_.size() == recent_signers) recent_signers_.pop_front();
+  recent_signers_.emplace_back(resource_name,
+                               std::make_unique<identity::message_signer>(std::move(*signer)));
+  return recent_signers_.back().second.get();
 }
 
 void sip_directory::publish(const sip::binding_set& bindings) {
@@ -286,7 +295,7 @@ void sip_directory::store(const std::string& aor,
   const std::string name = aor_resource_name(aor);
   if (name.empty()) return;  // not a SIP AOR: nothing to store
   const auto& own = node_signer_.certificate().user_name();
-  if (withdrawing && !identities_.contains(name) && !(own && *own == name)) {
+  if (withdrawing && !identity_keys_.contains(name) && !(own && *own == name)) {
     publications_.erase(aor);
     return;  // never stored under a key of ours: nothing to remove
   }

@@ -59,6 +59,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -153,10 +154,6 @@ class sip_directory final : public sip::overlay_directory {
 
  private:
   struct lookup_job;
-  struct aor_identity {
-    std::string key_pem;
-    std::unique_ptr<identity::message_signer> signer;
-  };
   // What the front asked for and is not sent yet: a binding set, or nullopt
   // for a withdraw.
   struct pending_publication {
@@ -165,8 +162,8 @@ class sip_directory final : public sip::overlay_directory {
   };
   // The signer for values at `resource_name`, nullptr when there is none.
   identity::message_signer* signer_for(const std::string& resource_name);
-  // A self-signed identity for `resource_name` with `key`; nullptr (logged)
-  // when it cannot be made.
+  // A self-signed identity for `resource_name` with `key`, kept among the
+  // recent ones; nullptr (logged) when it cannot be made.
   identity::message_signer* make_identity(const std::string& resource_name, identity::key_pair key);
   // The SIP-REGISTRATION value naming this node for these bindings.
   void store_bindings(const sip::binding_set& bindings);
@@ -179,7 +176,11 @@ class sip_directory final : public sip::overlay_directory {
   overlay::overlay_node& node_;
   identity::message_signer& node_signer_;
   sip_directory_options options_;
-  std::map<std::string, aor_identity> identities_;      // by Resource Name
+  // Each AOR's key, by Resource Name. Only the few signers last used are
+  // kept: a key and certificate as OpenSSL objects take several KiB, a PEM
+  // key about 250 bytes, and a refresh re-mints the certificate from it.
+  std::map<std::string, std::string> identity_keys_;
+  std::deque<std::pair<std::string, std::unique_ptr<identity::message_signer>>> recent_signers_;
   std::map<std::string, std::string> publications_;     // AOR → state
   std::map<std::string, pending_publication> pending_;  // AOR → latest
   std::uint64_t changes_ = 0;

@@ -3,6 +3,9 @@
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
+#include <iterator>
+#include <string_view>
+
 #include "identity/atomic_file.hpp"
 
 namespace p2psip::identity {
@@ -43,7 +46,53 @@ result<key_algorithm> classify_key(const EVP_PKEY* key) {
   return identity_error{identity_errc::unsupported_key, "neither an EC nor an RSA key"};
 }
 
+namespace {
+
+// SubjectPublicKeyInfo { id-ecPublicKey, namedCurve prime256v1 } up to the
+// BIT STRING's contents: an uncompressed P-256 point follows.
+constexpr std::uint8_t p256_spki_prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                             0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                             0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+constexpr std::size_t p256_point_bytes = 65;
+
+}  // namespace
+
+std::vector<std::uint8_t> p256_public_point(const EVP_PKEY* key) {
+  char text[32] = {};
+  if (!EVP_PKEY_is_a(key, "EC") ||
+      EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, text, sizeof text, nullptr) !=
+          1 ||
+      std::string_view(text) != "prime256v1") {
+    return {};
+  }
+  // What i2d_PUBKEY writes for explicit curve parameters or another point
+  // format differs: those keys take the encoder's path.
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, text, sizeof text,
+                                     nullptr) == 1 &&
+      std::string_view(text) != OSSL_PKEY_EC_ENCODING_GROUP) {
+    return {};
+  }
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, text,
+                                     sizeof text, nullptr) == 1 &&
+      std::string_view(text) != OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) {
+    return {};
+  }
+  std::vector<std::uint8_t> point(p256_point_bytes);
+  std::size_t length = 0;
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(),
+                                      point.size(), &length) != 1 ||
+      length != p256_point_bytes || point[0] != 0x04) {
+    return {};
+  }
+  return point;
+}
+
 result<std::vector<std::uint8_t>> public_key_der(const EVP_PKEY* key) {
+  if (auto point = p256_public_point(key); !point.empty()) {
+    std::vector<std::uint8_t> der(std::begin(p256_spki_prefix), std::end(p256_spki_prefix));
+    der.insert(der.end(), point.begin(), point.end());
+    return der;
+  }
   const int len = i2d_PUBKEY(key, nullptr);
   if (len <= 0) return openssl_error(identity_errc::crypto_failure, "cannot encode public key");
   std::vector<std::uint8_t> der(static_cast<std::size_t>(len));

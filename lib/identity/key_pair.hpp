@@ -27,6 +27,11 @@ result<key_algorithm> classify_key(const EVP_PKEY* key);
 // DER SubjectPublicKeyInfo of any public key: the §11.3.1 Node-ID input.
 result<std::vector<std::uint8_t>> public_key_der(const EVP_PKEY* key);
 
+// The uncompressed point of a named-curve P-256 key, read as a key parameter:
+// OpenSSL 3.0's encoder (i2d_PUBKEY) costs hundreds of µs a call, paid for
+// every self-signed certificate minted or checked. Empty for other keys.
+std::vector<std::uint8_t> p256_public_point(const EVP_PKEY* key);
+
 class key_pair {
  public:
   static result<key_pair> generate(key_algorithm algorithm = key_algorithm::ecdsa_p256);

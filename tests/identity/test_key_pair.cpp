@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <openssl/core_names.h>
 #include <openssl/pem.h>
 
 #include "identity/atomic_file.hpp"
@@ -34,6 +35,28 @@ TEST_CASE("PEM round trip keeps the key") {
     CHECK(EVP_PKEY_eq(key.native(), back.native()) == 1);
     CHECK(must(back.public_key_der()) == must(key.public_key_der()));
   }
+}
+
+// The Node-ID input (§11.3.1) must not change with how it is computed: the
+// P-256 shortcut gives exactly what OpenSSL's encoder gives, also for a
+// compressed point, which takes the encoder's path.
+TEST_CASE("public_key_der is the DER SubjectPublicKeyInfo i2d_PUBKEY writes") {
+  const auto openssl_der = [](EVP_PKEY* key) {
+    std::vector<std::uint8_t> der(static_cast<std::size_t>(i2d_PUBKEY(key, nullptr)));
+    unsigned char* out = der.data();
+    REQUIRE(i2d_PUBKEY(key, &out) == static_cast<int>(der.size()));
+    return der;
+  };
+  for (const auto algorithm : {key_algorithm::ecdsa_p256, key_algorithm::rsa_2048}) {
+    const auto key = must(key_pair::generate(algorithm));
+    CHECK(must(key.public_key_der()) == openssl_der(key.native()));
+  }
+  const auto key = must(key_pair::generate());
+  REQUIRE(EVP_PKEY_set_utf8_string_param(key.native(), OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                         OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED) == 1);
+  const auto compressed = must(key.public_key_der());
+  CHECK(compressed == openssl_der(key.native()));
+  CHECK(compressed.size() < 91);  // 26-byte header + 65-byte uncompressed point
 }
 
 TEST_CASE("saved keys are 0600, replaced atomically, and load back") {
