@@ -4,6 +4,7 @@
 // control plane's log.set_level both reach it.
 #pragma once
 
+#include <atomic>
 #include <string_view>
 
 #include "daemon/daemon_config.hpp"
@@ -11,21 +12,23 @@
 
 namespace p2psip::daemon {
 
+// The sip thread logs too (sofia's log) while log.set_level and SIGHUP change
+// the level on the overlay thread: hence atomics, relaxed (only the values).
 class logger {
  public:
-  bool enabled(log_level level) const noexcept { return !off_ && level >= level_; }
+  bool enabled(log_level level) const noexcept { return !off() && level >= this->level(); }
   void write(log_level level, std::string_view message) const;
-  log_level level() const noexcept { return level_; }
-  bool off() const noexcept { return off_; }
+  log_level level() const noexcept { return level_.load(std::memory_order_relaxed); }
+  bool off() const noexcept { return off_.load(std::memory_order_relaxed); }
   void set(log_level level) noexcept {
-    level_ = level;
-    off_ = false;
+    level_.store(level, std::memory_order_relaxed);
+    off_.store(false, std::memory_order_relaxed);
   }
-  void set_off() noexcept { off_ = true; }
+  void set_off() noexcept { off_.store(true, std::memory_order_relaxed); }
 
  private:
-  log_level level_ = log_level::info;
-  bool off_ = false;
+  std::atomic<log_level> level_{log_level::info};
+  std::atomic<bool> off_{false};
 };
 
 extern logger logs;

@@ -79,9 +79,10 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
 
-  test::overlay_worker overlay;
   fake_directory dir;
   no_channel channel;
+  // After dir: destroyed first, so what the front posted runs before dir goes.
+  test::overlay_worker overlay;
   sip::sip_events ev;
   ev.on_registration = [](const sip::registration_info& r) {
     std::fprintf(stderr, "harness: event registration %s contacts=%zu\n", r.aor.c_str(),

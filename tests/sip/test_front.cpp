@@ -390,10 +390,11 @@ namespace {
 
 // What a front needs around it, for the test cases that want nothing special.
 struct front_surroundings {
-  test::overlay_worker worker;
   fake_directory dir;
   fake_channel channel;
   sip::sip_front_config cfg = config(sip::auth_mode::never);
+  // Last, so destroyed first: what the front posted runs before dir goes.
+  test::overlay_worker worker;
 
   static sip::sip_front_config config(sip::auth_mode auth) {
     sip::sip_front_config c;

@@ -47,8 +47,8 @@ stored_data registration_value() {
   stored_data d;
   d.storage_time = 1'790'000'000'000;
   d.lifetime = 3600;
-  d.value.entry = dictionary_entry{std::vector<std::uint8_t>(node(7).bytes().begin(),
-                                                             node(7).bytes().end()),
+  const auto owner = node(7).bytes();  // one array: begin and end of the same range
+  d.value.entry = dictionary_entry{std::vector<std::uint8_t>(owner.begin(), owner.end()),
                                    data_value{true, *to_bytes(reg)}};
   d.signature = sample_signature();
   return d;
