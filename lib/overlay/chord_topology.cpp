@@ -237,9 +237,11 @@ void chord_topology::become_joined() {
 
 void chord_topology::add_peer(const node_id& peer) {
   // Updates name the same peers over and over: those already in the tables
-  // change nothing and cost only this check.
-  const bool settled = table_.neighbors().contains(peer) ||
-                       (table_.contains(peer) && !table_.neighbors().would_accept(peer));
+  // change nothing and cost only this check. In a small ring a predecessor
+  // can belong among the successors too (after failures emptied that list):
+  // a peer is settled only when no list it is missing from would take it.
+  const bool settled = !table_.neighbors().would_accept(peer) &&
+                       (table_.neighbors().contains(peer) || table_.contains(peer));
   if (peer == node_.self() || settled || !node_.connected(peer)) return;
   peer_started_.try_emplace(peer, node_.timers().now());
   const auto& n = table_.neighbors();
@@ -312,8 +314,9 @@ void chord_topology::consider_peers(const std::vector<node_id>& peers, const nod
     // Most named peers are placed already or fit nowhere: settle those on
     // the small tables before any lookup in the (much larger) link map.
     const auto& neighbors = table_.neighbors();
-    if (p == node_.self() || neighbors.contains(p)) continue;
+    if (p == node_.self()) continue;
     const bool as_neighbor = neighbors.would_accept(p);
+    if (!as_neighbor && neighbors.contains(p)) continue;
     const auto index = table_.fingers().index_for(p);
     const bool empty_finger = index && !table_.fingers().valid(*index);
     if (!as_neighbor && !empty_finger) continue;

@@ -154,3 +154,32 @@ TEST_CASE("a graceful leave hands the data on before the peer goes") {
   w.world().scheduler().run_for(20s);
   CHECK(w.holders(user) == w.replica_set(user));
 }
+
+// Two adjacent peers crash one after the other in a small ring (the first
+// replica holder, then the responsible peer): every value, wherever it was,
+// is back on three peers, its replica set in the ring that is left.
+TEST_CASE("after two adjacent crashes in a ring of five every value has three copies again") {
+  for (const std::uint64_t seed : {51, 53, 57, 59}) {
+    INFO("seed " << seed);
+    storage_world w(seed);
+    w.grow(5);
+    std::vector<std::string> users;
+    for (int i = 0; i < 12; ++i) {
+      users.push_back("user" + std::to_string(i) + "@example.org");
+      REQUIRE(w.store(w.world().joined_ids()[static_cast<std::size_t>(i) % 5], users.back()));
+    }
+    const auto ring = w.world().joined_ids();
+    const auto key = *overlay::resource_key(wire::hash_resource_name(users[0]));
+    const auto owner = overlay::responsible_peer(ring, key);
+    const auto at = std::find(ring.begin(), ring.end(), owner) - ring.begin();
+    w.world().crash(ring[static_cast<std::size_t>(at + 1) % ring.size()]);
+    w.world().scheduler().run_for(60s);
+    w.world().crash(owner);
+    w.world().scheduler().run_for(90s);
+    REQUIRE(w.world().joined_ids().size() == 3);
+    for (const auto& user : users) {
+      INFO(user);
+      CHECK(w.holders(user) == w.replica_set(user));
+    }
+  }
+}
