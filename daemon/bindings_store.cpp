@@ -128,7 +128,6 @@ void parse_document(std::string_view text, const clock_reading& now, parsed_bind
       throw refused{where + ": \"" + saved.aor + "\" is not a normalized AOR"};
     }
     if (!seen.insert(saved.aor).second) throw refused{where + ": " + saved.aor + " twice"};
-    saved.identity_key = string_field(entry, "identity-key", where);
     const auto& contacts = array_field(entry, "contacts", where);
     for (std::size_t k = 0; k < contacts.size(); ++k) {
       const std::string at = where + ".contacts[" + std::to_string(k) + "]";
@@ -156,8 +155,7 @@ std::string format_saved_bindings(const std::vector<saved_aor>& aors, clock_read
       if (c.expires_at > now.steady) contacts.push_back(contact_json(c, now));
     }
     if (contacts.empty()) continue;
-    list.push_back(json::object{
-        {"aor", a.aor}, {"identity-key", a.identity_key}, {"contacts", std::move(contacts)}});
+    list.push_back(json::object{{"aor", a.aor}, {"contacts", std::move(contacts)}});
   }
   const json::object top{{"format", format_tag},
                          {"version", format_version},
@@ -188,7 +186,7 @@ loaded_bindings load_bindings(const std::filesystem::path& file, clock_reading n
   loaded_bindings out;
   std::error_code ec;
   if (!std::filesystem::exists(file, ec) && !ec) return out;
-  // The keys inside make it a secret: one others may read is refused too.
+  // Users' contacts are private: a file others may read is refused too.
   auto text = identity::read_secret_file(file, max_file_bytes);
   out.parsed =
       text ? parse_saved_bindings(*text, now) : parsed_bindings{{}, 0, text.error().describe()};

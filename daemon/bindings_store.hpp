@@ -4,13 +4,12 @@
 // without waiting for each to REGISTER again.
 //
 // Format: one JSON object, {"format": "p2psipd-sip-bindings", "version": 1,
-// "saved": UNIX-SECONDS, "aors": [{"aor", "identity-key", "contacts":
-// [{"uri", "expires", "instance", "reg-id", "q", "params", "call-id",
-// "cseq"}]}]}. "expires" is absolute wall-clock time (Unix seconds): the
-// steady clock starts again at a reboot. "identity-key" is the PEM key of
-// the AOR's self-signed identity (sip_directory.hpp says why it is kept),
-// which makes the file a secret: mode 0600, replaced atomically. GRUUs are
-// not saved: they derive from Node-ID, AOR and instance.
+// "saved": UNIX-SECONDS, "aors": [{"aor", "contacts": [{"uri", "expires",
+// "instance", "reg-id", "q", "params", "call-id", "cseq"}]}]}. "expires" is
+// absolute wall-clock time (Unix seconds): the steady clock starts again at
+// a reboot. The AORs' signing keys are not saved: sip_directory derives them
+// from its seed. GRUUs are not saved either: they derive from Node-ID, AOR
+// and instance. Users' contacts are private: mode 0600, replaced atomically.
 //
 // Reading is strict: a file that is not exactly this is refused whole (the
 // daemon wrote it; anything else is damage), and the daemon starts with no
@@ -32,12 +31,8 @@ namespace p2psip::daemon {
 // The file's name in the state directory.
 inline constexpr const char* bindings_file_name = "sip-bindings";
 
-struct saved_aor {
-  std::string aor;  // normalized, as the front names it
-  std::vector<sip::contact_binding> contacts;
-  std::string identity_key;  // PEM, empty when the AOR has no own identity
-  bool operator==(const saved_aor&) const = default;
-};
+// Each AOR is normalized, as the front names it.
+using saved_aor = sip::registration_info;
 
 // The two clocks at one moment: bindings expire on the steady one, the file
 // holds wall-clock times.

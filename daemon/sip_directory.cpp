@@ -158,28 +158,9 @@ sip_directory::sip_directory(overlay::overlay_node& node, identity::message_sign
 
 sip_directory::~sip_directory() { *alive_ = false; }
 
-std::string sip_directory::identity_key(const std::string& aor) const {
-  const auto it = identity_keys_.find(aor_resource_name(aor));
-  return it == identity_keys_.end() ? std::string() : it->second;
-}
-
-bool sip_directory::adopt_identity(const std::string& aor, std::string_view key_pem) {
-  const auto name = aor_resource_name(aor);
-  if (!options_.per_aor_identities || name.empty()) return false;
-  auto key = identity::key_pair::from_pem(key_pem);
-  if (!key) {
-    logs.write(log_level::warning,
-               "sip: saved key for " + name + " unusable: " + key.error().describe());
-    return false;
-  }
-  identity_keys_[name] = key_pem;
-  return true;
-}
-
-std::vector<sip_directory::published> sip_directory::publications() const {
-  std::vector<published> out;
-  for (const auto& [aor, state] : publications_) out.push_back({aor, state});
-  return out;
+std::string sip_directory::publication_state(const std::string& aor) const {
+  const auto it = unsettled_.find(aor);
+  return it == unsettled_.end() ? std::string("stored") : it->second.state;
 }
 
 identity::message_signer* sip_directory::signer_for(const std::string& resource_name) {
@@ -189,9 +170,7 @@ identity::message_signer* sip_directory::signer_for(const std::string& resource_
   for (const auto& [name, signer] : recent_signers_) {
     if (name == resource_name) return signer.get();
   }
-  const auto saved = identity_keys_.find(resource_name);
-  auto key = saved != identity_keys_.end() ? identity::key_pair::from_pem(saved->second)
-                                           : identity::key_pair::generate();
+  auto key = identity::key_pair::derive(options_.aor_key_seed, resource_name);
   if (!key) {
     logs.write(log_level::warning, "sip: key for " + resource_name + ": " + key.error().describe());
     return nullptr;
@@ -201,15 +180,6 @@ identity::message_signer* sip_directory::signer_for(const std::string& resource_
 
 identity::message_signer* sip_directory::make_identity(const std::string& resource_name,
                                                        identity::key_pair key) {
-  if (!identity_keys_.contains(resource_name)) {
-    auto pem = key.to_pem();
-    if (!pem) {
-      logs.write(log_level::warning,
-                 "sip: key for " + resource_name + ": " + pem.error().describe());
-      return nullptr;
-    }
-    identity_keys_.emplace(resource_name, std::move(*pem));
-  }
   identity::self_signed_request request{.overlay = options_.overlay_name,
                                         .user_name = resource_name,
                                         .digest = options_.self_signed_digest};
@@ -237,10 +207,10 @@ void sip_directory::publish(const sip::binding_set& bindings) {
   ++changes_;
   pending_[bindings.aor] = {bindings, std::chrono::steady_clock::now()};
   if (node_.state() != overlay::node_state::joined) {
-    publications_[bindings.aor] = not_joined;
+    unsettled_[bindings.aor] = {not_joined};
     return;
   }
-  publications_.try_emplace(bindings.aor, "storing");
+  unsettled_.try_emplace(bindings.aor, unsettled{"storing"});
   publish_pending();
 }
 
@@ -264,7 +234,7 @@ void sip_directory::withdraw(const std::string& aor) {
   ++changes_;
   // Not joined: a value stored before a restart may still name this node.
   pending_[aor] = {std::nullopt, std::chrono::steady_clock::now()};
-  publications_.erase(aor);
+  unsettled_.erase(aor);
   publish_pending();
 }
 
@@ -294,16 +264,13 @@ void sip_directory::store(const std::string& aor,
   const bool withdrawing = !registration;
   const std::string name = aor_resource_name(aor);
   if (name.empty()) return;  // not a SIP AOR: nothing to store
-  const auto& own = node_signer_.certificate().user_name();
-  if (withdrawing && !identity_keys_.contains(name) && !(own && *own == name)) {
-    publications_.erase(aor);
-    return;  // never stored under a key of ours: nothing to remove
-  }
   auto* signer = signer_for(name);
   if (signer == nullptr) {
+    unsettled_.erase(aor);
+    if (withdrawing) return;  // nothing was stored under a key of ours
     logs.write(log_level::warning, "sip: no identity may store the registration of " + aor +
                                        " (USER-NODE-MATCH needs a certificate for that user)");
-    if (!withdrawing) publications_[aor] = "refused: no identity for this user";
+    unsettled_[aor] = {"refused: no identity for this user"};
     return;
   }
   const auto resource = wire::hash_resource_name(name);
@@ -312,6 +279,7 @@ void sip_directory::store(const std::string& aor,
   auto data = registration_value(signer->node(), registration, last_storage_time_, lifetime_s);
   if (auto signed_ok = signer->sign_stored_data(resource, sip_kind, data); !signed_ok) {
     logs.write(log_level::warning, "sip: signing " + aor + ": " + signed_ok.error().describe());
+    if (!withdrawing) unsettled_[aor] = {"refused: " + signed_ok.error().describe()};
     return;
   }
   wire::store_req request;
@@ -320,16 +288,16 @@ void sip_directory::store(const std::string& aor,
       {sip_kind, wire::generation_counter{0}, std::vector<wire::stored_data>{std::move(data)}});
   std::vector<wire::generic_certificate> certificates;
   if (signer != &node_signer_) certificates.push_back(signer->generic_certificate());
+  const auto number = ++stores_sent_;
   if (withdrawing) {
-    publications_.erase(aor);
+    unsettled_.erase(aor);
   } else {
-    auto [state, added] = publications_.try_emplace(aor, "storing");
-    if (!added && state->second == not_joined) state->second = "storing";
+    unsettled_[aor] = {"storing", number};
   }
   ++stores_in_flight_;
   node_.send_request(
       {wire::destination::resource(resource)}, {wire::message_code::store_req, std::move(request)},
-      [this, alive = alive_, aor, withdrawing](overlay::answer_result answer) {
+      [this, alive = alive_, aor, withdrawing, number](overlay::answer_result answer) {
         if (!*alive) return;
         --stores_in_flight_;
         std::string outcome = "stored";
@@ -345,8 +313,13 @@ void sip_directory::store(const std::string& aor,
         } else {
           logs.write(log_level::debug, "sip: " + aor + (withdrawing ? " withdrawn" : " published"));
         }
-        if (!withdrawing) {
-          if (auto it = publications_.find(aor); it != publications_.end()) it->second = outcome;
+        // Only the AOR's latest Store decides; a withdraw has erased it.
+        if (auto it = unsettled_.find(aor); it != unsettled_.end() && it->second.store == number) {
+          if (answer) {
+            unsettled_.erase(it);
+          } else {
+            it->second.state = std::move(outcome);
+          }
         }
         publish_pending();
       },

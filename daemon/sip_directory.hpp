@@ -24,8 +24,10 @@
 // of the node's own certificate can be published (per-user enrollment is not
 // implemented); others are logged and skipped.
 //
-// Those per-AOR keys are saved with the bindings (bindings_store.hpp) and
-// adopted again after a restart. The Node-ID derives from the key (§11.3.1),
+// Each per-AOR key derives from one secret seed and the user name
+// (key_pair::derive; the daemon keeps the seed in its state directory), so a
+// restart signs with the same key and no key is kept per AOR. The Node-ID
+// derives from the key (§11.3.1),
 // so the re-stored value has the same dictionary key and replaces the one
 // stored before the crash: USER-NODE-MATCH holds as before, and the storing
 // peer only asks for a later storage_time (§7.4.1.1; ours is wall-clock
@@ -120,6 +122,9 @@ struct sip_directory_options {
   std::size_t max_depth = 4;     // sip_registration_uri hops followed
   std::size_t max_fetches = 16;  // Fetches per lookup
   std::size_t max_stores_in_flight = 16;
+  // Each AOR's key is key_pair::derive(seed, user@domain): the same key
+  // after a restart, so a re-store replaces the value stored before it.
+  identity::key_seed aor_key_seed{};
 };
 
 class sip_directory final : public sip::overlay_directory {
@@ -140,17 +145,9 @@ class sip_directory final : public sip::overlay_directory {
   // Counts publish() and withdraw() calls: the front's bindings changed.
   std::uint64_t changes() const noexcept { return changes_; }
 
-  // The PKCS#8 PEM key of the AOR's own identity, empty when it has none.
-  std::string identity_key(const std::string& aor) const;
-  // Signs for the AOR with this saved key from now on; false (logged) when
-  // the key is unusable or per-AOR identities are off.
-  bool adopt_identity(const std::string& aor, std::string_view key_pem);
-  // AORs published and not withdrawn, with the outcome of their last Store.
-  struct published {
-    std::string aor;
-    std::string state;  // "stored", "storing", "refused: ..."
-  };
-  std::vector<published> publications() const;
+  // The outcome of the AOR's last Store: "stored", "storing", "not joined"
+  // or "refused: ..."; "stored" too for an AOR never published.
+  std::string publication_state(const std::string& aor) const;
 
  private:
   struct lookup_job;
@@ -176,15 +173,20 @@ class sip_directory final : public sip::overlay_directory {
   overlay::overlay_node& node_;
   identity::message_signer& node_signer_;
   sip_directory_options options_;
-  // Each AOR's key, by Resource Name. Only the few signers last used are
-  // kept: a key and certificate as OpenSSL objects take several KiB, a PEM
-  // key about 250 bytes, and a refresh re-mints the certificate from it.
-  std::map<std::string, std::string> identity_keys_;
+  // Signers hold a key and certificate as OpenSSL objects, several KiB:
+  // only the few last used are kept, and the others are derived again.
   std::deque<std::pair<std::string, std::unique_ptr<identity::message_signer>>> recent_signers_;
-  std::map<std::string, std::string> publications_;     // AOR → state
+  // The AORs whose last Store has not succeeded (yet), with its number.
+  // Stored ones are not listed: the registrar keeps no per-AOR state here.
+  struct unsettled {
+    std::string state;
+    std::uint64_t store = 0;
+  };
+  std::map<std::string, unsettled> unsettled_;
   std::map<std::string, pending_publication> pending_;  // AOR → latest
   std::uint64_t changes_ = 0;
   std::size_t stores_in_flight_ = 0;
+  std::uint64_t stores_sent_ = 0;
   std::uint64_t last_storage_time_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

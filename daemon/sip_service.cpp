@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "control/rpc_error.hpp"
 #include "daemon/bindings_store.hpp"
 #include "daemon/daemon_logger.hpp"
+#include "identity/credential_store.hpp"
 #include "sip/sip_front.hpp"
 
 namespace p2psip::daemon {
@@ -72,6 +74,18 @@ json::object dialog_json(const sip::dialog_info& d) {
           {"remote", d.remote},   {"started", started}};
 }
 
+// The seed of the AORs' own keys, kept in the state directory so that a
+// restart signs with the same keys; with none (nothing persists) a new one.
+identity::key_seed aor_key_seed(const daemon_config& config,
+                                const std::filesystem::path& state_dir) {
+  if (!config.overlay.self_signed_permitted) return {};
+  auto seed = state_dir.empty()
+                  ? identity::key_pair::generate_seed()
+                  : identity::credential_store(state_dir).load_or_create_seed(aor_seed_file_name);
+  if (!seed) throw std::runtime_error("the SIP users' key seed: " + seed.error().describe());
+  return *seed;
+}
+
 }  // namespace
 
 bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
@@ -101,7 +115,8 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
                   .overlay_name = config.overlay.name,
                   .self_signed_digest = config.overlay.digest == self_signed_digest::sha1
                                             ? wire::hash_algorithm::sha1
-                                            : wire::hash_algorithm::sha256}),
+                                            : wire::hash_algorithm::sha256,
+                  .aor_key_seed = aor_key_seed(config, state_dir)}),
       channel_(io, node, tls,
                {.listen_address = asio::ip::make_address(config.node.listen_address)}),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
@@ -190,7 +205,6 @@ void sip_service::restore_bindings() {
   std::size_t contacts = 0;
   for (auto& a : parsed.aors) {
     if (!sip_aor_allowed(config_.sip, a.aor)) continue;  // the config changed since
-    if (!a.identity_key.empty()) directory_.adopt_identity(a.aor, a.identity_key);
     contacts += a.contacts.size();
     restored.push_back({a.aor, std::move(a.contacts)});
   }
@@ -228,11 +242,8 @@ void sip_service::save_if_changed() {
 
 void sip_service::save(const std::vector<sip::registration_info>& all, std::uint64_t changes) {
   if (bindings_file_.empty()) return;
-  std::vector<saved_aor> aors;
-  aors.reserve(all.size());
-  for (const auto& r : all) aors.push_back({r.aor, r.contacts, directory_.identity_key(r.aor)});
   const auto started = std::chrono::steady_clock::now();
-  const auto failed = save_bindings(bindings_file_, aors, clock_reading::now());
+  const auto failed = save_bindings(bindings_file_, all, clock_reading::now());
   const auto finished = std::chrono::steady_clock::now();
   // A big table takes a while to write: the disk gets a twentieth of the time.
   next_save_ = finished + std::max<std::chrono::steady_clock::duration>(std::chrono::seconds(1),
@@ -265,17 +276,13 @@ void sip_service::register_methods(control::control_server& server) {
     if (refuse_unless_running(r)) return;
     front_->registrations([this, alive = alive_, r](std::vector<sip::registration_info> all) {
       if (!*alive) return;
-      std::map<std::string, std::string> published;
-      for (const auto& p : directory_.publications()) published[p.aor] = p.state;
       json::array list;
       for (const auto& reg : all) {
         json::array contacts;
         for (const auto& b : reg.contacts) contacts.push_back(contact_json(b));
-        const auto state = published.find(reg.aor);
-        list.push_back(json::object{
-            {"aor", reg.aor},
-            {"published", state == published.end() ? std::string("no") : state->second},
-            {"contacts", std::move(contacts)}});
+        list.push_back(json::object{{"aor", reg.aor},
+                                    {"published", directory_.publication_state(reg.aor)},
+                                    {"contacts", std::move(contacts)}});
       }
       r.result({{"registrations", std::move(list)}});
     });

@@ -46,14 +46,18 @@ class sip_front;
 
 namespace p2psip::daemon {
 
+// In the state directory: the seed each AOR's signing key derives from.
+inline constexpr const char* aor_seed_file_name = "sip-aor.seed";
+
 // Which AORs a sip config lets register: the listed users, or with none
 // listed any user@domain (ad hoc), restricted to `domains` when given.
 bool sip_aor_allowed(const sip_config& config, const std::string& aor);
 
 class sip_service {
  public:
-  // Everything must outlive the service. The bindings are saved in
-  // `state_dir` (not at all when it is empty).
+  // Everything must outlive the service. The bindings and the AORs' key
+  // seed are saved in `state_dir` (not at all when it is empty). Throws
+  // when the saved seed cannot be read.
   sip_service(boost::asio::io_context& io, overlay::overlay_node& node,
               identity::message_signer& signer, const link::tls_context& tls,
               control::event_bus& events, const daemon_config& config,

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "identity/enrollment_client.hpp"
@@ -42,6 +43,11 @@ class credential_store {
   // (or a new one) and saves the result.
   result<node_credentials> load_or_enroll(const enrollment_request& request, time_point now,
                                           key_algorithm algorithm = key_algorithm::ecdsa_p256) const;
+
+  // The seed named `name` in the directory (0600, 64 hex digits), made and
+  // saved on first use: keys derived from it (key_pair::derive) stay the
+  // same across restarts without being stored one by one.
+  result<key_seed> load_or_create_seed(std::string_view name) const;
 
   const std::filesystem::path& directory() const noexcept { return dir_; }
 

@@ -1,7 +1,9 @@
 #include "identity/key_pair.hpp"
 
 #include <openssl/core_names.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include <iterator>
 #include <string_view>
@@ -109,6 +111,78 @@ result<key_pair> key_pair::generate(key_algorithm algorithm) {
                        : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   if (!key) return openssl_error(identity_errc::crypto_failure, "key generation failed");
   return key_pair(std::move(key), algorithm);
+}
+
+namespace {
+
+// A private scalar in [1, n-1] from the seed; nullptr when OpenSSL fails.
+secret_bignum_ptr derive_scalar(const key_seed& seed, std::string_view label, const BIGNUM* order) {
+  // Each counter value gives an independent candidate; one out of range
+  // happens with probability about 2^-32, so a few tries always suffice.
+  for (std::uint8_t counter = 0; counter < 16; ++counter) {
+    std::vector<unsigned char> input(label.begin(), label.end());
+    input.push_back(0);
+    input.push_back(counter);
+    unsigned char digest[32];
+    unsigned int length = 0;
+    if (HMAC(EVP_sha256(), seed.data(), static_cast<int>(seed.size()), input.data(), input.size(),
+             digest, &length) == nullptr ||
+        length != sizeof digest) {
+      return nullptr;
+    }
+    secret_bignum_ptr scalar(BN_secure_new());
+    const bool read = scalar && BN_bin2bn(digest, sizeof digest, scalar.get()) != nullptr;
+    OPENSSL_cleanse(digest, sizeof digest);
+    if (!read) return nullptr;
+    if (!BN_is_zero(scalar.get()) && BN_cmp(scalar.get(), order) < 0) return scalar;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+result<key_seed> key_pair::generate_seed() {
+  key_seed seed{};
+  if (RAND_priv_bytes(seed.data(), static_cast<int>(seed.size())) != 1) {
+    return openssl_error(identity_errc::crypto_failure, "no random bytes for a key seed");
+  }
+  return seed;
+}
+
+result<key_pair> key_pair::derive(const key_seed& seed, std::string_view label) {
+  const auto failed = [] {
+    return openssl_error(identity_errc::crypto_failure, "key derivation failed");
+  };
+  ec_group_ptr group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+  bn_ctx_ptr bn_ctx(BN_CTX_new());
+  if (!group || !bn_ctx) return failed();
+  auto scalar = derive_scalar(seed, label, EC_GROUP_get0_order(group.get()));
+  if (!scalar) return failed();
+  ec_point_ptr point(EC_POINT_new(group.get()));
+  unsigned char encoded[p256_point_bytes];
+  if (!point ||
+      EC_POINT_mul(group.get(), point.get(), scalar.get(), nullptr, nullptr, bn_ctx.get()) != 1 ||
+      EC_POINT_point2oct(group.get(), point.get(), POINT_CONVERSION_UNCOMPRESSED, encoded,
+                         sizeof encoded, bn_ctx.get()) != sizeof encoded) {
+    return failed();
+  }
+  param_bld_ptr builder(OSSL_PARAM_BLD_new());
+  if (!builder ||
+      OSSL_PARAM_BLD_push_utf8_string(builder.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_BN(builder.get(), OSSL_PKEY_PARAM_PRIV_KEY, scalar.get()) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(builder.get(), OSSL_PKEY_PARAM_PUB_KEY, encoded,
+                                       sizeof encoded) != 1) {
+    return failed();
+  }
+  params_ptr params(OSSL_PARAM_BLD_to_param(builder.get()));
+  evp_pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* made = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &made, EVP_PKEY_KEYPAIR, params.get()) != 1) {
+    return failed();
+  }
+  return key_pair(evp_pkey_ptr(made), key_algorithm::ecdsa_p256);
 }
 
 result<key_pair> key_pair::from_pem(std::string_view pem) {

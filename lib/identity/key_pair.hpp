@@ -1,6 +1,7 @@
 // A node's (or CA's) private key: ECDSA P-256 by default, RSA-2048 for interop.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -32,9 +33,17 @@ result<std::vector<std::uint8_t>> public_key_der(const EVP_PKEY* key);
 // every self-signed certificate minted or checked. Empty for other keys.
 std::vector<std::uint8_t> p256_public_point(const EVP_PKEY* key);
 
+// A secret from which a node re-creates keys it need not store (derive()).
+using key_seed = std::array<std::uint8_t, 32>;
+
 class key_pair {
  public:
   static result<key_pair> generate(key_algorithm algorithm = key_algorithm::ecdsa_p256);
+  // The P-256 key that `seed` gives for `label`: the same pair every time, so
+  // a registrar keeps one 32-byte seed instead of a key per user it signs for.
+  // The scalar is HMAC-SHA256(seed, label, counter), the first in [1, n-1].
+  static result<key_pair> derive(const key_seed& seed, std::string_view label);
+  static result<key_seed> generate_seed();
   // Unencrypted PKCS#8 PEM, as save() writes it.
   static result<key_pair> from_pem(std::string_view pem);
   // Refuses a file its group or others can access (see read_secret_file).

@@ -6,7 +6,9 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -43,6 +45,12 @@ using extension_stack_ptr = openssl_ptr<STACK_OF(X509_EXTENSION), free_extension
 using general_names_ptr = openssl_ptr<GENERAL_NAMES, free_general_names>;
 using asn1_integer_ptr = openssl_ptr<ASN1_INTEGER, ASN1_INTEGER_free>;
 using bignum_ptr = openssl_ptr<BIGNUM, BN_free>;
+using secret_bignum_ptr = openssl_ptr<BIGNUM, BN_clear_free>;
+using bn_ctx_ptr = openssl_ptr<BN_CTX, BN_CTX_free>;
+using ec_group_ptr = openssl_ptr<EC_GROUP, EC_GROUP_free>;
+using ec_point_ptr = openssl_ptr<EC_POINT, EC_POINT_free>;
+using param_bld_ptr = openssl_ptr<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>;
+using params_ptr = openssl_ptr<OSSL_PARAM, OSSL_PARAM_free>;
 using bio_ptr = openssl_ptr<BIO, free_bio>;
 using asn1_time_ptr = openssl_ptr<ASN1_TIME, ASN1_TIME_free>;
 using ssl_ctx_ptr = openssl_ptr<SSL_CTX, SSL_CTX_free>;

@@ -69,6 +69,7 @@ struct register_outcome {
 struct registration_info {
   std::string aor;
   std::vector<contact_binding> contacts;
+  bool operator==(const registration_info&) const = default;
 };
 
 // "sip:Alice@Office.Example:5060;transport=udp" → "sip:Alice@office.example".

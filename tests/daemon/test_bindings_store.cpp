@@ -42,8 +42,8 @@ std::vector<saved_aor> sample() {
   phone.q_milli = 500;
   phone.feature_params = "audio;+sip.foo=\"bar\"";
   auto laptop = contact("sip:alice@127.0.0.1:5072;transport=tcp", 120s);
-  return {{"sip:alice@office.example", {phone, laptop}, "-----BEGIN PRIVATE KEY-----\nAA==\n"},
-          {"sip:bob@office.example", {contact("sip:bob@[::1]:5080", 60s)}, ""}};
+  return {{"sip:alice@office.example", {phone, laptop}},
+          {"sip:bob@office.example", {contact("sip:bob@[::1]:5080", 60s)}}};
 }
 
 std::string read_all(const std::filesystem::path& p) {
@@ -119,7 +119,7 @@ TEST_CASE("a damaged bindings file is refused whole, naming what is wrong") {
        "aors[1]: sip:alice@office.example twice"},
       {replaced("\"aor\":\"sip:bob@office.example\"", "\"aor\":\"sip:bob@Office.Example:5060\""),
        "not a normalized AOR"},
-      {replaced("\"identity-key\":\"\"", "\"identity-key\":7"), "\"identity-key\" is not a string"},
+      {replaced("\"params\":\"\"", "\"params\":7"), "\"params\" is not a string"},
       {replaced("\"reg-id\":1", "\"reg-id\":4294967296"), "\"reg-id\" 4294967296 is out of range"},
   };
   for (const auto& [text, why] : cases) {

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "identity/credential_store.hpp"
 #include "identity_test_util.hpp"
 
@@ -67,4 +70,54 @@ TEST_CASE("a state directory with a mismatched or exposed key is refused") {
     REQUIRE(must(key_pair::generate()).save(dir.path() / "node.key"));
     CHECK(store.load().error().code == identity_errc::key_certificate_mismatch);
   }
+}
+
+TEST_CASE("a key seed is made once, saved 0600 and read back") {
+  test::temp_dir dir;
+  const credential_store store(dir.path() / "state");
+  const auto made = must(store.load_or_create_seed("aor.seed"));
+  const auto path = dir.path() / "state" / "aor.seed";
+  CHECK(test::file_mode(path) == 0600);
+  CHECK(must(store.load_or_create_seed("aor.seed")) == made);
+  CHECK(must(credential_store(dir.path() / "state").load_or_create_seed("aor.seed")) == made);
+  CHECK(must(store.load_or_create_seed("other.seed")) != made);
+}
+
+TEST_CASE("a damaged or exposed key seed is refused and left as it is") {
+  test::temp_dir dir;
+  const credential_store store(dir.path());
+  const auto path = dir.path() / "aor.seed";
+  const auto write = [&](const std::string& text, mode_t mode) {
+    { std::ofstream(path) << text; }
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+  };
+  const auto contents = [&] {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string good(64, 'a');
+  const std::pair<std::string, std::string> cases[] = {
+      {good.substr(0, 62) + "\n", "not a key seed"},
+      {good + "00\n", "not a key seed"},
+      {good.substr(0, 63) + "g\n", "not a key seed"},
+      {std::string(64, 'A') + "\n", "not a key seed"},
+      {"", "not a key seed"},
+  };
+  for (const auto& [text, why] : cases) {
+    INFO(text);
+    write(text, 0600);
+    const auto loaded = store.load_or_create_seed("aor.seed");
+    REQUIRE_FALSE(loaded);
+    CHECK_THAT(loaded.error().describe(), Catch::Contains(why) && Catch::Contains(path.string()));
+    CHECK(contents() == text);  // not replaced by a new seed
+  }
+  write(good + "\n", 0644);
+  const auto exposed = store.load_or_create_seed("aor.seed");
+  REQUIRE_FALSE(exposed);
+  CHECK(exposed.error().code == identity_errc::insecure_key_file);
+  CHECK(contents() == good + "\n");
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  key_seed expected;
+  expected.fill(0xaa);
+  CHECK(must(store.load_or_create_seed("aor.seed")) == expected);
 }

@@ -5,6 +5,10 @@
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
+#include <cctype>
+#include <string>
+
 #include "identity/atomic_file.hpp"
 #include "identity/key_pair.hpp"
 #include "identity_test_util.hpp"
@@ -124,4 +128,50 @@ TEST_CASE("bad key input is refused with a reason") {
     REQUIRE(write_file_atomically(dir.path() / "big", std::string(100000, 'x'), 0600));
     CHECK(key_pair::load(dir.path() / "big").error().code == identity_errc::io_error);
   }
+}
+
+namespace {
+
+std::string private_scalar_hex(const key_pair& key) {
+  BIGNUM* scalar = nullptr;
+  REQUIRE(EVP_PKEY_get_bn_param(key.native(), OSSL_PKEY_PARAM_PRIV_KEY, &scalar) == 1);
+  char* hex = BN_bn2hex(scalar);
+  std::string text(hex);
+  OPENSSL_free(hex);
+  BN_clear_free(scalar);
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+}  // namespace
+
+// A registrar re-creates each user's key from its seed after a restart: the
+// derivation must never change, or values stored before an upgrade would be
+// orphaned. The expected scalars are HMAC-SHA256(seed, label || 0 || 0),
+// computed independently (Python's hmac module).
+TEST_CASE("a key derived from a seed and a label is the same every time") {
+  const key_seed zeros{};
+  key_seed counting{};
+  for (std::size_t i = 0; i < counting.size(); ++i) counting[i] = static_cast<std::uint8_t>(i);
+
+  const auto alice = must(key_pair::derive(zeros, "alice@example.org"));
+  CHECK(alice.algorithm() == key_algorithm::ecdsa_p256);
+  CHECK(private_scalar_hex(alice) ==
+        "c2e083e280528be56b8be701b59183741bfdc9d3f2f466eb996f7ee0f168e6b6");
+  CHECK(private_scalar_hex(must(key_pair::derive(counting, "bob@example.org"))) ==
+        "898a4c45b91f7697d00ec14f1267ce5a651939396c8e43e3df40770d8f05c659");
+  // The public half matches the private one, and both survive PEM.
+  evp_pkey_ctx_ptr check(EVP_PKEY_CTX_new_from_pkey(nullptr, alice.native(), nullptr));
+  CHECK(EVP_PKEY_pairwise_check(check.get()) == 1);
+  CHECK(EVP_PKEY_eq(must(key_pair::from_pem(must(alice.to_pem()))).native(), alice.native()) == 1);
+
+  CHECK(EVP_PKEY_eq(must(key_pair::derive(zeros, "alice@example.org")).native(), alice.native()) ==
+        1);
+  CHECK(EVP_PKEY_eq(must(key_pair::derive(zeros, "alice@example.net")).native(), alice.native()) !=
+        1);
+  CHECK(EVP_PKEY_eq(must(key_pair::derive(counting, "alice@example.org")).native(),
+                    alice.native()) != 1);
+  const auto seed = must(key_pair::generate_seed());
+  CHECK(seed != must(key_pair::generate_seed()));
 }

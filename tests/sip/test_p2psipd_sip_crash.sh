@@ -16,12 +16,14 @@
 #    unchanged), and the call still works.
 #  * kill -9 of A, restarted on the same state dir (same Node-ID): without a
 #    new REGISTER its bindings return from STATE_DIR/sip-bindings (0600),
-#    are stored again under the saved per-AOR identity (replacing the old
-#    value: the responsible node holds no more values than before), C's
+#    are stored again under each AOR's key, derived again from the saved
+#    seed (replacing the old value: the responsible node holds no more
+#    values than before), C's
 #    lookup names A, alice's UAS (still the same process on the same port)
 #    gets a third call, and each of bob's GRUUs still leads to its device.
 #  * a corrupt bindings file: A logs why, starts with no bindings, keeps the
 #    file under another name, and runs on.
+#  * a damaged AOR key seed: A refuses to start, says why, leaves the file.
 #
 # usage: test_p2psipd_sip_crash.sh P2PSIPD P2PSIPCTL SCENARIO_DIR
 # Exits 77 when sipp is missing. Every process is killed by the trap; every
@@ -196,7 +198,19 @@ bindings_file=$work/n$A/state/sip-bindings
 both_saved() { grep -q "\"$ALICE_AOR\"" "$bindings_file" && grep -q "\"$BOB_AOR\"" "$bindings_file"; }
 eventually 10 both_saved || fail "A saved no bindings file with alice and bob"
 [ "$(stat -c %a "$bindings_file")" = 600 ] || fail "the bindings file is not mode 0600"
+seed_file=$work/n$A/state/sip-aor.seed
+[ "$(stat -c %a "$seed_file")" = 600 ] || fail "the AOR key seed is not mode 0600"
 # From here on nothing REGISTERs: what A knows of alice and bob is what it saved.
+# In a ring of three every node holds every value. Wait until replication
+# after the two kills has settled, so that S2's count below can only move if
+# alice's re-store adds an entry.
+same_counts() {
+  local c s
+  c=$(metric "$C" storage_values)
+  s=$(metric "$S2" storage_values)
+  [ "$(metric "$A" storage_values)" = "$c" ] && [ "$c" = "$s" ]
+}
+eventually 30 same_counts || fail "A, C and $S2 do not hold the same values: $(for i in "$A" "$C" "$S2"; do metric "$i" storage_values; done | tr '\n' ' ')"
 values_at_s2=$(metric "$S2" storage_values)
 stop_node "$A" KILL
 port_c=$(listen_port "$C")
@@ -213,7 +227,7 @@ grep -q "sip: restored 3 binding(s) of 2 AOR(s)" "$work/n$A/log" ||
 eventually 30 joined "$A" || fail "A did not rejoin"
 [ "$(node_id_of "$A")" = "${ids[$A]}" ] || fail "A came back with another Node-ID"
 eventually 30 published "$ALICE_AOR" "$A" || fail "alice not stored again: $(ctl "$A" registrations)"
-# Signed by the saved identity, the new value replaces the old one (same
+# Signed by the same derived key, the new value replaces the old one (same
 # dictionary key) on the node responsible for alice instead of adding one.
 [ "$(metric "$S2" storage_values)" = "$values_at_s2" ] ||
   fail "node $S2 holds $(metric "$S2" storage_values) values, $values_at_s2 before: a second entry for alice"
@@ -237,6 +251,24 @@ aside=$(ls "$bindings_file".bad-* 2>/dev/null | head -n 1)
 eventually 30 joined "$A" || fail "A did not rejoin after the corrupt file"
 live "$A" || fail "A died"
 echo "ok   - a corrupt bindings file: logged, kept as $(basename "$aside"), A runs with no bindings"
+
+# --- a damaged key seed -------------------------------------------------------------------
+# Starting with another seed would sign with new keys and leave a second
+# entry per AOR: the daemon refuses to start and keeps the file as it is.
+stop_node "$A" TERM
+cp "$seed_file" "$work/seed.saved"
+printf 'not a seed\n' >"$seed_file"
+launch_node "$A"
+exited() { ! kill -0 "${pids[$A]}" 2>/dev/null; }
+eventually 10 exited || fail "A started with a damaged key seed"
+wait "${pids[$A]}" && fail "A exited with status 0 on a damaged key seed"
+grep -q "p2psipd: the SIP users' key seed: .*$seed_file: not a key seed" "$work/n$A/log" ||
+  fail "no clear error for the damaged seed: $(tail -n 2 "$work/n$A/log")"
+[ "$(cat "$seed_file")" = "not a seed" ] || fail "the damaged seed file was replaced"
+cp "$work/seed.saved" "$seed_file"
+launch_node "$A"
+eventually 30 joined "$A" || fail "A did not start again with its seed back"
+echo "ok   - a damaged key seed: A refuses to start, says why, and leaves the file"
 
 for i in "$A" "$C" "$S2"; do live "$i" || fail "node $i died"; done
 echo "PASS"
