@@ -36,7 +36,7 @@ class splice : public std::enable_shared_from_this<splice> {
     timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       auto self = weak.lock();
       if (ec || !self || self->established_) return;
-      self->close("TLS handshake timed out", link::close_mode::abort);
+      self->far_side_ended("TLS handshake timed out", link::close_mode::abort);
     });
     if (role_ == link::tls_role::client) tls_.start();
     flush_remote();
@@ -57,17 +57,28 @@ class splice : public std::enable_shared_from_this<splice> {
   const std::vector<wire::node_id>& peer_ids() const noexcept { return tls_.peer_node_ids(); }
 
   void close(const std::string& why, link::close_mode mode = link::close_mode::graceful) {
+    close(why, mode, mode);
+  }
+  // The far side ended or failed: the front's connection ends with a reset,
+  // so that nta fails the transactions waiting on it (503) at once instead
+  // of waiting out Timer B or C for answers that cannot come.
+  void far_side_ended(const std::string& why, link::close_mode mode) {
+    close(why, mode, link::close_mode::reset);
+  }
+
+  void close(const std::string& why, link::close_mode remote_mode, link::close_mode local_mode) {
     if (closed_) return;
     closed_ = true;
     timer_.cancel();
     if (remote_) {
-      if (mode == link::close_mode::graceful && tls_.state() == link::tls_state::established) {
+      if (remote_mode == link::close_mode::graceful &&
+          tls_.state() == link::tls_state::established) {
         tls_.close();
         flush_remote();
       }
-      remote_->close(mode);
+      remote_->close(remote_mode);
     }
-    if (local_) local_->close(mode);
+    if (local_) local_->close(local_mode);
     remote_.reset();
     local_.reset();
     if (on_closed) {
@@ -94,8 +105,11 @@ class splice : public std::enable_shared_from_this<splice> {
       auto keep = owner_.shared_from_this();
       // The stream is done with us: do not close it again.
       (remote_ ? owner_.remote_ : owner_.local_).reset();
-      owner_.close(std::string(remote_ ? "peer stream: " : "front connection: ") +
-                   std::string(reason));
+      if (remote_) {
+        owner_.far_side_ended("peer stream: " + std::string(reason), link::close_mode::graceful);
+      } else {
+        owner_.close("front connection: " + std::string(reason));
+      }
     }
     splice& owner_;
     bool remote_;
@@ -110,7 +124,7 @@ class splice : public std::enable_shared_from_this<splice> {
     const auto state = tls_.receive(ciphertext, plain);
     flush_remote();
     if (state == link::tls_state::failed) {
-      return close("TLS: " + tls_.failure(), link::close_mode::abort);
+      return far_side_ended("TLS: " + tls_.failure(), link::close_mode::abort);
     }
     if (state != link::tls_state::handshaking && !established_) {
       established_ = true;
@@ -124,7 +138,9 @@ class splice : public std::enable_shared_from_this<splice> {
       if (closed_) return;
     }
     if (!plain.empty()) deliver_local(std::move(plain));
-    if (state == link::tls_state::closed) close("peer sent close_notify");
+    if (state == link::tls_state::closed) {
+      far_side_ended("peer sent close_notify", link::close_mode::graceful);
+    }
   }
 
   void deliver_local(std::vector<std::uint8_t> plain) {
@@ -142,13 +158,13 @@ class splice : public std::enable_shared_from_this<splice> {
   void from_local(wire::bytes_view plain) {
     if (!established_) {
       if (to_remote_.size() + plain.size() > config_.max_buffer) {
-        return close("peer not ready: buffer bound", link::close_mode::abort);
+        return far_side_ended("peer not ready: buffer bound", link::close_mode::abort);
       }
       to_remote_.insert(to_remote_.end(), plain.begin(), plain.end());
       return;
     }
     if (!remote_ || remote_->queued_bytes() + plain.size() > config_.max_buffer) {
-      return close("peer does not read: buffer bound", link::close_mode::abort);
+      return far_side_ended("peer does not read: buffer bound", link::close_mode::abort);
     }
     tls_.send(plain);
     flush_remote();

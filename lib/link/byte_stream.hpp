@@ -26,6 +26,10 @@ class byte_stream_handler {
 enum class close_mode {
   graceful,  // write what is queued (bounded by a linger time), then close
   abort,     // drop what is queued and close now
+  // As graceful, but end with a TCP reset instead of a FIN: the other end
+  // then sees an error, not an orderly end (a relay whose far side broke).
+  // Bytes the kernel has not yet delivered to the other end are dropped.
+  reset,
 };
 
 // All calls, and all handler calls, happen on the stream's own thread.

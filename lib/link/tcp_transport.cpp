@@ -98,6 +98,7 @@ void tcp_stream::close(close_mode mode) {
       write_queue_.pop_back();
     }
   }
+  reset_ = mode == close_mode::reset;
   if (mode == close_mode::abort || !writing_) {
     shut_down();
     return;
@@ -112,7 +113,12 @@ void tcp_stream::close(close_mode mode) {
 void tcp_stream::shut_down() {
   error_code ignored;
   linger_.cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  if (reset_) {
+    // A zero linger time makes close() send RST and drop unsent bytes.
+    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  } else {
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  }
   socket_.close(ignored);
 }
 

@@ -41,6 +41,7 @@ class tcp_stream final : public byte_stream, public std::enable_shared_from_this
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
+  bool reset_ = false;  // close with RST (close_mode::reset)
 };
 
 // Accepts connections and hands each one over as a tcp_stream.

@@ -24,6 +24,8 @@
 #  * a corrupt bindings file: A logs why, starts with no bindings, keeps the
 #    file under another name, and runs on.
 #  * a damaged AOR key seed: A refuses to start, says why, leaves the file.
+#  * A killed while carol's phone behind it rings: C's caller gets a final
+#    500 within 3 s (the spliced connection is reset, nta fails the branch).
 #
 # usage: test_p2psipd_sip_crash.sh P2PSIPD P2PSIPCTL SCENARIO_DIR
 # Exits 77 when sipp is missing. Every process is killed by the trap; every
@@ -270,5 +272,28 @@ launch_node "$A"
 eventually 30 joined "$A" || fail "A did not start again with its seed back"
 echo "ok   - a damaged key seed: A refuses to start, says why, and leaves the file"
 
-for i in "$A" "$C" "$S2"; do live "$i" || fail "node $i died"; done
+# --- the callee's daemon dies while the phone rings ------------------------------------
+# C's front waits on a TCP connection spliced to the stream to A: once that
+# stream breaks, the connection is reset and nta fails the INVITE branch at
+# once (RFC 3261 §16.9: as a 503, forwarded as 500 per §16.7), instead of
+# the caller hearing nothing until Timer C (3 minutes).
+CAROL=$(free_port)
+register reg-carol "$A" carol "$CAROL"
+eventually 30 found_at "sip:carol@$DOMAIN" "$C" "${ids[$A]}" ||
+  fail "C's lookup of carol does not name A: $(ctl "$C" lookup "aor=sip:carol@$DOMAIN" 2>&1)"
+sipp_uas carol "$CAROL" 60 -sf "$SCEN/uas_cancel.xml" -s carol -m 1
+sed -e "s|@CODE@|500|g" -e "s|@HDRRE@|SIP/2.0 500|g" "$SCEN/uac_invite_expect.xml" >"$work/i500.xml"
+run_sipp call-carol "$SIP_C" -sf "$work/i500.xml" -s carol -m 1 &
+caller=$!
+helper_pids+=("$caller")
+rang() { grep -q "^SIP/2.0 180" "$work/call-carol.msg" 2>/dev/null; }
+eventually 10 rang || fail "the caller did not hear carol ring"
+stop_node "$A" KILL
+killed=$(date +%s%N)
+wait "$caller" || fail "the caller got no 500 after A died: $(grep '^SIP/2.0' "$work/call-carol.msg" | tr '\n' ' ')"
+waited_ms=$((($(date +%s%N) - killed) / 1000000))
+[ "$waited_ms" -lt 3000 ] || fail "the caller waited $waited_ms ms for its final response"
+echo "ok   - carol's daemon killed while ringing: the caller got 500 after $waited_ms ms"
+
+for i in "$C" "$S2"; do live "$i" || fail "node $i died"; done
 echo "PASS"
