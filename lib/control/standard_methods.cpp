@@ -128,7 +128,8 @@ std::vector<method_schema> schemas() {
       {.name = "sip.registrations",
        .summary = "the AORs registered with this node's SIP front and their contacts",
        .result = {{"registrations", array,
-                   "objects with aor, published (the SIP-REGISTRATION Store's outcome) and "
+                   "objects with aor, published (the outcome of the AOR's last "
+                   "SIP-REGISTRATION Store: stored, storing, not joined or refused: WHY) and "
                    "contacts: [{uri, expires_s, instance, gruu}]"}}},
       {.name = "sip.lookup",
        .summary = "where a SIP request to an AOR would go: local contacts or overlay nodes",
