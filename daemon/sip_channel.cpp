@@ -393,27 +393,30 @@ void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::
   }
   // Another connection from nta: its own TLS stream to the same node. What
   // nta sends meanwhile waits in the splice (bounded).
-  auto pending = std::make_shared<std::shared_ptr<link::tcp_stream>>(std::move(local));
-  dial(peer, *entry.candidate, [this, alive = alive_, peer, pending](std::shared_ptr<splice> s) {
+  splice_local(peer, *entry.candidate,
+               std::make_shared<std::shared_ptr<link::tcp_stream>>(std::move(local)), true);
+}
+
+void sip_channel::splice_local(const wire::node_id& peer, const tcp::endpoint& where,
+                               std::shared_ptr<std::shared_ptr<link::tcp_stream>> local,
+                               bool reattach) {
+  dial(peer, where, [this, alive = alive_, peer, local, reattach](std::shared_ptr<splice> s) {
     if (!*alive) return;
-    if (s) return s->attach_local(std::move(*pending));
-    // The candidate went stale (the node restarted, say): AppAttach again
-    // and dial the new one, once, before giving up on the peer.
+    if (s) return s->attach_local(std::move(*local));
+    if (!reattach) {
+      (*local)->close(link::close_mode::abort);
+      return fail_peer(peer, "dial failed");
+    }
     logs.write(log_level::info, "sip: candidate of " + peer.hex() + " stale, AppAttaching again");
     request_candidate(
-        peer, [this, peer, pending](std::optional<tcp::endpoint> where, const std::string& why) {
+        peer, [this, peer, local](std::optional<tcp::endpoint> fresh, const std::string& why) {
           auto it = peers_.find(peer);
-          if (stopped_ || !where || it == peers_.end()) {
-            (*pending)->close(link::close_mode::abort);
-            return fail_peer(peer, where ? "dial failed" : why);
+          if (stopped_ || !fresh || it == peers_.end()) {
+            (*local)->close(link::close_mode::abort);
+            return fail_peer(peer, fresh ? "dial failed" : why);
           }
-          it->second.candidate = where;
-          dial(peer, *where, [this, alive = alive_, peer, pending](std::shared_ptr<splice> again) {
-            if (!*alive) return;
-            if (again) return again->attach_local(std::move(*pending));
-            (*pending)->close(link::close_mode::abort);
-            fail_peer(peer, "dial failed");
-          });
+          it->second.candidate = fresh;
+          splice_local(peer, *fresh, local, false);
         });
   });
 }

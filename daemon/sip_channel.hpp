@@ -116,6 +116,11 @@ class sip_channel final : public sip::node_channel {
   void dial(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& where,
             std::function<void(std::shared_ptr<splice>)> on_ready);
   void accept_local(const wire::node_id& peer, std::shared_ptr<link::tcp_stream> local);
+  // Dials `where` for the front's connection `local`. When that fails and
+  // `reattach` holds, the candidate may be stale (the node restarted, say):
+  // AppAttach again and dial the new one, once, before giving up on the peer.
+  void splice_local(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& where,
+                    std::shared_ptr<std::shared_ptr<link::tcp_stream>> local, bool reattach);
   void accept_remote(std::shared_ptr<link::tcp_stream> remote);
   std::shared_ptr<splice> make_splice(bool outbound, std::optional<wire::node_id> expected);
 

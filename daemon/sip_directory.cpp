@@ -266,8 +266,10 @@ void sip_directory::store(const std::string& aor,
   if (name.empty()) return;  // not a SIP AOR: nothing to store
   auto* signer = signer_for(name);
   if (signer == nullptr) {
-    unsettled_.erase(aor);
-    if (withdrawing) return;  // nothing was stored under a key of ours
+    if (withdrawing) {
+      unsettled_.erase(aor);
+      return;  // nothing was stored under a key of ours
+    }
     logs.write(log_level::warning, "sip: no identity may store the registration of " + aor +
                                        " (USER-NODE-MATCH needs a certificate for that user)");
     unsettled_[aor] = {"refused: no identity for this user"};
@@ -300,7 +302,7 @@ void sip_directory::store(const std::string& aor,
       [this, alive = alive_, aor, withdrawing, number](overlay::answer_result answer) {
         if (!*alive) return;
         --stores_in_flight_;
-        std::string outcome = "stored";
+        std::string outcome;  // why the Store failed
         if (!answer) {
           const auto& e = answer.error();
           outcome = std::string("refused: ") + overlay::to_string(e.failure);

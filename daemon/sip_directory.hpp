@@ -27,14 +27,14 @@
 // Each per-AOR key derives from one secret seed and the user name
 // (key_pair::derive; the daemon keeps the seed in its state directory), so a
 // restart signs with the same key and no key is kept per AOR. The Node-ID
-// derives from the key (§11.3.1),
-// so the re-stored value has the same dictionary key and replaces the one
-// stored before the crash: USER-NODE-MATCH holds as before, and the storing
-// peer only asks for a later storage_time (§7.4.1.1; ours is wall-clock
-// milliseconds, certificate re-minted from the same key). A fresh
-// key would add an entry under a new key instead: the old one would name
-// this node until its lifetime ran out, a withdraw could not remove it, and
-// each restart would use up one of the Kind's max-count entries.
+// derives from the key (§11.3.1), so the re-stored value has the same
+// dictionary key and replaces the one stored before the crash: USER-NODE-MATCH
+// holds as before, and the storing peer only asks for a later storage_time
+// (§7.4.1.1; ours is wall-clock milliseconds, certificate re-minted from the
+// same key). A fresh key would add an entry under a new key instead: the old
+// one would name this node until its lifetime ran out, a withdraw could not
+// remove it, and each restart would use up one of the Kind's max-count
+// entries.
 //
 // Not joined yet (a start, a restore): what the front publishes or withdraws
 // is kept, the latest per AOR, and sent by publish_pending() once joined, each

@@ -201,14 +201,12 @@ void sip_service::restore_bindings() {
                                      : std::string()));
     return;
   }
-  std::vector<sip::registration_info> restored;
-  std::size_t contacts = 0;
-  for (auto& a : parsed.aors) {
-    if (!sip_aor_allowed(config_.sip, a.aor)) continue;  // the config changed since
-    contacts += a.contacts.size();
-    restored.push_back({a.aor, std::move(a.contacts)});
-  }
+  auto& restored = parsed.aors;
+  // The config may have changed since the file was saved.
+  std::erase_if(restored, [&](const saved_aor& a) { return !sip_aor_allowed(config_.sip, a.aor); });
   if (restored.empty() && parsed.expired == 0) return;
+  std::size_t contacts = 0;
+  for (const auto& a : restored) contacts += a.contacts.size();
   logs.write(log_level::notice, "sip: restored " + std::to_string(contacts) + " binding(s) of " +
                                     std::to_string(restored.size()) + " AOR(s) from " +
                                     bindings_file_.string() + " (" +

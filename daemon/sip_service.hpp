@@ -79,8 +79,7 @@ class sip_service {
 
  private:
   bool refuse_unless_running(const control::responder& respond) const;
-  // The saved bindings into the front (and their identities into the
-  // directory); a bad file is logged and moved aside.
+  // The saved bindings into the front; a bad file is logged and moved aside.
   void restore_bindings();
   // Each second: pending publications once joined, then a save if due.
   void schedule_tick();
