@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <string>
 
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 #include "daemon/p2psip_daemon.hpp"
 
 namespace p2psip::daemon {
+
+using runtime::logs;
 
 namespace json = boost::json;
 

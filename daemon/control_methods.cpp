@@ -13,12 +13,14 @@
 
 #include "control/rpc_error.hpp"
 #include "control/standard_methods.hpp"
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 #include "daemon/p2psip_daemon.hpp"
 #include "overlay/ring.hpp"
 #include "wire/id_hash.hpp"
 
 namespace p2psip::daemon {
+
+using runtime::logs;
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -244,13 +246,13 @@ void p2psip_daemon::register_methods() {
   });
   server.handle("log.set_level", [](const json::object& p, control::responder r) {
     const std::string previous =
-        logs.off() ? "off" : std::string(daemon::to_string(logs.level()));
+        logs.off() ? "off" : std::string(runtime::to_string(logs.level()));
     const std::string wanted(p.at("level").as_string());
     if (wanted == "off") {
       logs.set_off();
     } else {
       // trace is finer than the daemon logs; it means debug here.
-      logs.set(daemon::parse_log_level(wanted == "trace" ? "debug" : wanted)
+      logs.set(runtime::parse_log_level(wanted == "trace" ? "debug" : wanted)
                    .value_or(log_level::info));
     }
     r.result({{"level", wanted}, {"previous", previous}});

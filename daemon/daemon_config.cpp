@@ -411,25 +411,6 @@ daemon_config read_document(config_context& context, const YAML::Node& root) {
 
 }  // namespace
 
-std::string_view to_string(log_level level) noexcept {
-  switch (level) {
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::notice: return "notice";
-    case log_level::warning: return "warning";
-    case log_level::error: return "error";
-  }
-  return "info";
-}
-
-std::optional<log_level> parse_log_level(std::string_view text) noexcept {
-  for (auto level : {log_level::debug, log_level::info, log_level::notice, log_level::warning,
-                     log_level::error}) {
-    if (to_string(level) == text) return level;
-  }
-  return std::nullopt;
-}
-
 std::string config_error::describe() const {
   if (line <= 0) return file + ": " + reason;
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + reason;

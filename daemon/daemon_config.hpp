@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/logger.hpp"
 #include "wire/basic_result.hpp"
 #include "wire/ids.hpp"
 
@@ -29,10 +30,9 @@ inline constexpr const char* default_discovery_group = "239.192.0.84";
 enum class self_signed_digest { sha1, sha256 };
 enum class kind_data_model { single_value, array, dictionary };
 enum class kind_access_control { user_match, node_match, user_node_match, node_multiple };
-enum class log_level { debug, info, notice, warning, error };
-
-std::string_view to_string(log_level level) noexcept;
-std::optional<log_level> parse_log_level(std::string_view text) noexcept;
+// The log level is the process logger's (runtime/logger.hpp).
+using runtime::log_level;
+using runtime::parse_log_level;
 
 // A host (IP literal or DNS name, resolved when dialled) and a port.
 struct host_port {

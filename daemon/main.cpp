@@ -12,7 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/daemon_config.hpp"
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 #include "daemon/p2psip_daemon.hpp"
 #include "daemon/state_paths.hpp"
 
@@ -23,7 +23,7 @@ using daemon::exit_failure;
 using daemon::exit_ok;
 using daemon::exit_usage;
 using daemon::log_level;
-using daemon::logs;
+using runtime::logs;
 
 // --- command line -----------------------------------------------------------
 
@@ -64,7 +64,7 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
     } else if (arg == "--log-level") {
       auto v = value();
       if (!v) return std::nullopt;
-      out.level = daemon::parse_log_level(*v);
+      out.level = runtime::parse_log_level(*v);
       if (!out.level) {
         std::cerr << "p2psipd: unknown log level '" << *v << "'\n";
         return std::nullopt;

@@ -10,10 +10,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 #include "overlay/chord_topology.hpp"
 
 namespace p2psip::daemon {
+
+using runtime::link_log_sink;
+using runtime::logs;
 
 namespace asio = boost::asio;
 namespace json = boost::json;

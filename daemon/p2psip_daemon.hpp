@@ -25,10 +25,10 @@
 #include "control/control_server.hpp"
 #include "control/event_bus.hpp"
 #include "control/metrics_registry.hpp"
-#include "daemon/asio_timer_service.hpp"
+#include "runtime/asio_timer_service.hpp"
 #include "daemon/known_peers.hpp"
 #include "daemon/lan_discovery.hpp"
-#include "daemon/link_transport.hpp"
+#include "runtime/link_transport.hpp"
 #include "daemon/overlay_setup.hpp"
 #include "daemon/sip_service.hpp"
 #include "daemon/state_paths.hpp"
@@ -141,8 +141,8 @@ class p2psip_daemon {
   link::link_config link_config_;
   link::tls_context tls_;  // before signer_: see make_signer()
   identity::message_signer signer_;
-  asio_timer_service timers_;
-  link_transport transport_;
+  runtime::asio_timer_service timers_;
+  runtime::link_transport transport_;
   overlay::identity_message_security security_;
   storage::kind_registry kinds_;
   overlay::overlay_node node_;

@@ -5,11 +5,17 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/daemon_logger.hpp"
-#include "daemon/link_transport.hpp"
+#include "runtime/logger.hpp"
+#include "runtime/link_transport.hpp"
 #include "link/tls_session.hpp"
 
 namespace p2psip::daemon {
+
+using runtime::advertised_address;
+using runtime::first_usable_candidate;
+using runtime::host_candidate;
+using runtime::log_level;
+using runtime::logs;
 
 namespace asio = boost::asio;
 using asio::ip::tcp;

@@ -7,7 +7,7 @@
 #include <set>
 #include <utility>
 
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 #include "identity/self_signed.hpp"
 #include "sip/bindings.hpp"
 #include "wire/byte_reader.hpp"
@@ -16,6 +16,9 @@
 #include "wire/store.hpp"
 
 namespace p2psip::daemon {
+
+using runtime::log_level;
+using runtime::logs;
 
 namespace {
 

@@ -13,11 +13,13 @@
 
 #include "control/rpc_error.hpp"
 #include "daemon/bindings_store.hpp"
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 #include "identity/credential_store.hpp"
 #include "sip/sip_front.hpp"
 
 namespace p2psip::daemon {
+
+using runtime::logs;
 
 namespace asio = boost::asio;
 namespace json = boost::json;

@@ -1,10 +1,10 @@
-#include "daemon/link_transport.hpp"
+#include "runtime/link_transport.hpp"
 
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 
-namespace p2psip::daemon {
+namespace p2psip::runtime {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
@@ -150,4 +150,4 @@ std::size_t link_transport::max_message_size(const wire::node_id&) const {
   return config_.max_message_size;
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::runtime

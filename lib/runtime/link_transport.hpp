@@ -25,7 +25,7 @@
 #include "link/connection_table.hpp"
 #include "overlay/message_transport.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::runtime {
 
 // An address to advertise for a listener bound to `bound`: itself unless it
 // is unspecified (0.0.0.0, ::), then the first non-loopback IPv4 address of
@@ -105,4 +105,4 @@ class link_transport final : public overlay::message_transport {
   std::map<wire::node_id, boost::asio::ip::tcp::endpoint> dialled_;
 };
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::runtime

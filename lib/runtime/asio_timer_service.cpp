@@ -1,8 +1,8 @@
-#include "daemon/asio_timer_service.hpp"
+#include "runtime/asio_timer_service.hpp"
 
 #include <utility>
 
-namespace p2psip::daemon {
+namespace p2psip::runtime {
 
 asio_timer_service::~asio_timer_service() {
   // Completions already queued find `alive_` expired and do nothing.
@@ -43,4 +43,4 @@ void asio_timer_service::fire(std::uint64_t id) {
   callback();
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::runtime

@@ -5,10 +5,10 @@
 
 #include <thread>
 
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 
-using p2psip::daemon::log_level;
-using p2psip::daemon::logs;
+using p2psip::runtime::log_level;
+using p2psip::runtime::logs;
 
 TEST_CASE("the level changes on one thread while another thread logs") {
   // Warnings are below both levels set here, so nothing is printed.

@@ -9,10 +9,10 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "daemon/asio_timer_service.hpp"
+#include "runtime/asio_timer_service.hpp"
 
 using namespace std::chrono_literals;
-using p2psip::daemon::asio_timer_service;
+using p2psip::runtime::asio_timer_service;
 
 TEST_CASE("timers fire once, in deadline order") {
   boost::asio::io_context io;

@@ -1,9 +1,9 @@
-#include "daemon/daemon_logger.hpp"
+#include "runtime/logger.hpp"
 
 #include <cstdio>
 #include <string>
 
-namespace p2psip::daemon {
+namespace p2psip::runtime {
 
 namespace {
 const char* journal_prefix(log_level level) {
@@ -17,6 +17,25 @@ const char* journal_prefix(log_level level) {
   return "";
 }
 }  // namespace
+
+std::string_view to_string(log_level level) noexcept {
+  switch (level) {
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::notice: return "notice";
+    case log_level::warning: return "warning";
+    case log_level::error: return "error";
+  }
+  return "info";
+}
+
+std::optional<log_level> parse_log_level(std::string_view text) noexcept {
+  for (auto level : {log_level::debug, log_level::info, log_level::notice, log_level::warning,
+                     log_level::error}) {
+    if (to_string(level) == text) return level;
+  }
+  return std::nullopt;
+}
 
 logger logs;
 
@@ -37,4 +56,4 @@ link::log_sink link_log_sink() {
   };
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::runtime

@@ -13,7 +13,7 @@
 
 #include "overlay/timer_service.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::runtime {
 
 class asio_timer_service final : public overlay::timer_service {
  public:
@@ -45,4 +45,4 @@ class asio_timer_service final : public overlay::timer_service {
   std::shared_ptr<asio_timer_service*> alive_ = std::make_shared<asio_timer_service*>(this);
 };
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::runtime
