@@ -245,12 +245,12 @@ void p2psip_daemon::start_bootstrap() {
   });
 }
 
-std::vector<known_peer> p2psip_daemon::remembered_peers() const {
-  auto loaded = load_known_peers(known_peers_file());
+std::vector<bootstrap::known_peer> p2psip_daemon::remembered_peers() const {
+  auto loaded = bootstrap::load_known_peers(known_peers_file());
   for (const auto& warning : loaded.warnings) {
     logs.write(log_level::warning, known_peers_file().string() + ": " + warning);
   }
-  std::erase_if(loaded.peers, [this](const known_peer& p) { return p.node_id == self_; });
+  std::erase_if(loaded.peers, [this](const bootstrap::known_peer& p) { return p.node_id == self_; });
   if (!loaded.peers.empty()) {
     logs.write(log_level::info, "dialling " + std::to_string(loaded.peers.size()) +
                                     " last-known peer(s) from " + known_peers_file().string());
@@ -259,16 +259,16 @@ std::vector<known_peer> p2psip_daemon::remembered_peers() const {
 }
 
 void p2psip_daemon::remember_peers() {
-  std::vector<known_peer> live;
+  std::vector<bootstrap::known_peer> live;
   for (const auto& peer : node_.linked_peers()) {
     if (auto address = transport_.dialled_address(peer)) live.push_back({peer, *address});
   }
   std::sort(live.begin(), live.end(),
-            [](const known_peer& a, const known_peer& b) { return a.node_id < b.node_id; });
+            [](const bootstrap::known_peer& a, const bootstrap::known_peer& b) { return a.node_id < b.node_id; });
   // A node that lost every link keeps its old hint rather than none; an
   // unchanged list is not rewritten every interval.
   if (live.empty() || live == last_remembered_) return;
-  if (const auto failed = save_known_peers(known_peers_file(), live); !failed.empty()) {
+  if (const auto failed = bootstrap::save_known_peers(known_peers_file(), live); !failed.empty()) {
     logs.write(log_level::warning, "last-known peers not saved: " + failed);
     return;
   }
@@ -317,7 +317,7 @@ void p2psip_daemon::retry_bootstrap(const host_port& where, std::chrono::seconds
 void p2psip_daemon::start_discovery() {
   const auto& d = config_.config.discovery;
   if (!d.enabled) return;
-  daemon::lan_discovery_options options;
+  bootstrap::lan_discovery_options options;
   options.overlay_name = config_.config.overlay.name;
   options.self = self_;
   options.advertised_address = asio::ip::make_address(config_.config.node.listen_address);
@@ -327,7 +327,7 @@ void p2psip_daemon::start_discovery() {
   options.interval = d.interval;
   options.interface = d.interface;
   options.ttl = d.ttl;
-  discovery_ = std::make_unique<daemon::lan_discovery>(
+  discovery_ = std::make_unique<bootstrap::lan_discovery>(
       io_.get_executor(), options,
       [this](const wire::node_id& peer, const asio::ip::address& address, std::uint16_t port) {
         if (peer == self_) return;

@@ -26,8 +26,8 @@
 #include "control/event_bus.hpp"
 #include "control/metrics_registry.hpp"
 #include "runtime/asio_timer_service.hpp"
-#include "daemon/known_peers.hpp"
-#include "daemon/lan_discovery.hpp"
+#include "bootstrap/known_peers.hpp"
+#include "bootstrap/lan_discovery.hpp"
 #include "runtime/link_transport.hpp"
 #include "daemon/overlay_setup.hpp"
 #include "daemon/sip_service.hpp"
@@ -106,7 +106,7 @@ class p2psip_daemon {
   // The last-known peers file (known_peers.hpp): read at start, written on
   // a timer and at shutdown.
   std::filesystem::path known_peers_file() const;
-  std::vector<known_peer> remembered_peers() const;
+  std::vector<bootstrap::known_peer> remembered_peers() const;
   void remember_peers();
   void dial_bootstrap(const host_port& where, std::chrono::seconds next_delay);
   void retry_bootstrap(const host_port& where, std::chrono::seconds delay,
@@ -156,14 +156,14 @@ class p2psip_daemon {
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;
   watchdog_pinger watchdog_;
-  std::unique_ptr<lan_discovery> discovery_;
+  std::unique_ptr<bootstrap::lan_discovery> discovery_;
   boost::asio::steady_timer housekeeping_;
   boost::asio::steady_timer bootstrap_timer_;
   std::set<wire::node_id> bootstrap_peers_;
   std::set<std::string> bootstrap_failures_logged_;
   std::optional<std::chrono::steady_clock::time_point> last_linked_;
   std::chrono::steady_clock::time_point next_remember_;
-  std::vector<known_peer> last_remembered_;
+  std::vector<bootstrap::known_peer> last_remembered_;
   std::string last_published_state_;
   std::size_t last_status_peers_ = 0;
   std::uint16_t listen_port_ = 0;

@@ -11,7 +11,7 @@
 #include <iterator>
 
 #include "daemon/bindings_store.hpp"
-#include "daemon_test_util.hpp"
+#include "scoped_files.hpp"
 
 using namespace p2psip;
 using namespace std::chrono_literals;
@@ -131,7 +131,7 @@ TEST_CASE("a damaged bindings file is refused whole, naming what is wrong") {
 }
 
 TEST_CASE("saving writes a 0600 file atomically; loading reads it back") {
-  daemon::test::temp_dir dir;
+  p2psip::test::temp_dir dir;
   const auto file = dir.path() / daemon::bindings_file_name;
   REQUIRE(daemon::save_bindings(file, sample(), t0).empty());
   struct stat st {};
@@ -151,7 +151,7 @@ TEST_CASE("saving writes a 0600 file atomically; loading reads it back") {
 }
 
 TEST_CASE("no bindings file is no bindings and no error") {
-  daemon::test::temp_dir dir;
+  p2psip::test::temp_dir dir;
   const auto loaded = daemon::load_bindings(dir.path() / "sip-bindings", t0);
   CHECK(loaded.parsed.error.empty());
   CHECK(loaded.parsed.aors.empty());
@@ -159,7 +159,7 @@ TEST_CASE("no bindings file is no bindings and no error") {
 }
 
 TEST_CASE("a corrupt or exposed bindings file is moved aside with its contents, not deleted") {
-  daemon::test::temp_dir dir;
+  p2psip::test::temp_dir dir;
   const auto file = dir.path() / "sip-bindings";
   SECTION("corrupt") {
     write_all(file, "{\"format\":\"p2psipd-sip-bindings\",\"vers");

@@ -11,13 +11,13 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/daemon_config.hpp"
-#include "daemon_test_util.hpp"
+#include "scoped_files.hpp"
 #include "identity/key_pair.hpp"
 #include "identity/self_signed.hpp"
 
 namespace fs = std::filesystem;
 using namespace p2psip::daemon;
-using p2psip::daemon::test::temp_dir;
+using p2psip::test::temp_dir;
 
 namespace {
 

@@ -8,12 +8,12 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/state_paths.hpp"
-#include "daemon_test_util.hpp"
+#include "scoped_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace p2psip::daemon;
-using p2psip::daemon::test::scoped_env;
-using p2psip::daemon::test::temp_dir;
+using p2psip::test::scoped_env;
+using p2psip::test::temp_dir;
 
 namespace {
 

@@ -16,11 +16,11 @@
 
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/watchdog_pinger.hpp"
-#include "daemon_test_util.hpp"
+#include "scoped_files.hpp"
 
 using namespace p2psip::daemon;
-using p2psip::daemon::test::scoped_env;
-using p2psip::daemon::test::temp_dir;
+using p2psip::test::scoped_env;
+using p2psip::test::temp_dir;
 
 namespace {
 

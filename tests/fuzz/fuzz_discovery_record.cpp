@@ -1,13 +1,13 @@
-// libFuzzer target for the LAN discovery datagram (daemon/discovery_record):
+// libFuzzer target for the LAN discovery datagram (bootstrap/discovery_record):
 // anything on the multicast group is untrusted. A datagram that decodes must
 // re-encode to exactly the same bytes, since the format has one encoding.
 #include <algorithm>
 #include <cstdlib>
 #include <span>
 
-#include "daemon/discovery_record.hpp"
+#include "bootstrap/discovery_record.hpp"
 
-using namespace p2psip::daemon;
+using namespace p2psip::bootstrap;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> datagram(data, size);

@@ -1,11 +1,11 @@
-#include "daemon/known_peers.hpp"
+#include "bootstrap/known_peers.hpp"
 
 #include <charconv>
 #include <sstream>
 
 #include "identity/atomic_file.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::bootstrap {
 
 namespace {
 
@@ -102,4 +102,4 @@ parsed_known_peers load_known_peers(const std::filesystem::path& file) {
   return parse_known_peers(*text);
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::bootstrap

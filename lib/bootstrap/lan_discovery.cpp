@@ -1,4 +1,4 @@
-#include "daemon/lan_discovery.hpp"
+#include "bootstrap/lan_discovery.hpp"
 
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 
 #include "wire/id_hash.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::bootstrap {
 namespace {
 
 namespace ip = boost::asio::ip;
@@ -251,4 +251,4 @@ void lan_discovery::remember(const wire::node_id& node, const ip::address& addre
   if (on_peer_found_) on_peer_found_(node, address, port);
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::bootstrap

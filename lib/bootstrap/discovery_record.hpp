@@ -21,7 +21,7 @@
 
 #include "wire/ids.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::bootstrap {
 
 enum class discovery_message : std::uint8_t {
   announcement = 1,  // periodic "I am here", to the group
@@ -45,4 +45,4 @@ std::vector<std::uint8_t> encode_discovery_record(const discovery_record& record
 // magic, version, type, family or length, or port 0.
 std::optional<discovery_record> decode_discovery_record(std::span<const std::uint8_t> datagram);
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::bootstrap

@@ -17,7 +17,7 @@
 
 #include "wire/ids.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::bootstrap {
 
 struct known_peer {
   wire::node_id node_id;
@@ -43,4 +43,4 @@ std::string save_known_peers(const std::filesystem::path& file,
 // A missing file is no peers and no warning.
 parsed_known_peers load_known_peers(const std::filesystem::path& file);
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::bootstrap

@@ -2,10 +2,10 @@
 // documented layout, and anything else is refused rather than misread.
 #include <catch2/catch.hpp>
 
-#include "daemon/discovery_record.hpp"
+#include "bootstrap/discovery_record.hpp"
 #include "wire/id_hash.hpp"
 
-using namespace p2psip::daemon;
+using namespace p2psip::bootstrap;
 namespace ip = boost::asio::ip;
 
 namespace {

@@ -14,10 +14,10 @@
 #include <boost/asio/ip/multicast.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/lan_discovery.hpp"
+#include "bootstrap/lan_discovery.hpp"
 #include "wire/id_hash.hpp"
 
-using namespace p2psip::daemon;
+using namespace p2psip::bootstrap;
 namespace ip = boost::asio::ip;
 using p2psip::wire::node_id;
 

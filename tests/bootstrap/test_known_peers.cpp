@@ -7,11 +7,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/known_peers.hpp"
-#include "daemon_test_util.hpp"
+#include "bootstrap/known_peers.hpp"
+#include "scoped_files.hpp"
 
-using namespace p2psip::daemon;
-using p2psip::daemon::test::temp_dir;
+using namespace p2psip::bootstrap;
+using p2psip::test::temp_dir;
 namespace asio = boost::asio;
 
 namespace {

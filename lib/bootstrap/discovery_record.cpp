@@ -1,10 +1,10 @@
-#include "daemon/discovery_record.hpp"
+#include "bootstrap/discovery_record.hpp"
 
 #include <algorithm>
 
 #include "wire/byte_reader.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::bootstrap {
 namespace {
 
 constexpr std::array<std::uint8_t, 4> magic = {'P', '2', 'S', 'D'};
@@ -80,4 +80,4 @@ std::optional<discovery_record> decode_discovery_record(std::span<const std::uin
   return record;
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::bootstrap

@@ -30,9 +30,9 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/discovery_record.hpp"
+#include "bootstrap/discovery_record.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::bootstrap {
 
 struct lan_discovery_options {
   std::string overlay_name;
@@ -143,4 +143,4 @@ class lan_discovery {
 // The IPv4 address of the interface named `name` (getifaddrs), if it has one.
 std::optional<boost::asio::ip::address_v4> interface_ipv4_address(const std::string& name);
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::bootstrap

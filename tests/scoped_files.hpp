@@ -1,4 +1,4 @@
-// Shared by the daemon tests: a private temporary directory removed at the
+// Shared by the tests that touch files and the environment: a private temporary directory removed at the
 // end of the test, and an environment variable set (or unset) for one scope.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <system_error>
 
-namespace p2psip::daemon::test {
+namespace p2psip::test {
 
 class temp_dir {
  public:
@@ -57,4 +57,4 @@ class scoped_env {
   std::optional<std::string> previous_;
 };
 
-}  // namespace p2psip::daemon::test
+}  // namespace p2psip::test
