@@ -2,6 +2,15 @@
 // and a stateful proxy built on sofia-sip nta, which owns transactions,
 // retransmissions and timers.
 //
+// The layer at a glance. Job: serve local softphones and hand their
+// requests to the overlay. Thread: its own "sip" thread (below). Public
+// types: sip_front and its config, events and answers (here),
+// binding_table (bindings.hpp), request_router (routing.hpp), and the
+// interfaces the daemon implements: overlay_directory, node_channel,
+// sdp_rewriter. Inside, sip_front.cpp owns su_root and nta and wires the
+// parts: registrar, digest_auth, forking_proxy, dialog_tracker,
+// message_originator, with front_internal.hpp for what they share.
+//
 // Threading. The front runs sofia on its own thread ("sip"), around one
 // su_root. Nothing of its state is touched from elsewhere:
 //  * into the front: every public method may be called from any thread; it
