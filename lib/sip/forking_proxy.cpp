@@ -113,6 +113,7 @@ int forking_proxy::forward(nta_incoming_t* irq, const sip_t* sip, bool pop_route
       open_node_branch(t, *node);
     } else {
       add_branch(t, {}, nullptr);
+      finish_branch_wait(t);
     }
     return 0;
   }
@@ -120,6 +121,7 @@ int forking_proxy::forward(nta_incoming_t* irq, const sip_t* sip, bool pop_route
   // is resolved like an AOR.
   if (sip->sip_to->a_tag && !is_gruu(ruri)) {
     add_branch(t, url_str(home_, ruri), nullptr);
+    finish_branch_wait(t);
     return 0;
   }
   const std::uint64_t id = t->id;
@@ -268,6 +270,9 @@ void forking_proxy::finish_branch_wait(proxy_txn* t) {
   if (t->branches.empty() && !t->final_sent) {
     if (t->cancelled) {
       txn_reply(t, SIP_487_REQUEST_TERMINATED);
+    } else if (!t->host_name_hop.empty()) {
+      txn_reply(t, 404, "Not Found",
+                "next hop " + t->host_name_hop + " is a host name; this daemon resolves no DNS");
     } else {
       txn_reply(t, 480, "Temporarily Unavailable", "no reachable destination");
     }
@@ -295,6 +300,11 @@ void forking_proxy::add_branch(proxy_txn* t, const std::string& target_uri,
   if (via_node) {
     route_url = node_stream_url(*via_node);
     (void)mark_local_only(msg, sip);  // best effort: unmarked still routes
+  }
+  if (std::string name = next_hop_needing_dns(sip, route_url); !name.empty()) {
+    t->host_name_hop = std::move(name);
+    msg_destroy(msg);
+    return;
   }
   t->branches.emplace_back();
   branch* b = &t->branches.back();
@@ -507,14 +517,11 @@ void forking_proxy::forward_ack(nta_incoming_t* irq) {
         return;
       }
       url_t* contact = url_make(msg_home(msg.get()), target.uri.c_str());
-      if (contact && prepare_forward(msg.get(), ms, contact, false, false))
-        nta_outgoing_mcreate(agent_, nullptr, nullptr, nullptr, msg_ref_create(msg.get()),
-                             TAG_END());
+      if (contact && prepare_forward(msg.get(), ms, contact, false, false)) send_stateless(msg);
     });
     return;
   }
-  if (prepare_forward(msg.get(), s, nullptr, false, false))
-    nta_outgoing_mcreate(agent_, nullptr, nullptr, nullptr, msg_ref_create(msg.get()), TAG_END());
+  if (prepare_forward(msg.get(), s, nullptr, false, false)) send_stateless(msg);
 }
 
 // Sends a stateless request (an ACK) to another daemon through the node
@@ -522,13 +529,19 @@ void forking_proxy::forward_ack(nta_incoming_t* irq) {
 void forking_proxy::send_via_node(std::shared_ptr<msg_t> msg, const wire::node_id& node) {
   auto back = bridge_.back_here<std::optional<stream_endpoint>>(
       [this, msg](std::optional<stream_endpoint> ep) {
-        if (!ep) return;
-        nta_outgoing_mcreate(agent_, nullptr, nullptr,
-                             URL_STRING_MAKE(node_stream_url(*ep).c_str()),
-                             msg_ref_create(msg.get()), TAG_END());
+        if (ep) send_stateless(msg, node_stream_url(*ep));
       });
   node_channel* ch = &channel_;
   bridge_.to_overlay([ch, node, back] { ch->open(node, back); });
+}
+
+// An ACK cannot be answered: one whose next hop needs DNS is dropped.
+void forking_proxy::send_stateless(const std::shared_ptr<msg_t>& msg,
+                                   const std::string& route_url) {
+  if (!next_hop_needing_dns(sip_object(msg.get()), route_url).empty()) return;
+  nta_outgoing_mcreate(agent_, nullptr, nullptr,
+                       route_url.empty() ? nullptr : URL_STRING_MAKE(route_url.c_str()),
+                       msg_ref_create(msg.get()), TAG_END());
 }
 
 }  // namespace p2psip::sip

@@ -49,6 +49,7 @@ struct proxy_txn {
   msg_t* best = nullptr;  // best final non-2xx so far
   int best_status = 0;
   std::string call_id;
+  std::string host_name_hop;  // a target left out: its next hop needs DNS
 };
 
 class forking_proxy {
@@ -87,6 +88,7 @@ class forking_proxy {
   bool prepare_forward(msg_t* msg, sip_t* sip, const url_t* new_ruri, bool add_rr, bool remote);
   bool rewrite_sdp(msg_t* msg, sip_t* sip, const sdp_context& ctx);
   void send_via_node(std::shared_ptr<msg_t> msg, const wire::node_id& node);
+  void send_stateless(const std::shared_ptr<msg_t>& msg, const std::string& route_url = {});
   proxy_txn* new_txn(nta_incoming_t* irq, const sip_t* sip);
   void route_request_uri(const url_t* ruri, std::function<void(const route_decision&)> done);
   void apply_decision(std::uint64_t id, const route_decision& d);

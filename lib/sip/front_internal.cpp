@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include <sofia-sip/hostdomain.h>
+
 namespace p2psip::sip {
 
 mailbox::mailbox() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
@@ -115,6 +117,22 @@ bool is_loopback(const std::string& host) {
   if (::inet_pton(AF_INET, bare.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
   in6_addr v6{};
   return ::inet_pton(AF_INET6, bare.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+std::string next_hop_needing_dns(const sip_t* sip, const std::string& route_url) {
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  const url_t* hop = nullptr;
+  if (!route_url.empty()) {
+    hop = url_make(home, route_url.c_str());
+  } else if (sip->sip_route && url_has_param(sip->sip_route->r_url, "lr")) {
+    hop = sip->sip_route->r_url;
+  } else if (sip->sip_request) {
+    hop = sip->sip_request->rq_url;
+  }
+  std::string host = param_value(hop, "maddr");
+  if (host.empty() && hop) host = to_string(hop->url_host);
+  su_home_deinit(home);
+  return host.empty() || host_is_ip_address(host.c_str()) ? std::string() : host;
 }
 
 void reply(nta_incoming_t* irq, const std::string& server, int status, const char* phrase,

@@ -124,6 +124,13 @@ std::string param_value(const url_t* u, const char* name);
 std::uint16_t port_of(const char* text);
 // 127.0.0.0/8, ::1 (bracketed or not) or "localhost".
 bool is_loopback(const std::string& host);
+// nta would resolve a host name with sofia's resolver on the sip thread,
+// which spins there for good when no nameserver is reachable. So the front
+// resolves no names and sends only to IP literals. Returns the host name of
+// the next hop nta would pick for `sip` (`route_url` when not empty, else a
+// loose-routing first Route, else the Request-URI; maddr before host), or
+// empty when that next hop is an IP literal.
+std::string next_hop_needing_dns(const sip_t* sip, const std::string& route_url = {});
 // A final answer with our Server header, and a Reason (RFC 3326) when given.
 void reply(nta_incoming_t* irq, const std::string& server, int status, const char* phrase,
            const std::string& reason = {});

@@ -36,6 +36,12 @@
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
+// Host names: the front resolves no DNS (sofia's resolver would run on the
+// sip thread, and spins there where no nameserver is reachable). A next hop
+// (a loose Route, else the Request-URI or a registered contact) that is not
+// an IP literal is answered 404 at once, with a Reason naming the host; an
+// ACK to one is dropped. There is no outbound proxy to send such requests
+// to.
 //
 // Wiring in the daemon (sketch):
 //   sip::sip_front front(cfg, directory, channel,
