@@ -2,6 +2,15 @@
 // and a stateful proxy built on sofia-sip nta, which owns transactions,
 // retransmissions and timers.
 //
+// The layer at a glance. Job: serve local softphones and hand their
+// requests to the overlay. Thread: its own "sip" thread (below). Public
+// types: sip_front and its config, events and answers (here),
+// binding_table (bindings.hpp), request_router (routing.hpp), and the
+// interfaces the daemon implements: overlay_directory, node_channel,
+// sdp_rewriter. Inside, sip_front.cpp owns su_root and nta and wires the
+// parts: registrar, digest_auth, forking_proxy, dialog_tracker,
+// message_originator, with front_internal.hpp for what they share.
+//
 // Threading. The front runs sofia on its own thread ("sip"), around one
 // su_root. Nothing of its state is touched from elsewhere:
 //  * into the front: every public method may be called from any thread; it
@@ -27,6 +36,12 @@
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
+// Host names: the front resolves no DNS (sofia's resolver would run on the
+// sip thread, and spins there where no nameserver is reachable). A next hop
+// (a loose Route, else the Request-URI or a registered contact) that is not
+// an IP literal is answered 404 at once, with a Reason naming the host; an
+// ACK to one is dropped. There is no outbound proxy to send such requests
+// to.
 //
 // Wiring in the daemon (sketch):
 //   sip::sip_front front(cfg, directory, channel,

@@ -471,3 +471,56 @@ TEST_CASE("in-dialog requests to a GRUU reach the instance's contact (RFC 5627)"
   CHECK(receive(alice.get()).rfind("SIP/2.0 200", 0) == 0);
   CHECK(env.channel.opens == 0);  // bob is local: no other daemon involved
 }
+
+TEST_CASE("a next hop that is a host name is answered at once: the front resolves no DNS") {
+  front_surroundings env;
+  auto front = env.make();
+  auto proxy = loopback(front.endpoints().udp.port);
+  fd_guard ua(::socket(AF_INET, SOCK_DGRAM, 0));
+  auto a = loopback(0);
+  REQUIRE(::bind(ua.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  const std::string port = std::to_string(local_port(ua.get()));
+  auto send = [&](const std::string& m) {
+    ::sendto(ua.get(), m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&proxy), sizeof proxy);
+  };
+  auto request = [&](const std::string& method, const std::string& ruri, const std::string& to,
+                     const std::string& extra, const std::string& branch) {
+    return method + " " + ruri + " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + port +
+           ";rport;branch=z9hG4bK-" + branch +
+           "\r\nFrom: <sip:alice@p2psip.test>;tag=a1\r\nTo: " + to + "\r\nCall-ID: " + branch +
+           "\r\nCSeq: 1 " + method + "\r\n" + extra +
+           "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  };
+  // A contact registered by host name, reached through its AOR.
+  send(request("REGISTER", "sip:p2psip.test", "<sip:carol@p2psip.test>",
+               "Contact: <sip:carol@carol-pc.invalid>\r\nExpires: 600\r\n", "reg"));
+  REQUIRE(receive(ua.get()).rfind("SIP/2.0 200", 0) == 0);
+
+  struct hop {
+    std::string request;
+    std::string host;
+  };
+  const hop hops[] = {
+      {request("MESSAGE", "sip:bob@p2psip.test", "<sip:bob@p2psip.test>;tag=b1",
+               "Route: <sip:proxy.example.invalid;lr>\r\n", "route"),
+       "proxy.example.invalid"},
+      {request("BYE", "sip:bob@bobs-laptop.invalid", "<sip:bob@p2psip.test>;tag=b1", "", "bye"),
+       "bobs-laptop.invalid"},
+      {request("MESSAGE", "sip:carol@p2psip.test", "<sip:carol@p2psip.test>", "", "contact"),
+       "carol-pc.invalid"},
+  };
+  for (const auto& h : hops) {
+    send(h.request);
+    const auto started = std::chrono::steady_clock::now();
+    std::string answer = receive(ua.get(), 1000);
+    for (int provisional = 0; provisional < 3 && answer.rfind("SIP/2.0 1", 0) == 0; ++provisional)
+      answer = receive(ua.get(), 1000);
+    INFO(h.request);
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
+    CHECK(answer.rfind("SIP/2.0 404", 0) == 0);
+    CHECK(header_lines(answer, "Reason").find(h.host) != std::string::npos);
+  }
+  send(request("OPTIONS", "sip:127.0.0.1:" + std::to_string(front.endpoints().udp.port),
+               "<sip:127.0.0.1>", "", "options"));
+  CHECK(receive(ua.get(), 1000).rfind("SIP/2.0 200", 0) == 0);
+}

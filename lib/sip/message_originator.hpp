@@ -1,0 +1,44 @@
+// MESSAGEs the daemon itself sends (sip.message): built here and sent to
+// this front's own UDP port, so that they are routed like any softphone's
+// request; the final status goes back through the overlay thread. Sip
+// thread only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "sip/front_internal.hpp"
+
+namespace p2psip::sip {
+
+class message_originator {
+ public:
+  message_originator(nta_agent_t* agent, const sip_front_config& cfg, const front_address& where,
+                     const thread_bridge& bridge);
+  // Abandons the MESSAGEs in flight: their callers hear nothing.
+  ~message_originator();
+  message_originator(const message_originator&) = delete;
+  message_originator& operator=(const message_originator&) = delete;
+
+  void send(const std::string& from, const std::string& to, const std::string& body,
+            const std::string& content_type, std::function<void(message_result)> done);
+
+ private:
+  struct in_flight final : response_handler {
+    message_originator* owner = nullptr;
+    nta_outgoing_t* orq = nullptr;
+    std::function<void(message_result)> done;
+    int on_response(nta_outgoing_t* orq, const sip_t* sip) override;
+  };
+  void answer(std::function<void(message_result)> done, message_result r) const;
+
+  nta_agent_t* agent_;
+  const sip_front_config& cfg_;
+  const front_address& where_;
+  const thread_bridge& bridge_;
+  std::unordered_map<in_flight*, std::unique_ptr<in_flight>> in_flight_;
+};
+
+}  // namespace p2psip::sip

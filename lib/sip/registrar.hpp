@@ -1,0 +1,47 @@
+// The localhost registrar (RFC 3261 §10, with RFC 5626 instances and RFC
+// 5627 GRUUs): answers REGISTER from its binding table, expires bindings,
+// and publishes every change of an AOR's binding set to the overlay
+// directory (through the overlay thread). Sip thread only, except
+// bindings() once the sip thread has ended.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sip/bindings.hpp"
+#include "sip/digest_auth.hpp"
+#include "sip/front_internal.hpp"
+#include "sip/overlay_directory.hpp"
+
+namespace p2psip::sip {
+
+class registrar {
+ public:
+  registrar(su_home_t* home, const sip_front_config& cfg, overlay_directory& directory,
+            const thread_bridge& bridge, digest_auth& digest,
+            std::function<void(const registration_info&)> on_registration);
+
+  // Answers the REGISTER itself; the caller destroys the transaction handle.
+  void handle(nta_incoming_t* irq, const sip_t* sip);
+  // Drops expired bindings and publishes the AORs that changed.
+  void expire_due();
+  // Bindings saved before a restart; each AOR restored is published.
+  void restore(const std::vector<registration_info>& saved);
+
+  const binding_table& bindings() const { return bindings_; }
+
+ private:
+  void publish(const std::string& aor);
+  void announce(registration_info info) const;
+
+  su_home_t* home_;
+  const sip_front_config& cfg_;
+  overlay_directory& directory_;
+  const thread_bridge& bridge_;
+  digest_auth& digest_;
+  std::function<void(const registration_info&)> on_registration_;
+  binding_table bindings_;
+};
+
+}  // namespace p2psip::sip
