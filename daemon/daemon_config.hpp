@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "runtime/logger.hpp"
+#include "usage/sip_usage_config.hpp"
 #include "wire/basic_result.hpp"
 #include "wire/ids.hpp"
 
@@ -24,7 +25,6 @@ namespace p2psip::daemon {
 // RFC 6940 §11.1 and §10.7.4 defaults, and the product's well-known ports.
 inline constexpr std::uint16_t default_overlay_port = 6084;
 inline constexpr std::uint16_t default_discovery_port = 6085;
-inline constexpr std::uint16_t default_sip_port = 5060;
 inline constexpr const char* default_discovery_group = "239.192.0.84";
 
 enum class self_signed_digest { sha1, sha256 };
@@ -33,6 +33,10 @@ enum class kind_access_control { user_match, node_match, user_node_match, node_m
 // The log level is the process logger's (runtime/logger.hpp).
 using runtime::log_level;
 using runtime::parse_log_level;
+// The sip section is the SIP usage's own settings (usage/sip_usage_config.hpp).
+using usage::default_sip_port;
+using usage::sip_auth_mode;
+using usage::sip_config;
 
 // A host (IP literal or DNS name, resolved when dialled) and a port.
 struct host_port {
@@ -92,24 +96,6 @@ struct discovery_config {
   std::string interface;  // IPv4 address or interface name; empty: the kernel's choice
   std::uint8_t ttl = 1;
   friend bool operator==(const discovery_config&, const discovery_config&) = default;
-};
-
-enum class sip_auth_mode { automatic, always, never };
-
-struct sip_config {
-  bool enabled = true;
-  std::string listen_address = "127.0.0.1";
-  std::uint16_t listen_port = default_sip_port;  // 0: ephemeral
-  bool udp = true;
-  bool tcp = true;
-  // Who may register: these AORs ("alice@office.example"), or with none any
-  // user@domain of `domains` (none: any domain).
-  std::vector<std::string> users;
-  std::vector<std::string> domains;
-  sip_auth_mode auth = sip_auth_mode::automatic;
-  std::optional<std::filesystem::path> auth_file;  // sofia auth_module users file
-  std::string realm;                               // empty: the overlay name
-  friend bool operator==(const sip_config&, const sip_config&) = default;
 };
 
 struct control_config {

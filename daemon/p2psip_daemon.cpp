@@ -2,16 +2,16 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
-#include <algorithm>
 #include <random>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
-#include "runtime/logger.hpp"
 #include "overlay/chord_topology.hpp"
+#include "runtime/logger.hpp"
 
 namespace p2psip::daemon {
 
@@ -46,7 +46,8 @@ std::uint64_t wall_clock_ms() {
 }
 
 p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
-              std::optional<std::filesystem::path> config_file, daemon::state_paths paths)
+                             std::optional<std::filesystem::path> config_file,
+                             daemon::state_paths paths)
     : io_(io),
       config_(std::move(config)),
       config_file_(std::move(config_file)),
@@ -78,8 +79,17 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
   transport_.set_events(&node_);
   node_.set_wall_clock(wall_clock_ms);
   node_.set_data_model_lookup(kinds_.data_models());
-  sip_ = std::make_unique<sip_service>(io_, node_, signer_, tls_, events_, config_.config,
-                                       paths_.state_dir);
+  const auto& overlay = config_.config.overlay;
+  sip_ = std::make_unique<usage::sip_service>(
+      io_, node_, signer_, tls_, events_,
+      usage::sip_service_options{.sip = config_.config.sip,
+                                 .overlay_name = overlay.name,
+                                 .self_signed_permitted = overlay.self_signed_permitted,
+                                 .self_signed_digest = overlay.digest == self_signed_digest::sha1
+                                                           ? wire::hash_algorithm::sha1
+                                                           : wire::hash_algorithm::sha256,
+                                 .node_listen_address = config_.config.node.listen_address},
+      paths_.state_dir);
 }
 
 p2psip_daemon::~p2psip_daemon() { transport_.set_events(nullptr); }
@@ -90,8 +100,8 @@ int p2psip_daemon::run() {
                                        node_config.listen_port);
   const auto bound = transport_.listen(wanted);
   std::cout << "p2psipd: node " << self_.hex() << " user " << user_ << " overlay "
-            << config_.config.overlay.name << " listening on " << bound.address().to_string()
-            << ":" << bound.port() << "\n"
+            << config_.config.overlay.name << " listening on " << bound.address().to_string() << ":"
+            << bound.port() << "\n"
             << std::flush;
   logs.write(log_level::notice, "overlay listener on " + bound.address().to_string() + ":" +
                                     std::to_string(bound.port()) + ", state in " +
@@ -119,7 +129,8 @@ void p2psip_daemon::start_sip() {
     return;
   }
   const auto where = sip_->status();
-  std::cout << "p2psipd: SIP front on " << where.at("udp").as_string().c_str() << "\n" << std::flush;
+  std::cout << "p2psipd: SIP front on " << where.at("udp").as_string().c_str() << "\n"
+            << std::flush;
 }
 
 link::link_config p2psip_daemon::link_parameters() const {
@@ -157,9 +168,7 @@ bool p2psip_daemon::isolated() const {
 
 // --- overlay life cycle -------------------------------------------------------
 
-std::filesystem::path p2psip_daemon::known_peers_file() const {
-  return paths_.state_dir / "peers";
-}
+std::filesystem::path p2psip_daemon::known_peers_file() const { return paths_.state_dir / "peers"; }
 
 bool p2psip_daemon::in_routing_tables(const wire::node_id& peer) const {
   const auto view = node_.topology().view();
@@ -250,7 +259,8 @@ std::vector<bootstrap::known_peer> p2psip_daemon::remembered_peers() const {
   for (const auto& warning : loaded.warnings) {
     logs.write(log_level::warning, known_peers_file().string() + ": " + warning);
   }
-  std::erase_if(loaded.peers, [this](const bootstrap::known_peer& p) { return p.node_id == self_; });
+  std::erase_if(loaded.peers,
+                [this](const bootstrap::known_peer& p) { return p.node_id == self_; });
   if (!loaded.peers.empty()) {
     logs.write(log_level::info, "dialling " + std::to_string(loaded.peers.size()) +
                                     " last-known peer(s) from " + known_peers_file().string());
@@ -264,7 +274,9 @@ void p2psip_daemon::remember_peers() {
     if (auto address = transport_.dialled_address(peer)) live.push_back({peer, *address});
   }
   std::sort(live.begin(), live.end(),
-            [](const bootstrap::known_peer& a, const bootstrap::known_peer& b) { return a.node_id < b.node_id; });
+            [](const bootstrap::known_peer& a, const bootstrap::known_peer& b) {
+              return a.node_id < b.node_id;
+            });
   // A node that lost every link keeps its old hint rather than none; an
   // unchanged list is not rewritten every interval.
   if (live.empty() || live == last_remembered_) return;
@@ -279,7 +291,8 @@ void p2psip_daemon::remember_peers() {
 // overlay (a peer dialled once joined is introduced: overlay merge);
 // failures back off exponentially and are logged once per peer,
 // so an unreachable peer does not fill the journal.
-void p2psip_daemon::dial_bootstrap(const daemon::host_port& where, std::chrono::seconds next_delay) {
+void p2psip_daemon::dial_bootstrap(const daemon::host_port& where,
+                                   std::chrono::seconds next_delay) {
   if (shutting_down_) return;
   boost::system::error_code ec;
   asio::ip::tcp::resolver resolver(io_);

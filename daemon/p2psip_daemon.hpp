@@ -30,7 +30,7 @@
 #include "bootstrap/lan_discovery.hpp"
 #include "runtime/link_transport.hpp"
 #include "daemon/overlay_setup.hpp"
-#include "daemon/sip_service.hpp"
+#include "usage/sip_service.hpp"
 #include "daemon/state_paths.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/watchdog_pinger.hpp"
@@ -151,7 +151,7 @@ class p2psip_daemon {
   control::event_bus events_;
   control::metrics_registry metrics_;
   // The SIP usage (sip_service.hpp): front, directory and channel.
-  std::unique_ptr<sip_service> sip_;
+  std::unique_ptr<usage::sip_service> sip_;
   std::unique_ptr<control::control_server> control_;
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;

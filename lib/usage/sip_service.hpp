@@ -32,19 +32,19 @@
 
 #include "control/control_server.hpp"
 #include "control/event_bus.hpp"
-#include "daemon/daemon_config.hpp"
-#include "daemon/sip_channel.hpp"
-#include "daemon/sip_directory.hpp"
 #include "identity/message_signer.hpp"
 #include "link/tls_context.hpp"
 #include "overlay/overlay_node.hpp"
 #include "sip/bindings.hpp"
+#include "usage/sip_channel.hpp"
+#include "usage/sip_directory.hpp"
+#include "usage/sip_usage_config.hpp"
 
 namespace p2psip::sip {
 class sip_front;
 }
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
 // In the state directory: the seed each AOR's signing key derives from.
 inline constexpr const char* aor_seed_file_name = "sip-aor.seed";
@@ -53,6 +53,16 @@ inline constexpr const char* aor_seed_file_name = "sip-aor.seed";
 // listed any user@domain (ad hoc), restricted to `domains` when given.
 bool sip_aor_allowed(const sip_config& config, const std::string& aor);
 
+// What the service takes from the rest of the node's configuration.
+struct sip_service_options {
+  sip_config sip;
+  std::string overlay_name;
+  // Self-signed overlays give each AOR a key of its own (sip_directory.hpp).
+  bool self_signed_permitted = false;
+  wire::hash_algorithm self_signed_digest = wire::hash_algorithm::sha256;
+  std::string node_listen_address = "0.0.0.0";  // where the channel listens
+};
+
 class sip_service {
  public:
   // Everything must outlive the service. The bindings and the AORs' key
@@ -60,7 +70,7 @@ class sip_service {
   // when the saved seed cannot be read.
   sip_service(boost::asio::io_context& io, overlay::overlay_node& node,
               identity::message_signer& signer, const link::tls_context& tls,
-              control::event_bus& events, const daemon_config& config,
+              control::event_bus& events, sip_service_options options,
               const std::filesystem::path& state_dir = {});
   ~sip_service();
   sip_service(const sip_service&) = delete;
@@ -89,7 +99,7 @@ class sip_service {
   boost::asio::io_context& io_;
   overlay::overlay_node& node_;
   control::event_bus& events_;
-  const daemon_config& config_;
+  const sip_service_options options_;
   sip_directory directory_;
   sip_channel channel_;
   std::unique_ptr<sip::sip_front> front_;
@@ -102,4 +112,4 @@ class sip_service {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage

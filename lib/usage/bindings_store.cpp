@@ -1,4 +1,4 @@
-#include "daemon/bindings_store.hpp"
+#include "usage/bindings_store.hpp"
 
 #include <cstdint>
 #include <limits>
@@ -9,7 +9,7 @@
 
 #include "identity/atomic_file.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
 namespace json = boost::json;
 
@@ -198,4 +198,4 @@ loaded_bindings load_bindings(const std::filesystem::path& file, clock_reading n
   return out;
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage

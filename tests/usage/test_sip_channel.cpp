@@ -1,4 +1,4 @@
-// p2psipd's node channel (daemon/sip_channel.hpp) between two overlay nodes
+// p2psipd's node channel (usage/sip_channel.hpp) between two overlay nodes
 // of a simulated overlay, over real loopback TCP and TLS: open() AppAttaches,
 // dials the peer's application TLS listener and yields a loopback endpoint;
 // bytes written there reach the peer's "front" (a plain TCP acceptor here)
@@ -19,7 +19,7 @@
 
 #include "../link/test_pki.hpp"
 #include "../overlay/sim_test_util.hpp"
-#include "daemon/sip_channel.hpp"
+#include "usage/sip_channel.hpp"
 
 using namespace p2psip;
 using namespace std::chrono_literals;
@@ -42,7 +42,7 @@ struct fixture {
   asio::io_context io;
   overlay::sim::overlay_world world{overlay::test::fixed_interval_world(5)};
   tls_side a, b;
-  std::optional<daemon::sip_channel> channel_a, channel_b;
+  std::optional<usage::sip_channel> channel_a, channel_b;
 
   fixture() {
     world.add_node(a.id());

@@ -78,7 +78,7 @@
 #include "wire/sip_registration.hpp"
 #include "wire/stored_data.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
 // The Resource Name of an AOR: "alice@office.example" for
 // "sip:alice@Office.Example;gr=..." (normalized as the front names AORs,
@@ -191,4 +191,4 @@ class sip_directory final : public sip::overlay_directory {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage

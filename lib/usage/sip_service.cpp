@@ -1,4 +1,4 @@
-#include "daemon/sip_service.hpp"
+#include "usage/sip_service.hpp"
 
 #include <sofia-sip/su_log.h>
 
@@ -12,13 +12,14 @@
 #include <boost/asio/post.hpp>
 
 #include "control/rpc_error.hpp"
-#include "daemon/bindings_store.hpp"
-#include "runtime/logger.hpp"
 #include "identity/credential_store.hpp"
+#include "runtime/logger.hpp"
 #include "sip/sip_front.hpp"
+#include "usage/bindings_store.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
+using runtime::log_level;
 using runtime::logs;
 
 namespace asio = boost::asio;
@@ -78,9 +79,9 @@ json::object dialog_json(const sip::dialog_info& d) {
 
 // The seed of the AORs' own keys, kept in the state directory so that a
 // restart signs with the same keys; with none (nothing persists) a new one.
-identity::key_seed aor_key_seed(const daemon_config& config,
+identity::key_seed aor_key_seed(const sip_service_options& options,
                                 const std::filesystem::path& state_dir) {
-  if (!config.overlay.self_signed_permitted) return {};
+  if (!options.self_signed_permitted) return {};
   auto seed = state_dir.empty()
                   ? identity::key_pair::generate_seed()
                   : identity::credential_store(state_dir).load_or_create_seed(aor_seed_file_name);
@@ -106,21 +107,19 @@ bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
 
 sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
                          identity::message_signer& signer, const link::tls_context& tls,
-                         control::event_bus& events, const daemon_config& config,
+                         control::event_bus& events, sip_service_options options,
                          const std::filesystem::path& state_dir)
     : io_(io),
       node_(node),
       events_(events),
-      config_(config),
+      options_(std::move(options)),
       directory_(node, signer,
-                 {.per_aor_identities = config.overlay.self_signed_permitted,
-                  .overlay_name = config.overlay.name,
-                  .self_signed_digest = config.overlay.digest == self_signed_digest::sha1
-                                            ? wire::hash_algorithm::sha1
-                                            : wire::hash_algorithm::sha256,
-                  .aor_key_seed = aor_key_seed(config, state_dir)}),
+                 {.per_aor_identities = options_.self_signed_permitted,
+                  .overlay_name = options_.overlay_name,
+                  .self_signed_digest = options_.self_signed_digest,
+                  .aor_key_seed = aor_key_seed(options_, state_dir)}),
       channel_(io, node, tls,
-               {.listen_address = asio::ip::make_address(config.node.listen_address)}),
+               {.listen_address = asio::ip::make_address(options_.node_listen_address)}),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
       tick_(io) {}
 
@@ -130,7 +129,7 @@ sip_service::~sip_service() {
 }
 
 void sip_service::start() {
-  const auto& c = config_.sip;
+  const auto& c = options_.sip;
   if (!c.enabled || front_) return;
   su_log_redirect(su_log_default, sofia_logger, nullptr);
   su_log_set_level(su_log_default, logs.enabled(log_level::debug) ? 3 : 1);
@@ -146,7 +145,7 @@ void sip_service::start() {
     return instance_gruu_token(self, aor, instance);
   };
   fc.auth = auth_mode_of(c.auth);
-  fc.auth_realm = c.realm.empty() ? config_.overlay.name : c.realm;
+  fc.auth_realm = c.realm.empty() ? options_.overlay_name : c.realm;
   if (c.auth_file) fc.auth_db = c.auth_file->string();
 
   sip::sip_events ev;
@@ -205,7 +204,8 @@ void sip_service::restore_bindings() {
   }
   auto& restored = parsed.aors;
   // The config may have changed since the file was saved.
-  std::erase_if(restored, [&](const saved_aor& a) { return !sip_aor_allowed(config_.sip, a.aor); });
+  std::erase_if(restored,
+                [&](const saved_aor& a) { return !sip_aor_allowed(options_.sip, a.aor); });
   if (restored.empty() && parsed.expired == 0) return;
   std::size_t contacts = 0;
   for (const auto& a : restored) contacts += a.contacts.size();
@@ -325,4 +325,4 @@ void sip_service::register_methods(control::control_server& server) {
   });
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage

@@ -26,7 +26,7 @@
 
 #include "sip/bindings.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
 // The file's name in the state directory.
 inline constexpr const char* bindings_file_name = "sip-bindings";
@@ -65,4 +65,4 @@ struct loaded_bindings {
 // parsed is refused (parsed.error) and renamed aside.
 loaded_bindings load_bindings(const std::filesystem::path& file, clock_reading now);
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage

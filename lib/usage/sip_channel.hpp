@@ -49,7 +49,7 @@
 #include "overlay/overlay_node.hpp"
 #include "sip/node_channel.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
 // RFC 7904 §5.1: "5060 to indicate SIP".
 inline constexpr wire::application_id sip_application{5060};
@@ -64,11 +64,11 @@ struct sip_channel_config {
 };
 
 struct sip_channel_stats {
-  std::size_t peers = 0;             // nodes with a loopback listener
-  std::size_t streams = 0;           // open splices, both directions
+  std::size_t peers = 0;    // nodes with a loopback listener
+  std::size_t streams = 0;  // open splices, both directions
   std::uint64_t inbound_accepted = 0;
   std::uint64_t outbound_opened = 0;
-  std::uint64_t failures = 0;        // AppAttach, dial or handshake failures
+  std::uint64_t failures = 0;  // AppAttach, dial or handshake failures
 };
 
 class splice;
@@ -138,4 +138,4 @@ class sip_channel final : public sip::node_channel {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage

@@ -1,4 +1,4 @@
-// The registrar's bindings file (daemon/bindings_store.hpp): the format's
+// The registrar's bindings file (usage/bindings_store.hpp): the format's
 // round trip, expiry on both clocks, strict refusal of damaged files, the
 // 0600 mode, and moving a refused file aside. A restart over real daemons is
 // tests/sip/test_p2psipd_sip_crash.sh's.
@@ -10,13 +10,13 @@
 #include <fstream>
 #include <iterator>
 
-#include "daemon/bindings_store.hpp"
+#include "usage/bindings_store.hpp"
 #include "scoped_files.hpp"
 
 using namespace p2psip;
 using namespace std::chrono_literals;
-using daemon::clock_reading;
-using daemon::saved_aor;
+using usage::clock_reading;
+using usage::saved_aor;
 
 namespace {
 
@@ -59,8 +59,8 @@ void write_all(const std::filesystem::path& p, const std::string& text, mode_t m
 }  // namespace
 
 TEST_CASE("the bindings file round-trips every field a binding keeps") {
-  const auto text = daemon::format_saved_bindings(sample(), t0);
-  const auto parsed = daemon::parse_saved_bindings(text, t0);
+  const auto text = usage::format_saved_bindings(sample(), t0);
+  const auto parsed = usage::parse_saved_bindings(text, t0);
   REQUIRE(parsed.error.empty());
   CHECK(parsed.expired == 0);
   CHECK(parsed.aors == sample());
@@ -69,11 +69,11 @@ TEST_CASE("the bindings file round-trips every field a binding keeps") {
 }
 
 TEST_CASE("expiry is absolute: after a restart only the live remainder comes back") {
-  const auto text = daemon::format_saved_bindings(sample(), t0);
+  const auto text = usage::format_saved_bindings(sample(), t0);
   // Read back 100 s later by a process whose steady clock started anew.
   const clock_reading restarted{sip::sip_clock::time_point{std::chrono::seconds(3)},
                                 t0.wall + 100s};
-  const auto parsed = daemon::parse_saved_bindings(text, restarted);
+  const auto parsed = usage::parse_saved_bindings(text, restarted);
   REQUIRE(parsed.error.empty());
   CHECK(parsed.expired == 1);  // bob's 60 s
   REQUIRE(parsed.aors.size() == 1);
@@ -82,22 +82,22 @@ TEST_CASE("expiry is absolute: after a restart only the live remainder comes bac
   CHECK(alice[0].remaining(restarted.steady) == 3500s);
   CHECK(alice[1].remaining(restarted.steady) == 20s);
 
-  const auto all_gone = daemon::parse_saved_bindings(text, later(3600s));
+  const auto all_gone = usage::parse_saved_bindings(text, later(3600s));
   REQUIRE(all_gone.error.empty());
   CHECK(all_gone.aors.empty());
   CHECK(all_gone.expired == 3);
 }
 
 TEST_CASE("formatting leaves out expired contacts and AORs with none left") {
-  const auto text = daemon::format_saved_bindings(sample(), later(60s));
+  const auto text = usage::format_saved_bindings(sample(), later(60s));
   CHECK(text.find("bob") == std::string::npos);
-  const auto parsed = daemon::parse_saved_bindings(text, later(60s));
+  const auto parsed = usage::parse_saved_bindings(text, later(60s));
   REQUIRE(parsed.aors.size() == 1);
   CHECK(parsed.aors[0].contacts.size() == 2);
 }
 
 TEST_CASE("a damaged bindings file is refused whole, naming what is wrong") {
-  const auto good = daemon::format_saved_bindings(sample(), t0);
+  const auto good = usage::format_saved_bindings(sample(), t0);
   auto replaced = [&](const std::string& from, const std::string& to) {
     auto text = good;
     const auto at = text.find(from);
@@ -124,7 +124,7 @@ TEST_CASE("a damaged bindings file is refused whole, naming what is wrong") {
   };
   for (const auto& [text, why] : cases) {
     INFO(text);
-    const auto parsed = daemon::parse_saved_bindings(text, t0);
+    const auto parsed = usage::parse_saved_bindings(text, t0);
     CHECK(parsed.aors.empty());
     CHECK_THAT(parsed.error, Catch::Contains(why));
   }
@@ -132,27 +132,27 @@ TEST_CASE("a damaged bindings file is refused whole, naming what is wrong") {
 
 TEST_CASE("saving writes a 0600 file atomically; loading reads it back") {
   p2psip::test::temp_dir dir;
-  const auto file = dir.path() / daemon::bindings_file_name;
-  REQUIRE(daemon::save_bindings(file, sample(), t0).empty());
+  const auto file = dir.path() / usage::bindings_file_name;
+  REQUIRE(usage::save_bindings(file, sample(), t0).empty());
   struct stat st {};
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  const auto loaded = daemon::load_bindings(file, t0);
+  const auto loaded = usage::load_bindings(file, t0);
   CHECK(loaded.parsed.error.empty());
   CHECK(loaded.parsed.aors == sample());
   CHECK_FALSE(loaded.set_aside);
 
   // Saving again replaces it whole, still 0600.
-  REQUIRE(daemon::save_bindings(file, {}, t0).empty());
+  REQUIRE(usage::save_bindings(file, {}, t0).empty());
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  CHECK(daemon::load_bindings(file, t0).parsed.aors.empty());
+  CHECK(usage::load_bindings(file, t0).parsed.aors.empty());
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), {}) == 1);  // no temp left
 }
 
 TEST_CASE("no bindings file is no bindings and no error") {
   p2psip::test::temp_dir dir;
-  const auto loaded = daemon::load_bindings(dir.path() / "sip-bindings", t0);
+  const auto loaded = usage::load_bindings(dir.path() / "sip-bindings", t0);
   CHECK(loaded.parsed.error.empty());
   CHECK(loaded.parsed.aors.empty());
   CHECK_FALSE(loaded.set_aside);
@@ -163,7 +163,7 @@ TEST_CASE("a corrupt or exposed bindings file is moved aside with its contents, 
   const auto file = dir.path() / "sip-bindings";
   SECTION("corrupt") {
     write_all(file, "{\"format\":\"p2psipd-sip-bindings\",\"vers");
-    const auto loaded = daemon::load_bindings(file, t0);
+    const auto loaded = usage::load_bindings(file, t0);
     CHECK_THAT(loaded.parsed.error, Catch::Contains("not JSON"));
     CHECK(loaded.parsed.aors.empty());
     REQUIRE(loaded.set_aside);
@@ -172,8 +172,8 @@ TEST_CASE("a corrupt or exposed bindings file is moved aside with its contents, 
     CHECK(read_all(*loaded.set_aside) == "{\"format\":\"p2psipd-sip-bindings\",\"vers");
   }
   SECTION("readable by others: its keys are no longer secret") {
-    write_all(file, daemon::format_saved_bindings(sample(), t0), 0644);
-    const auto loaded = daemon::load_bindings(file, t0);
+    write_all(file, usage::format_saved_bindings(sample(), t0), 0644);
+    const auto loaded = usage::load_bindings(file, t0);
     CHECK_THAT(loaded.parsed.error, Catch::Contains("expected 0600"));
     CHECK(loaded.parsed.aors.empty());
     REQUIRE(loaded.set_aside);
@@ -181,7 +181,7 @@ TEST_CASE("a corrupt or exposed bindings file is moved aside with its contents, 
   }
   SECTION("not a file") {
     std::filesystem::create_directory(file);
-    const auto loaded = daemon::load_bindings(file, t0);
+    const auto loaded = usage::load_bindings(file, t0);
     CHECK_FALSE(loaded.parsed.error.empty());
     CHECK(loaded.parsed.aors.empty());
   }

@@ -1,15 +1,15 @@
-#include "daemon/sip_channel.hpp"
+#include "usage/sip_channel.hpp"
 
 #include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "runtime/logger.hpp"
-#include "runtime/link_transport.hpp"
 #include "link/tls_session.hpp"
+#include "runtime/link_transport.hpp"
+#include "runtime/logger.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
 using runtime::advertised_address;
 using runtime::first_usable_candidate;
@@ -220,15 +220,15 @@ tcp::endpoint sip_channel::start(sip::stream_endpoint front) {
       });
   const auto bound = app_listener_->local_endpoint();
   advertised_ = tcp::endpoint(advertised_address(bound.address()), bound.port());
-  node_.set_app_attach_handler(
-      sip_application,
-      [this](const wire::app_attach_req&, const wire::node_id&) -> std::optional<wire::app_attach_ans> {
-        if (stopped_) return std::nullopt;
-        wire::app_attach_ans answer;
-        answer.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
-        answer.candidates.push_back(host_candidate(advertised_));
-        return answer;
-      });
+  node_.set_app_attach_handler(sip_application,
+                               [this](const wire::app_attach_req&,
+                                      const wire::node_id&) -> std::optional<wire::app_attach_ans> {
+                                 if (stopped_) return std::nullopt;
+                                 wire::app_attach_ans answer;
+                                 answer.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
+                                 answer.candidates.push_back(host_candidate(advertised_));
+                                 return answer;
+                               });
   logs.write(log_level::info, "sip: application listener on " + advertised_.address().to_string() +
                                   ":" + std::to_string(advertised_.port()));
   return bound;
@@ -261,9 +261,8 @@ sip_channel_stats sip_channel::stats() const {
 
 std::shared_ptr<splice> sip_channel::make_splice(bool outbound,
                                                  std::optional<wire::node_id> expected) {
-  auto s = std::make_shared<splice>(io_, tls_,
-                                    outbound ? link::tls_role::client : link::tls_role::server,
-                                    expected, config_);
+  auto s = std::make_shared<splice>(
+      io_, tls_, outbound ? link::tls_role::client : link::tls_role::server, expected, config_);
   splices_.insert(s);
   return s;
 }
@@ -317,8 +316,9 @@ void sip_channel::attached(const wire::node_id& peer, std::optional<tcp::endpoin
       if (s) s->close("channel stopped");
       return;
     }
-    if (!s) return fail_peer(peer, "no TLS stream to " + where.address().to_string() + ":" +
-                                       std::to_string(where.port()));
+    if (!s)
+      return fail_peer(peer, "no TLS stream to " + where.address().to_string() + ":" +
+                                 std::to_string(where.port()));
     auto& entry = peers_[peer];
     entry.attaching = false;
     entry.candidate = where;
@@ -331,7 +331,8 @@ void sip_channel::attached(const wire::node_id& peer, std::optional<tcp::endpoin
               if (*alive) accept_local(peer, std::move(local));
             },
             [peer](const std::string& reason) {
-              logs.write(log_level::warning, "sip: loopback listener for " + peer.hex() + ": " + reason);
+              logs.write(log_level::warning,
+                         "sip: loopback listener for " + peer.hex() + ": " + reason);
             });
       } catch (const std::exception& e) {
         entry.spare->close("no loopback listener");
@@ -362,27 +363,27 @@ void sip_channel::fail_peer(const wire::node_id& peer, const std::string& why) {
 void sip_channel::dial(const wire::node_id& peer, const tcp::endpoint& where,
                        std::function<void(std::shared_ptr<splice>)> on_ready) {
   auto ready = std::make_shared<std::function<void(std::shared_ptr<splice>)>>(std::move(on_ready));
-  link::tcp_connect(
-      io_, where, config_.close_linger,
-      [this, alive = alive_, peer, ready](std::shared_ptr<link::tcp_stream> stream,
-                                          const std::string& error) {
-        if (!*alive) return;
-        if (!stream || stopped_) {
-          if (stream) stream->close(link::close_mode::abort);
-          logs.write(log_level::debug, "sip: dial " + peer.hex() + ": " + error);
-          return (*ready)(nullptr);
-        }
-        auto s = make_splice(true, peer);
-        s->on_established = [ready](splice& established) {
-          if (auto f = std::exchange(*ready, nullptr)) f(established.shared_from_this());
-        };
-        s->on_closed = [this, alive, ready](splice& gone, const std::string& why) {
-          logs.write(log_level::debug, "sip: stream closed: " + why);
-          if (auto f = std::exchange(*ready, nullptr)) f(nullptr);
-          if (*alive) splices_.erase(gone.shared_from_this());
-        };
-        s->attach_remote(std::move(stream));
-      });
+  link::tcp_connect(io_, where, config_.close_linger,
+                    [this, alive = alive_, peer, ready](std::shared_ptr<link::tcp_stream> stream,
+                                                        const std::string& error) {
+                      if (!*alive) return;
+                      if (!stream || stopped_) {
+                        if (stream) stream->close(link::close_mode::abort);
+                        logs.write(log_level::debug, "sip: dial " + peer.hex() + ": " + error);
+                        return (*ready)(nullptr);
+                      }
+                      auto s = make_splice(true, peer);
+                      s->on_established = [ready](splice& established) {
+                        if (auto f = std::exchange(*ready, nullptr))
+                          f(established.shared_from_this());
+                      };
+                      s->on_closed = [this, alive, ready](splice& gone, const std::string& why) {
+                        logs.write(log_level::debug, "sip: stream closed: " + why);
+                        if (auto f = std::exchange(*ready, nullptr)) f(nullptr);
+                        if (*alive) splices_.erase(gone.shared_from_this());
+                      };
+                      s->attach_remote(std::move(stream));
+                    });
 }
 
 void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::tcp_stream> local) {
@@ -433,15 +434,16 @@ void sip_channel::accept_remote(std::shared_ptr<link::tcp_stream> remote) {
   s->on_established = [this, alive = alive_](splice& established) {
     ++stats_.inbound_accepted;
     auto self = established.shared_from_this();
-    const auto from = established.peer_ids().empty() ? std::string("?")
-                                                     : established.peer_ids().front().hex();
+    const auto from =
+        established.peer_ids().empty() ? std::string("?") : established.peer_ids().front().hex();
     logs.write(log_level::debug, "sip: stream from " + from);
-    link::tcp_connect(io_, *front_, config_.close_linger,
-                      [self, alive](std::shared_ptr<link::tcp_stream> local, const std::string& error) {
-                        if (!*alive) return;
-                        if (!local) return self->close("front unreachable: " + error);
-                        self->attach_local(std::move(local));
-                      });
+    link::tcp_connect(
+        io_, *front_, config_.close_linger,
+        [self, alive](std::shared_ptr<link::tcp_stream> local, const std::string& error) {
+          if (!*alive) return;
+          if (!local) return self->close("front unreachable: " + error);
+          self->attach_local(std::move(local));
+        });
   };
   s->on_closed = [this, alive = alive_](splice& gone, const std::string& why) {
     logs.write(log_level::debug, "sip: inbound stream closed: " + why);
@@ -450,4 +452,4 @@ void sip_channel::accept_remote(std::shared_ptr<link::tcp_stream> remote) {
   s->attach_remote(std::move(remote));
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage

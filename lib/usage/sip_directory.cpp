@@ -1,4 +1,4 @@
-#include "daemon/sip_directory.hpp"
+#include "usage/sip_directory.hpp"
 
 #include <openssl/evp.h>
 
@@ -7,15 +7,15 @@
 #include <set>
 #include <utility>
 
-#include "runtime/logger.hpp"
 #include "identity/self_signed.hpp"
+#include "runtime/logger.hpp"
 #include "sip/bindings.hpp"
 #include "wire/byte_reader.hpp"
 #include "wire/codec.hpp"
 #include "wire/id_hash.hpp"
 #include "wire/store.hpp"
 
-namespace p2psip::daemon {
+namespace p2psip::usage {
 
 using runtime::log_level;
 using runtime::logs;
@@ -441,4 +441,4 @@ void sip_directory::finish(lookup_job& job) {
   if (done) done(std::move(result));
 }
 
-}  // namespace p2psip::daemon
+}  // namespace p2psip::usage
