@@ -25,7 +25,7 @@ class message_transport {
   virtual bool send(const node_id& to, std::vector<std::uint8_t> message) = 0;
 
   // What this node offers in an Attach (§6.5.1): its candidates and ICE
-  // credentials. The overlay only carries them.
+  // credentials. The overlay only carries them, and sets the role (§6.5.1.2).
   virtual wire::attach_req_ans local_attach() = 0;
   // Opens a link to `peer` from the Attach it answered; success is reported
   // by on_link_up, failure by silence (the overlay times the attempt out).

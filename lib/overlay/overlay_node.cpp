@@ -274,6 +274,7 @@ void overlay_node::send_request(std::vector<destination> destinations, wire::mes
 void overlay_node::attach(std::vector<destination> destinations, bool send_update,
                           std::function<void(wire::basic_result<node_id, request_error>)> on_done) {
   auto request = transport_.local_attach();
+  request.role = wire::attach_offerer_role();
   request.send_update = send_update;
   send_request(std::move(destinations), {message_code::attach_req, std::move(request)},
                [this, on_done = std::move(on_done)](answer_result result) mutable {
@@ -717,7 +718,9 @@ void overlay_node::deliver_request(wire::message message, const node_id& signer)
     }
     case message_code::attach_req: {
       const bool send_update = std::get<wire::attach_req_ans>(request->body.value).send_update;
-      reply.answer({message_code::attach_ans, transport_.local_attach()});
+      auto answer = transport_.local_attach();
+      answer.role = wire::attach_answerer_role();
+      reply.answer({message_code::attach_ans, std::move(answer)});
       // After the answer, so that over a link both share it comes second.
       if (send_update) topology_->on_update_requested(signer);
       return;

@@ -134,7 +134,6 @@ bool link_transport::send(const wire::node_id& to, std::vector<std::uint8_t> mes
 
 wire::attach_req_ans link_transport::local_attach() {
   wire::attach_req_ans attach;
-  attach.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
   if (advertised_) attach.candidates.push_back(host_candidate(*advertised_));
   return attach;
 }

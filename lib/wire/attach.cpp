@@ -97,4 +97,7 @@ void decode(byte_reader& r, attach_req_ans& v) {
   v.send_update = r.boolean("AttachReqAns.send_update");
 }
 
+std::vector<std::uint8_t> attach_offerer_role() { return {'p', 'a', 's', 's', 'i', 'v', 'e'}; }
+std::vector<std::uint8_t> attach_answerer_role() { return {'a', 'c', 't', 'i', 'v', 'e'}; }
+
 }  // namespace p2psip::wire

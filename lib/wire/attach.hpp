@@ -56,6 +56,11 @@ struct attach_req_ans {
 using attach_req = attach_req_ans;
 using attach_ans = attach_req_ans;
 
+// §6.5.1.2: the role MUST be "passive" for the offerer (the sender of the
+// AttachReq) and "active" for the answerer.
+std::vector<std::uint8_t> attach_offerer_role();
+std::vector<std::uint8_t> attach_answerer_role();
+
 void encode(byte_writer& w, const ice_extension& v);
 void decode(byte_reader& r, ice_extension& v);
 void encode(byte_writer& w, const ice_candidate& v);

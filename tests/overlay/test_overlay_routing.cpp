@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim_test_util.hpp"
+#include "wire/attach.hpp"
 #include "wire/ping.hpp"
 
 using namespace p2psip;
@@ -100,9 +101,9 @@ TEST_CASE("a Destination List that repeats an entry is refused as a loop") {
   const auto& a = ring[0];
   const auto& b = ring[1];
   const auto& c = ring[2];
-  auto outcome = ping(world, a,
-                      {wire::destination::node(b), wire::destination::node(c),
-                       wire::destination::node(b)});
+  auto outcome =
+      ping(world, a,
+           {wire::destination::node(b), wire::destination::node(c), wire::destination::node(b)});
   REQUIRE(outcome);
   REQUIRE_FALSE(outcome->has_value());
   CHECK(outcome->error().code == wire::reload_error_code::invalid_message);
@@ -148,4 +149,26 @@ TEST_CASE("a message above the link limit travels in fragments and is reassemble
   auto too_big = ping(world, ring[0], {resource_at(random_key(world))}, 9000);
   REQUIRE(too_big);
   CHECK_FALSE(too_big->has_value());
+}
+
+TEST_CASE("an AttachAns carries the answerer's role, active (RFC 6940 §6.5.1.2)") {
+  sim::overlay_world world(ring_config(11));
+  grow(world, 4);
+  const auto ids = world.joined_ids();
+  const auto& from = ids.front();
+  const auto& to = ids.back();
+  wire::attach_req_ans offer;
+  offer.role = wire::attach_offerer_role();
+  std::optional<answer_result> outcome;
+  world.node(from)->send_request({wire::destination::node(to)},
+                                 {wire::message_code::attach_req, offer},
+                                 [&](answer_result r) { outcome.emplace(std::move(r)); });
+  for (int i = 0; i < 400 && !outcome; ++i) world.scheduler().run_for(100ms);
+  REQUIRE(outcome);
+  REQUIRE(*outcome);
+  REQUIRE((*outcome)->body.code == wire::message_code::attach_ans);
+  const auto& answer = std::get<wire::attach_req_ans>((*outcome)->body.value);
+  CHECK(answer.role == std::vector<std::uint8_t>{'a', 'c', 't', 'i', 'v', 'e'});
+  CHECK(wire::attach_offerer_role() ==
+        std::vector<std::uint8_t>{'p', 'a', 's', 's', 'i', 'v', 'e'});
 }

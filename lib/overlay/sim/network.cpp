@@ -16,7 +16,6 @@ double uniform_unit(std::mt19937_64& random) { return static_cast<double>(random
 
 wire::attach_req_ans network::node::local_attach() {
   wire::attach_req_ans attach;
-  attach.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
   wire::ice_candidate host;
   host.addr_port.value = wire::ipv4_addr_port{0x0a000000u | (index & 0xffffffu), 6084};
   host.foundation = {'1'};
