@@ -467,6 +467,11 @@ void p2psip_daemon::refresh_metrics() {
                                      {{"outcome", what}});
     if (total > counter.value()) counter.increment(total - counter.value());
   }
+  for (const auto& [code, total] : c.errors_sent_by_code) {
+    auto& counter = metrics_.counter("reload_errors_sent_total", "ErrorResponses sent, by code",
+                                     {{"code", wire::to_string(code)}});
+    if (total > counter.value()) counter.increment(total - counter.value());
+  }
   auto& sent = metrics_.counter("reload_bytes_sent_total", "bytes of RELOAD messages sent");
   if (c.bytes_sent > sent.value()) sent.increment(c.bytes_sent - sent.value());
   metrics_.gauge("overlay_links", "live overlay links")

@@ -601,6 +601,11 @@ bool overlay_node::transmit(const node_id& next, const wire::forwarding_header& 
   return sent;
 }
 
+void overlay_node::count_error_sent(reload_error_code code) {
+  ++counters_.errors_sent;
+  ++counters_.errors_sent_by_code[code];
+}
+
 void overlay_node::refuse(const wire::forwarding_header& header,
                           std::span<const std::uint8_t> payload, reload_error_code code,
                           const char* info) {
@@ -610,7 +615,7 @@ void overlay_node::refuse(const wire::forwarding_header& header,
   auto bytes = seal(new_header(reversed(header.via_list), header.transaction_id),
                     {message_code::error, wire::make_error_response(code, info)});
   if (!bytes) return;
-  ++counters_.errors_sent;
+  count_error_sent(code);
   route_encoded(*bytes);
 }
 
@@ -769,6 +774,10 @@ void overlay_node::send_answer(const incoming_request& request, wire::message_bo
   }
   if (!bytes) return;
   ++counters_.originated;
+  if (const auto* error = std::get_if<wire::error_response>(&body.value);
+      error != nullptr && body.code == message_code::error) {
+    count_error_sent(error->error_code);
+  }
   route_encoded(*bytes);
   if (request.message.contents.code == message_code::store_req) {
     responses_.store_response(request.message.header.transaction_id, request.sender,

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -47,7 +48,8 @@ struct node_counters {
   std::uint64_t ttl_exceeded = 0;
   std::uint64_t loops_refused = 0;
   std::uint64_t fragments_sent = 0;
-  std::uint64_t errors_sent = 0;
+  std::uint64_t errors_sent = 0;  // every ErrorResponse this node sent ...
+  std::map<wire::reload_error_code, std::uint64_t> errors_sent_by_code;  // ... by code
   std::uint64_t bytes_sent = 0;
   std::uint64_t links_suspected = 0;  // a request sent that way went unanswered
   std::uint64_t links_failed = 0;     // ... and the peer did not answer a Ping either
@@ -160,6 +162,7 @@ class overlay_node final : public transport_events {
   // An ErrorResponse for a request that could not be routed (TTL, loop).
   void refuse(const wire::forwarding_header& header, std::span<const std::uint8_t> payload,
               wire::reload_error_code code, const char* info);
+  void count_error_sent(wire::reload_error_code code);
   void send_answer(const incoming_request& request, wire::message_body body);
   // Encodes, signs and routes a message this node originates.
   std::optional<std::vector<std::uint8_t>> seal(

@@ -45,8 +45,8 @@ TEST_CASE("AppAttach reaches the named node and returns its handler's answer") {
   std::optional<node_id> asked_by;
   world.node(callee)->set_app_attach_handler(
       wire::application_id{5060},
-      [&](const wire::app_attach_req& request, const node_id& sender)
-          -> std::optional<wire::app_attach_ans> {
+      [&](const wire::app_attach_req& request,
+          const node_id& sender) -> std::optional<wire::app_attach_ans> {
         asked_by = sender;
         CHECK(request.application.value == 5060);
         wire::app_attach_ans answer;
@@ -64,12 +64,20 @@ TEST_CASE("AppAttach reaches the named node and returns its handler's answer") {
   REQUIRE(asked_by);
   CHECK(*asked_by == caller);
 
-  SECTION("an application without a handler is Error_Not_Found") {
+  SECTION("an application without a handler is Error_Not_Found, counted by code") {
+    const auto counters_before = world.node(callee)->counters();
+    const auto not_found_before = [&] {
+      const auto it = counters_before.errors_sent_by_code.find(wire::reload_error_code::not_found);
+      return it == counters_before.errors_sent_by_code.end() ? 0 : it->second;
+    }();
     auto refused = app_attach(world, caller, callee, 5061);
     REQUIRE(refused);
     REQUIRE_FALSE(refused->has_value());
     CHECK(refused->error().failure == request_failure::error_response);
     CHECK(refused->error().code == wire::reload_error_code::not_found);
+    const auto& after = world.node(callee)->counters();
+    CHECK(after.errors_sent == counters_before.errors_sent + 1);
+    CHECK(after.errors_sent_by_code.at(wire::reload_error_code::not_found) == not_found_before + 1);
   }
   SECTION("a handler that refuses the requester makes it Error_Forbidden") {
     world.node(callee)->set_app_attach_handler(

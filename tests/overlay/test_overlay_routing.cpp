@@ -89,9 +89,19 @@ TEST_CASE("a message whose TTL runs out is answered with Error_TTL_Exceeded") {
   CHECK(exceeded > 0);
   CHECK(answered > 0);
   std::uint64_t counted = 0;
-  for (const auto& id : ring) counted += world.node(id)->counters().ttl_exceeded;
+  std::uint64_t counted_sent = 0;
+  for (const auto& id : ring) {
+    const auto& c = world.node(id)->counters();
+    counted += c.ttl_exceeded;
+    if (auto it = c.errors_sent_by_code.find(wire::reload_error_code::ttl_exceeded);
+        it != c.errors_sent_by_code.end()) {
+      counted_sent += it->second;
+    }
+  }
   // Maintenance traffic meets the same limit meanwhile.
   CHECK(counted - before >= static_cast<std::uint64_t>(exceeded));
+  // Each refusal went back as an ErrorResponse, counted under its code.
+  CHECK(counted_sent >= static_cast<std::uint64_t>(exceeded));
 }
 
 TEST_CASE("a Destination List that repeats an entry is refused as a loop") {
