@@ -42,6 +42,9 @@ class transport_events {
   virtual void on_message(const node_id& from, std::span<const std::uint8_t> message) = 0;
   virtual void on_link_up(const node_id& peer) = 0;
   virtual void on_link_down(const node_id& peer) = 0;
+  // Nothing crossed the link for a while: the link layer wants traffic on
+  // it, so that a dead peer is noticed. Transports that need none never call.
+  virtual void on_link_idle(const node_id& /*peer*/) {}
 
  protected:
   ~transport_events() = default;  // never owned through this interface

@@ -378,6 +378,13 @@ void overlay_node::on_link_down(const node_id& peer) {
   topology_->on_link_down(peer);
 }
 
+void overlay_node::on_link_idle(const node_id& peer) {
+  if (state_ == node_state::stopped || !connected(peer)) return;
+  ++counters_.keepalive_pings;
+  send_request({destination::node(peer)}, {message_code::ping_req, wire::ping_req{}},
+               [](answer_result) {});
+}
+
 void overlay_node::on_message(const node_id& from, std::span<const std::uint8_t> message) {
   if (state_ == node_state::stopped) return;
   ++counters_.received;

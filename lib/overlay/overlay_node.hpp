@@ -51,6 +51,7 @@ struct node_counters {
   std::uint64_t errors_sent = 0;  // every ErrorResponse this node sent ...
   std::map<wire::reload_error_code, std::uint64_t> errors_sent_by_code;  // ... by code
   std::uint64_t bytes_sent = 0;
+  std::uint64_t keepalive_pings = 0;  // Pings sent on idle links
   std::uint64_t links_suspected = 0;  // a request sent that way went unanswered
   std::uint64_t links_failed = 0;     // ... and the peer did not answer a Ping either
 };
@@ -143,6 +144,8 @@ class overlay_node final : public transport_events {
   void on_message(const node_id& from, std::span<const std::uint8_t> message) override;
   void on_link_up(const node_id& peer) override;
   void on_link_down(const node_id& peer) override;
+  // RFC 6940 defines no empty frame: an idle link carries a Ping (§6.5.3).
+  void on_link_idle(const node_id& peer) override;
 
  private:
   friend class responder;

@@ -87,7 +87,10 @@ link::link_callbacks link_transport::callbacks() {
               [this](const wire::node_id& peer, std::vector<std::uint8_t> message) {
                 if (events_ != nullptr) events_->on_message(peer, message);
               },
-          .on_keepalive_due = nullptr};
+          .on_keepalive_due =
+              [this](const wire::node_id& peer) {
+                if (events_ != nullptr) events_->on_link_idle(peer);
+              }};
 }
 
 tcp::endpoint link_transport::listen(const tcp::endpoint& endpoint) {

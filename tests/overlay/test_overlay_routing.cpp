@@ -182,3 +182,28 @@ TEST_CASE("an AttachAns carries the answerer's role, active (RFC 6940 §6.5.1.2)
   CHECK(wire::attach_offerer_role() ==
         std::vector<std::uint8_t>{'p', 'a', 's', 's', 'i', 'v', 'e'});
 }
+
+TEST_CASE("an idle link carries a RELOAD Ping, answered by the neighbour (RFC 6940 §6.5.3)") {
+  sim::overlay_world world(ring_config(13));
+  grow(world, 4);
+  const auto ids = world.joined_ids();
+  const auto& self = ids.front();
+  auto* node = world.node(self);
+  const auto peers = node->linked_peers();
+  REQUIRE_FALSE(peers.empty());
+  const auto& neighbour = peers.front();
+  const auto delivered_before = world.node(neighbour)->counters().delivered;
+  const auto pings_before = node->counters().keepalive_pings;
+  node->on_link_idle(neighbour);
+  world.scheduler().run_for(1s);
+  CHECK(node->counters().keepalive_pings == pings_before + 1);
+  // The Ping reached the neighbour, and its answer came back: no failure.
+  CHECK(world.node(neighbour)->counters().delivered > delivered_before);
+  CHECK(node->counters().links_suspected == 0);
+
+  SECTION("a peer that is not linked gets nothing") {
+    const auto stranger = from_uint128(uint128{0x1234});
+    node->on_link_idle(stranger);
+    CHECK(node->counters().keepalive_pings == pings_before + 1);
+  }
+}
