@@ -11,10 +11,12 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <sys/resource.h>
+
 #include "daemon/daemon_config.hpp"
-#include "runtime/logger.hpp"
 #include "daemon/p2psip_daemon.hpp"
 #include "daemon/state_paths.hpp"
+#include "runtime/logger.hpp"
 
 namespace {
 
@@ -81,6 +83,16 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
   return out;
 }
 
+// Overlay links, SIP connections and control clients each take a
+// descriptor; the usual soft limit of 1024 is far below the hard one.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);  // refused under a sandbox: the unit's LimitNOFILE holds
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,6 +130,7 @@ int main(int argc, char** argv) {
   }
   // A peer that vanishes mid-write must not kill the daemon.
   std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit();
   try {
     boost::asio::io_context io;
     daemon::p2psip_daemon node(io, std::move(*loaded), config_file, *prepared);

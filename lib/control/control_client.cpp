@@ -102,8 +102,19 @@ std::variant<rpc_response, transport_failure> control_client::call(
     std::string_view method, boost::json::object params, std::chrono::milliseconds timeout,
     const std::function<void(const rpc_notification&)>& on_notification) {
   const std::int64_t id = next_id_++;
-  if (auto failure = send_line(encode_request(id, method, std::move(params)))) return *failure;
   const auto deadline = clock::now() + timeout;
+  if (auto failure = send_line(encode_request(id, method, std::move(params)))) {
+    // A server that refused the connection said why before closing it.
+    auto reason = read_line(std::chrono::milliseconds(100));
+    if (auto* line = std::get_if<std::string>(&reason)) {
+      auto message = parse_server_message(*line);
+      if (auto* refusal = std::get_if<rpc_response>(&message);
+          refusal && refusal->error && refusal->id.is_null()) {
+        return std::move(*refusal);
+      }
+    }
+    return *failure;
+  }
   for (;;) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());

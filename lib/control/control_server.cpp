@@ -1,11 +1,14 @@
 #include "control/control_server.hpp"
 
-#include <array>
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -48,6 +51,15 @@ struct server_state : std::enable_shared_from_this<server_state> {
         retry_timer(io) {}
 
   void accept_next();
+  void admit(unix_socket::socket socket);
+  bool close_longest_silent();
+  void add_buffered(std::size_t bytes);
+  void remove_buffered(std::size_t bytes) { stats.buffered_bytes -= bytes; }
+  std::size_t buffer_room() const {
+    return stats.buffered_bytes < config.max_buffered_bytes
+               ? config.max_buffered_bytes - stats.buffered_bytes
+               : 0;
+  }
 
   asio::io_context& io;
   control_server_config config;
@@ -62,7 +74,11 @@ struct server_state : std::enable_shared_from_this<server_state> {
   bool unlink_path_on_close = false;
   bool closed = false;
   std::set<std::shared_ptr<connection>> connections;
+  std::uint64_t accepted = 0;  // orders connections by age
   control_server_stats stats;
+  // Every connection reads into this one buffer (a read completes before the
+  // next starts on this thread), so an idle connection holds no read buffer.
+  std::vector<char> read_buffer = std::vector<char>(read_chunk_bytes);
 };
 
 struct pending_call {
@@ -81,12 +97,22 @@ struct pending_call {
 
 namespace {
 
+// A last line to a client about to be closed: sent only if the socket takes
+// it at once, since nothing will wait to write the rest.
+void send_now(unix_socket::socket& socket, const std::string& line) {
+  (void)::send(socket.native_handle(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(std::shared_ptr<detail::server_state> server, unix_socket::socket socket)
-      : server_(std::move(server)), socket_(std::move(socket)) {}
+  connection(std::shared_ptr<detail::server_state> server, unix_socket::socket socket,
+             std::uint64_t order)
+      : server_(std::move(server)), socket_(std::move(socket)), order_(order) {}
 
   void start() {
+    // Reads are attempted when the socket is readable; see on_readable().
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
     peer_ = read_peer_credentials(socket_.native_handle());
     refuse_everything_ = !peer_ || !server_->policy.may_connect(*peer_);
     if (!peer_) peer_.emplace();  // an unknown peer, with no uid, may call nothing
@@ -127,10 +153,27 @@ class connection : public std::enable_shared_from_this<connection> {
 
   std::size_t queued_events() const { return events_.size(); }
 
+  // Has not sent one request yet, so nothing of it waits on the daemon.
+  bool silent() const { return !spoke_; }
+  std::uint64_t order() const { return order_; }
+
+  void close_for_newer() {
+    const std::size_t limit = server_->config.max_connections;
+    send_now(socket_,
+             encode_error(nullptr, make_error("too_many_connections",
+                                              "the daemon serves at most " + std::to_string(limit) +
+                                                  " control connections and closed "
+                                                  "this one, silent the longest, for a "
+                                                  "new one",
+                                              {{"limit", limit}})));
+    close();
+  }
+
   void close() {
     if (closed_) return;
     auto keep_alive = shared_from_this();
     closed_ = true;
+    update_buffered();
     subscription_.reset();
     boost::system::error_code ignored;
     socket_.shutdown(unix_socket::socket::shutdown_both, ignored);
@@ -144,14 +187,22 @@ class connection : public std::enable_shared_from_this<connection> {
   void start_read() {
     if (reading_ || closed_ || stop_reading_ || end_of_input_) return;
     reading_ = true;
-    socket_.async_read_some(asio::buffer(chunk_),
-                            [self = shared_from_this()](boost::system::error_code ec,
-                                                        std::size_t n) { self->on_read(ec, n); });
+    socket_.async_wait(
+        unix_socket::socket::wait_read,
+        [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
   }
 
-  void on_read(boost::system::error_code ec, std::size_t bytes) {
+  void on_readable(boost::system::error_code ec) {
     reading_ = false;
     if (closed_) return;
+    if (ec) return close();
+    // Never more than the line limit allows: a longer line is refused anyway.
+    // pump_input() left only the unfinished line in input_.
+    const std::size_t line_room = server_->config.max_line_bytes + 1 - input_.size();
+    auto& buffer = server_->read_buffer;
+    const std::size_t bytes =
+        socket_.read_some(asio::buffer(buffer.data(), std::min(buffer.size(), line_room)), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return start_read();
     if (ec) {
       if (ec != asio::error::eof || peer_hung_up()) return close();
       // The client only shut down its sending side (nc -N): answer what is
@@ -159,8 +210,67 @@ class connection : public std::enable_shared_from_this<connection> {
       end_of_input_ = true;
       return finish_if_idle();
     }
-    input_.append(chunk_.data(), bytes);
+    if (!reserve_input(bytes)) return;
+    input_.insert(input_.end(), buffer.data(), buffer.data() + bytes);
     pump_input();
+  }
+
+  // Grows input_ for `more` bytes within the line limit, after making room
+  // under the server's buffer limit; false if this connection was closed
+  // for it.
+  bool reserve_input(std::size_t more) {
+    const std::size_t needed = input_.size() + more;
+    if (needed <= input_.capacity()) return true;
+    const std::size_t grown =
+        std::min(std::max(needed, 2 * input_.capacity()), server_->config.max_line_bytes + 1);
+    if (!make_room(grown - input_.capacity())) return false;
+    input_.reserve(grown);
+    update_buffered();
+    return true;
+  }
+
+  // Closes the connections holding the most, this one counted with
+  // `growth` more, until `growth` fits under the server's buffer limit.
+  // Returns whether this connection is still open.
+  bool make_room(std::size_t growth) {
+    auto keep_alive = shared_from_this();
+    while (!closed_ && growth > server_->buffer_room()) {
+      connection* largest = this;
+      std::size_t most = buffered_ + growth;
+      for (const auto& other : server_->connections) {
+        if (other->buffered_ > most) {
+          largest = other.get();
+          most = other->buffered_;
+        }
+      }
+      largest->refuse_over_buffer_limit();
+    }
+    return !closed_;
+  }
+
+  void refuse_over_buffer_limit() {
+    ++server_->stats.closed_over_buffer_limit;
+    const std::size_t limit = server_->config.max_buffered_bytes;
+    // Written only if the socket takes it at once, and never into the middle
+    // of an answer being written.
+    if (!writing_) {
+      send_now(socket_,
+               encode_error(nullptr,
+                            make_error("buffer_limit",
+                                       "control connections together hold more than " +
+                                           std::to_string(limit) + " bytes; this one held the most",
+                                       {{"limit", limit}, {"held", buffered_}})));
+    }
+    close();
+  }
+
+  // Counts what this connection holds (unfinished input and answers not yet
+  // written) in the server's total; nothing once closed.
+  void update_buffered() {
+    const std::size_t now = closed_ ? 0 : input_.capacity() + response_bytes_;
+    server_->remove_buffered(buffered_);
+    server_->add_buffered(now);
+    buffered_ = now;
   }
 
   // After end of input: POLLHUP means the peer closed both directions, so
@@ -182,19 +292,20 @@ class connection : public std::enable_shared_from_this<connection> {
     if (pumping_) return;
     pumping_ = true;
     while (!closed_ && !stop_reading_ && !paused()) {
-      const std::size_t newline = input_.find('\n', consumed_);
-      const std::size_t line_end = newline == std::string::npos ? input_.size() : newline;
+      const auto newline = std::find(input_.begin() + consumed_, input_.end(), '\n');
+      const auto line_end = static_cast<std::size_t>(newline - input_.begin());
       if (line_end - consumed_ > server_->config.max_line_bytes) {
         refuse_oversized_line();
         break;
       }
-      if (newline == std::string::npos) break;
-      std::string_view line(input_.data() + consumed_, newline - consumed_);
-      consumed_ = newline + 1;
+      if (newline == input_.end()) break;
+      std::string_view line(input_.data() + consumed_, line_end - consumed_);
+      consumed_ = line_end + 1;
       serve_line(line);
     }
-    input_.erase(0, consumed_);
+    input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(consumed_));
     consumed_ = 0;
+    if (input_.empty()) release_input();
     pumping_ = false;
     if (closed_) return;
     if (!paused()) start_read();
@@ -202,14 +313,14 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   void refuse_oversized_line() {
+    // The rest of the line cannot be told apart from the next request.
+    release_input();
+    consumed_ = 0;
     queue_response(encode_error(
         nullptr, make_error("request_too_large",
                             "request line exceeds " +
                                 std::to_string(server_->config.max_line_bytes) + " bytes",
                             {{"limit", server_->config.max_line_bytes}})));
-    // The rest of the line cannot be told apart from the next request.
-    input_.clear();
-    consumed_ = 0;
     stop_reading_ = true;
     close_after_flush_ = true;
   }
@@ -218,6 +329,7 @@ class connection : public std::enable_shared_from_this<connection> {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) return;
     ++server_->stats.requests;
+    spoke_ = true;
     auto parsed = parse_request(line);
     if (auto* rejected = std::get_if<rejected_request>(&parsed)) {
       if (refuse_everything_) return refuse_stranger(rejected->id);
@@ -306,9 +418,16 @@ class connection : public std::enable_shared_from_this<connection> {
     close_after_flush_ = true;
   }
 
+  void release_input() {
+    std::vector<char>().swap(input_);
+    update_buffered();
+  }
+
   void queue_response(std::string line) {
+    if (!make_room(line.size())) return;
     response_bytes_ += line.size();
     responses_.push_back(std::move(line));
+    update_buffered();
     start_write();
   }
 
@@ -326,9 +445,11 @@ class connection : public std::enable_shared_from_this<connection> {
   void start_write() {
     if (writing_ || closed_) return;
     write_buffer_.clear();
+    // Answers count as held until written: response_bytes_ drops when the
+    // write completes.
     while (!responses_.empty() && write_buffer_.size() < write_batch_bytes) {
       write_buffer_ += responses_.front();
-      response_bytes_ -= responses_.front().size();
+      writing_response_bytes_ += responses_.front().size();
       responses_.pop_front();
     }
     while (!events_.empty() && write_buffer_.size() < write_batch_bytes) {
@@ -338,33 +459,52 @@ class connection : public std::enable_shared_from_this<connection> {
     if (events_.empty() && events_lost_ > 0 && write_buffer_.size() < write_batch_bytes) {
       write_buffer_ += *lost_notice();
     }
-    if (write_buffer_.empty()) return finish_if_idle();
+    if (write_buffer_.empty()) {
+      std::string().swap(write_buffer_);
+      return finish_if_idle();
+    }
     writing_ = true;
     asio::async_write(socket_, asio::buffer(write_buffer_),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                         self->writing_ = false;
                         if (self->closed_) return;
                         if (ec) return self->close();
+                        self->response_bytes_ -= std::exchange(self->writing_response_bytes_, 0);
+                        self->update_buffered();
                         self->start_write();
                         self->pump_input();
                       });
+  }
+
+  // Closing with unread input makes the kernel reset the connection, and the
+  // client could lose the refusal it has not read yet; what has already
+  // arrived is read and dropped, a bounded amount.
+  void discard_unread_input() {
+    auto& buffer = server_->read_buffer;
+    for (int chunk = 0; chunk < 16; ++chunk) {
+      if (::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT) <= 0) return;
+    }
   }
 
   bool output_drained() const { return !writing_ && responses_.empty() && events_.empty(); }
 
   void finish_if_idle() {
     if (closed_ || !output_drained()) return;
-    if (close_after_flush_) return close();
+    if (close_after_flush_) {
+      discard_unread_input();
+      return close();
+    }
     if (end_of_input_ && in_flight_ == 0 && !subscription_.active()) close();
   }
 
   std::shared_ptr<detail::server_state> server_;
   unix_socket::socket socket_;
+  std::uint64_t order_;
+  bool spoke_ = false;
   std::optional<peer_credentials> peer_;
   bool refuse_everything_ = false;
 
-  std::array<char, read_chunk_bytes> chunk_{};
-  std::string input_;
+  std::vector<char> input_;  // a vector: its reserve() is exact, so the line limit bounds it
   std::size_t consumed_ = 0;
   bool reading_ = false;
   bool pumping_ = false;
@@ -374,7 +514,9 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t in_flight_ = 0;
 
   std::deque<std::string> responses_;
-  std::size_t response_bytes_ = 0;
+  std::size_t response_bytes_ = 0;  // queued and being written
+  std::size_t writing_response_bytes_ = 0;
+  std::size_t buffered_ = 0;  // this connection's share of the server's total
   std::deque<std::shared_ptr<const std::string>> events_;
   std::uint64_t events_lost_ = 0;
   event_subscription subscription_;
@@ -442,11 +584,44 @@ void server_state::accept_next() {
           });
           return;
         }
-        auto client = std::make_shared<connection>(self, std::move(socket));
-        self->connections.insert(client);
-        client->start();
+        self->admit(std::move(socket));
         self->accept_next();
       });
+}
+
+// At the limit a newcomer takes the place of the connection that has been
+// silent the longest: idle connections cannot lock out `p2psipctl status`,
+// and those with requests, answers or subscriptions are never dropped for it.
+void server_state::admit(unix_socket::socket socket) {
+  const std::size_t limit = config.max_connections;
+  if (connections.size() >= limit && !close_longest_silent()) {
+    ++stats.refused_connections;
+    send_now(socket,
+             encode_error(nullptr, make_error("too_many_connections",
+                                              "the daemon already serves " + std::to_string(limit) +
+                                                  " control connections",
+                                              {{"limit", limit}})));
+    return;
+  }
+  auto client = std::make_shared<connection>(shared_from_this(), std::move(socket), ++accepted);
+  connections.insert(client);
+  client->start();
+}
+
+bool server_state::close_longest_silent() {
+  connection* oldest = nullptr;
+  for (const auto& client : connections) {
+    if (client->silent() && (!oldest || client->order() < oldest->order())) oldest = client.get();
+  }
+  if (!oldest) return false;
+  ++stats.closed_silent_for_newer;
+  oldest->close_for_newer();
+  return true;
+}
+
+void server_state::add_buffered(std::size_t bytes) {
+  stats.buffered_bytes += bytes;
+  stats.buffered_bytes_high_water = std::max(stats.buffered_bytes_high_water, stats.buffered_bytes);
 }
 
 pending_call::~pending_call() {

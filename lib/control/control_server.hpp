@@ -36,6 +36,15 @@ namespace p2psip::control {
 struct control_server_config {
   std::string socket_path;  // created by the path constructor; its directory must exist
   std::size_t max_line_bytes = 1 << 20;
+  // Past this many connections a new one replaces the one silent the
+  // longest (no request sent yet), or is refused if every one has spoken;
+  // either is answered too_many_connections and closed. So idle clients
+  // cannot take the descriptors the overlay and SIP listeners need.
+  std::size_t max_connections = 256;
+  // Unfinished request lines and queued answers of all connections
+  // together; past it the connection holding the most is answered
+  // buffer_limit and closed.
+  std::size_t max_buffered_bytes = 16 << 20;
   // Per connection: reading pauses while this many requests await their
   // answer, or this many bytes of answers wait to be written, so a client
   // that sends without reading cannot grow the daemon's memory.
@@ -82,6 +91,11 @@ using snapshot_provider =
 
 struct control_server_stats {
   std::size_t connections = 0;
+  std::size_t buffered_bytes = 0;             // now: input and answers held for clients
+  std::size_t buffered_bytes_high_water = 0;  // the most ever held at once
+  std::uint64_t refused_connections = 0;      // over max_connections, every one busy
+  std::uint64_t closed_silent_for_newer = 0;  // over max_connections
+  std::uint64_t closed_over_buffer_limit = 0;
   std::size_t queued_events = 0;           // now, over all subscribers
   std::size_t event_queue_high_water = 0;  // deepest any subscriber queue has been
   std::uint64_t events_dropped = 0;

@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "control/control_server.hpp"
 #include "control/standard_methods.hpp"
 
 namespace p2psip::control {
@@ -72,6 +73,13 @@ std::string roff(std::string_view text) {
   }
   if (!out.empty() && (out.front() == '.' || out.front() == '\'')) out.insert(0, "\\&");
   return out;
+}
+
+// "1 MiB" for whole mebibytes, else the count of bytes.
+std::string in_bytes(std::size_t bytes) {
+  constexpr std::size_t mebibyte = 1 << 20;
+  if (bytes % mebibyte == 0) return std::to_string(bytes / mebibyte) + " MiB";
+  return std::to_string(bytes) + " bytes";
 }
 
 std::string constraints(const param_schema& param) {
@@ -174,9 +182,6 @@ std::string render_rpc_man_page(const schema_catalog& catalog, std::string_view 
        << "Every request needs an id; notifications and batches are refused.\n"
        << "Requests may be pipelined; answers can arrive out of order and carry the id.\n"
        << ".PP\n"
-       << "A line longer than the server's limit (1 MiB by default) is answered with\n"
-       << ".B request_too_large\n"
-       << "and the connection is closed.\n"
        << "A line that is not JSON is answered with\n"
        << ".B parse_error\n"
        << "and the connection stays usable.\n"
@@ -188,6 +193,35 @@ std::string render_rpc_man_page(const schema_catalog& catalog, std::string_view 
        << roff(R"({"jsonrpc":"2.0","id":1,"error":{"code":-32030,)") << "\n"
        << roff(R"(  "message":"nothing stored","data":{"name":"not_found"}}})") << "\n"
        << ".RE\n.fi\n"
+       << ".SH LIMITS\n"
+       << "What is over a limit is answered with one error line (id null) and the\n"
+       << "connection is closed; other connections are not affected.\n";
+  const control_server_config defaults;
+  page << ".IP \\(bu 2\n"
+       << "A request line longer than " << roff(in_bytes(defaults.max_line_bytes))
+       << " is answered with\n"
+       << ".BR request_too_large ;\n"
+       << "data.limit is the limit in bytes.\n"
+       << ".IP \\(bu 2\n"
+       << "At most " << defaults.max_connections << " connections are served at once.\n"
+       << "A further one takes the place of the connection that has sent nothing for the\n"
+       << "longest, which is answered with\n"
+       << ".BR too_many_connections ;\n"
+       << "if every connection has sent a request, the new one is answered so instead.\n"
+       << ".IP \\(bu 2\n"
+       << "Unfinished request lines and unsent answers of all connections together\n"
+       << "are held up to " << roff(in_bytes(defaults.max_buffered_bytes)) << ";\n"
+       << "past that the connection holding the most is answered with\n"
+       << ".B buffer_limit\n"
+       << "(if its socket takes the line at once).\n"
+       << ".PP\n"
+       << "A client that does not read its answers is not read either while\n"
+       << roff(in_bytes(defaults.max_queued_response_bytes)) << " of answers or "
+       << defaults.max_requests_in_flight << " requests wait;\n"
+       << "an event subscriber's queue holds at most " << defaults.event_queue_limit
+       << " events, and\n"
+       << ".B events.lost\n"
+       << "then says how many were dropped.\n"
        << ".SH PERMISSIONS\n"
        << "The server reads the caller's credentials with SO_PEERCRED.\n"
        << "Read\\-only methods are open to root, the daemon's own user and members of the\n"
@@ -206,14 +240,14 @@ std::string render_rpc_man_page(const schema_catalog& catalog, std::string_view 
        << "and the members of that event.\n"
        << "Topics published by the daemon:\n";
   for (const auto topic : standard_event_topics()) page << ".IP \\(bu 2\n" << roff(topic) << "\n";
-  page
-      << ".SH ERRORS\n"
-      << "An error's\n"
-      << ".B data.name\n"
-      << "is stable; match on it rather than on the message.\n"
-      << "Codes from \\-32700 to \\-32600 are JSON\\-RPC's own; \\-32001 is a permission refusal;\n"
-      << "the daemon's subsystems use bands of ten: node from \\-32010, overlay from \\-32020,\n"
-      << "storage from \\-32030 and SIP from \\-32040.\n";
+  page << ".SH ERRORS\n"
+       << "An error's\n"
+       << ".B data.name\n"
+       << "is stable; match on it rather than on the message.\n"
+       << "Codes from \\-32700 to \\-32600 are JSON\\-RPC's own; \\-32001 is a permission refusal\n"
+       << "and \\-32002 a server limit (see LIMITS);\n"
+       << "the daemon's subsystems use bands of ten: node from \\-32010, overlay from \\-32020,\n"
+       << "storage from \\-32030 and SIP from \\-32040.\n";
   for (const auto& error : known_errors()) {
     page << ".TP\n.B " << roff(error.name) << "\n"
          << "(" << roff(std::to_string(error.code)) << ") " << roff(error.meaning) << ".\n";

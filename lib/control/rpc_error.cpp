@@ -42,6 +42,12 @@ constexpr std::array errors{
                       "the daemon failed while handling the request"},
     error_description{ec::permission_denied, "permission_denied",
                       "the caller's uid and groups do not allow this method"},
+    error_description{ec::server_limit, "too_many_connections",
+                      "the server has its maximum of control connections: this one (a new one, "
+                      "or the one silent the longest) is closed"},
+    error_description{ec::server_limit, "buffer_limit",
+                      "the connections together hold more unread input and unsent answers than "
+                      "the server allows; the one holding the most is closed"},
     error_description{ec::node_not_joined, "not_joined", "the node has not joined the overlay"},
     error_description{ec::node_leaving, "leaving", "the node is leaving the overlay"},
     error_description{ec::overlay_no_route, "no_route", "no route towards the destination"},

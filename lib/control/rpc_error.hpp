@@ -21,6 +21,7 @@ inline constexpr int invalid_params = -32602;
 inline constexpr int internal_error = -32603;
 // Control plane itself.
 inline constexpr int permission_denied = -32001;
+inline constexpr int server_limit = -32002;  // too many connections or bytes held
 // Subsystem bands: node -32010.., overlay -32020.., storage -32030.., sip -32040..
 inline constexpr int node_not_joined = -32010;
 inline constexpr int node_leaving = -32011;

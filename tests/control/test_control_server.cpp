@@ -2,6 +2,7 @@
 // the test handler set: concurrency, every refusal path, back-pressure and
 // late answers to clients that have gone.
 #include <atomic>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -327,4 +328,169 @@ TEST_CASE("a listening descriptor is adopted as systemd passes it", "[server]") 
   }
   // The socket belongs to systemd: the server leaves the file in place.
   CHECK(std::filesystem::exists(path));
+}
+
+namespace {
+
+control_server_stats stats_of(test_server& server) {
+  return server.on_loop([&] { return server.server->stats(); });
+}
+
+control_server_config with_connection_cap(std::size_t connections) {
+  control_server_config config;
+  config.max_connections = connections;
+  return config;
+}
+
+// A client that subscribed to every topic, and a check that it still hears
+// what is published.
+control_client subscribed_client(test_server& server) {
+  auto client = server.connect();
+  REQUIRE(call(client, "events.subscribe").result);
+  return client;
+}
+
+bool still_open(control_client& client) {
+  auto line = client.read_line(100ms);
+  return std::holds_alternative<transport_failure>(line) &&
+         std::get<transport_failure>(line).reason == "no answer within the timeout";
+}
+
+bool still_hears_events(test_server& server, control_client& subscriber) {
+  server.on_loop([&] { server.events.publish("peer.up", {{"node_id", "0b"}}); });
+  return read_json(subscriber).at("params").at("topic") == json::value("peer.up");
+}
+
+}  // namespace
+
+TEST_CASE("past the cap, new connections are refused clearly while every one is busy", "[limits]") {
+  test_server server(with_connection_cap(4));
+  auto subscriber = subscribed_client(server);
+  std::vector<control_client> admitted;
+  for (int i = 0; i < 3; ++i) {
+    admitted.push_back(server.connect());
+    REQUIRE(call(admitted.back(), "node.status").result);
+  }
+
+  constexpr int extra = 10;
+  for (int i = 0; i < extra; ++i) {
+    auto refused = server.connect();
+    auto refusal = read_json(refused);
+    CHECK(error_name(refusal) == "too_many_connections");
+    CHECK(error_code_of(refusal) == error_code::server_limit);
+    CHECK(refusal.at("error").at("data").at("limit") == json::value(4));
+    CHECK(closed_by_server(refused));
+  }
+  // A client that sends at once learns why, whether or not its request got in first.
+  auto late = server.connect();
+  auto answer = late.call("node.status", {}, 5s);
+  REQUIRE(std::holds_alternative<rpc_response>(answer));
+  REQUIRE(std::get<rpc_response>(answer).error);
+  CHECK(std::get<rpc_response>(answer).error->name == "too_many_connections");
+
+  const auto stats = stats_of(server);
+  CHECK(stats.connections == 4);
+  CHECK(stats.refused_connections == extra + 1);
+
+  for (auto& client : admitted) CHECK(call(client, "node.status").result);
+  CHECK(still_hears_events(server, subscriber));
+
+  // A slot that frees is taken by the next client.
+  admitted.pop_back();
+  REQUIRE(eventually([&] { return stats_of(server).connections == 3; }));
+  auto next = server.connect();
+  CHECK(call(next, "node.status").result);
+}
+
+TEST_CASE("past the cap, a new client replaces the one silent the longest", "[limits]") {
+  test_server server(with_connection_cap(4));
+  auto subscriber = subscribed_client(server);
+  std::vector<control_client> silent;
+  for (int i = 0; i < 3; ++i) {
+    silent.push_back(server.connect());
+    // In this order on the server too.
+    REQUIRE(eventually([&] { return stats_of(server).connections == silent.size() + 1; }));
+  }
+
+  // Each newcomer is answered; the silent ones go, oldest first.
+  std::vector<control_client> newcomers;
+  for (std::size_t evicted = 1; evicted <= silent.size(); ++evicted) {
+    newcomers.push_back(server.connect());
+    CHECK(call(newcomers.back(), "node.status").result);
+    auto& oldest = silent[evicted - 1];
+    auto notice = read_json(oldest);
+    CHECK(error_name(notice) == "too_many_connections");
+    CHECK(notice.at("error").at("data").at("limit") == json::value(4));
+    CHECK(closed_by_server(oldest));
+    for (std::size_t younger = evicted; younger < silent.size(); ++younger) {
+      CHECK(still_open(silent[younger]));
+    }
+  }
+  const auto stats = stats_of(server);
+  CHECK(stats.connections == 4);
+  CHECK(stats.closed_silent_for_newer == silent.size());
+  CHECK(stats.refused_connections == 0);
+  CHECK(still_hears_events(server, subscriber));
+}
+
+TEST_CASE("an unfinished line over the line limit is refused, never held beyond it", "[limits]") {
+  control_server_config config;
+  config.max_line_bytes = 64 * 1024;
+  test_server server(config);
+  auto bystander = server.connect();
+  auto client = server.connect();
+  const std::string half(48 * 1024, 'x');
+  REQUIRE_FALSE(client.send_line(half));
+  REQUIRE(eventually([&] { return stats_of(server).buffered_bytes >= half.size(); }));
+  // The second half takes the line past its limit while it is still open.
+  REQUIRE_FALSE(client.send_line(half));
+  auto refusal = read_json(client);
+  CHECK(error_name(refusal) == "request_too_large");
+  CHECK(refusal.at("error").at("data").at("limit") == json::value(64 * 1024));
+  CHECK(closed_by_server(client));
+
+  CHECK(eventually([&] { return stats_of(server).buffered_bytes == 0; }));
+  CHECK(stats_of(server).buffered_bytes_high_water <= config.max_line_bytes + 1);
+  CHECK(call(bystander, "node.status").result);
+}
+
+TEST_CASE("past the total buffer limit the connection holding the most is closed", "[limits]") {
+  control_server_config config;
+  config.max_line_bytes = 64 * 1024;
+  config.max_buffered_bytes = 256 * 1024;
+  test_server server(config);
+  auto steady = server.connect();
+  auto subscriber = subscribed_client(server);
+
+  // Ten clients each hold an unfinished 60 KiB line: at most four fit.
+  constexpr int hogs = 10;
+  const std::string unfinished(60 * 1024, 'x');
+  std::vector<control_client> holders;
+  for (int i = 0; i < hogs; ++i) {
+    holders.push_back(server.connect());
+    (void)holders.back().send_line(unfinished);  // a closed one may refuse the write
+  }
+  REQUIRE(eventually([&] { return stats_of(server).closed_over_buffer_limit >= hogs - 4; }));
+
+  int refused = 0;
+  for (auto& holder : holders) {
+    auto line = holder.read_line(200ms);
+    if (auto* text = std::get_if<std::string>(&line)) {
+      auto refusal = json::parse(*text).as_object();
+      CHECK(error_name(refusal) == "buffer_limit");
+      CHECK(refusal.at("error").at("data").at("limit") == json::value(256 * 1024));
+      CHECK(closed_by_server(holder));
+      ++refused;
+    }
+  }
+  const auto stats = stats_of(server);
+  CHECK(refused == static_cast<int>(stats.closed_over_buffer_limit));
+  CHECK(stats.buffered_bytes <= config.max_buffered_bytes);
+  CHECK(stats.buffered_bytes_high_water <= config.max_buffered_bytes);
+
+  // The small clients were never the ones holding the most.
+  CHECK(call(steady, "node.status").result);
+  CHECK(still_hears_events(server, subscriber));
+  holders.clear();
+  CHECK(eventually([&] { return stats_of(server).buffered_bytes == 0; }));
 }

@@ -117,6 +117,13 @@ CASES = [
     ("bad Request-URI", request(ruri="sip:@@@"), {"400"}, {"400"}),
     ("Max-Forwards not a number", request().replace(b"Max-Forwards: 70", b"Max-Forwards: lots"),
      {"400"}, {"400"}),
+    # INVITEs: answered too, whether nta refuses them statelessly or the front does.
+    ("INVITE without Call-ID", request("INVITE", drop=("Call-ID",)), {"400"}, {"400"}),
+    ("INVITE with a bad CSeq number",
+     request("INVITE").replace(b"CSeq: 1 INVITE", b"CSeq: x INVITE"), {"400"}, {"400"}),
+    ("INVITE with Max-Forwards not a number",
+     request("INVITE").replace(b"Max-Forwards: 70", b"Max-Forwards: lots"), {"400"}, {"400"}),
+    ("INVITE to a bad Request-URI", request("INVITE", ruri="sip:@@@"), {"400"}, {"400"}),
     ("response to nothing", response_to_nothing(200), {"dropped"}, {"dropped"}),
     ("response to nothing, another hop below", response_to_nothing(180, VICTIM),
      {"dropped"}, {"dropped"}),
