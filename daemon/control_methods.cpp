@@ -196,7 +196,10 @@ void p2psip_daemon::open_control_socket() {
     if (gid && may_chown_to(*gid)) {
       server_config.socket_group = gid;
     } else {
-      logs.write(log_level::notice,
+      // Only a group the admin named is worth a warning: the default one is
+      // missing wherever the package did not create it.
+      const bool named = access.group != control_config{}.group;
+      logs.write(named ? log_level::warning : log_level::info,
                  "control.group '" + access.group + "' " +
                      (gid ? "is not one of this process's groups" : "does not exist") +
                      ": the control socket keeps the daemon's own group");

@@ -1,6 +1,10 @@
 #include "runtime/logger.hpp"
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <string>
 
 namespace p2psip::runtime {
@@ -39,10 +43,43 @@ std::optional<log_level> parse_log_level(std::string_view text) noexcept {
 
 logger logs;
 
+std::string format_log_line(log_level level, std::string_view message, bool to_journal,
+                            std::chrono::system_clock::time_point when) {
+  std::string line;
+  if (to_journal) {
+    line = journal_prefix(level);
+  } else {
+    const auto seconds = std::chrono::system_clock::to_time_t(when);
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            when.time_since_epoch()).count() % 1000;
+    std::tm local{};
+    ::localtime_r(&seconds, &local);
+    char stamp[32];
+    const auto n = std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &local);
+    std::snprintf(stamp + n, sizeof stamp - n, ".%03d ", static_cast<int>(millis));
+    line = stamp;
+  }
+  line.append(to_string(level)).append(": ").append(message).push_back('\n');
+  return line;
+}
+
+bool stderr_is_journal() noexcept {
+  // systemd sets "DEVICE:INODE" of the stream it connected stderr to.
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  struct stat st{};
+  if (stream == nullptr || ::fstat(2, &st) != 0) return false;
+  unsigned long long device = 0, inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  return device == static_cast<unsigned long long>(st.st_dev) &&
+         inode == static_cast<unsigned long long>(st.st_ino);
+}
+
 void logger::write(log_level level, std::string_view message) const {
   if (!enabled(level)) return;
-  std::fprintf(stderr, "%s%s: %.*s\n", journal_prefix(level), std::string(to_string(level)).c_str(),
-               static_cast<int>(message.size()), message.data());
+  static const bool to_journal = stderr_is_journal();
+  const auto line =
+      format_log_line(level, message, to_journal, std::chrono::system_clock::now());
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 link::log_sink link_log_sink() {

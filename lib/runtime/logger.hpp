@@ -1,11 +1,15 @@
-// The process's log (p2psipd's): everything goes to stderr, which journald captures, with a
-// level prefix in the sd-daemon(3) style so journald assigns priorities.
+// The process's log (p2psipd's): everything goes to stderr. When stderr is
+// journald's stream, lines carry an sd-daemon(3) level prefix so journald
+// assigns priorities and adds the time; anywhere else (a terminal, a file)
+// they start with the local time instead.
 // One process-wide instance, `logs`, since the link layer's sink and the
 // control plane's log.set_level both reach it.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "link/link_log.hpp"
@@ -37,6 +41,13 @@ class logger {
 };
 
 extern logger logs;
+
+// One line as written: "<6>info: text" for journald, else
+// "2026-12-06 21:20:01.123 info: text" in local time.
+std::string format_log_line(log_level level, std::string_view message, bool to_journal,
+                            std::chrono::system_clock::time_point when);
+// Whether stderr is the stream systemd connected to journald ($JOURNAL_STREAM).
+bool stderr_is_journal() noexcept;
 
 // The link layer's log lines, through `logs`.
 link::log_sink link_log_sink();

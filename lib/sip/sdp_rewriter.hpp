@@ -1,4 +1,4 @@
-// Plug-in point for media anchoring (the next issue): every SDP body that the
+// Plug-in point for media anchoring: every SDP body that the
 // front forwards passes through an sdp_rewriter. The default is the identity,
 // so today SDP travels untouched. Called on the sip (su_root) thread.
 #pragma once

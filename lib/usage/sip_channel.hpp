@@ -19,8 +19,8 @@
 // peers the authenticator accepts; each is spliced to a new loopback TCP
 // connection to the front's TCP endpoint.
 //
-// No ICE yet: the candidate is a host candidate (ICE, NAT traversal and
-// TURN arrive with libnice in a later issue); the overlay only carries it.
+// The candidate is a host candidate, so a peer must be able to dial it
+// directly; the overlay only carries it.
 //
 // Bounds: a splice that has more than `max_buffer` bytes queued towards
 // either side, or whose TLS handshake does not finish in
