@@ -175,6 +175,7 @@ void p2psip_daemon::observe() {
            [this](const wire::node_id& peer, const std::string& reason) {
              events_.publish("peer.down", {{"node_id", peer.hex()}, {"reason", reason}});
              logs.write(log_level::info, "link down " + peer.hex() + ": " + reason);
+             if (membership_) membership_->link_down(peer);
            }});
 }
 

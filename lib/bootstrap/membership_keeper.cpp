@@ -19,6 +19,7 @@ membership_keeper::membership_keeper(overlay::overlay_node& node, overlay::timer
     // may each have started an overlay: merge with theirs. Deferred: the
     // topology takes the joined state after the node reports it.
     if (state == node_state::joined) {
+      ever_joined_ = true;
       after(overlay::duration::zero(), [this] {
         for (const auto& peer : bootstrap_peers_) use_linked_peer(peer);
       });
@@ -41,17 +42,15 @@ void membership_keeper::after(overlay::duration delay, std::function<void()> cal
 }
 
 void membership_keeper::start() {
-  std::vector<peer_address> nodes = options_.bootstrap_nodes;
-  for (const auto& peer : remembered_peers()) {
-    nodes.push_back({peer.address.address().to_string(), peer.address.port()});
-  }
+  last_remembered_ = remembered_peers();
+  const auto nodes = ways_in();
   check();
   if (nodes.empty() && !options_.discovery) {
     logs.write(log_level::notice, "no bootstrap peers: starting a new overlay");
     node_.start_new_overlay();
     return;
   }
-  for (const auto& where : nodes) dial_bootstrap(where, options_.first_retry_delay);
+  seek_way_in(nodes);
   after(options_.bootstrap_wait, [this] { start_alone_unless_joined(); });
 }
 
@@ -82,6 +81,45 @@ void membership_keeper::start_alone_unless_joined() {
 void membership_keeper::link_up(const wire::node_id& peer) {
   last_linked_ = timers_.now();
   if (bootstrap_peers_.contains(peer)) use_linked_peer(peer);
+}
+
+void membership_keeper::link_down(const wire::node_id&) { keep_in_an_overlay(); }
+
+std::vector<peer_address> membership_keeper::ways_in() const {
+  std::vector<peer_address> addresses = options_.bootstrap_nodes;
+  for (const auto& peer : last_remembered_) {
+    addresses.push_back({peer.address.address().to_string(), peer.address.port()});
+  }
+  return addresses;
+}
+
+bool membership_keeper::needs_way_in() const {
+  return node_.state() == node_state::idle || dialler_.link_count() == 0;
+}
+
+// An emptied ring leaves the node joining for good (nobody admits it) or
+// joined with nobody: it goes on alone, keeping its data, and looks for
+// peers to merge with.
+void membership_keeper::keep_in_an_overlay() {
+  if (stopped_) return;
+  if (node_.state() != node_state::joining || !ever_joined_) {
+    rejoining_since_.reset();
+  } else {
+    if (!rejoining_since_) rejoining_since_ = timers_.now();
+    if (dialler_.link_count() == 0 ||
+        timers_.now() - *rejoining_since_ >= options_.bootstrap_wait) {
+      rejoining_since_.reset();
+      logs.write(log_level::notice,
+                 std::string(dialler_.link_count() == 0 ? "the ring emptied"
+                                                        : "could not rejoin the ring") +
+                     ": going on in an overlay of its own, to merge with "
+                     "the peers found");
+      node_.start_new_overlay();
+      // Peers still linked may form a ring of their own: merge with it.
+      for (const auto& peer : node_.linked_peers()) bootstrap_peers_.insert(peer);
+    }
+  }
+  if (node_.state() == node_state::joined && dialler_.link_count() == 0) seek_way_in(ways_in());
 }
 
 void membership_keeper::discovered(const wire::node_id& peer,
@@ -159,16 +197,23 @@ void membership_keeper::remember_peers() {
   last_remembered_ = std::move(live);
 }
 
-// Dials a bootstrap peer, retrying until it answers or this node is in an
-// overlay (a peer dialled once joined is introduced: overlay merge);
-// failures back off exponentially and are logged once per peer, so an
-// unreachable peer does not fill the journal.
+void membership_keeper::seek_way_in(const std::vector<peer_address>& addresses) {
+  for (const auto& where : addresses) {
+    if (dialling_.insert(where.text()).second) dial_bootstrap(where, options_.first_retry_delay);
+  }
+}
+
+// Dials a bootstrap peer, retrying until it answers or this node has a link
+// (a peer dialled once joined is introduced: overlay merge); failures back
+// off exponentially and are logged once per peer, so an unreachable peer
+// does not fill the journal.
 void membership_keeper::dial_bootstrap(const peer_address& where, overlay::duration next_delay) {
   if (stopped_) return;
   dialler_.dial_address(where, [this, where, next_delay](std::optional<wire::node_id> peer,
                                                          const std::string& failure) {
     if (stopped_) return;
     if (!peer) return retry_bootstrap(where, next_delay, failure);
+    dialling_.erase(where.text());
     logs.write(log_level::info, "bootstrap " + where.text() + " is " + peer->hex());
     bootstrap_peers_.insert(*peer);
     // Linked already (it dialled us first): no link-up will follow.
@@ -183,15 +228,18 @@ void membership_keeper::retry_bootstrap(const peer_address& where, overlay::dura
                "bootstrap " + where.text() + ": " + why + "; retrying with backoff");
   }
   after(delay, [this, where, delay] {
-    // Once in an overlay, the peer is not needed as a way in any more.
-    if (node_.state() == node_state::idle) {
+    // Once linked, the peer is not needed as a way in any more.
+    if (needs_way_in()) {
       dial_bootstrap(where, std::min(delay * 2, options_.max_retry_delay));
+    } else {
+      dialling_.erase(where.text());
     }
   });
 }
 
 void membership_keeper::check() {
   if (dialler_.link_count() > 0) last_linked_ = timers_.now();
+  keep_in_an_overlay();
   // A crash (kill -9, power loss) skips the save at shutdown.
   if (const auto now = timers_.now(); now >= next_remember_) {
     next_remember_ = now + options_.remember_interval;

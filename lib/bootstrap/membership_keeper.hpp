@@ -2,8 +2,9 @@
 // nodes and last-known peers (backing off while they do not answer), joins
 // through the first linked peer, starts an overlay of its own when nobody
 // is there, and introduces peers found once joined to the topology, since
-// they may be in another ring (overlay merge). It also keeps the last-known
-// peers file.
+// they may be in another ring (overlay merge). A node whose ring empties
+// goes on in an overlay of its own, and one left without links dials its
+// way back in the same way. It also keeps the last-known peers file.
 //
 // Time comes from an injected timer_service and links from a peer_dialler,
 // so the policy runs the same on Asio and TLS as in the simulator.
@@ -62,6 +63,7 @@ class membership_keeper {
 
   // --- what the daemon reports to it ----------------------------------------
   void link_up(const wire::node_id& peer);
+  void link_down(const wire::node_id& peer);
   // LAN discovery heard `peer` announce that it listens at `where`.
   void discovered(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& where);
 
@@ -74,9 +76,15 @@ class membership_keeper {
   std::vector<known_peer> remembered_peers() const;
   void use_linked_peer(const wire::node_id& peer);
   bool in_routing_tables(const wire::node_id& peer) const;
+  // Dials each address with its own backoff, unless it is being dialled.
+  void seek_way_in(const std::vector<peer_address>& addresses);
   void dial_bootstrap(const peer_address& where, overlay::duration next_delay);
   void retry_bootstrap(const peer_address& where, overlay::duration delay, const std::string& why);
   void start_alone_unless_joined();
+  // The bootstrap nodes and the last-known peers.
+  std::vector<peer_address> ways_in() const;
+  bool needs_way_in() const;
+  void keep_in_an_overlay();
   void check();
   // Schedules `callback` unless stopped; stop() cancels what is pending.
   void after(overlay::duration delay, std::function<void()> callback);
@@ -90,6 +98,10 @@ class membership_keeper {
   std::optional<overlay::time_point> last_linked_;
   overlay::time_point next_remember_{};
   std::vector<known_peer> last_remembered_;
+  // Addresses with a dial or a backoff under way.
+  std::set<std::string> dialling_;
+  bool ever_joined_ = false;
+  std::optional<overlay::time_point> rejoining_since_;
   std::set<overlay::timer_id> pending_timers_;
   bool stopped_ = false;
 };

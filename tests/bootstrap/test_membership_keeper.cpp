@@ -79,7 +79,10 @@ class kept_node final : public overlay::transport_events, public bootstrap::peer
     node_->on_link_up(peer);
     keeper_->link_up(peer);
   }
-  void on_link_down(const node_id& peer) override { node_->on_link_down(peer); }
+  void on_link_down(const node_id& peer) override {
+    node_->on_link_down(peer);
+    keeper_->link_down(peer);
+  }
 
   // --- peer_dialler ---------------------------------------------------------
   void dial_address(const bootstrap::peer_address& where, identified_handler identified) override {
@@ -160,6 +163,15 @@ bootstrap::membership_options dialling(const bootstrap::peer_address& where,
   return options;
 }
 
+// Starts the kept node with `first` as its bootstrap node, in one ring
+// with the world's nodes within `within`.
+void start_through(overlay::sim::overlay_world& world, kept_node& kept, const node_id& first,
+                   overlay::duration within) {
+  kept.place(bootstrap_at, first);
+  kept.keeper().start();
+  REQUIRE(settles_into_one_ring(world, kept, within));
+}
+
 struct quiet_logs {
   quiet_logs() { runtime::logs.set_off(); }
 };
@@ -180,9 +192,7 @@ TEST_CASE("a node joins the ring of its bootstrap node") {
   for (int i = 0; i < 3; ++i) world.add_node_joining(first);
   world.scheduler().run_for(10s);
   kept_node kept(world, dialling(bootstrap_at));
-  kept.place(bootstrap_at, first);
-  kept.keeper().start();
-  CHECK(settles_into_one_ring(world, kept, 20s));
+  start_through(world, kept, first, 20s);
 }
 
 TEST_CASE("with nobody answering a node starts alone after the wait, backing off meanwhile") {
@@ -195,6 +205,69 @@ TEST_CASE("with nobody answering a node starts alone after the wait, backing off
   CHECK(kept.dials(bootstrap_at) == 3);
   world.scheduler().run_for(2s);
   CHECK(kept.node().state() == node_state::joined);
+}
+
+TEST_CASE("a node that started alone merges with its bootstrap node's ring when it answers") {
+  overlay::sim::overlay_world world(quick_world(4));
+  kept_node kept(world, dialling(bootstrap_at));
+  kept.keeper().start();
+  world.scheduler().run_for(6s);
+  REQUIRE(kept.node().state() == node_state::joined);
+  const auto first = world.add_node_alone();
+  world.add_node_joining(first);
+  kept.place(bootstrap_at, first);
+  // The next dial of the backoff links and introduces.
+  CHECK(settles_into_one_ring(world, kept, 60s));
+}
+
+TEST_CASE("a node whose only peer leaves goes on alone at once and merges with a newcomer") {
+  overlay::sim::overlay_world world(quick_world(6));
+  const auto first = world.add_node_alone();
+  world.scheduler().run_for(1s);
+  kept_node kept(world, dialling(bootstrap_at));
+  start_through(world, kept, first, 20s);
+
+  // The simulated leaver vanishes like a crash once its Leave is out: its
+  // link goes down after failure detection (2 s here), as a closed TLS
+  // session does at once.
+  world.leave(first);
+  world.scheduler().run_for(3s);
+  REQUIRE(kept.node().state() == node_state::joined);
+  CHECK(kept.node().topology().is_responsible(overlay::from_uint128(7)));
+
+  world.add_node_joining(kept.self());
+  CHECK(settles_into_one_ring(world, kept, 10s));
+}
+
+TEST_CASE("a node whose peers all crash goes on alone and merges with a newcomer") {
+  overlay::sim::overlay_world world(quick_world(7));
+  const auto first = world.add_node_alone();
+  const auto second = world.add_node_joining(first);
+  world.scheduler().run_for(3s);
+  kept_node kept(world, dialling(bootstrap_at));
+  start_through(world, kept, first, 30s);
+
+  world.crash(first);
+  world.crash(second);
+  // Failure detection takes 2 s here.
+  world.scheduler().run_for(4s);
+  REQUIRE(kept.node().state() == node_state::joined);
+
+  world.add_node_joining(kept.self());
+  CHECK(settles_into_one_ring(world, kept, 10s));
+}
+
+TEST_CASE("a joined node without links keeps dialling its bootstrap node, backing off") {
+  overlay::sim::overlay_world world(quick_world(8));
+  kept_node kept(world, dialling(bootstrap_at));
+  kept.keeper().start();
+  world.scheduler().run_for(6s);
+  REQUIRE(kept.node().state() == node_state::joined);
+  const int dials_when_alone = kept.dials(bootstrap_at);
+  world.scheduler().run_for(10min);
+  // Backoff doubles to 60 s: some 14 more dials in 10 minutes, not 600.
+  CHECK(kept.dials(bootstrap_at) > dials_when_alone + 5);
+  CHECK(kept.dials(bootstrap_at) < dials_when_alone + 20);
 }
 
 TEST_CASE("the last-known peers are written and dialled at the next start") {
