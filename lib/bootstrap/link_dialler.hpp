@@ -22,7 +22,7 @@ class link_dialler final : public peer_dialler {
   std::size_t link_count() const override { return transport_.link_count(); }
   std::optional<boost::asio::ip::tcp::endpoint> listen_address(
       const wire::node_id& peer) const override {
-    return transport_.dialled_address(peer);
+    return transport_.listen_address(peer);
   }
 
  private:
