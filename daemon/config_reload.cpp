@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <string>
 
-#include "runtime/logger.hpp"
 #include "daemon/p2psip_daemon.hpp"
+#include "runtime/logger.hpp"
 
 namespace p2psip::daemon {
 
@@ -15,7 +15,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string kind_name(wire::kind_id kind) { return "overlay.kinds[" + std::to_string(kind.value) + "]"; }
+std::string kind_name(wire::kind_id kind) {
+  return "overlay.kinds[" + std::to_string(kind.value) + "]";
+}
 
 // The configuration as it now runs: `running` with the reloadable parts of
 // `wanted` (and kinds as applied, since only their limits change live).
@@ -94,12 +96,10 @@ json::object p2psip_daemon::reload() {
   config_.source = fresh->source;
   if (wanted.overlay.bootstrap_nodes != old.overlay.bootstrap_nodes) {
     changed.emplace_back("overlay.bootstrap-nodes");
-    // Newly listed peers are dialled now: a way in while alone, a possible
-    // other ring to merge with once joined.
     for (const auto& where : wanted.overlay.bootstrap_nodes) {
       if (std::find(old.overlay.bootstrap_nodes.begin(), old.overlay.bootstrap_nodes.end(),
                     where) == old.overlay.bootstrap_nodes.end()) {
-        dial_bootstrap(where, std::chrono::seconds(1));
+        membership_->add_bootstrap_node({where.host, where.port});
       }
     }
   }

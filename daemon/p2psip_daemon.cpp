@@ -24,18 +24,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// How long a node with bootstrap peers (or LAN discovery) waits for one of
-// them before it starts an overlay of its own.
-constexpr auto bootstrap_wait = 5s;
-constexpr auto first_retry_delay = 1s;
-constexpr auto max_retry_delay = 60s;
 // A graceful leave hands replicas over first; this bounds it, well inside
 // systemd's default TimeoutStopSec of 90 s.
 constexpr auto leave_bound = 10s;
-// Joined with no live link for this long is reported as isolated.
-constexpr auto isolation_after = 30s;
 constexpr auto housekeeping_interval = 1s;
-constexpr auto remember_peers_interval = 30s;
 
 }  // namespace
 
@@ -64,6 +56,7 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
       signer_(make_signer()),
       timers_(io),
       transport_(io, tls_, self_, link_config_),
+      dialler_(io, transport_),
       security_(signer_, signatures_, [] { return std::chrono::system_clock::now(); }),
       kinds_(kinds_for(config_.config.overlay)),
       node_(
@@ -74,8 +67,7 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
       storage_(node_, kinds_, data_verifier_),
       signals_(io, SIGINT, SIGTERM, SIGHUP),
       watchdog_(io.get_executor(), notifier_),
-      housekeeping_(io),
-      bootstrap_timer_(io) {
+      housekeeping_(io) {
   transport_.set_events(&node_);
   node_.set_wall_clock(wall_clock_ms);
   node_.set_data_model_lookup(kinds_.data_models());
@@ -111,8 +103,7 @@ int p2psip_daemon::run() {
   start_sip();
   open_control_socket();
   observe();
-  start_discovery();
-  start_bootstrap();
+  start_membership();
   wait_for_signals();
   watchdog_.start();
   schedule_housekeeping();
@@ -154,31 +145,15 @@ std::string p2psip_daemon::reported_state() const {
   switch (node_.state()) {
     case overlay::node_state::idle: return "init";
     case overlay::node_state::joining: return "joining";
-    case overlay::node_state::joined: return isolated() ? "isolated" : "joined";
+    case overlay::node_state::joined:
+      return membership_ && membership_->isolated() ? "isolated" : "joined";
     case overlay::node_state::leaving: return "leaving";
     case overlay::node_state::stopped: return "stopped";
   }
   return "init";
 }
 
-bool p2psip_daemon::isolated() const {
-  return transport_.link_count() == 0 && last_linked_ &&
-         std::chrono::steady_clock::now() - *last_linked_ > isolation_after;
-}
-
 // --- overlay life cycle -------------------------------------------------------
-
-std::filesystem::path p2psip_daemon::known_peers_file() const { return paths_.state_dir / "peers"; }
-
-bool p2psip_daemon::in_routing_tables(const wire::node_id& peer) const {
-  const auto view = node_.topology().view();
-  const auto holds = [&](const auto& list) {
-    return std::find(list.begin(), list.end(), peer) != list.end();
-  };
-  return holds(view.predecessors) || holds(view.successors) ||
-         std::any_of(view.fingers.begin(), view.fingers.end(),
-                     [&](const auto& f) { return f && *f == peer; });
-}
 
 void p2psip_daemon::observe() {
   node_.on_state_change([this](overlay::node_state state) {
@@ -188,38 +163,20 @@ void p2psip_daemon::observe() {
       ready_sent_ = true;
       notifier_.ready(daemon::overlay_status_text(reported_state(), transport_.link_count()));
     }
-    // Peers found while this node could not join (all were starting alone)
-    // may each have started an overlay: merge with theirs.
-    // Posted: the topology takes the joined state after the node reports it.
-    if (state == overlay::node_state::joined) {
-      asio::post(io_, [this] {
-        for (const auto& peer : bootstrap_peers_) use_linked_peer(peer);
-      });
-    }
   });
   transport_.set_observers(
       {.on_link_up =
            [this](const wire::node_id& peer) {
-             last_linked_ = std::chrono::steady_clock::now();
              events_.publish("peer.up", {{"node_id", peer.hex()}});
              logs.write(log_level::info, "link up " + peer.hex());
-             if (bootstrap_peers_.contains(peer)) use_linked_peer(peer);
+             if (membership_) membership_->link_up(peer);
            },
        .on_link_down =
            [this](const wire::node_id& peer, const std::string& reason) {
              events_.publish("peer.down", {{"node_id", peer.hex()}, {"reason", reason}});
              logs.write(log_level::info, "link down " + peer.hex() + ": " + reason);
+             if (membership_) membership_->link_down(peer);
            }});
-}
-
-void p2psip_daemon::use_linked_peer(const wire::node_id& peer) {
-  if (!transport_.connected(peer)) return;
-  if (node_.state() == overlay::node_state::idle) {
-    node_.join(peer);
-  } else if (node_.state() == overlay::node_state::joined) {
-    // It may be in another ring (LAN discovery after both started alone).
-    node_.topology().introduce(peer);
-  }
 }
 
 void p2psip_daemon::publish_state() {
@@ -230,101 +187,18 @@ void p2psip_daemon::publish_state() {
   notifier_.status(daemon::overlay_status_text(state, transport_.link_count()));
 }
 
-void p2psip_daemon::start_bootstrap() {
-  std::vector<host_port> nodes = config_.config.overlay.bootstrap_nodes;
-  for (const auto& peer : remembered_peers()) {
-    nodes.push_back({peer.address.address().to_string(), peer.address.port()});
+void p2psip_daemon::start_membership() {
+  bootstrap::membership_options options;
+  for (const auto& where : config_.config.overlay.bootstrap_nodes) {
+    options.bootstrap_nodes.push_back({where.host, where.port});
   }
-  if (nodes.empty() && !discovery_) {
-    logs.write(log_level::notice, "no bootstrap peers: starting a new overlay");
-    node_.start_new_overlay();
-    return;
-  }
-  for (const auto& where : nodes) dial_bootstrap(where, first_retry_delay);
-  bootstrap_timer_.expires_after(bootstrap_wait);
-  bootstrap_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || node_.state() == overlay::node_state::joined || shutting_down_) return;
-    // Still joining means the peers found were not in an overlay either
-    // (they started at the same time): start one and merge when they do.
-    logs.write(log_level::notice, node_.state() == overlay::node_state::idle
-                                      ? "no bootstrap peer answered: starting a new overlay"
-                                      : "could not join through the peers found: starting a "
-                                        "new overlay, to merge with theirs");
-    node_.start_new_overlay();
-  });
-}
-
-std::vector<bootstrap::known_peer> p2psip_daemon::remembered_peers() const {
-  auto loaded = bootstrap::load_known_peers(known_peers_file());
-  for (const auto& warning : loaded.warnings) {
-    logs.write(log_level::warning, known_peers_file().string() + ": " + warning);
-  }
-  std::erase_if(loaded.peers,
-                [this](const bootstrap::known_peer& p) { return p.node_id == self_; });
-  if (!loaded.peers.empty()) {
-    logs.write(log_level::info, "dialling " + std::to_string(loaded.peers.size()) +
-                                    " last-known peer(s) from " + known_peers_file().string());
-  }
-  return loaded.peers;
-}
-
-void p2psip_daemon::remember_peers() {
-  std::vector<bootstrap::known_peer> live;
-  for (const auto& peer : node_.linked_peers()) {
-    if (auto address = transport_.dialled_address(peer)) live.push_back({peer, *address});
-  }
-  std::sort(live.begin(), live.end(),
-            [](const bootstrap::known_peer& a, const bootstrap::known_peer& b) {
-              return a.node_id < b.node_id;
-            });
-  // A node that lost every link keeps its old hint rather than none; an
-  // unchanged list is not rewritten every interval.
-  if (live.empty() || live == last_remembered_) return;
-  if (const auto failed = bootstrap::save_known_peers(known_peers_file(), live); !failed.empty()) {
-    logs.write(log_level::warning, "last-known peers not saved: " + failed);
-    return;
-  }
-  last_remembered_ = std::move(live);
-}
-
-// Dials a bootstrap peer, retrying until it answers or this node is in an
-// overlay (a peer dialled once joined is introduced: overlay merge);
-// failures back off exponentially and are logged once per peer,
-// so an unreachable peer does not fill the journal.
-void p2psip_daemon::dial_bootstrap(const daemon::host_port& where,
-                                   std::chrono::seconds next_delay) {
-  if (shutting_down_) return;
-  boost::system::error_code ec;
-  asio::ip::tcp::resolver resolver(io_);
-  const auto resolved = resolver.resolve(where.host, std::to_string(where.port), ec);
-  if (ec || resolved.empty()) {
-    retry_bootstrap(where, next_delay, "cannot resolve: " + ec.message());
-    return;
-  }
-  transport_.dial_address(
-      resolved.begin()->endpoint(), [this, where, next_delay](std::optional<wire::node_id> peer) {
-        if (!peer) return retry_bootstrap(where, next_delay, "no TLS peer answered");
-        logs.write(log_level::info, "bootstrap " + where.host + ":" + std::to_string(where.port) +
-                                        " is " + peer->hex());
-        bootstrap_peers_.insert(*peer);
-        // Linked already (it dialled us first): no link-up event will follow.
-        use_linked_peer(*peer);
-      });
-}
-
-void p2psip_daemon::retry_bootstrap(const host_port& where, std::chrono::seconds delay,
-                                    const std::string& why) {
-  const std::string name = where.host + ":" + std::to_string(where.port);
-  if (bootstrap_failures_logged_.insert(name).second) {
-    logs.write(log_level::warning, "bootstrap " + name + ": " + why + "; retrying with backoff");
-  }
-  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
-  timer->async_wait([this, timer, where, delay](const boost::system::error_code& ec) {
-    // Once in an overlay, the peer is not needed as a way in any more.
-    if (!ec && node_.state() == overlay::node_state::idle) {
-      dial_bootstrap(where, std::min<std::chrono::seconds>(delay * 2, max_retry_delay));
-    }
-  });
+  options.known_peers_file = paths_.state_dir / "peers";
+  // Its announcements reach the keeper once the loop runs, after start().
+  start_discovery();
+  options.discovery = discovery_ != nullptr;
+  membership_ =
+      std::make_unique<bootstrap::membership_keeper>(node_, timers_, dialler_, std::move(options));
+  membership_->start();
 }
 
 void p2psip_daemon::start_discovery() {
@@ -343,20 +217,7 @@ void p2psip_daemon::start_discovery() {
   discovery_ = std::make_unique<bootstrap::lan_discovery>(
       io_.get_executor(), options,
       [this](const wire::node_id& peer, const asio::ip::address& address, std::uint16_t port) {
-        if (peer == self_) return;
-        if (transport_.connected(peer)) {
-          // Announcements repeat: only a linked peer our tables lack may be
-          // in another ring.
-          if (!in_routing_tables(peer)) {
-            bootstrap_peers_.insert(peer);
-            use_linked_peer(peer);
-          }
-          return;
-        }
-        logs.write(log_level::info, "discovered " + peer.hex() + " at " + address.to_string() +
-                                        ":" + std::to_string(port));
-        bootstrap_peers_.insert(peer);
-        transport_.dial(peer, {address, port});
+        if (membership_) membership_->discovered(peer, {address, port});
       });
   if (const auto ec = discovery_->start()) {
     logs.write(log_level::warning, "LAN discovery off: " + ec.message());
@@ -384,8 +245,7 @@ void p2psip_daemon::shut_down_gracefully(const std::string& why) {
   shutting_down_ = true;
   logs.write(log_level::notice, why + ": leaving the overlay");
   notifier_.stopping();
-  remember_peers();  // while the links are still up
-  bootstrap_timer_.cancel();
+  if (membership_) membership_->stop();  // saves the last-known peers while the links are up
   if (discovery_) discovery_->stop();
   const auto state = node_.state();
   if (state != overlay::node_state::joined && state != overlay::node_state::joining) {
@@ -428,7 +288,6 @@ void p2psip_daemon::schedule_housekeeping() {
   housekeeping_.expires_after(housekeeping_interval);
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    if (transport_.link_count() > 0) last_linked_ = std::chrono::steady_clock::now();
     publish_state();  // isolation is noticed here: no event marks it
     const auto peers = transport_.link_count();
     if (peers != last_status_peers_) {
@@ -438,11 +297,6 @@ void p2psip_daemon::schedule_housekeeping() {
     // Joins and handshakes leave freed heap that glibc keeps in the
     // process; handing it back keeps an idle daemon small (a few µs here).
     malloc_trim(0);
-    // A crash (kill -9, power loss) skips the save at shutdown.
-    if (const auto now = std::chrono::steady_clock::now(); now >= next_remember_) {
-      next_remember_ = now + remember_peers_interval;
-      remember_peers();
-    }
     schedule_housekeeping();
   });
 }

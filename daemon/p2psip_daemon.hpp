@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -22,15 +21,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include "bootstrap/lan_discovery.hpp"
+#include "bootstrap/link_dialler.hpp"
+#include "bootstrap/membership_keeper.hpp"
 #include "control/control_server.hpp"
 #include "control/event_bus.hpp"
 #include "control/metrics_registry.hpp"
-#include "runtime/asio_timer_service.hpp"
-#include "bootstrap/known_peers.hpp"
-#include "bootstrap/lan_discovery.hpp"
-#include "runtime/link_transport.hpp"
 #include "daemon/overlay_setup.hpp"
-#include "usage/sip_service.hpp"
 #include "daemon/state_paths.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/watchdog_pinger.hpp"
@@ -43,9 +40,12 @@
 #include "link/tls_context.hpp"
 #include "overlay/identity_message_security.hpp"
 #include "overlay/overlay_node.hpp"
+#include "runtime/asio_timer_service.hpp"
+#include "runtime/link_transport.hpp"
 #include "storage/certificate_data_verifier.hpp"
 #include "storage/kind_registry.hpp"
 #include "storage/overlay_storage.hpp"
+#include "usage/sip_service.hpp"
 
 namespace p2psip::daemon {
 
@@ -95,22 +95,10 @@ class p2psip_daemon {
 
   // --- overlay life cycle ----------------------------------------------------
   std::string reported_state() const;
-  bool isolated() const;
   void observe();
   void publish_state();
-  void start_bootstrap();
-  // Joins through a linked peer while idle; once joined, introduces it to
-  // the topology, since it may be in another ring (overlay merge).
-  void use_linked_peer(const wire::node_id& peer);
-  bool in_routing_tables(const wire::node_id& peer) const;
-  // The last-known peers file (known_peers.hpp): read at start, written on
-  // a timer and at shutdown.
-  std::filesystem::path known_peers_file() const;
-  std::vector<bootstrap::known_peer> remembered_peers() const;
-  void remember_peers();
-  void dial_bootstrap(const host_port& where, std::chrono::seconds next_delay);
-  void retry_bootstrap(const host_port& where, std::chrono::seconds delay,
-                       const std::string& why);
+  // Bootstrap nodes, last-known peers and discovery (membership_keeper.hpp).
+  void start_membership();
   void start_discovery();
   // SIGHUP and config.reload: what the running node can take (p2psipd(8));
   // config_reload.cpp.
@@ -143,6 +131,7 @@ class p2psip_daemon {
   identity::message_signer signer_;
   runtime::asio_timer_service timers_;
   runtime::link_transport transport_;
+  bootstrap::link_dialler dialler_;
   overlay::identity_message_security security_;
   storage::kind_registry kinds_;
   overlay::overlay_node node_;
@@ -156,14 +145,9 @@ class p2psip_daemon {
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;
   watchdog_pinger watchdog_;
+  std::unique_ptr<bootstrap::membership_keeper> membership_;
   std::unique_ptr<bootstrap::lan_discovery> discovery_;
   boost::asio::steady_timer housekeeping_;
-  boost::asio::steady_timer bootstrap_timer_;
-  std::set<wire::node_id> bootstrap_peers_;
-  std::set<std::string> bootstrap_failures_logged_;
-  std::optional<std::chrono::steady_clock::time_point> last_linked_;
-  std::chrono::steady_clock::time_point next_remember_;
-  std::vector<bootstrap::known_peer> last_remembered_;
   std::string last_published_state_;
   std::size_t last_status_peers_ = 0;
   std::uint16_t listen_port_ = 0;

@@ -62,7 +62,8 @@ void connection_table::connect(const wire::node_id& peer, const asio::ip::tcp::e
                 if (!stream) {
                   (*self)->context_.log(log_level::warning,
                                         "link to " + peer.hex() + " not opened: " + error);
-                  if ((*self)->callbacks_.on_link_down) (*self)->callbacks_.on_link_down(peer, error);
+                  if ((*self)->callbacks_.on_link_down)
+                    (*self)->callbacks_.on_link_down(peer, error);
                   return;
                 }
                 (*self)->adopt(std::move(stream), tls_role::client, peer);
@@ -136,17 +137,19 @@ std::optional<link_stats> connection_table::stats(const wire::node_id& peer) con
 
 void connection_table::schedule_tick() {
   ticker_.expires_after(config_.tick_interval);
-  ticker_.async_wait([alive = std::weak_ptr<connection_table*>(alive_)](boost::system::error_code ec) {
-    auto self = alive.lock();
-    if (ec || !self) return;
-    connection_table& table = **self;
-    table.reap();
-    // Ticks may close links; closed ones wait in closed_, so these stay valid.
-    std::vector<tls_link*> open;
-    for (const auto& entry : table.links_) open.push_back(entry.first);
-    for (tls_link* link : open) link->tick();
-    table.schedule_tick();
-  });
+  ticker_.async_wait(
+      [alive = std::weak_ptr<connection_table*>(alive_)](boost::system::error_code ec) {
+        auto self = alive.lock();
+        if (ec || !self) return;
+        connection_table& table = **self;
+        table.reap();
+        table.close_drained();
+        // Ticks may close links; closed ones wait in closed_, so these stay valid.
+        std::vector<tls_link*> open;
+        for (const auto& entry : table.links_) open.push_back(entry.first);
+        for (tls_link* link : open) link->tick();
+        table.schedule_tick();
+      });
 }
 
 void connection_table::reap() { closed_.clear(); }
@@ -158,16 +161,29 @@ const wire::node_id* connection_table::registered_id(const tls_link& link) const
   return it != by_peer_.end() && it->second == &link ? &it->first : nullptr;
 }
 
-bool connection_table::keeps_existing(const tls_link& existing, const tls_link& candidate,
-                                      const wire::node_id& peer) const {
-  // When both ends dial each other at once, both must keep the same link:
-  // the one opened by the lower Node-ID. A redial from the same end replaces
-  // the old link, which is likely dead.
-  const auto opener = [&](const tls_link& link) {
-    return link.role() == tls_role::client ? local_ : peer;
-  };
-  if (opener(existing) == opener(candidate)) return false;
-  return opener(existing) == std::min(local_, peer);
+std::optional<wire::node_id> connection_table::delivering_id(tls_link& link) const {
+  if (const auto* peer = registered_id(link)) return *peer;
+  if (draining_.contains(&link)) return peer_key(link);
+  return std::nullopt;
+}
+
+bool connection_table::keeps_existing(const tls_link& existing, const wire::node_id& peer) const {
+  // Both ends must keep the same link: the one opened by the lower Node-ID.
+  const auto opener = existing.role() == tls_role::client ? local_ : peer;
+  return opener == std::min(local_, peer);
+}
+
+void connection_table::drain_then_close(tls_link& link) {
+  draining_.emplace(&link, link_clock::now() + config_.crossed_link_drain);
+}
+
+void connection_table::close_drained() {
+  const auto now = link_clock::now();
+  std::vector<tls_link*> due;
+  for (const auto& [link, deadline] : draining_) {
+    if (deadline <= now) due.push_back(link);
+  }
+  for (tls_link* link : due) link->close("duplicate link drained");
 }
 
 void connection_table::on_link_established(tls_link& link) {
@@ -175,11 +191,17 @@ void connection_table::on_link_established(tls_link& link) {
   if (auto identified = take_identified_handler(link)) identified(peer, {});
   if (const auto it = by_peer_.find(peer); it != by_peer_.end()) {
     tls_link& existing = *it->second;
-    if (keeps_existing(existing, link, peer)) {
-      link.close("duplicate link to " + peer.hex());
-    } else {
+    if (existing.role() == link.role()) {
+      // A redial from the same end: the old link is likely dead.
       it->second = &link;  // the peer stays up: no events
       existing.close("replaced by a newer link to " + peer.hex());
+    } else if (keeps_existing(existing, peer)) {
+      // Crossed dials: what the peer sent on its own link before it learnt
+      // of the kept one still arrives, so no transaction is lost.
+      drain_then_close(link);
+    } else {
+      it->second = &link;
+      drain_then_close(existing);
     }
     return;
   }
@@ -188,13 +210,14 @@ void connection_table::on_link_established(tls_link& link) {
 }
 
 void connection_table::on_link_message(tls_link& link, std::vector<std::uint8_t> message) {
-  if (const auto* peer = registered_id(link); peer != nullptr && callbacks_.on_message) {
+  if (const auto peer = delivering_id(link); peer && callbacks_.on_message) {
     callbacks_.on_message(*peer, std::move(message));
   }
 }
 
 void connection_table::on_link_responsiveness(tls_link& link, bool responsive) {
-  if (const auto* peer = registered_id(link); peer != nullptr && callbacks_.on_link_responsiveness) {
+  if (const auto* peer = registered_id(link);
+      peer != nullptr && callbacks_.on_link_responsiveness) {
     callbacks_.on_link_responsiveness(*peer, responsive);
   }
 }
@@ -216,6 +239,7 @@ void connection_table::on_link_closed(tls_link& link, const std::string& reason)
     down = link.expected_peer();  // a connect() that never came up
   }
   if (auto identified = take_identified_handler(link)) identified(std::nullopt, reason);
+  draining_.erase(&link);
   if (const auto it = links_.find(&link); it != links_.end()) {
     closed_.push_back(std::move(it->second));
     links_.erase(it);

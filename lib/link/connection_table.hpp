@@ -80,8 +80,12 @@ class connection_table final : private tls_link::observer {
   void schedule_tick();
   void reap();
   const wire::node_id* registered_id(const tls_link& link) const;
-  bool keeps_existing(const tls_link& existing, const tls_link& candidate,
-                      const wire::node_id& peer) const;
+  // The peer whose messages `link` carries: the registered link's, or a
+  // draining one's.
+  std::optional<wire::node_id> delivering_id(tls_link& link) const;
+  bool keeps_existing(const tls_link& existing, const wire::node_id& peer) const;
+  void drain_then_close(tls_link& link);
+  void close_drained();
 
   void on_link_established(tls_link& link) override;
   void on_link_message(tls_link& link, std::vector<std::uint8_t> message) override;
@@ -99,6 +103,8 @@ class connection_table final : private tls_link::observer {
   std::unordered_map<tls_link*, std::unique_ptr<tls_link>> links_;  // every open link
   std::unordered_map<wire::node_id, tls_link*> by_peer_;            // the up ones
   std::vector<std::unique_ptr<tls_link>> closed_;  // destroyed outside their own calls
+  // Links that lost a crossed-dial tie, with when to close them.
+  std::unordered_map<tls_link*, link_clock::time_point> draining_;
   // connect_to_address() links not yet authenticated, with who to tell.
   std::unordered_map<const tls_link*, identified_handler> awaiting_identity_;
   // Lets posted handlers and connect callbacks see that the table is gone.

@@ -13,8 +13,8 @@ using std::chrono::milliseconds;
 // RFC 6298 §2 bounds for the link RTO (RFC 6940 §6.6.5 uses it as the
 // "remove from the Routing Table" timeout, rounded to milliseconds).
 struct rto_bounds {
-  milliseconds initial{1000};  // RFC 6298 (2.1)
-  milliseconds minimum{200};   // below RFC 6298's 1 s: §6.6.3.1 rounds to ms
+  milliseconds initial{1000};   // RFC 6298 (2.1)
+  milliseconds minimum{200};    // below RFC 6298's 1 s: §6.6.3.1 rounds to ms
   milliseconds maximum{60000};  // RFC 6298 (2.5)
 };
 
@@ -40,6 +40,10 @@ struct link_config {
   std::size_t transport_high_water = std::size_t{256} << 10;
   // ...and close the link above this: the peer has stopped reading.
   std::size_t transport_backlog_limit = std::size_t{4} << 20;
+  // When both ends dial each other at once, the link that loses the tie
+  // still delivers for this long what the peer sent on it before it
+  // switched to the kept one, then closes.
+  milliseconds crossed_link_drain{5000};
   // How long a clean close waits for close_notify to be written.
   milliseconds close_linger{2000};
 

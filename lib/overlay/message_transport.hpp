@@ -30,6 +30,9 @@ class message_transport {
   // Opens a link to `peer` from the Attach it answered; success is reported
   // by on_link_up, failure by silence (the overlay times the attempt out).
   virtual void open_link(const node_id& peer, const wire::attach_req_ans& remote) = 0;
+  // A peer asked to attach with `offer`: where it listens, for dialling it
+  // back later (a restart) although it dialled this node.
+  virtual void peer_offered(const node_id& /*peer*/, const wire::attach_req_ans& /*offer*/) {}
   // Closes a link this node no longer needs; on_link_down follows.
   virtual void close_link(const node_id& peer) = 0;
   // The largest message the link to `peer` carries whole; bigger ones are

@@ -729,7 +729,9 @@ void overlay_node::deliver_request(wire::message message, const node_id& signer)
       return;
     }
     case message_code::attach_req: {
-      const bool send_update = std::get<wire::attach_req_ans>(request->body.value).send_update;
+      const auto& offer = std::get<wire::attach_req_ans>(request->body.value);
+      transport_.peer_offered(signer, offer);
+      const bool send_update = offer.send_update;
       auto answer = transport_.local_attach();
       answer.role = wire::attach_answerer_role();
       reply.answer({message_code::attach_ans, std::move(answer)});

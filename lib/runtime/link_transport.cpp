@@ -103,20 +103,20 @@ void link_transport::dial_address(const tcp::endpoint& endpoint,
                                   std::function<void(std::optional<wire::node_id>)> identified) {
   table_.connect_to_address(endpoint, [this, endpoint, identified = std::move(identified)](
                                           std::optional<wire::node_id> peer, const std::string&) {
-    if (peer) dialled_[*peer] = endpoint;
+    if (peer) listening_at_[*peer] = endpoint;
     if (identified) identified(peer);
   });
 }
 
 void link_transport::dial(const wire::node_id& peer, const tcp::endpoint& endpoint) {
   if (table_.connected(peer)) return;
-  dialled_[peer] = endpoint;
+  listening_at_[peer] = endpoint;
   table_.connect(peer, endpoint);
 }
 
-std::optional<tcp::endpoint> link_transport::dialled_address(const wire::node_id& peer) const {
-  const auto found = dialled_.find(peer);
-  if (found == dialled_.end() || !table_.connected(peer)) return std::nullopt;
+std::optional<tcp::endpoint> link_transport::listen_address(const wire::node_id& peer) const {
+  const auto found = listening_at_.find(peer);
+  if (found == listening_at_.end() || !table_.connected(peer)) return std::nullopt;
   return found->second;
 }
 
@@ -126,7 +126,7 @@ void link_transport::link_up(const wire::node_id& peer) {
 }
 
 void link_transport::link_down(const wire::node_id& peer, const std::string& reason) {
-  dialled_.erase(peer);
+  listening_at_.erase(peer);
   if (events_ != nullptr) events_->on_link_down(peer);
   if (observers_.on_link_down) observers_.on_link_down(peer, reason);
 }
@@ -139,6 +139,10 @@ wire::attach_req_ans link_transport::local_attach() {
   wire::attach_req_ans attach;
   if (advertised_) attach.candidates.push_back(host_candidate(*advertised_));
   return attach;
+}
+
+void link_transport::peer_offered(const wire::node_id& peer, const wire::attach_req_ans& offer) {
+  if (const auto endpoint = first_usable_candidate(offer)) listening_at_[peer] = *endpoint;
 }
 
 void link_transport::open_link(const wire::node_id& peer, const wire::attach_req_ans& remote) {

@@ -76,6 +76,7 @@ class link_transport final : public overlay::message_transport {
   bool send(const wire::node_id& to, std::vector<std::uint8_t> message) override;
   wire::attach_req_ans local_attach() override;
   void open_link(const wire::node_id& peer, const wire::attach_req_ans& remote) override;
+  void peer_offered(const wire::node_id& peer, const wire::attach_req_ans& offer) override;
   void close_link(const wire::node_id& peer) override;
   std::size_t max_message_size(const wire::node_id& peer) const override;
 
@@ -84,10 +85,11 @@ class link_transport final : public overlay::message_transport {
   std::optional<link::link_stats> stats(const wire::node_id& peer) const {
     return table_.stats(peer);
   }
-  // The overlay address this node dialled `peer` at, while the link is up;
-  // nullopt for a peer that only dialled in (its source port is not where
-  // it listens).
-  std::optional<boost::asio::ip::tcp::endpoint> dialled_address(const wire::node_id& peer) const;
+  // Where a linked `peer` listens for overlay links: the address this node
+  // dialled it at, or the candidate its Attach offered; nullopt for a peer
+  // that dialled in without attaching (its source port is not where it
+  // listens).
+  std::optional<boost::asio::ip::tcp::endpoint> listen_address(const wire::node_id& peer) const;
   // Closes every link and the listener (on the way out).
   void close_all() { table_.close_all(); }
 
@@ -101,8 +103,8 @@ class link_transport final : public overlay::message_transport {
   overlay::transport_events* events_ = nullptr;
   observers observers_;
   std::optional<boost::asio::ip::tcp::endpoint> advertised_;
-  // For the last-known peers file: where each peer we dialled listens.
-  std::map<wire::node_id, boost::asio::ip::tcp::endpoint> dialled_;
+  // For the last-known peers file: where each peer listens.
+  std::map<wire::node_id, boost::asio::ip::tcp::endpoint> listening_at_;
 };
 
 }  // namespace p2psip::runtime

@@ -244,3 +244,48 @@ readable_everywhere() {  # readable_everywhere KEY VALUE NODE...
     [ "$got" = "$value" ] || return 1
   done
 }
+
+# --- network namespaces (root only) -------------------------------------------
+
+require_namespaces() {  # skips (77) where namespaces cannot be made
+  [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+  command -v ip >/dev/null || skip "no ip(8)"
+  local probe="p2pprobe$$"
+  ip netns add "$probe" 2>/dev/null || skip "cannot create network namespaces here"
+  ip netns delete "$probe"
+}
+
+# bridge_namespaces N: namespaces p2pn$$-0..N-1 on one bridge (itself in a
+# namespace), node I at $subnet.(I+1), run there through node_prefix[I];
+# deleted at exit. After make_work.
+bridge_namespaces() {
+  local n=$1 i ns
+  bridge_ns="p2pbr$$"
+  namespaces=("$bridge_ns")
+  extra_cleanup=delete_namespaces
+  # A random 10.x.y.0/24, so parallel runs and the host's own networks do not meet.
+  subnet="10.$((RANDOM % 200 + 20)).$((RANDOM % 250))"
+  ip netns add "$bridge_ns" || fail "cannot create $bridge_ns"
+  ip -n "$bridge_ns" link add br0 type bridge mcast_snooping 0 || fail "cannot create the bridge"
+  ip -n "$bridge_ns" link set br0 up
+  for ((i = 0; i < n; i++)); do
+    ns="p2pn$$-$i"
+    namespaces+=("$ns")
+    ip netns add "$ns" || fail "cannot create $ns"
+    ip link add "p2v$$$i" type veth peer name "p2b$$$i" || fail "cannot create a veth pair"
+    ip link set "p2v$$$i" netns "$ns" name eth0
+    ip link set "p2b$$$i" netns "$bridge_ns"
+    ip -n "$bridge_ns" link set "p2b$$$i" master br0 up
+    ip -n "$ns" link set lo up
+    ip -n "$ns" addr add "$subnet.$((i + 1))/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    # Discovery's multicast leaves through the bridge, not a default route.
+    ip -n "$ns" route add 224.0.0.0/4 dev eth0 || fail "no multicast route in $ns"
+    node_prefix[$i]="ip netns exec $ns"
+  done
+  echo "$n namespaces on bridge $bridge_ns, $subnet.0/24"
+}
+delete_namespaces() {
+  local ns
+  for ns in "${namespaces[@]}"; do ip netns delete "$ns" 2>/dev/null; done
+}

@@ -440,6 +440,37 @@ TEST_CASE("simultaneous dials leave one link that both ends keep") {
   CHECK(b.events.messages[0].second == bytes("over the kept link"));
 }
 
+// Each end sends at once over the link it saw first, which on one end is
+// the link that loses the tie.
+TEST_CASE("messages sent at once over crossed dials all arrive") {
+  asio::io_context io;
+  test::ca_overlay p;
+  connection_table* a_table = nullptr;
+  connection_table* b_table = nullptr;
+  const auto greet_on_up = [](connection_table** table) {
+    return [table](link_callbacks& callbacks) {
+      callbacks.on_link_up = [table, up = callbacks.on_link_up](const node_id& peer) {
+        up(peer);
+        (*table)->send(peer, bytes("first"));
+      };
+    };
+  };
+  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, loopback_config(),
+         greet_on_up(&a_table));
+  node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator, loopback_config(),
+         greet_on_up(&b_table));
+  a_table = &a.table;
+  b_table = &b.table;
+  const auto a_at = a.table.listen(loopback);
+  const auto b_at = b.table.listen(loopback);
+  a.table.connect(id(b_hex), b_at);
+  b.table.connect(id(a_hex), a_at);
+  CHECK(run_until(io, [&] { return !a.events.messages.empty() && !b.events.messages.empty(); },
+                  2s));
+  CHECK(a.events.downs.empty());
+  CHECK(b.events.downs.empty());
+}
+
 namespace {
 // Nodes A and B, both certified by the test CA.
 struct certified_pair {

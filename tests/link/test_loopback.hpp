@@ -21,6 +21,7 @@ inline link_config loopback_config() {
   link_config config;
   config.tick_interval = 10ms;
   config.close_linger = 200ms;
+  config.crossed_link_drain = 100ms;
   config.keepalive_interval = 60s;
   return config;
 }
