@@ -119,3 +119,27 @@ TEST_CASE("a receiver with newer data refuses that Kind only; expired values are
   CHECK(text_of(std::get<0>(there.kind_responses[0].values).at(0)) == "new");
   CHECK(std::get<0>(there.kind_responses[1].values).size() == 1);
 }
+
+// Each replica push re-exports the whole resource with the lifetimes left:
+// an entry the replica already holds comes again, unchanged but for its
+// lifetime, next to the new ones, and must not refuse them.
+TEST_CASE("a later push of a grown dictionary adds its new entries at the replica") {
+  fixture f;
+  ok(f.origin.put(store_request(f.home, app_data_kind, {f.entry("a", "A", 100)}), f.bucket));
+  const auto first_push = test_now() + seconds(2);
+  for (const auto& request : export_resource(f.origin.store, f.home, 1, first_push)) {
+    ok(f.replica.put(request, f.bucket, first_push));
+  }
+  ok(f.origin.put(store_request(f.home, app_data_kind, {f.entry("b", "B", 100, 1)}), f.bucket));
+  const auto second_push = test_now() + seconds(5);
+  const auto requests = export_resource(f.origin.store, f.home, 1, second_push);
+  REQUIRE(requests.size() == 1);
+  CHECK(std::get<0>(requests[0].kind_data[0].values).at(0).lifetime == 95);
+  const auto ans = ok(f.replica.put(requests[0], f.bucket, second_push));
+  CHECK(ans.kind_responses.at(0).generation.value == 2);
+  const auto there = everything(f.replica, f.home, second_push);
+  const auto& values = std::get<0>(there.kind_responses[0].values);
+  REQUIRE(values.size() == 2);
+  CHECK(text_of(values[0]) == "A");
+  CHECK(text_of(values[1]) == "B");
+}
