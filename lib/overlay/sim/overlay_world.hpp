@@ -33,6 +33,9 @@ class overlay_world {
   overlay_world& operator=(const overlay_world&) = delete;
 
   event_scheduler& scheduler() noexcept { return scheduler_; }
+  // The configuration of the nodes added from now on, so that a test can
+  // give one node other limits than the rest.
+  overlay_config& config_for_new_nodes() noexcept { return config_.overlay; }
   network& net() noexcept { return network_; }
   std::mt19937_64& random() noexcept { return random_; }
 
