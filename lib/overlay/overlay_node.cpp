@@ -157,9 +157,7 @@ void overlay_node::notify_topology_changed() {
   for (const auto& observer : topology_observers_) observer();
 }
 
-void overlay_node::before_leave(std::function<void(std::function<void()>)> hook) {
-  leave_hooks_.push_back(std::move(hook));
-}
+void overlay_node::before_leave(leave_hook hook) { leave_hooks_.push_back(std::move(hook)); }
 
 void overlay_node::start_new_overlay() {
   set_state(node_state::joined);
@@ -171,24 +169,26 @@ void overlay_node::join(const node_id& bootstrap) {
   topology_->join(bootstrap);
 }
 
-void overlay_node::leave(std::function<void()> done) {
+void overlay_node::leave(std::function<void(bool handed_over)> done) {
   set_state(node_state::leaving);
   // The hooks run one after another, then the topology says goodbye.
-  auto run = std::make_shared<std::function<void(std::size_t)>>();
-  *run = [this, run, done = std::move(done), life = std::weak_ptr(life_)](std::size_t i) mutable {
+  auto run = std::make_shared<std::function<void(std::size_t, bool)>>();
+  *run = [this, run, done = std::move(done), life = std::weak_ptr(life_)](std::size_t i,
+                                                                          bool complete) mutable {
     if (life.expired()) return;
     if (i < leave_hooks_.size()) {
-      leave_hooks_[i]([run, i] { (*run)(i + 1); });
+      leave_hooks_[i](
+          [run, i, complete](bool hook_complete) { (*run)(i + 1, complete && hook_complete); });
       return;
     }
-    topology_->leave([this, done = std::move(done), run, life] {
+    topology_->leave([this, done = std::move(done), run, life, complete] {
       if (life.expired()) return;
       stop();
-      if (done) done();
+      if (done) done(complete);
       *run = nullptr;  // breaks the self-reference
     });
   };
-  (*run)(0);
+  (*run)(0, true);
 }
 
 void overlay_node::stop() {

@@ -79,8 +79,9 @@ class overlay_node final : public transport_events {
   // Joins through a peer this node already has a link to.
   void join(const node_id& bootstrap);
   // Runs the before-leave hooks (replica hand-over), then the topology's
-  // Leave, then stops; `done` runs last.
-  void leave(std::function<void()> done);
+  // Leave, then stops; `done` runs last, with whether every hook finished
+  // its work (false: some data may not have been handed over).
+  void leave(std::function<void(bool handed_over)> done);
   // Stops dead: every timer and pending transaction is silenced.
   void stop();
 
@@ -136,8 +137,10 @@ class overlay_node final : public transport_events {
   // Called whenever the topology's view of neighbours or responsibility changes.
   void on_topology_change(std::function<void()> observer);
   void notify_topology_changed();
-  // Runs before a graceful leave; each hook calls its continuation when done.
-  void before_leave(std::function<void(std::function<void()>)> hook);
+  // Runs before a graceful leave; each hook calls its continuation when
+  // done, with whether it did all it had to.
+  using leave_hook = std::function<void(std::function<void(bool complete)>)>;
+  void before_leave(leave_hook hook);
   void on_state_change(std::function<void(node_state)> observer);
   void set_state(node_state state);
 
@@ -210,7 +213,7 @@ class overlay_node final : public transport_events {
   wire::data_model_lookup models_;
   std::function<std::uint64_t()> wall_clock_;
   std::vector<std::function<void()>> topology_observers_;
-  std::vector<std::function<void(std::function<void()>)>> leave_hooks_;
+  std::vector<leave_hook> leave_hooks_;
   std::vector<std::function<void(node_state)>> state_observers_;
   node_state state_ = node_state::idle;
   // The link the last message this node originated went out on.
