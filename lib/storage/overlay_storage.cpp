@@ -22,6 +22,12 @@ constexpr auto expiry_sweep = std::chrono::seconds(60);
 // no longer, since a joining peer answers for its range from its JoinAns on
 // and should hold the data by then (§10.5 step 6).
 constexpr auto reconcile_delay = std::chrono::seconds(0);
+// How long a resource must stay outside this node's replica set before it is
+// dropped (§10.7.3 says SHOULD, not MUST). A crashed predecessor lingers in
+// the tables until its link is found dead (2·Tr = 30 s with ICE, RFC 7363
+// §6.3.1), and meanwhile makes the replica set look smaller than it is:
+// dropping at once lost the third copy the responsible peer had just made.
+constexpr auto drop_grace = std::chrono::minutes(2);
 
 bool contains(const std::vector<wire::node_id>& peers, const wire::node_id& peer) {
   return std::find(peers.begin(), peers.end(), peer) != peers.end();
@@ -205,6 +211,8 @@ void overlay_storage::reconcile() {
            overlay::between(key, *last_predecessor_, self, overlay::ends::right_closed);
   };
   std::vector<wire::resource_id> drop;
+  const auto t = now();
+  std::map<wire::resource_id, time_point> outside;
   for (const auto& [resource, kinds] : store_.resources()) {
     const auto key = overlay::resource_key(resource);
     if (!key) continue;
@@ -220,13 +228,29 @@ void overlay_storage::reconcile() {
       // step 6) gets it; data outside our replica set is dropped (§10.7.3).
       const auto responsible = topology.responsible_peer(*key);
       if (was_ours(*key) && responsible && *responsible != self) targets.push_back(*responsible);
-      if (!topology.in_replica_set(*key)) drop.push_back(resource);
+      if (!topology.in_replica_set(*key)) {
+        const auto since = outside_since_.try_emplace(resource, t).first->second;
+        if (t - since >= drop_grace) {
+          drop.push_back(resource);
+        } else {
+          outside.emplace(resource, since);
+        }
+      }
     }
     if (!targets.empty()) replicate(resource, targets);
   }
   for (const auto& resource : drop) store_.erase(resource);
+  outside_since_ = std::move(outside);
   last_predecessor_ = predecessor;
   last_replicas_ = replicas;
+  // Looks again when the oldest may go, whether or not the tables change.
+  if (!outside_since_.empty() && !recheck_pending_) {
+    recheck_pending_ = true;
+    node_.timers().schedule(drop_grace, [this] {
+      recheck_pending_ = false;
+      schedule_reconcile();
+    });
+  }
 }
 
 void overlay_storage::hand_over(std::function<void(bool complete)> done) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -75,6 +76,10 @@ class overlay_storage {
   std::optional<wire::node_id> last_predecessor_;
   std::vector<wire::node_id> last_replicas_;
   bool reconcile_pending_ = false;
+  // Resources found outside the replica set, and since when: dropped once
+  // they have stayed outside for a while (see reconcile()).
+  std::map<wire::resource_id, time_point> outside_since_;
+  bool recheck_pending_ = false;
   overlay_storage_stats stats_;
   std::function<void(const expired_value&)> expired_observer_;
 };
