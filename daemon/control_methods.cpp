@@ -139,6 +139,8 @@ control::rpc_error request_failed(const overlay::request_error& e) {
       return control::make_error("timeout", "the overlay did not answer");
     case request_failure::not_routable:
       return control::make_error("no_route", "no route to the responsible peer");
+    case request_failure::too_large: return control::make_error("too_large", e.info);
+    case request_failure::isolated: return control::make_error("no_route", e.info);
     case request_failure::error_response:
       if (e.code == wire::reload_error_code::not_found) {
         return control::make_error("not_found", e.info);
@@ -146,7 +148,9 @@ control::rpc_error request_failed(const overlay::request_error& e) {
       if (e.code == wire::reload_error_code::forbidden) {
         return control::make_error("access_denied", e.info);
       }
-      if (e.code == wire::reload_error_code::data_too_large) {
+      if (e.code == wire::reload_error_code::data_too_large ||
+          e.code == wire::reload_error_code::message_too_large ||
+          e.code == wire::reload_error_code::response_too_large) {
         return control::make_error("too_large", e.info);
       }
       return control::make_error("peer_error", std::string(wire::to_string(e.code)) + ": " + e.info,

@@ -258,9 +258,13 @@ void p2psip_daemon::shut_down_gracefully(const std::string& why) {
     logs.write(log_level::warning, "leave did not finish in time; exiting anyway");
     finish();
   });
-  node_.leave([this, bound] {
+  node_.leave([this, bound](bool handed_over) {
     bound->cancel();
-    logs.write(log_level::notice, "left the overlay");
+    if (handed_over) {
+      logs.write(log_level::notice, "left the overlay");
+    } else {
+      logs.write(log_level::warning, "left the overlay; some data could not be handed over");
+    }
     finish();
   });
 }

@@ -45,7 +45,11 @@ chord_topology::chord_topology(overlay_node& node)
 
 bool chord_topology::is_responsible(const node_id& key) const {
   // A joining node answers for nothing until its Join is done (§10.5).
-  return joined_ && table_.neighbors().is_responsible(key);
+  return joined_ && !isolated() && table_.neighbors().is_responsible(key);
+}
+
+bool chord_topology::isolated() const {
+  return joined_ && lost_ring_ && table_.neighbors().empty();
 }
 
 std::optional<node_id> chord_topology::next_hop(const node_id& key) const {
@@ -62,8 +66,8 @@ std::optional<node_id> chord_topology::next_hop(const node_id& key) const {
 
 std::optional<node_id> chord_topology::next_hop_avoiding(const node_id& key,
                                                          std::span<const node_id> avoid) const {
-  if (auto best = next_hop(key);
-      best && node_.connected(*best) && std::find(avoid.begin(), avoid.end(), *best) == avoid.end()) {
+  if (auto best = next_hop(key); best && node_.connected(*best) &&
+                                 std::find(avoid.begin(), avoid.end(), *best) == avoid.end()) {
     return best;
   }
   return table_.next_hop(key, [&](const node_id& p) {
@@ -105,6 +109,7 @@ std::vector<node_id> chord_topology::neighbor_set() const {
 
 void chord_topology::start_new_overlay() {
   joined_ = true;
+  lost_ring_ = false;
   schedule_stabilization();
 }
 
@@ -222,6 +227,7 @@ void chord_topology::send_join() {
 
 void chord_topology::become_joined() {
   joined_ = true;
+  lost_ring_ = false;
   node_.set_state(node_state::joined);
   // §10.5 step 9: Updates to every neighbour place this node in the ring.
   for (const auto& peer : neighbor_set()) send_update(peer, update_kind::neighbors);
@@ -255,8 +261,8 @@ void chord_topology::add_peer(const node_id& peer) {
     if (joined_ && node_.config().self_tuning && n.contains(peer)) {
       send_update(peer, update_kind::peer_ready);
     }
-    const bool range_changed =
-        predecessors.empty() || n.predecessors().empty() || predecessors.front() != n.predecessors().front();
+    const bool range_changed = predecessors.empty() || n.predecessors().empty() ||
+                               predecessors.front() != n.predecessors().front();
     neighbors_changed(range_changed);
   }
 }
@@ -270,7 +276,7 @@ void chord_topology::keep_or_close(const node_id& peer, time_point asked) {
   if (!table_.contains(peer) && since && *since >= asked) node_.close_link(peer);
 }
 
-void chord_topology::remove_peer(const node_id& peer, bool failure) {
+void chord_topology::remove_peer(const node_id& peer, departure how) {
   const bool was_neighbor = table_.neighbors().contains(peer);
   const auto before = neighbor_set();
   const auto& predecessors = table_.neighbors().predecessors();
@@ -278,7 +284,11 @@ void chord_topology::remove_peer(const node_id& peer, bool failure) {
   table_.remove_failed(peer);
   peer_started_.erase(peer);
   wanted_.erase(peer);
-  if (was_neighbor && failure) tuning_.record_failure(node_.timers().now());
+  // RFC 7363 §6.3.1 counts a Leave as a failure for the rate estimate.
+  if (was_neighbor) tuning_.record_failure(node_.timers().now());
+  if (was_neighbor && joined_ && !leaving_ && table_.neighbors().empty()) {
+    lost_ring_ = how == departure::failed;
+  }
   if (neighbor_set() != before) neighbors_changed(range_changed);
   // Everything left of the ring lost: this node must join again (§10.7.1).
   const auto way_in = node_.any_link();
@@ -296,7 +306,8 @@ void chord_topology::attach_peer(const node_id& peer, const std::optional<node_i
     return;
   }
   std::vector<destination> route;
-  if (via && *via != node_.self() && node_.connected(*via)) route.push_back(destination::node(*via));
+  if (via && *via != node_.self() && node_.connected(*via))
+    route.push_back(destination::node(*via));
   route.push_back(destination::node(peer));
   wanted_.insert(peer);
   node_.attach(std::move(route), false, [this, peer, done = std::move(done)](auto result) {
@@ -413,7 +424,7 @@ void chord_topology::on_link_down(const node_id& peer) {
   if (!joined_ && peer == admitting_) {
     join_failed();
   }
-  remove_peer(peer, true);
+  remove_peer(peer, departure::failed);
 }
 
 void chord_topology::on_update_requested(const node_id& peer) {
@@ -483,7 +494,8 @@ void chord_topology::refresh_finger() {
   const auto now = node_.timers().now();
   // §10.7.4.2 bounds finger searches by chord-ping-interval; with self-tuning
   // (RFC 7363 §4) the stabilization period paces them instead.
-  if (!node_.config().self_tuning && now - last_finger_refresh_ < node_.config().chord_ping_interval) {
+  if (!node_.config().self_tuning &&
+      now - last_finger_refresh_ < node_.config().chord_ping_interval) {
     return;
   }
   const auto& fingers = table_.fingers();
@@ -514,7 +526,8 @@ void chord_topology::leave(std::function<void()> done) {
         {s, {wire::chord_leave_from_pred{{n.predecessors().begin(), n.predecessors().end()}}}});
   }
   for (const auto& p : n.predecessors()) {
-    if (std::find(n.successors().begin(), n.successors().end(), p) != n.successors().end()) continue;
+    if (std::find(n.successors().begin(), n.successors().end(), p) != n.successors().end())
+      continue;
     goodbyes.push_back(
         {p, {wire::chord_leave_from_succ{{n.successors().begin(), n.successors().end()}}}});
   }
@@ -545,10 +558,8 @@ bool chord_topology::handles(wire::message_code code) const {
     case message_code::join_req:
     case message_code::leave_req:
     case message_code::route_query_req:
-    case message_code::probe_req:
-      return true;
-    default:
-      return false;
+    case message_code::probe_req: return true;
+    default: return false;
   }
 }
 
@@ -644,9 +655,9 @@ void chord_topology::handle_leave(const incoming_request& request, responder& re
   reply.answer({message_code::leave_ans, wire::leave_ans{}});
   std::vector<node_id> peers;
   if (const auto* s = std::get_if<wire::chord_leave_from_succ>(&data->value)) peers = s->successors;
-  if (const auto* p = std::get_if<wire::chord_leave_from_pred>(&data->value)) peers = p->predecessors;
-  // RFC 7363 §6.3.1 counts a Leave as a failure for the rate estimate.
-  remove_peer(request.sender, true);
+  if (const auto* p = std::get_if<wire::chord_leave_from_pred>(&data->value))
+    peers = p->predecessors;
+  remove_peer(request.sender, departure::left);
   consider_peers(peers, request.sender, false);
 }
 
@@ -684,8 +695,8 @@ void chord_topology::handle_probe(const incoming_request& request, responder& re
         const auto& preds = table_.neighbors().predecessors();
         long double share = 1.0L;
         if (!preds.empty()) {
-          share = static_cast<long double>(clockwise_distance(preds.front(), node_.self())) /
-                  0x1p128L;
+          share =
+              static_cast<long double>(clockwise_distance(preds.front(), node_.self())) / 0x1p128L;
         }
         answer.probe_info.push_back(
             {wire::probe_responsible_set{static_cast<std::uint32_t>(share * 1e9L)}});
@@ -700,8 +711,7 @@ void chord_topology::handle_probe(const incoming_request& request, responder& re
             std::chrono::duration_cast<std::chrono::seconds>(node_.timers().now() - started_)
                 .count())}});
         break;
-      default:
-        break;  // unknown kinds of information are left out
+      default: break;  // unknown kinds of information are left out
     }
   }
   reply.answer({message_code::probe_ans, std::move(answer)});

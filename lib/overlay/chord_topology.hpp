@@ -24,6 +24,7 @@ class chord_topology final : public topology_plugin {
   explicit chord_topology(overlay_node& node);
 
   bool is_responsible(const node_id& key) const override;
+  bool isolated() const override;
   std::optional<node_id> next_hop(const node_id& key) const override;
   std::optional<node_id> next_hop_avoiding(const node_id& key,
                                            std::span<const node_id> avoid) const override;
@@ -70,7 +71,8 @@ class chord_topology final : public topology_plugin {
   // that Attach opened (since `asked`) when no table wants the peer.
   void keep_or_close(const node_id& peer, time_point asked);
   // Forgets a failed or departed peer (§10.7.1, §10.7.2).
-  void remove_peer(const node_id& peer, bool failure);
+  enum class departure { failed, left };
+  void remove_peer(const node_id& peer, departure how);
   // Attaches to `peer` through `via` (source-routed, §10.6) unless linked or
   // already being attached; the peer enters the tables when the link is up.
   void attach_peer(const node_id& peer, const std::optional<node_id>& via,
@@ -102,6 +104,8 @@ class chord_topology final : public topology_plugin {
   time_point started_;
   bool joined_ = false;
   bool leaving_ = false;
+  // The last neighbour failed while this node was joined (see isolated()).
+  bool lost_ring_ = false;
   std::optional<node_id> bootstrap_;
   std::optional<node_id> admitting_;
   std::size_t join_attaches_pending_ = 0;

@@ -40,12 +40,20 @@ std::optional<std::vector<std::uint8_t>> fragment_reassembler::add(
   }
   const auto found = index_.find(*key);
   if (key->size() + end > config_.max_message_size) {
+    std::vector<std::uint8_t> start;
+    if (offset == 0) {
+      start.assign(chunk.begin(), chunk.end());
+    } else if (found != index_.end() && !found->second->pieces.empty() &&
+               found->second->pieces.begin()->first == 0) {
+      start = found->second->pieces.begin()->second;
+    }
     if (found != index_.end()) {
       drop(found->second);
     } else {
       ++stats_.dropped;
     }
     ++stats_.discarded_fragments;
+    if (too_large_) too_large_(header, start);
     return std::nullopt;
   }
 

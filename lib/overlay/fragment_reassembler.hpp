@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <optional>
@@ -62,6 +63,14 @@ class fragment_reassembler {
   // while no fragments arrive.
   std::size_t expire(time_point now);
 
+  // Called when a fragment makes its message exceed max_message_size, with
+  // that fragment's header and the message's first payload bytes when they
+  // came (empty otherwise), so that a request can be answered with
+  // Error_Message_Too_Large (§6.6) instead of timing out.
+  using too_large_handler =
+      std::function<void(const wire::forwarding_header& header, wire::bytes_view message_start)>;
+  void on_too_large(too_large_handler handler) { too_large_ = std::move(handler); }
+
   std::size_t partial_messages() const noexcept { return partials_.size(); }
   std::size_t buffered_bytes() const noexcept { return buffered_; }
   const reassembler_stats& stats() const noexcept { return stats_; }
@@ -91,6 +100,7 @@ class fragment_reassembler {
   partial_index index_;
   std::size_t buffered_ = 0;
   reassembler_stats stats_;
+  too_large_handler too_large_;
 };
 
 }  // namespace p2psip::overlay

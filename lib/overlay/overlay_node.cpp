@@ -25,12 +25,29 @@ const node_id wildcard_node = [] {
   return node_id(all_ones);
 }();
 
-// The message code from the first bytes after the forwarding header, which
-// only the first fragment has.
+// The message code: the first bytes of a message after its forwarding header.
+std::optional<message_code> leading_code(std::span<const std::uint8_t> message_start) {
+  if (message_start.size() < 2) return std::nullopt;
+  return static_cast<message_code>((message_start[0] << 8) | message_start[1]);
+}
+
+// The message code of a message or fragment; only the first fragment has it.
 std::optional<message_code> peek_code(const wire::forwarding_header& header,
                                       std::span<const std::uint8_t> payload) {
-  if (wire::fragment_offset(header.fragment) != 0 || payload.size() < 2) return std::nullopt;
-  return static_cast<message_code>((payload[0] << 8) | payload[1]);
+  if (wire::fragment_offset(header.fragment) != 0) return std::nullopt;
+  return leading_code(payload);
+}
+
+// Room a request keeps under max-message-size for the Via List it gathers
+// on its way (§6.1.2), one Node-ID per hop until compression replaces them,
+// so that what its originator accepts to send also arrives.
+std::size_t via_allowance(const overlay_config& config) {
+  static const std::size_t per_hop = [] {
+    wire::byte_writer w;
+    encode(w, destination::node(wildcard_node));
+    return w.size();
+  }();
+  return (config.compress_via_after + 1) * per_hop;
 }
 
 // §13.6.5: a Destination List naming one place twice is how loops are built.
@@ -71,6 +88,8 @@ const char* to_string(request_failure failure) noexcept {
     case request_failure::error_response: return "error_response";
     case request_failure::not_routable: return "not_routable";
     case request_failure::bad_answer: return "bad_answer";
+    case request_failure::too_large: return "too_large";
+    case request_failure::isolated: return "isolated";
     case request_failure::stopped: return "stopped";
   }
   return "unknown";
@@ -103,6 +122,14 @@ overlay_node::overlay_node(const node_id& self, overlay_config config, timer_ser
       models_(wire::well_known_data_model),
       life_(std::make_shared<overlay_node*>(this)) {
   topology_ = make_topology(*this);
+  // The link stays up: the peer that handed over the fragments only
+  // forwarded them, and its frames were within bounds.
+  reassembler_.on_too_large(
+      [this](const wire::forwarding_header& header, wire::bytes_view message_start) {
+        answer_with_error(
+            header, leading_code(message_start), reload_error_code::message_too_large,
+            "the message exceeds max-message-size " + std::to_string(config_.max_message_size));
+      });
 }
 
 overlay_node::~overlay_node() {
@@ -130,9 +157,7 @@ void overlay_node::notify_topology_changed() {
   for (const auto& observer : topology_observers_) observer();
 }
 
-void overlay_node::before_leave(std::function<void(std::function<void()>)> hook) {
-  leave_hooks_.push_back(std::move(hook));
-}
+void overlay_node::before_leave(leave_hook hook) { leave_hooks_.push_back(std::move(hook)); }
 
 void overlay_node::start_new_overlay() {
   set_state(node_state::joined);
@@ -144,24 +169,26 @@ void overlay_node::join(const node_id& bootstrap) {
   topology_->join(bootstrap);
 }
 
-void overlay_node::leave(std::function<void()> done) {
+void overlay_node::leave(std::function<void(bool handed_over)> done) {
   set_state(node_state::leaving);
   // The hooks run one after another, then the topology says goodbye.
-  auto run = std::make_shared<std::function<void(std::size_t)>>();
-  *run = [this, run, done = std::move(done), life = std::weak_ptr(life_)](std::size_t i) mutable {
+  auto run = std::make_shared<std::function<void(std::size_t, bool)>>();
+  *run = [this, run, done = std::move(done), life = std::weak_ptr(life_)](std::size_t i,
+                                                                          bool complete) mutable {
     if (life.expired()) return;
     if (i < leave_hooks_.size()) {
-      leave_hooks_[i]([run, i] { (*run)(i + 1); });
+      leave_hooks_[i](
+          [run, i, complete](bool hook_complete) { (*run)(i + 1, complete && hook_complete); });
       return;
     }
-    topology_->leave([this, done = std::move(done), run, life] {
+    topology_->leave([this, done = std::move(done), run, life, complete] {
       if (life.expired()) return;
       stop();
-      if (done) done();
+      if (done) done(complete);
       *run = nullptr;  // breaks the self-reference
     });
   };
-  (*run)(0);
+  (*run)(0, true);
 }
 
 void overlay_node::stop() {
@@ -216,15 +243,33 @@ void overlay_node::route_encoded(std::span<const std::uint8_t> message,
 
 void overlay_node::send_request(std::vector<destination> destinations, wire::message_body body,
                                 answer_handler on_done,
-                                std::vector<wire::generic_certificate> certificates) {
+                                std::vector<wire::generic_certificate> certificates,
+                                std::uint32_t max_response_length) {
   if (state_ == node_state::stopped) {
     on_done(request_error{request_failure::stopped, {}, "node stopped", {}});
     return;
   }
+  if (topology_->isolated() && !destinations.empty() &&
+      destinations.front() != destination::node(self_)) {
+    on_done(request_error{
+        request_failure::isolated, {}, "this node has lost every link to its overlay", {}});
+    return;
+  }
   const wire::transaction_id transaction{random_()};
-  auto bytes = seal(new_header(std::move(destinations), transaction), body, std::move(certificates));
+  auto header = new_header(std::move(destinations), transaction);
+  header.max_response_length = max_response_length;
+  auto bytes = seal(std::move(header), body, std::move(certificates));
   if (!bytes) {
     on_done(request_error{request_failure::bad_answer, {}, "request could not be encoded", {}});
+    return;
+  }
+  if (bytes->size() + via_allowance(config_) > config_.max_message_size) {
+    on_done(request_error{request_failure::too_large,
+                          reload_error_code::message_too_large,
+                          "the request is " + std::to_string(bytes->size()) +
+                              " bytes, too large for max-message-size " +
+                              std::to_string(config_.max_message_size),
+                          {}});
     return;
   }
   ++counters_.originated;
@@ -245,8 +290,8 @@ void overlay_node::send_request(std::vector<destination> destinations, wire::mes
     result.responder = std::get<node_id>(via.front().value);
     auto body = wire::decode_body(message.contents.code, message.contents.body, models_);
     if (!body) {
-      on_done(request_error{request_failure::bad_answer, {}, body.error().describe(),
-                            result.responder});
+      on_done(request_error{
+          request_failure::bad_answer, {}, body.error().describe(), result.responder});
       return;
     }
     if (auto* error = std::get_if<wire::error_response>(&body->value)) {
@@ -276,31 +321,32 @@ void overlay_node::attach(std::vector<destination> destinations, bool send_updat
   auto request = transport_.local_attach();
   request.role = wire::attach_offerer_role();
   request.send_update = send_update;
-  send_request(std::move(destinations), {message_code::attach_req, std::move(request)},
-               [this, on_done = std::move(on_done)](answer_result result) mutable {
-                 if (!result) {
-                   on_done(result.error());
-                   return;
-                 }
-                 const node_id peer = result->responder;
-                 if (peer == self_ || connected(peer)) {
-                   on_done(peer);
-                   return;
-                 }
-                 const auto* remote = std::get_if<wire::attach_req_ans>(&result->body.value);
-                 if (!remote) {
-                   on_done(request_error{request_failure::bad_answer, {}, "not an AttachAns", peer});
-                   return;
-                 }
-                 pending_links_.emplace(peer, std::move(on_done));
-                 transport_.open_link(peer, *remote);
-                 // A link that never comes up fails the attach, once.
-                 timers_.schedule(config_.reliability_timer * 5, [this, peer] {
-                   for (auto& callback : take_pending_links(peer)) {
-                     callback(request_error{request_failure::timeout, {}, "link did not come up", peer});
-                   }
-                 });
-               });
+  send_request(
+      std::move(destinations), {message_code::attach_req, std::move(request)},
+      [this, on_done = std::move(on_done)](answer_result result) mutable {
+        if (!result) {
+          on_done(result.error());
+          return;
+        }
+        const node_id peer = result->responder;
+        if (peer == self_ || connected(peer)) {
+          on_done(peer);
+          return;
+        }
+        const auto* remote = std::get_if<wire::attach_req_ans>(&result->body.value);
+        if (!remote) {
+          on_done(request_error{request_failure::bad_answer, {}, "not an AttachAns", peer});
+          return;
+        }
+        pending_links_.emplace(peer, std::move(on_done));
+        transport_.open_link(peer, *remote);
+        // A link that never comes up fails the attach, once.
+        timers_.schedule(config_.reliability_timer * 5, [this, peer] {
+          for (auto& callback : take_pending_links(peer)) {
+            callback(request_error{request_failure::timeout, {}, "link did not come up", peer});
+          }
+        });
+      });
 }
 
 void overlay_node::app_attach(
@@ -311,11 +357,12 @@ void overlay_node::app_attach(
                  if (!result) return on_done(result.error());
                  const auto* answer = std::get_if<wire::app_attach_ans>(&result->body.value);
                  if (result->body.code != message_code::app_attach_ans || answer == nullptr) {
-                   return on_done(request_error{request_failure::bad_answer, {},
-                                                "not an AppAttachAns", result->responder});
+                   return on_done(request_error{
+                       request_failure::bad_answer, {}, "not an AppAttachAns", result->responder});
                  }
                  if (result->responder != peer) {
-                   return on_done(request_error{request_failure::bad_answer, {},
+                   return on_done(request_error{request_failure::bad_answer,
+                                                {},
                                                 "AppAttachAns signed by another node",
                                                 result->responder});
                  }
@@ -616,9 +663,14 @@ void overlay_node::count_error_sent(reload_error_code code) {
 void overlay_node::refuse(const wire::forwarding_header& header,
                           std::span<const std::uint8_t> payload, reload_error_code code,
                           const char* info) {
-  const auto request_code = peek_code(header, payload);
+  answer_with_error(header, peek_code(header, payload), code, info);
+}
+
+void overlay_node::answer_with_error(const wire::forwarding_header& header,
+                                     std::optional<message_code> message, reload_error_code code,
+                                     const std::string& info) {
   // Answers and later fragments are dropped: errors answer requests only.
-  if (!request_code || !wire::is_request(*request_code) || header.via_list.empty()) return;
+  if (!message || !wire::is_request(*message) || header.via_list.empty()) return;
   auto bytes = seal(new_header(reversed(header.via_list), header.transaction_id),
                     {message_code::error, wire::make_error_response(code, info)});
   if (!bytes) return;
@@ -758,8 +810,7 @@ void overlay_node::deliver_request(wire::message message, const node_id& signer)
       reply.answer({message_code::app_attach_ans, std::move(*answer)});
       return;
     }
-    default:
-      break;
+    default: break;
   }
   auto handler = handlers_.find(static_cast<std::uint16_t>(code));
   if (handler == handlers_.end()) {
@@ -773,13 +824,24 @@ void overlay_node::send_answer(const incoming_request& request, wire::message_bo
   if (state_ == node_state::stopped) return;
   const auto& via = request.message.header.via_list;
   auto bytes = seal(new_header(reversed(via), request.message.header.transaction_id), body);
-  // §6.3.2: max_response_length bounds what the requester wants back.
+  // §6.3.2: max_response_length bounds what the requester wants back, and
+  // max-message-size what any node takes in (§6.6). The answer's Destination
+  // List shrinks as its Via List grows, so its size on arrival is this one.
   const auto limit = request.message.header.max_response_length;
   if (bytes && limit != 0 && bytes->size() > limit) {
     bytes = seal(new_header(reversed(via), request.message.header.transaction_id),
                  {message_code::error,
                   wire::make_error_response(reload_error_code::response_too_large,
-                                            "response exceeds max_response_length")});
+                                            "the response is " + std::to_string(bytes->size()) +
+                                                " bytes, over max_response_length " +
+                                                std::to_string(limit))});
+  } else if (bytes && bytes->size() > config_.max_message_size) {
+    bytes = seal(new_header(reversed(via), request.message.header.transaction_id),
+                 {message_code::error,
+                  wire::make_error_response(reload_error_code::response_too_large,
+                                            "the response is " + std::to_string(bytes->size()) +
+                                                " bytes, over max-message-size " +
+                                                std::to_string(config_.max_message_size))});
   }
   if (!bytes) return;
   ++counters_.originated;

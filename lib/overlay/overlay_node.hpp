@@ -38,8 +38,8 @@ const char* to_string(node_state state) noexcept;
 struct node_counters {
   std::uint64_t received = 0;
   std::uint64_t forwarded = 0;
-  std::uint64_t delivered = 0;        // messages consumed by this node
-  std::uint64_t originated = 0;       // requests and answers this node sent
+  std::uint64_t delivered = 0;   // messages consumed by this node
+  std::uint64_t originated = 0;  // requests and answers this node sent
   std::uint64_t dropped_malformed = 0;
   std::uint64_t dropped_wrong_overlay = 0;
   std::uint64_t dropped_unroutable = 0;
@@ -82,8 +82,9 @@ class overlay_node final : public transport_events {
   // Joins through a peer this node already has a link to.
   void join(const node_id& bootstrap);
   // Runs the before-leave hooks (replica hand-over), then the topology's
-  // Leave, then stops; `done` runs last.
-  void leave(std::function<void()> done);
+  // Leave, then stops; `done` runs last, with whether every hook finished
+  // its work (false: some data may not have been handed over).
+  void leave(std::function<void(bool handed_over)> done);
   // Stops dead: every timer and pending transaction is silenced.
   void stop();
 
@@ -91,10 +92,14 @@ class overlay_node final : public transport_events {
   // Originates a request towards `destinations` (§6.2.1), retransmitting with
   // the same transaction id until answered; `on_done` runs exactly once.
   // `certificates` join this node's own in the SecurityBlock, for bodies
-  // that carry data others signed (replica Stores, §7.4.1.1).
+  // that carry data others signed (replica Stores, §7.4.1.1). A request
+  // whose message would exceed max-message-size fails at once (too_large),
+  // and so does any request while the node is isolated. A nonzero
+  // `max_response_length` bounds the answer (§6.3.2).
   void send_request(std::vector<wire::destination> destinations, wire::message_body body,
                     answer_handler on_done,
-                    std::vector<wire::generic_certificate> certificates = {});
+                    std::vector<wire::generic_certificate> certificates = {},
+                    std::uint32_t max_response_length = 0);
   // Attach (§6.5.1) towards `destinations`; `on_done` gets the peer that is
   // now linked, or why not.
   void attach(std::vector<wire::destination> destinations, bool send_update,
@@ -104,9 +109,9 @@ class overlay_node final : public transport_events {
   // Error_Not_Found error_response when the peer does not serve the
   // application). The overlay only carries the candidates: the caller opens
   // the application connection itself.
-  void app_attach(const node_id& peer, wire::app_attach_req request,
-                  std::function<void(wire::basic_result<wire::app_attach_ans, request_error>)>
-                      on_done);
+  void app_attach(
+      const node_id& peer, wire::app_attach_req request,
+      std::function<void(wire::basic_result<wire::app_attach_ans, request_error>)> on_done);
   bool connected(const node_id& peer) const { return links_.contains(peer); }
   // When the link to `peer` came up; nullopt without a link.
   std::optional<time_point> linked_since(const node_id& peer) const;
@@ -135,8 +140,10 @@ class overlay_node final : public transport_events {
   // Called whenever the topology's view of neighbours or responsibility changes.
   void on_topology_change(std::function<void()> observer);
   void notify_topology_changed();
-  // Runs before a graceful leave; each hook calls its continuation when done.
-  void before_leave(std::function<void(std::function<void()>)> hook);
+  // Runs before a graceful leave; each hook calls its continuation when
+  // done, with whether it did all it had to.
+  using leave_hook = std::function<void(std::function<void(bool complete)>)>;
+  void before_leave(leave_hook hook);
   void on_state_change(std::function<void(node_state)> observer);
   void set_state(node_state state);
 
@@ -166,6 +173,11 @@ class overlay_node final : public transport_events {
   void refuse(const wire::forwarding_header& header, std::span<const std::uint8_t> payload,
               wire::reload_error_code code, const char* info);
   void count_error_sent(wire::reload_error_code code);
+  // The ErrorResponse to the request `header` heads, when `message` is a
+  // request's code; nothing otherwise.
+  void answer_with_error(const wire::forwarding_header& header,
+                         std::optional<wire::message_code> message, wire::reload_error_code code,
+                         const std::string& info);
   void send_answer(const incoming_request& request, wire::message_body body);
   // Encodes, signs and routes a message this node originates.
   std::optional<std::vector<std::uint8_t>> seal(
@@ -207,7 +219,7 @@ class overlay_node final : public transport_events {
   wire::data_model_lookup models_;
   std::function<std::uint64_t()> wall_clock_;
   std::vector<std::function<void()>> topology_observers_;
-  std::vector<std::function<void(std::function<void()>)>> leave_hooks_;
+  std::vector<leave_hook> leave_hooks_;
   std::vector<std::function<void(node_state)>> state_observers_;
   node_state state_ = node_state::idle;
   // The link the last message this node originated went out on.

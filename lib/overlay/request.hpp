@@ -23,8 +23,8 @@ class overlay_node;
 struct incoming_request {
   wire::message message;
   wire::message_body body;
-  node_id sender;     // the verified signer
-  std::size_t hops;   // overlay links crossed on the way here
+  node_id sender;    // the verified signer
+  std::size_t hops;  // overlay links crossed on the way here
   const wire::forwarding_header& header() const noexcept { return message.header; }
 };
 
@@ -52,6 +52,8 @@ enum class request_failure {
   timeout,         // no answer after every retransmission (§6.2.1)
   error_response,  // the far end answered with an ErrorResponse
   not_routable,    // this node had nowhere to send it
+  too_large,       // over max-message-size: this node did not send it
+  isolated,        // this node lost every link to its overlay (no one to ask)
   bad_answer,      // the answer did not decode or verify
   stopped,         // the node stopped first
 };

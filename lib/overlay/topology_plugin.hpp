@@ -27,6 +27,14 @@ class topology_plugin {
 
   // §6.1: whether `key` is this node's to answer.
   virtual bool is_responsible(const node_id& key) const = 0;
+  // Whether this node lost its overlay: joined, it had neighbours, and the
+  // last of them failed rather than left (a freeze, a partition, a crash
+  // around it). Such a node cannot tell whether a value exists elsewhere, so
+  // it is responsible for nothing until it joins again or deliberately
+  // starts an overlay of its own. A node alone since it started its
+  // overlay, or whose last neighbour left gracefully (handing its data
+  // over), is the whole overlay and stays authoritative.
+  virtual bool isolated() const = 0;
   // The connected peer to forward to; nullopt when none is known.
   virtual std::optional<node_id> next_hop(const node_id& key) const = 0;
   // The best next hop other than those in `avoid`: retransmissions try

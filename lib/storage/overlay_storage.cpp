@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -21,6 +22,12 @@ constexpr auto expiry_sweep = std::chrono::seconds(60);
 // no longer, since a joining peer answers for its range from its JoinAns on
 // and should hold the data by then (§10.5 step 6).
 constexpr auto reconcile_delay = std::chrono::seconds(0);
+// How long a resource must stay outside this node's replica set before it is
+// dropped (§10.7.3 says SHOULD, not MUST). A crashed predecessor lingers in
+// the tables until its link is found dead (2·Tr = 30 s with ICE, RFC 7363
+// §6.3.1), and meanwhile makes the replica set look smaller than it is:
+// dropping at once lost the third copy the responsible peer had just made.
+constexpr auto drop_grace = std::chrono::minutes(2);
 
 bool contains(const std::vector<wire::node_id>& peers, const wire::node_id& peer) {
   return std::find(peers.begin(), peers.end(), peer) != peers.end();
@@ -57,7 +64,7 @@ overlay_storage::overlay_storage(overlay::overlay_node& node, const kind_registr
                  return service_.find(std::get<wire::find_req>(r.body.value), now());
                }));
   node_.on_topology_change([this] { schedule_reconcile(); });
-  node_.before_leave([this](std::function<void()> done) { hand_over(std::move(done)); });
+  node_.before_leave([this](std::function<void(bool)> done) { hand_over(std::move(done)); });
   schedule_expiry();
 }
 
@@ -71,44 +78,115 @@ void overlay_storage::handle_store(const overlay::incoming_request& request,
   store_context context;
   context.now = now();
   context.certificates = request.message.security.certificates;
-  const bool original = store.replica_number == 0;
-  if (original) context.replicas = node_.topology().replica_peers();
   auto result = service_.store(store, context);
   if (!result) {
     ++stats_.refused;
     reply.answer({message_code::error, result.error()});
     return;
   }
-  reply.answer({message_code::store_ans, std::move(*result)});
-  if (!original) {
+  if (store.replica_number != 0) {
     ++stats_.replica_stores;
+    reply.answer({message_code::store_ans, std::move(*result)});
     return;
   }
   ++stats_.stores;
   // §10.4: the responsible peer stores the replicas on its successors, with
-  // the generation it just assigned (replica Stores carry it, §7.4.1.1).
-  for (auto& exported : export_resource(store_, store.resource, 1, context.now)) {
-    replicate(exported, context.replicas);
+  // the generation it just assigned (replica Stores carry it, §7.4.1.1). The
+  // answer names the replicas that acknowledged (§7.4.1.2 lets the storing
+  // node check them); it waits for them only while the requester would not
+  // yet retransmit, then names those heard from so far.
+  const auto targets = node_.topology().replica_peers();
+  struct pending_answer {
+    overlay::responder reply;
+    wire::store_ans ans;
+    std::vector<wire::node_id> targets;
+    std::vector<bool> accepted;
+    std::size_t outstanding;
+  };
+  auto pending = std::make_shared<pending_answer>(
+      pending_answer{std::move(reply), std::move(*result), targets,
+                     std::vector<bool>(targets.size()), targets.size()});
+  const auto send_answer = [pending] {
+    std::vector<wire::node_id> made;
+    for (std::size_t i = 0; i < pending->targets.size(); ++i) {
+      if (pending->accepted[i]) made.push_back(pending->targets[i]);
+    }
+    for (auto& response : pending->ans.kind_responses) response.replicas = made;
+    pending->reply.answer({message_code::store_ans, pending->ans});  // once: later calls are no-ops
+  };
+  if (targets.empty()) {
+    send_answer();
+    return;
+  }
+  replicate(store.resource, targets,
+            [pending, send_answer](const wire::node_id& target, bool accepted) {
+              const auto at = std::find(pending->targets.begin(), pending->targets.end(), target);
+              pending->accepted[static_cast<std::size_t>(at - pending->targets.begin())] = accepted;
+              if (--pending->outstanding == 0) send_answer();
+            });
+  node_.timers().schedule(node_.config().reliability_timer / 2, send_answer);
+}
+
+void overlay_storage::replicate(const wire::resource_id& resource,
+                                const std::vector<wire::node_id>& targets, target_outcome outcome) {
+  const auto requests =
+      export_resource(store_, resource, 1, now(), node_.config().max_message_size);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    auto numbered = requests;
+    for (auto& request : numbered) request.replica_number = static_cast<std::uint8_t>(i + 1);
+    send_stores(targets[i], std::move(numbered), [outcome, target = targets[i]](bool accepted) {
+      if (outcome) outcome(target, accepted);
+    });
   }
 }
 
-void overlay_storage::replicate(const wire::store_req& request,
-                                const std::vector<wire::node_id>& targets,
-                                std::function<void()> done) {
-  auto remaining = std::make_shared<std::size_t>(targets.size());
-  auto finish = std::make_shared<std::function<void()>>(std::move(done));
-  if (targets.empty() && *finish) (*finish)();
-  const auto certificates = verifier_.certificates_for(request);
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    auto copy = request;
-    copy.replica_number = static_cast<std::uint8_t>(i + 1);
-    ++stats_.replicas_sent;
-    node_.send_request({wire::destination::node(targets[i])}, {message_code::store_req, std::move(copy)},
-                       [remaining, finish](overlay::answer_result) {
-                         if (--*remaining == 0 && *finish) (*finish)();
-                       },
-                       certificates);
+void overlay_storage::send_stores(const wire::node_id& target,
+                                  std::vector<wire::store_req> requests,
+                                  std::function<void(bool accepted)> done) {
+  if (requests.empty()) {
+    done(true);
+    return;
   }
+  struct batch {
+    std::size_t outstanding;
+    bool accepted = true;
+    std::function<void(bool)> done;
+  };
+  auto state = std::make_shared<batch>(batch{requests.size(), true, std::move(done)});
+  for (auto& request : requests) {
+    send_store(target, std::move(request), [state](bool accepted) {
+      state->accepted = state->accepted && accepted;
+      if (--state->outstanding == 0) state->done(state->accepted);
+    });
+  }
+}
+
+void overlay_storage::send_store(const wire::node_id& target, wire::store_req request,
+                                 std::function<void(bool accepted)> done) {
+  ++stats_.replicas_sent;
+  auto certificates = verifier_.certificates_for(request);
+  auto halves = split_in_half(request);
+  node_.send_request(
+      {wire::destination::node(target)}, {message_code::store_req, std::move(request)},
+      [this, target, halves = std::move(halves),
+       done = std::move(done)](overlay::answer_result result) mutable {
+        if (result) {
+          done(true);
+          return;
+        }
+        const auto& error = result.error();
+        const bool too_large = error.failure == overlay::request_failure::too_large ||
+                               (error.failure == overlay::request_failure::error_response &&
+                                error.code == reload_error_code::message_too_large);
+        if (too_large && halves) {
+          send_stores(target, {std::move(halves->first), std::move(halves->second)},
+                      std::move(done));
+          return;
+        }
+        ++stats_.replicas_failed;
+        done(false);
+      },
+      std::move(certificates));
 }
 
 void overlay_storage::schedule_reconcile() {
@@ -134,6 +212,7 @@ void overlay_storage::reconcile() {
   };
   std::vector<wire::resource_id> drop;
   const auto t = now();
+  std::map<wire::resource_id, time_point> outside;
   for (const auto& [resource, kinds] : store_.resources()) {
     const auto key = overlay::resource_key(resource);
     if (!key) continue;
@@ -149,36 +228,63 @@ void overlay_storage::reconcile() {
       // step 6) gets it; data outside our replica set is dropped (§10.7.3).
       const auto responsible = topology.responsible_peer(*key);
       if (was_ours(*key) && responsible && *responsible != self) targets.push_back(*responsible);
-      if (!topology.in_replica_set(*key)) drop.push_back(resource);
+      if (!topology.in_replica_set(*key)) {
+        const auto since = outside_since_.try_emplace(resource, t).first->second;
+        if (t - since >= drop_grace) {
+          drop.push_back(resource);
+        } else {
+          outside.emplace(resource, since);
+        }
+      }
     }
-    if (targets.empty()) continue;
-    for (auto& request : export_resource(store_, resource, 1, t)) replicate(request, targets);
+    if (!targets.empty()) replicate(resource, targets);
   }
   for (const auto& resource : drop) store_.erase(resource);
+  outside_since_ = std::move(outside);
   last_predecessor_ = predecessor;
   last_replicas_ = replicas;
+  // Looks again when the oldest may go, whether or not the tables change.
+  if (!outside_since_.empty() && !recheck_pending_) {
+    recheck_pending_ = true;
+    node_.timers().schedule(drop_grace, [this] {
+      recheck_pending_ = false;
+      schedule_reconcile();
+    });
+  }
 }
 
-void overlay_storage::hand_over(std::function<void()> done) {
+void overlay_storage::hand_over(std::function<void(bool complete)> done) {
   // A leaving peer's successor becomes responsible for its data (§10.9):
   // send everything this node is responsible for before saying goodbye.
+  // Complete when, for every resource, some successor took all of it.
   const auto replicas = node_.topology().replica_peers();
-  std::vector<wire::store_req> requests;
+  std::vector<wire::resource_id> resources;
   for (const auto& [resource, kinds] : store_.resources()) {
     const auto key = overlay::resource_key(resource);
-    if (!key || !node_.topology().is_responsible(*key)) continue;
-    auto exported = export_resource(store_, resource, 1, now());
-    requests.insert(requests.end(), exported.begin(), exported.end());
+    if (key && node_.topology().is_responsible(*key)) resources.push_back(resource);
   }
-  if (replicas.empty() || requests.empty()) {
-    done();
+  if (resources.empty()) {
+    done(true);
     return;
   }
-  auto remaining = std::make_shared<std::size_t>(requests.size());
-  auto finish = std::make_shared<std::function<void()>>(std::move(done));
-  for (const auto& request : requests) {
-    replicate(request, replicas, [remaining, finish] {
-      if (--*remaining == 0) (*finish)();
+  if (replicas.empty()) {
+    done(false);
+    return;
+  }
+  struct progress {
+    std::size_t outstanding;
+    std::map<wire::resource_id, bool> kept;  // some successor took all of it
+    std::function<void(bool)> done;
+  };
+  auto state =
+      std::make_shared<progress>(progress{resources.size() * replicas.size(), {}, std::move(done)});
+  for (const auto& resource : resources) {
+    state->kept[resource] = false;
+    replicate(resource, replicas, [state, resource](const wire::node_id&, bool accepted) {
+      if (accepted) state->kept[resource] = true;
+      if (--state->outstanding > 0) return;
+      state->done(std::all_of(state->kept.begin(), state->kept.end(),
+                              [](const auto& r) { return r.second; }));
     });
   }
 }

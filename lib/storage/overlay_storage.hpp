@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct overlay_storage_stats {
   std::uint64_t replica_stores = 0;   // replica and migration Stores accepted
   std::uint64_t refused = 0;          // requests answered with an error
   std::uint64_t replicas_sent = 0;    // StoreReqs this node sent to other peers
+  std::uint64_t replicas_failed = 0;  // ... that were refused or not answered
   std::uint64_t expired = 0;
 };
 
@@ -45,14 +47,24 @@ class overlay_storage {
  private:
   time_point now() const;
   void handle_store(const overlay::incoming_request& request, overlay::responder reply);
-  // Sends `request` to every peer in `targets`, replica numbers 1, 2, ...
-  void replicate(const wire::store_req& request, const std::vector<wire::node_id>& targets,
-                 std::function<void()> done = {});
+  // Whether `target` took a whole batch of Stores.
+  using target_outcome = std::function<void(const wire::node_id& target, bool accepted)>;
+  // Sends the Stores of `resource` in this node's store, as they are now, to
+  // every peer in `targets` (replica numbers 1, 2, ...); `outcome` runs once
+  // per target.
+  void replicate(const wire::resource_id& resource, const std::vector<wire::node_id>& targets,
+                 target_outcome outcome = {});
+  // Sends `requests` to `target`, cutting any the overlay finds too large for
+  // a message in half; `done` learns whether the target accepted them all.
+  void send_stores(const wire::node_id& target, std::vector<wire::store_req> requests,
+                   std::function<void(bool accepted)> done);
+  void send_store(const wire::node_id& target, wire::store_req request,
+                  std::function<void(bool accepted)> done);
   // Re-examines every resource after the neighbourhood changed (§10.7.3).
   void reconcile();
   void schedule_reconcile();
   void schedule_expiry();
-  void hand_over(std::function<void()> done);
+  void hand_over(std::function<void(bool complete)> done);
 
   overlay::overlay_node& node_;
   const kind_registry& kinds_;
@@ -64,6 +76,10 @@ class overlay_storage {
   std::optional<wire::node_id> last_predecessor_;
   std::vector<wire::node_id> last_replicas_;
   bool reconcile_pending_ = false;
+  // Resources found outside the replica set, and since when: dropped once
+  // they have stayed outside for a while (see reconcile()).
+  std::map<wire::resource_id, time_point> outside_since_;
+  bool recheck_pending_ = false;
   overlay_storage_stats stats_;
   std::function<void(const expired_value&)> expired_observer_;
 };

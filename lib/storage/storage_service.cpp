@@ -79,14 +79,16 @@ wire::stored_data synthesized(wire::stored_data_value value) {
 }
 
 // Replaces `old` with `incoming` if its storage_time is newer (§7, §7.4.1.1).
-// An identical value with the same storage_time is a repeat of the store
-// that put it there (a retransmission or a second replica push) and changes
-// nothing; a different value with the same storage_time is refused, since it
-// would not be "greater than" the one it replaces.
+// The same value with the same storage_time is a repeat of the store that
+// put it there (a retransmission, or a later replica push whose lifetime
+// was adjusted downward) and changes nothing; a different value with the
+// same storage_time is refused, since it would not be "greater than" the
+// one it replaces. Lifetime is not compared: it is not part of the datum.
 std::optional<wire::error_response> overwrite(stored_value& old, stored_value incoming,
                                               bool& changed, const std::string& where) {
   if (incoming.data.storage_time < old.data.storage_time ||
-      (incoming.data.storage_time == old.data.storage_time && incoming.data != old.data)) {
+      (incoming.data.storage_time == old.data.storage_time &&
+       incoming.data.value != old.data.value)) {
     return make_error(reload_error_code::data_too_old,
                       where + "storage_time " + std::to_string(incoming.data.storage_time) +
                           " is not after the stored " + std::to_string(old.data.storage_time));

@@ -22,8 +22,8 @@ sim::world_config small_world(std::uint64_t seed) {
 
 // Crashes the ring members at `positions`, waits `wait`, and counts the
 // nodes whose nearest successor or predecessor is then wrong.
-std::size_t wrong_after_crashes(sim::overlay_world& world, std::initializer_list<std::size_t> positions,
-                                duration wait) {
+std::size_t wrong_after_crashes(sim::overlay_world& world,
+                                std::initializer_list<std::size_t> positions, duration wait) {
   const auto ring = world.joined_ids();
   for (auto i : positions) world.crash(ring[i]);
   world.scheduler().run_for(wait);
@@ -61,7 +61,7 @@ TEST_CASE("graceful leaves repair the ring at once, without failure detection") 
   REQUIRE(world.ring_consistent());
   auto ring = world.joined_ids();
   bool left = false;
-  world.leave(ring[5], [&] { left = true; });
+  world.leave(ring[5], [&](bool) { left = true; });
   world.leave(ring[9]);
   world.scheduler().run_for(10s);
   CHECK(left);

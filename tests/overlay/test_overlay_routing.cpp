@@ -30,16 +30,19 @@ time_point completed_at;
 
 // Sends a Ping from `from` and runs the clock until it completes.
 std::optional<answer_result> ping(sim::overlay_world& world, const node_id& from,
-                                  std::vector<wire::destination> to, std::size_t padding = 0) {
+                                  std::vector<wire::destination> to, std::size_t padding = 0,
+                                  std::uint32_t max_response_length = 0) {
   std::optional<answer_result> outcome;
   completed_at = {};
   wire::ping_req request;
   request.padding.assign(padding, 0x5a);
-  world.node(from)->send_request(std::move(to), {wire::message_code::ping_req, request},
-                                 [&](answer_result r) {
-                                   completed_at = world.scheduler().now();
-                                   outcome.emplace(std::move(r));
-                                 });
+  world.node(from)->send_request(
+      std::move(to), {wire::message_code::ping_req, request},
+      [&](answer_result r) {
+        completed_at = world.scheduler().now();
+        outcome.emplace(std::move(r));
+      },
+      {}, max_response_length);
   for (int i = 0; i < 400 && !outcome; ++i) world.scheduler().run_for(100ms);
   return outcome;
 }
@@ -155,10 +158,152 @@ TEST_CASE("a message above the link limit travels in fragments and is reassemble
   std::uint64_t fragments_after = 0;
   for (const auto& id : ring) fragments_after += world.node(id)->counters().fragments_sent;
   CHECK(fragments_after - fragments_before >= 5);  // 3000+ bytes at < 700 per fragment
-  // Above max-message-size, reassembly refuses it: the request times out.
+  // Above max-message-size the originator refuses to send it, at once.
+  const auto sent_at = world.scheduler().now();
   auto too_big = ping(world, ring[0], {resource_at(random_key(world))}, 9000);
   REQUIRE(too_big);
-  CHECK_FALSE(too_big->has_value());
+  REQUIRE_FALSE(too_big->has_value());
+  CHECK(too_big->error().failure == request_failure::too_large);
+  CHECK(completed_at == sent_at);
+}
+
+// The boundary of `passes` over (from, to): the last value that passes when
+// it holds at `from` and fails at `to`, or the first that passes when the
+// opposite holds. Bisection, so at most log2(distance) probes.
+template <class Passes>
+std::size_t boundary(std::size_t from, std::size_t to, Passes passes) {
+  const bool low_passes = passes(std::min(from, to));
+  std::size_t low = std::min(from, to);
+  std::size_t high = std::max(from, to);
+  while (high - low > 1) {
+    const auto middle = (low + high) / 2;
+    (passes(middle) == low_passes ? low : high) = middle;
+  }
+  return low_passes ? low : high;
+}
+
+bool failed_with(const std::optional<answer_result>& outcome, request_failure failure,
+                 wire::reload_error_code code = wire::reload_error_code::invalid) {
+  return outcome && !outcome->has_value() && outcome->error().failure == failure &&
+         (code == wire::reload_error_code::invalid || outcome->error().code == code);
+}
+
+TEST_CASE("the originator sends a request up to max-message-size and refuses one byte more") {
+  sim::overlay_world world(ring_config(23));
+  grow(world, 8);
+  const auto ring = world.joined_ids();
+  const auto to = [&] { return std::vector{wire::destination::node(ring[5])}; };
+  const auto too_large = [&](std::size_t padding) {
+    return failed_with(ping(world, ring[0], to(), padding), request_failure::too_large,
+                       wire::reload_error_code::message_too_large);
+  };
+  REQUIRE(too_large(5000));
+  const auto fits = boundary(0, 5000, [&](std::size_t padding) { return !too_large(padding); });
+  CHECK(fits > 4000);  // the Via List reserve and the headers take the rest
+  for (const auto padding : {fits - 1, fits}) {
+    auto outcome = ping(world, ring[0], to(), padding);
+    REQUIRE(outcome);
+    CHECK(outcome->has_value());
+  }
+  const auto sent_at = world.scheduler().now();
+  CHECK(too_large(fits + 1));
+  CHECK(completed_at == sent_at);
+}
+
+TEST_CASE("a peer answers a request over its max-message-size with Error_Message_Too_Large") {
+  sim::overlay_world world(ring_config(29));
+  grow(world, 8);
+  const auto ring = world.joined_ids();
+  // One node believes messages may be larger than the rest take.
+  world.config_for_new_nodes().max_message_size = 9000;
+  const auto lax = world.add_node();
+  world.scheduler().run_for(60s);
+  const auto target = ring[0] == lax ? ring[1] : ring[0];
+  const auto sent_at = world.scheduler().now();
+  auto over = ping(world, lax, {wire::destination::node(target)}, 6000);
+  CHECK(failed_with(over, request_failure::error_response,
+                    wire::reload_error_code::message_too_large));
+  CHECK(completed_at - sent_at < 3s);  // answered, not timed out
+  auto under = ping(world, lax, {wire::destination::node(target)}, 4000);
+  REQUIRE(under);
+  CHECK(under->has_value());
+}
+
+TEST_CASE("an answer over max_response_length becomes Error_Response_Too_Large") {
+  sim::overlay_world world(ring_config(31));
+  grow(world, 8);
+  const auto ring = world.joined_ids();
+  const auto to = [&] { return std::vector{wire::destination::node(ring[3])}; };
+  const auto answered = [&](std::uint32_t limit) {
+    auto outcome = ping(world, ring[0], to(), 0, limit);
+    REQUIRE(outcome);
+    if (!outcome->has_value()) {
+      CHECK(failed_with(outcome, request_failure::error_response,
+                        wire::reload_error_code::response_too_large));
+    }
+    return outcome->has_value();
+  };
+  CHECK(answered(0));  // no limit
+  REQUIRE(answered(5000));
+  REQUIRE_FALSE(answered(1));
+  // The smallest limit that lets the PingAns through is its exact size.
+  const auto fits = static_cast<std::uint32_t>(boundary(
+      1, 5000, [&](std::size_t limit) { return answered(static_cast<std::uint32_t>(limit)); }));
+  CHECK(fits > 60);
+  CHECK(answered(fits + 1));
+  CHECK_FALSE(answered(fits - 1));
+}
+
+// A node that was in a ring and lost every link cannot know whether a value
+// exists; only a node alone in an overlay it started is authoritative.
+TEST_CASE("a node cut off from its ring says so instead of answering for every key") {
+  sim::overlay_world world(ring_config(37));
+  const auto lone = world.add_node();
+  world.scheduler().run_for(10s);
+  CHECK_FALSE(world.node(lone)->topology().isolated());
+  auto alone = ping(world, lone, {resource_at(random_key(world))});
+  REQUIRE(alone);
+  CHECK(alone->has_value());  // the whole overlay: it answers
+
+  grow(world, 3);
+  const auto ring = world.joined_ids();
+  REQUIRE(ring.size() == 4);
+  for (const auto& id : ring) {
+    if (id != lone) world.crash(id);
+  }
+  world.scheduler().run_for(60s);  // failure detection
+  auto* node = world.node(lone);
+  REQUIRE(node->linked_peers().empty());
+  CHECK(node->state() == node_state::joined);
+  CHECK(node->topology().isolated());
+  CHECK_FALSE(node->topology().is_responsible(random_key(world)));
+  const auto sent_at = world.scheduler().now();
+  CHECK(
+      failed_with(ping(world, lone, {resource_at(random_key(world))}), request_failure::isolated));
+  CHECK(completed_at == sent_at);
+
+  // Starting an overlay of its own again makes it authoritative again.
+  node->start_new_overlay();
+  CHECK_FALSE(node->topology().isolated());
+  auto restarted = ping(world, lone, {resource_at(random_key(world))});
+  REQUIRE(restarted);
+  CHECK(restarted->has_value());
+}
+
+TEST_CASE("a node whose last neighbour left gracefully stays authoritative") {
+  sim::overlay_world world(ring_config(41));
+  const auto first = world.add_node();
+  world.scheduler().run_for(10s);
+  const auto second = world.add_node();
+  world.scheduler().run_for(60s);
+  REQUIRE(world.joined_ids().size() == 2);
+  world.leave(second);
+  world.scheduler().run_for(30s);
+  auto* node = world.node(first);
+  CHECK_FALSE(node->topology().isolated());
+  auto outcome = ping(world, first, {resource_at(random_key(world))});
+  REQUIRE(outcome);
+  if (node->state() == node_state::joined) CHECK(outcome->has_value());
 }
 
 TEST_CASE("an AttachAns carries the answerer's role, active (RFC 6940 §6.5.1.2)") {

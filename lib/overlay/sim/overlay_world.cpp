@@ -31,8 +31,10 @@ overlay_node& overlay_world::create_node(std::optional<node_id> id) {
       [](overlay_node& n) { return std::make_unique<chord_topology>(n); }, random_());
   // Simulated wall time: the scheduler's clock from a fixed 2026 epoch.
   m->node->set_wall_clock([this] {
-    return 1'790'000'000'000ull + static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(scheduler_.now().time_since_epoch()).count());
+    return 1'790'000'000'000ull +
+           static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          scheduler_.now().time_since_epoch())
+                                          .count());
   });
   overlay_node& node = *m->node;
   members_.emplace(self, std::move(m));
@@ -79,14 +81,14 @@ void overlay_world::crash(const node_id& id) {
   destroy(*it->second);
 }
 
-void overlay_world::leave(const node_id& id, std::function<void()> done) {
+void overlay_world::leave(const node_id& id, std::function<void(bool handed_over)> done) {
   auto* n = node(id);
   if (!n) return;
-  n->leave([this, id, done = std::move(done)] {
+  n->leave([this, id, done = std::move(done)](bool handed_over) {
     // Destroying from inside the node's own callback is not safe: defer.
-    scheduler_.schedule(duration::zero(), [this, id, done] {
+    scheduler_.schedule(duration::zero(), [this, id, done, handed_over] {
       crash(id);
-      if (done) done();
+      if (done) done(handed_over);
     });
   });
 }
@@ -124,8 +126,8 @@ std::vector<node_id> overlay_world::joined_ids() const {
 }
 
 std::size_t overlay_world::live_count() const {
-  return static_cast<std::size_t>(std::count_if(members_.begin(), members_.end(),
-                                                [](const auto& e) { return e.second->node != nullptr; }));
+  return static_cast<std::size_t>(std::count_if(
+      members_.begin(), members_.end(), [](const auto& e) { return e.second->node != nullptr; }));
 }
 
 bool overlay_world::ring_consistent(std::size_t* mismatches) const {
@@ -159,7 +161,8 @@ double overlay_world::finger_accuracy() const {
       if (fingers.index_for(first) != std::optional<std::size_t>(i)) continue;
       ++expected;
       const auto& entry = fingers.entries()[i];
-      if (entry && fingers.valid(i) && members_.contains(*entry) && members_.at(*entry)->node) ++held;
+      if (entry && fingers.valid(i) && members_.contains(*entry) && members_.at(*entry)->node)
+        ++held;
     }
   }
   return expected == 0 ? 1.0 : static_cast<double>(held) / static_cast<double>(expected);

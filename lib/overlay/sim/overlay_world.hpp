@@ -33,6 +33,9 @@ class overlay_world {
   overlay_world& operator=(const overlay_world&) = delete;
 
   event_scheduler& scheduler() noexcept { return scheduler_; }
+  // The configuration of the nodes added from now on, so that a test can
+  // give one node other limits than the rest.
+  overlay_config& config_for_new_nodes() noexcept { return config_.overlay; }
   network& net() noexcept { return network_; }
   std::mt19937_64& random() noexcept { return random_; }
 
@@ -52,8 +55,9 @@ class overlay_world {
   node_id add_node_joining(const node_id& bootstrap, std::optional<node_id> id = std::nullopt);
   // Stops the node dead: peers notice only by failure detection.
   void crash(const node_id& id);
-  // Graceful: the node's Leave (and before-leave hooks) run first.
-  void leave(const node_id& id, std::function<void()> done = {});
+  // Graceful: the node's Leave (and before-leave hooks) run first; `done`
+  // learns whether the hooks handed everything over.
+  void leave(const node_id& id, std::function<void(bool handed_over)> done = {});
 
   overlay_node* node(const node_id& id);
   chord_topology* chord(const node_id& id);
