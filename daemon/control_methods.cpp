@@ -408,7 +408,7 @@ void p2psip_daemon::get(const json::object& params, control::responder respond) 
   node_.send_request(
       {wire::destination::resource(key.resource)},
       {wire::message_code::fetch_req, std::move(request)},
-      [respond, resource_hex, encoding](overlay::answer_result answer) {
+      [this, respond, resource_hex, encoding](overlay::answer_result answer) {
         if (!answer) return respond.error(request_failed(answer.error()));
         const auto* fetched = std::get_if<wire::fetch_ans>(&answer->body.value);
         if (!fetched)
@@ -426,6 +426,11 @@ void p2psip_daemon::get(const json::object& params, control::responder respond) 
                              {"generation", block.generation.value},
                              {"lifetime_s", data.lifetime}});
           }
+        }
+        if (values.empty() && node_.topology().isolated()) {
+          // Only what this node holds was searched: absent here says nothing.
+          return respond.error(control::make_error(
+              "no_route", "this node has lost every link to its overlay and does not hold it"));
         }
         if (values.empty())
           return respond.error(control::make_error("not_found", "nothing stored under that key"));

@@ -44,8 +44,9 @@ chord_topology::chord_topology(overlay_node& node)
 // --- geometry -----------------------------------------------------------------
 
 bool chord_topology::is_responsible(const node_id& key) const {
-  // A joining node answers for nothing until its Join is done (§10.5).
-  return joined_ && !isolated() && table_.neighbors().is_responsible(key);
+  // A joining node answers for nothing until its Join is done (§10.5); an
+  // isolated one answers for what it can reach, itself (see isolated()).
+  return joined_ && table_.neighbors().is_responsible(key);
 }
 
 bool chord_topology::isolated() const {

@@ -250,6 +250,7 @@ void overlay_node::send_request(std::vector<destination> destinations, wire::mes
     return;
   }
   if (topology_->isolated() && !destinations.empty() &&
+      std::holds_alternative<node_id>(destinations.front().value) &&
       destinations.front() != destination::node(self_)) {
     on_done(request_error{
         request_failure::isolated, {}, "this node has lost every link to its overlay", {}});

@@ -94,7 +94,7 @@ class overlay_node final : public transport_events {
   // `certificates` join this node's own in the SecurityBlock, for bodies
   // that carry data others signed (replica Stores, §7.4.1.1). A request
   // whose message would exceed max-message-size fails at once (too_large),
-  // and so does any request while the node is isolated. A nonzero
+  // and so does a request to another node while this one is isolated. A nonzero
   // `max_response_length` bounds the answer (§6.3.2).
   void send_request(std::vector<wire::destination> destinations, wire::message_body body,
                     answer_handler on_done,

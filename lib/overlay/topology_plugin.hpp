@@ -29,11 +29,13 @@ class topology_plugin {
   virtual bool is_responsible(const node_id& key) const = 0;
   // Whether this node lost its overlay: joined, it had neighbours, and the
   // last of them failed rather than left (a freeze, a partition, a crash
-  // around it). Such a node cannot tell whether a value exists elsewhere, so
-  // it is responsible for nothing until it joins again or deliberately
-  // starts an overlay of its own. A node alone since it started its
-  // overlay, or whose last neighbour left gracefully (handing its data
-  // over), is the whole overlay and stays authoritative.
+  // around it). Such a node goes on as the whole of what it can reach: it
+  // keeps what it holds and takes new Stores, but cannot tell whether a
+  // value it lacks exists elsewhere, so a miss must not be reported as
+  // absent; requests to other nodes fail at once. It stops being isolated
+  // when it has neighbours again or deliberately starts an overlay of its
+  // own. A node alone since it started its overlay, or whose last neighbour
+  // left gracefully (handing its data over), is authoritative.
   virtual bool isolated() const = 0;
   // The connected peer to forward to; nullopt when none is known.
   virtual std::optional<node_id> next_hop(const node_id& key) const = 0;

@@ -254,9 +254,10 @@ TEST_CASE("an answer over max_response_length becomes Error_Response_Too_Large")
   CHECK_FALSE(answered(fits - 1));
 }
 
-// A node that was in a ring and lost every link cannot know whether a value
-// exists; only a node alone in an overlay it started is authoritative.
-TEST_CASE("a node cut off from its ring says so instead of answering for every key") {
+// A node that was in a ring and lost every link goes on with what it holds,
+// but cannot know whether a value it lacks exists; only a node alone in an
+// overlay it started is authoritative.
+TEST_CASE("a node cut off from its ring says so, and goes on answering for itself") {
   sim::overlay_world world(ring_config(37));
   const auto lone = world.add_node();
   world.scheduler().run_for(10s);
@@ -268,18 +269,26 @@ TEST_CASE("a node cut off from its ring says so instead of answering for every k
   grow(world, 3);
   const auto ring = world.joined_ids();
   REQUIRE(ring.size() == 4);
+  node_id other{};
   for (const auto& id : ring) {
-    if (id != lone) world.crash(id);
+    if (id == lone) continue;
+    other = id;
+    world.crash(id);
   }
   world.scheduler().run_for(60s);  // failure detection
   auto* node = world.node(lone);
   REQUIRE(node->linked_peers().empty());
   CHECK(node->state() == node_state::joined);
   CHECK(node->topology().isolated());
-  CHECK_FALSE(node->topology().is_responsible(random_key(world)));
+  // Requests for resources stay local, so Stores and Fetches of what it
+  // holds go on; a request to another node fails at once.
+  CHECK(node->topology().is_responsible(random_key(world)));
+  auto local = ping(world, lone, {resource_at(random_key(world))});
+  REQUIRE(local);
+  CHECK(local->has_value());
   const auto sent_at = world.scheduler().now();
   CHECK(
-      failed_with(ping(world, lone, {resource_at(random_key(world))}), request_failure::isolated));
+      failed_with(ping(world, lone, {wire::destination::node(other)}), request_failure::isolated));
   CHECK(completed_at == sent_at);
 
   // Starting an overlay of its own again makes it authoritative again.
