@@ -13,15 +13,11 @@
 # The daemon is stopped on exit; every wait is bounded.
 set -u
 BUILD=${1:?usage: bench_control_abuse.sh BUILD_DIR}
-P2PSIPD=$BUILD/daemon/p2psipd
-P2PSIPCTL=$BUILD/tools/p2psipctl/p2psipctl
 HERE=$(cd "$(dirname "$0")" && pwd)
-for program in "$P2PSIPD" "$P2PSIPCTL"; do
-  [ -x "$program" ] || { echo "missing $program (build it first)" >&2; exit 2; }
-done
 [ "$(ulimit -n)" -gt 1200 ] || { echo "needs ulimit -n above 1200" >&2; exit 2; }
 
 . "$HERE/../daemon/p2psipd_test_lib.sh"
+use_build "$BUILD"
 make_work bench-control-abuse
 if [ "${KEEP:-0}" = 1 ]; then trap 'work_kept=$work; work=; cleanup; echo "kept $work_kept"' EXIT; fi
 cfg_extra=$'log:\n  level: warning'

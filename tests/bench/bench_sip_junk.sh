@@ -15,14 +15,10 @@ BUILD=${1:?usage: bench_sip_junk.sh BUILD_DIR [COUNT] [RATE]}
 COUNT=${2:-4527}
 RATE=${3:-1000}
 AFTER_S=${AFTER_S:-40}
-P2PSIPD=$BUILD/daemon/p2psipd
-P2PSIPCTL=$BUILD/tools/p2psipctl/p2psipctl
 HERE=$(cd "$(dirname "$0")" && pwd)
-for program in "$P2PSIPD" "$P2PSIPCTL"; do
-  [ -x "$program" ] || { echo "missing $program (build it first)" >&2; exit 2; }
-done
 
 . "$HERE/../daemon/p2psipd_test_lib.sh"
+use_build "$BUILD"
 . "$HERE/../sip/p2psipd_sip_lib.sh"
 make_sip_work bench-sip-junk
 cfg_extra=$'log:\n  level: warning'

@@ -289,3 +289,13 @@ delete_namespaces() {
   local ns
   for ns in "${namespaces[@]}"; do ip netns delete "$ns" 2>/dev/null; done
 }
+
+# For the benchmarks: P2PSIPD and P2PSIPCTL from a build directory, or exit 2.
+use_build() {  # use_build BUILD_DIR
+  P2PSIPD=$1/daemon/p2psipd
+  P2PSIPCTL=$1/tools/p2psipctl/p2psipctl
+  local program
+  for program in "$P2PSIPD" "$P2PSIPCTL"; do
+    [ -x "$program" ] || { echo "missing $program (build it first)" >&2; exit 2; }
+  done
+}
