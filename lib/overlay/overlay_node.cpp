@@ -249,9 +249,11 @@ void overlay_node::send_request(std::vector<destination> destinations, wire::mes
     on_done(request_error{request_failure::stopped, {}, "node stopped", {}});
     return;
   }
-  if (topology_->isolated() && !destinations.empty() &&
-      std::holds_alternative<node_id>(destinations.front().value) &&
-      destinations.front() != destination::node(self_)) {
+  // Cut off, only this node and the peers it is linked to (a newcomer
+  // joining through it) are reachable.
+  if (const auto* to =
+          destinations.empty() ? nullptr : std::get_if<node_id>(&destinations.front().value);
+      to != nullptr && topology_->isolated() && *to != self_ && !connected(*to)) {
     on_done(request_error{
         request_failure::isolated, {}, "this node has lost every link to its overlay", {}});
     return;
