@@ -300,6 +300,10 @@ void sip_channel::attach(const wire::node_id& peer) {
 
 void sip_channel::splice_closed(splice& gone, const std::optional<wire::node_id>& peer) {
   const bool check_peer = gone.broke_in_use() && peer && !stopped_;
+  // A spare that died waiting would reset the front's next connection.
+  if (auto it = peer ? peers_.find(*peer) : peers_.end();
+      it != peers_.end() && it->second.spare.get() == &gone)
+    it->second.spare.reset();
   splices_.erase(gone.shared_from_this());
   if (check_peer) attach(*peer);
 }
