@@ -324,6 +324,7 @@ void forking_proxy::txn_reply(proxy_txn* t, int status, const char* phrase,
   if (!t->final_sent && t->irq) {
     reply(t->irq, cfg_.user_agent, status, phrase, reason);
     t->final_sent = true;
+    if (t->method == sip_method_bye) dialogs_.end(t->call_id, false);  // any final answer
   }
   maybe_done(t);
 }

@@ -41,15 +41,43 @@ void message_originator::send(const std::string& from, const std::string& to,
     return fail(500, "Server Internal Error");
   }
   // Sent to ourselves, so that it is routed like any softphone's request.
-  const std::string self_url =
-      "sip:" + where_.eps.udp.host + ":" + std::to_string(where_.eps.udp.port);
+  start(msg, "sip:" + where_.eps.udp.host + ":" + std::to_string(where_.eps.udp.port),
+        std::move(done));
+}
+
+void message_originator::end_dialog(const dialog_teardown& dialog, const std::string& why) {
+  msg_t* msg = nta_msg_create(agent_, 0);
+  if (!msg) return;
+  sip_t* sip = sip_object(msg);
+  su_home_t* mh = msg_home(msg);
+  const std::string reason = "SIP;cause=503;text=\"" + why + "\"";
+  sip_request_t* rq =
+      sip_request_create(mh, SIP_METHOD_BYE, URL_STRING_MAKE(dialog.target.c_str()), nullptr);
+  bool built =
+      rq && sip_add_tl(msg, sip, SIPTAG_REQUEST(rq), SIPTAG_FROM_STR(dialog.from.c_str()),
+                       SIPTAG_TO_STR(dialog.to.c_str()), SIPTAG_CALL_ID_STR(dialog.call_id.c_str()),
+                       SIPTAG_CSEQ(sip_cseq_create(mh, dialog.cseq, SIP_METHOD_BYE)),
+                       SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_REASON_STR(reason.c_str()),
+                       SIPTAG_USER_AGENT_STR(cfg_.user_agent.c_str()), TAG_END()) == 0;
+  for (const auto& entry : dialog.route)
+    built = built && sip_add_tl(msg, sip, SIPTAG_ROUTE_STR(entry.c_str()), TAG_END()) == 0;
+  if (!built || !next_hop_needing_dns(sip).empty()) {
+    msg_destroy(msg);
+    return;
+  }
+  start(msg, {}, nullptr);
+}
+
+void message_originator::start(msg_t* msg, const std::string& url,
+                               std::function<void(message_result)> done) {
   auto holder = std::make_unique<in_flight>();
   in_flight* m = holder.get();
   m->owner = this;
   m->done = std::move(done);
   in_flight_.emplace(m, std::move(holder));
-  m->orq = nta_outgoing_mcreate(agent_, response_handler::dispatch, m,
-                                URL_STRING_MAKE(self_url.c_str()), msg, TAG_END());
+  m->orq =
+      nta_outgoing_mcreate(agent_, response_handler::dispatch, m,
+                           url.empty() ? nullptr : URL_STRING_MAKE(url.c_str()), msg, TAG_END());
   if (!m->orq) {
     auto d = std::move(m->done);
     in_flight_.erase(m);
@@ -73,6 +101,7 @@ int message_originator::in_flight::on_response(nta_outgoing_t*, const sip_t* sip
 }
 
 void message_originator::answer(std::function<void(message_result)> done, message_result r) const {
+  if (!done) return;
   bridge_.to_overlay([done = std::move(done), r = std::move(r)] { done(r); });
 }
 

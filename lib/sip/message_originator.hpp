@@ -1,7 +1,8 @@
-// MESSAGEs the daemon itself sends (sip.message): built here and sent to
-// this front's own UDP port, so that they are routed like any softphone's
-// request; the final status goes back through the overlay thread. Sip
-// thread only.
+// Requests the daemon itself sends. MESSAGEs (sip.message): built here and
+// sent to this front's own UDP port, so that they are routed like any
+// softphone's request; the final status goes back through the overlay
+// thread. BYEs ending a local party's dialog in place of a dead far side:
+// sent along the dialog's route set, their answer ignored. Sip thread only.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "sip/dialog_tracker.hpp"
 #include "sip/front_internal.hpp"
 
 namespace p2psip::sip {
@@ -24,6 +26,8 @@ class message_originator {
 
   void send(const std::string& from, const std::string& to, const std::string& body,
             const std::string& content_type, std::function<void(message_result)> done);
+  // `why` goes in the BYE's Reason header (RFC 3326).
+  void end_dialog(const dialog_teardown& dialog, const std::string& why);
 
  private:
   struct in_flight final : response_handler {
@@ -32,6 +36,9 @@ class message_originator {
     std::function<void(message_result)> done;
     int on_response(nta_outgoing_t* orq, const sip_t* sip) override;
   };
+  // Sends `msg` in a client transaction (to `url`, else along its Route or
+  // Request-URI); `done`, when given, hears the final status.
+  void start(msg_t* msg, const std::string& url, std::function<void(message_result)> done);
   void answer(std::function<void(message_result)> done, message_result r) const;
 
   nta_agent_t* agent_;

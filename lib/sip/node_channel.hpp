@@ -51,6 +51,10 @@ class node_channel {
   // cannot be reached (AppAttach failed, no route): the front answers 480.
   virtual void open(const wire::node_id& peer,
                     std::function<void(std::optional<stream_endpoint>)> done) = 0;
+  // `lost` runs each time a node is found unreachable: an open failed, or a
+  // stream that carried SIP broke and the node could not be reached again.
+  // The front ends the dialogs that go through it.
+  virtual void on_unreachable(std::function<void(const wire::node_id&)> lost) = 0;
 };
 
 }  // namespace p2psip::sip

@@ -66,12 +66,13 @@ struct sip_front::impl {
         where{cfg.listen_host, cfg.self.hex(), {}, nullptr},
         digest(home, cfg),
         reg(home, cfg, directory, bridge, digest, std::move(ev.on_registration)),
-        dialogs(home, bridge, std::move(ev.on_dialog)) {}
+        dialogs(home, where, bridge, std::move(ev.on_dialog)) {}
 
   void run(std::promise<void>& started);
   bool start_agent();
   void shutdown_agent();
   int on_request(nta_incoming_t* irq, const sip_t* sip);
+  void on_node_unreachable(const wire::node_id& node);
 };
 
 // ====================================================================== C glue
@@ -154,6 +155,9 @@ bool sip_front::impl::start_agent() {
   if (!proxy->catch_strays()) return false;
   if (!digest.start(root, start_error)) return false;
   messages = std::make_unique<message_originator>(agent, cfg, where, bridge);
+  auto lost = bridge.back_here<wire::node_id>(
+      [this](const wire::node_id& node) { on_node_unreachable(node); });
+  bridge.to_overlay([ch = &channel, lost] { ch->on_unreachable(lost); });
 
   su_wait_create(wait, bridge.box().fd(), SU_WAIT_IN);
   if (su_root_register(root, wait, mailbox_cb, nullptr, 0) < 0) return false;
@@ -248,7 +252,16 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
     nta_incoming_destroy(irq);
     return 0;
   }
+  if (sip->sip_to->a_tag) dialogs.note_request(sip);
   return proxy->forward(irq, sip, pop_route, next_route);
+}
+
+// The daemon behind a dialog's far side is gone: its party will never send
+// the BYE, so this front sends it to the local party in its place.
+void sip_front::impl::on_node_unreachable(const wire::node_id& node) {
+  if (!messages) return;
+  for (const auto& dialog : dialogs.end_through(node))
+    messages->end_dialog(dialog, "the far side's daemon is unreachable");
 }
 
 // ====================================================================== public

@@ -36,6 +36,10 @@
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
+// A daemon gone: node_channel fails opens to it within its AppAttach bound
+// (in-dialog requests through it get 480) and reports it unreachable; the
+// front then sends a BYE to the local party of each confirmed dialog
+// through it, as that party's peer would, and ends the dialog.
 // Host names: the front resolves no DNS (sofia's resolver would run on the
 // sip thread, and spins there where no nameserver is reachable). A next hop
 // (a loose Route, else the Request-URI or a registered contact) that is not

@@ -51,6 +51,7 @@ class splice : public std::enable_shared_from_this<splice> {
   void attach_local(std::shared_ptr<link::tcp_stream> local) {
     if (closed_) return local->close(link::close_mode::abort);
     local_ = std::move(local);
+    carried_local_ = true;
     local_->start(local_side_);
     if (!to_local_.empty()) {
       local_->write(std::move(to_local_));
@@ -60,6 +61,9 @@ class splice : public std::enable_shared_from_this<splice> {
 
   bool established() const noexcept { return established_; }
   bool has_local() const noexcept { return local_ != nullptr; }
+  // The far side ended a stream that carried the front's traffic: the peer
+  // may be gone.
+  bool broke_in_use() const noexcept { return far_ended_ && carried_local_; }
   const std::vector<wire::node_id>& peer_ids() const noexcept { return tls_.peer_node_ids(); }
 
   void close(const std::string& why, link::close_mode mode = link::close_mode::graceful) {
@@ -69,6 +73,7 @@ class splice : public std::enable_shared_from_this<splice> {
   // so that nta fails the transactions waiting on it (503) at once instead
   // of waiting out Timer B or C for answers that cannot come.
   void far_side_ended(const std::string& why, link::close_mode mode) {
+    if (!closed_) far_ended_ = established_;
     close(why, mode, link::close_mode::reset);
   }
 
@@ -188,6 +193,8 @@ class splice : public std::enable_shared_from_this<splice> {
   std::vector<std::uint8_t> to_remote_;  // plaintext before the handshake is done
   bool established_ = false;
   bool closed_ = false;
+  bool far_ended_ = false;
+  bool carried_local_ = false;
 };
 
 namespace {
@@ -271,15 +278,34 @@ void sip_channel::open(const wire::node_id& peer,
                        std::function<void(std::optional<sip::stream_endpoint>)> done) {
   if (stopped_ || peer == node_.self()) return done(std::nullopt);
   auto& entry = peers_[peer];
-  if (entry.listener && entry.candidate) {
+  if (entry.listener && entry.candidate && !entry.attaching) {
     return done(to_stream_endpoint(entry.listener->local_endpoint()));
   }
   entry.waiting.push_back(std::move(done));
+  attach(peer);
+}
+
+void sip_channel::on_unreachable(std::function<void(const wire::node_id&)> lost) {
+  on_unreachable_ = std::move(lost);
+}
+
+void sip_channel::attach(const wire::node_id& peer) {
+  auto& entry = peers_[peer];
   if (entry.attaching) return;
   entry.attaching = true;
   request_candidate(peer, [this, peer](std::optional<tcp::endpoint> where, const std::string& why) {
     attached(peer, where, why);
   });
+}
+
+void sip_channel::splice_closed(splice& gone, const std::optional<wire::node_id>& peer) {
+  const bool check_peer = gone.broke_in_use() && peer && !stopped_;
+  // A spare that died waiting would reset the front's next connection.
+  if (auto it = peer ? peers_.find(*peer) : peers_.end();
+      it != peers_.end() && it->second.spare.get() == &gone)
+    it->second.spare.reset();
+  splices_.erase(gone.shared_from_this());
+  if (check_peer) attach(*peer);
 }
 
 void sip_channel::request_candidate(
@@ -288,23 +314,35 @@ void sip_channel::request_candidate(
   wire::app_attach_req request;
   request.application = sip_application;
   request.role = {'a', 'c', 't', 'i', 'v', 'e'};
-  node_.app_attach(
-      peer, std::move(request),
-      [alive = alive_,
-       done = std::move(done)](wire::basic_result<wire::app_attach_ans, overlay::request_error> r) {
-        if (!*alive) return;
-        if (!r) {
-          const auto& e = r.error();
-          std::string why = std::string("AppAttach: ") + overlay::to_string(e.failure);
-          if (e.failure == overlay::request_failure::error_response) {
-            why += std::string(" ") + wire::to_string(e.code);
-          }
-          return done(std::nullopt, why);
-        }
-        wire::attach_req_ans as_attach;
-        as_attach.candidates = r->candidates;
-        done(first_usable_candidate(as_attach), "AppAttachAns without a usable candidate");
-      });
+  // Whichever comes first, the answer or the deadline, takes `done`.
+  auto pending = std::make_shared<decltype(done)>(std::move(done));
+  auto deadline = std::make_shared<asio::steady_timer>(io_, config_.attach_timeout);
+  deadline->async_wait([alive = alive_, pending,
+                        ms = config_.attach_timeout.count()](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    if (auto f = std::exchange(*pending, nullptr))
+      f(std::nullopt, "AppAttach: no answer within " + std::to_string(ms) + " ms");
+  });
+  node_.app_attach(peer, std::move(request),
+                   [alive = alive_, pending,
+                    deadline](wire::basic_result<wire::app_attach_ans, overlay::request_error> r) {
+                     if (!*alive) return;
+                     deadline->cancel();
+                     auto done = std::exchange(*pending, nullptr);
+                     if (!done) return;
+                     if (!r) {
+                       const auto& e = r.error();
+                       std::string why = std::string("AppAttach: ") + overlay::to_string(e.failure);
+                       if (e.failure == overlay::request_failure::error_response) {
+                         why += std::string(" ") + wire::to_string(e.code);
+                       }
+                       return done(std::nullopt, why);
+                     }
+                     wire::attach_req_ans as_attach;
+                     as_attach.candidates = r->candidates;
+                     done(first_usable_candidate(as_attach),
+                          "AppAttachAns without a usable candidate");
+                   });
 }
 
 void sip_channel::attached(const wire::node_id& peer, std::optional<tcp::endpoint> where,
@@ -322,6 +360,7 @@ void sip_channel::attached(const wire::node_id& peer, std::optional<tcp::endpoin
     auto& entry = peers_[peer];
     entry.attaching = false;
     entry.candidate = where;
+    if (entry.spare) entry.spare->close("replaced by a fresh stream");
     entry.spare = std::move(s);
     if (!entry.listener) {
       try {
@@ -358,6 +397,7 @@ void sip_channel::fail_peer(const wire::node_id& peer, const std::string& why) {
   if (it->second.spare) it->second.spare->close("peer unreachable");
   peers_.erase(it);
   for (auto& done : waiting) done(std::nullopt);
+  if (on_unreachable_) on_unreachable_(peer);
 }
 
 void sip_channel::dial(const wire::node_id& peer, const tcp::endpoint& where,
@@ -377,10 +417,11 @@ void sip_channel::dial(const wire::node_id& peer, const tcp::endpoint& where,
                         if (auto f = std::exchange(*ready, nullptr))
                           f(established.shared_from_this());
                       };
-                      s->on_closed = [this, alive, ready](splice& gone, const std::string& why) {
+                      s->on_closed = [this, alive, ready, peer](splice& gone,
+                                                                const std::string& why) {
                         logs.write(log_level::debug, "sip: stream closed: " + why);
                         if (auto f = std::exchange(*ready, nullptr)) f(nullptr);
-                        if (*alive) splices_.erase(gone.shared_from_this());
+                        if (*alive) splice_closed(gone, peer);
                       };
                       s->attach_remote(std::move(stream));
                     });
@@ -447,7 +488,10 @@ void sip_channel::accept_remote(std::shared_ptr<link::tcp_stream> remote) {
   };
   s->on_closed = [this, alive = alive_](splice& gone, const std::string& why) {
     logs.write(log_level::debug, "sip: inbound stream closed: " + why);
-    if (*alive) splices_.erase(gone.shared_from_this());
+    if (!*alive) return;
+    std::optional<wire::node_id> from;
+    if (!gone.peer_ids().empty()) from = gone.peer_ids().front();
+    splice_closed(gone, from);
   };
   s->attach_remote(std::move(remote));
 }

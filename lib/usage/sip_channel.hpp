@@ -22,6 +22,11 @@
 // The candidate is a host candidate, so a peer must be able to dial it
 // directly; the overlay only carries it.
 //
+// A dead peer: when a stream that carried the front's traffic is ended by
+// the far side, the peer is AppAttached and dialled again at once (opens
+// meanwhile wait for that answer); when it cannot be reached, the waiting
+// opens fail and the on_unreachable handler learns the node is gone.
+//
 // Bounds: a splice that has more than `max_buffer` bytes queued towards
 // either side, or whose TLS handshake does not finish in
 // `handshake_timeout`, is closed on both sides. Ends propagate: EOF on one
@@ -60,6 +65,9 @@ struct sip_channel_config {
   boost::asio::ip::address listen_address = boost::asio::ip::address_v4::loopback();
   std::size_t max_buffer = std::size_t{256} * 1024;
   std::chrono::milliseconds handshake_timeout{10000};
+  // An AppAttach not answered by then fails the open, so that a request to
+  // a dead daemon is answered well within the phone's Timer F (32 s).
+  std::chrono::milliseconds attach_timeout{3000};
   std::chrono::milliseconds close_linger{2000};
 };
 
@@ -91,6 +99,7 @@ class sip_channel final : public sip::node_channel {
 
   void open(const wire::node_id& peer,
             std::function<void(std::optional<sip::stream_endpoint>)> done) override;
+  void on_unreachable(std::function<void(const wire::node_id&)> lost) override;
 
   sip_channel_stats stats() const;
 
@@ -108,6 +117,10 @@ class sip_channel final : public sip::node_channel {
   void request_candidate(
       const wire::node_id& peer,
       std::function<void(std::optional<boost::asio::ip::tcp::endpoint>, const std::string&)> done);
+  // AppAttach and dial `peer` unless that is under way; opens wait for it.
+  void attach(const wire::node_id& peer);
+  // A splice ended: a peer whose stream carrying SIP broke is checked again.
+  void splice_closed(splice& gone, const std::optional<wire::node_id>& peer);
   void attached(const wire::node_id& peer, std::optional<boost::asio::ip::tcp::endpoint> where,
                 const std::string& why);
   void fail_peer(const wire::node_id& peer, const std::string& why);
@@ -134,6 +147,7 @@ class sip_channel final : public sip::node_channel {
   std::map<wire::node_id, peer_entry> peers_;
   std::set<std::shared_ptr<splice>> splices_;
   sip_channel_stats stats_;
+  std::function<void(const wire::node_id&)> on_unreachable_;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

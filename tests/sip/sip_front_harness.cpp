@@ -43,6 +43,7 @@ struct no_channel final : sip::node_channel {
             std::function<void(std::optional<sip::stream_endpoint>)> done) override {
     done(std::nullopt);
   }
+  void on_unreachable(std::function<void(const wire::node_id&)>) override {}
 };
 
 volatile std::sig_atomic_t stop_flag = 0;

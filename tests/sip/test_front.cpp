@@ -129,6 +129,7 @@ struct fake_channel final : sip::node_channel {
     else
       done(std::nullopt);
   }
+  void on_unreachable(std::function<void(const wire::node_id&)>) override {}
 };
 
 // Marks SDP it is asked to rewrite, to show the plug-in point is used.
