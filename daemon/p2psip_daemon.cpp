@@ -66,7 +66,7 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
       data_verifier_(signatures_, certificate_cache_),
       storage_(node_, kinds_, data_verifier_),
       signals_(io, SIGINT, SIGTERM, SIGHUP),
-      watchdog_(io.get_executor(), notifier_),
+      watchdog_(io.get_executor(), notifier_, [this] { return !sip_ || !sip_->sip_thread_stalled(); }),
       housekeeping_(io) {
   transport_.set_events(&node_);
   node_.set_wall_clock(wall_clock_ms);
@@ -332,6 +332,9 @@ void p2psip_daemon::refresh_metrics() {
   }
   auto& sent = metrics_.counter("reload_bytes_sent_total", "bytes of RELOAD messages sent");
   if (c.bytes_sent > sent.value()) sent.increment(c.bytes_sent - sent.value());
+  metrics_.gauge("thread_stalled", "1 while a thread leaves its liveness probe unanswered",
+                 {{"thread", "sip"}})
+      .set(sip_->sip_thread_stalled() ? 1.0 : 0.0);
   metrics_.gauge("overlay_links", "live overlay links")
       .set(static_cast<double>(transport_.link_count()));
   metrics_.gauge("storage_values", "values stored on this node")

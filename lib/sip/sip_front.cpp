@@ -322,6 +322,11 @@ void sip_front::dialogs(std::function<void(std::vector<dialog_info>)> done) {
   });
 }
 
+void sip_front::probe(std::function<void()> answered) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, answered = std::move(answered)] { i->bridge.to_overlay(answered); });
+}
+
 void sip_front::lookup(const std::string& aor, std::function<void(lookup_answer)> done) {
   impl* i = impl_.get();
   i->bridge.box().post([i, aor = normalize_aor(aor), done = std::move(done)] {

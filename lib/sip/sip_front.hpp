@@ -155,6 +155,9 @@ class sip_front {
   void registrations(std::function<void(std::vector<registration_info>)> done);
   void dialogs(std::function<void(std::vector<dialog_info>)> done);
   void lookup(const std::string& aor, std::function<void(lookup_answer)> done);
+  // Liveness: `answered` runs on the overlay executor once the sip thread
+  // has taken a task from its mailbox, so a stalled thread leaves it waiting.
+  void probe(std::function<void()> answered);
   // A MESSAGE originated by the daemon, routed like any other request.
   void send_message(const std::string& from, const std::string& to, const std::string& body,
                     const std::string& content_type, std::function<void(message_result)> done);

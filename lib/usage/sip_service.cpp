@@ -222,6 +222,12 @@ void sip_service::schedule_tick() {
     if (ec || !*alive || !front_) return;
     directory_.publish_pending();
     save_if_changed();
+    if (!probe_sent_) {
+      probe_sent_ = std::chrono::steady_clock::now();
+      front_->probe([this, alive] {
+        if (*alive) probe_sent_.reset();
+      });
+    }
     schedule_tick();
   });
 }
@@ -262,7 +268,14 @@ json::object sip_service::status() const {
   const auto& e = front_->endpoints();
   return {{"enabled", true},
           {"udp", e.udp.host + ":" + std::to_string(e.udp.port)},
-          {"tcp", e.tcp.host + ":" + std::to_string(e.tcp.port)}};
+          {"tcp", e.tcp.host + ":" + std::to_string(e.tcp.port)},
+          {"thread", sip_thread_stalled() ? "stalled" : "running"}};
+}
+
+bool sip_service::sip_thread_stalled() const {
+  // A few ticks: sofia's own work (a REGISTER burst) delays a probe briefly.
+  constexpr auto stall_after = std::chrono::seconds(5);
+  return front_ && probe_sent_ && std::chrono::steady_clock::now() - *probe_sent_ > stall_after;
 }
 
 bool sip_service::refuse_unless_running(const control::responder& respond) const {

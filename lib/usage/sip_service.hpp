@@ -84,8 +84,12 @@ class sip_service {
 
   // sip.registrations, sip.lookup, sip.dialogs, sip.message.
   void register_methods(control::control_server& server);
-  // For node.status: where the front listens, or nothing when off.
+  // For node.status: where the front listens and whether its thread runs,
+  // or nothing when off.
   boost::json::object status() const;
+  // The sip thread has left a liveness probe unanswered for `stall_after`:
+  // it is stuck (a blocking call, a spin), and the watchdog stops.
+  bool sip_thread_stalled() const;
 
  private:
   bool refuse_unless_running(const control::responder& respond) const;
@@ -109,6 +113,8 @@ class sip_service {
   bool saving_ = false;              // a snapshot is on its way
   std::chrono::steady_clock::time_point next_save_{};
   std::string save_error_;  // the last failure, logged once
+  // Sent on each tick when none is outstanding; cleared by the answer.
+  std::optional<std::chrono::steady_clock::time_point> probe_sent_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

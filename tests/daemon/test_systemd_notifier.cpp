@@ -157,6 +157,32 @@ TEST_CASE("the pinger sends WATCHDOG=1 from the event loop at half the timeout")
   CHECK_FALSE(systemd.take_pending());
 }
 
+TEST_CASE("the pinger stops pinging while another thread is unhealthy, and resumes after") {
+  fake_systemd systemd;
+  scoped_env usec("WATCHDOG_USEC", "200000");
+  scoped_env pid("WATCHDOG_PID", std::to_string(::getpid()));
+  systemd_notifier notifier;
+  boost::asio::io_context loop;
+  bool healthy = true;
+  watchdog_pinger pinger(loop.get_executor(), notifier, [&] { return healthy; });
+  pinger.start();
+  CHECK(systemd.next_datagram() == "WATCHDOG=1");
+  healthy = false;
+  // Several intervals pass (100 ms each) without a single ping.
+  loop.run_for(std::chrono::milliseconds(450));
+  CHECK_FALSE(systemd.take_pending());
+  healthy = true;
+  int pings = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (pings < 1 && std::chrono::steady_clock::now() < deadline) {
+    loop.run_for(std::chrono::milliseconds(20));
+    while (systemd.take_pending()) ++pings;
+  }
+  CHECK(pings >= 1);
+  pinger.stop();
+  loop.run();
+}
+
 TEST_CASE("socket activation hands over the control socket") {
   SECTION("not socket-activated") {
     scoped_env fds("LISTEN_FDS", std::nullopt);

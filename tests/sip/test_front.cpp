@@ -525,3 +525,55 @@ TEST_CASE("a next hop that is a host name is answered at once: the front resolve
                "<sip:127.0.0.1>", "", "options"));
   CHECK(receive(ua.get(), 1000).rfind("SIP/2.0 200", 0) == 0);
 }
+
+TEST_CASE("a stalled sip thread leaves the liveness probe unanswered until it runs again") {
+  front_surroundings env;
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  // may_register runs on the sip thread: a REGISTER for "stall" holds it.
+  env.cfg.may_register = [&entered, released](const std::string& aor) {
+    if (aor.find("stall") != std::string::npos) {
+      entered.set_value();
+      released.wait();
+    }
+    return true;
+  };
+  auto front = env.make();
+  // Declared after the front, so destroyed first: a failed check must not
+  // leave the sip thread held while the front stops it.
+  struct releaser {
+    std::promise<void>& promise;
+    bool done = false;
+    void now() {
+      if (!std::exchange(done, true)) promise.set_value();
+    }
+    ~releaser() { now(); }
+  } release_guard{release};
+
+  std::atomic<int> answered{0};
+  front.probe([&] { ++answered; });
+  for (int i = 0; i < 200 && answered == 0; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(answered == 1);  // a running thread answers at once
+
+  auto proxy = loopback(front.endpoints().udp.port);
+  fd_guard ua(::socket(AF_INET, SOCK_DGRAM, 0));
+  auto a = loopback(0);
+  REQUIRE(::bind(ua.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  const std::string port = std::to_string(local_port(ua.get()));
+  const std::string reg = "REGISTER sip:p2psip.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + port +
+                          ";rport;branch=z9hG4bK-stall\r\nFrom: <sip:stall@p2psip.test>;tag=s1\r\n"
+                          "To: <sip:stall@p2psip.test>\r\nCall-ID: stall\r\nCSeq: 1 REGISTER\r\n"
+                          "Contact: <sip:stall@127.0.0.1:" +
+                          port +
+                          ">\r\nExpires: 60\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  ::sendto(ua.get(), reg.data(), reg.size(), 0, reinterpret_cast<sockaddr*>(&proxy), sizeof proxy);
+  REQUIRE(entered.get_future().wait_for(5s) == std::future_status::ready);
+
+  front.probe([&] { ++answered; });
+  std::this_thread::sleep_for(300ms);
+  CHECK(answered == 1);  // stalled: no answer
+  release_guard.now();
+  for (int i = 0; i < 500 && answered < 2; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(answered == 2);  // running again: answered
+}
