@@ -210,6 +210,10 @@ void overlay_storage::reconcile() {
     return !last_predecessor_ ||
            overlay::between(key, *last_predecessor_, self, overlay::ends::right_closed);
   };
+  // A predecessor no longer linked left or failed, and its range fell to
+  // this node even if no reconcile ran meanwhile (the node was rejoining):
+  // what it holds of that range goes to whoever is responsible now.
+  const bool predecessor_gone = last_predecessor_ && !node_.connected(*last_predecessor_);
   std::vector<wire::resource_id> drop;
   const auto t = now();
   std::map<wire::resource_id, time_point> outside;
@@ -227,7 +231,9 @@ void overlay_storage::reconcile() {
       // No longer ours: the peer now responsible (a joining node, §10.5
       // step 6) gets it; data outside our replica set is dropped (§10.7.3).
       const auto responsible = topology.responsible_peer(*key);
-      if (was_ours(*key) && responsible && *responsible != self) targets.push_back(*responsible);
+      if ((was_ours(*key) || predecessor_gone) && responsible && *responsible != self) {
+        targets.push_back(*responsible);
+      }
       if (!topology.in_replica_set(*key)) {
         const auto since = outside_since_.try_emplace(resource, t).first->second;
         if (t - since >= drop_grace) {
