@@ -1,0 +1,124 @@
+#!/bin/bash
+# Eight p2psipd on loopback holding 64 values (8 owners' dictionaries of 8
+# entries). Four daemons leave in turn with SIGTERM, each the ring
+# neighbour after node 0 at the time (so data handed over by one leaver is
+# handed on by the next): each must exit within 15 s (systemd's
+# TimeoutStopSec is 90 s) with status 0 and log a complete hand-over ("left
+# the overlay", not "some data could not be handed over" nor "leave did not
+# finish in time"); after each leave every value is readable from node 0
+# and the copies return to 3 per value (sum of storage_values) in a bounded
+# wait.
+#
+# usage: test_p2psipd_leaves4.sh P2PSIPD P2PSIPCTL
+set -u
+P2PSIPD=$1
+P2PSIPCTL=$2
+NODES=8
+ENTRIES=8     # per owner; every daemon is an owner
+LEAVES=4
+REPLICAS=3
+LEAVE_BOUND=15
+. "$(dirname "$0")/p2psipd_test_lib.sh"
+make_work leaves4
+cfg_overlay_extra="  chord-update-interval: 5"
+
+metric() {  # metric NODE NAME: the value of an unlabelled metric
+  ctl "$1" metrics | json_field "int(r['metrics']['$2']['samples'][0]['value'])"
+}
+total_values() {  # total_values NODE...: the sum of storage_values, in $total
+  local i v
+  total=0
+  for i in "$@"; do
+    v=$(metric "$i" storage_values 2>/dev/null) || return 1
+    total=$((total + v))
+  done
+}
+copies_are() {  # copies_are EXPECTED NODE...
+  local expected=$1
+  shift
+  total_values "$@" && [ "$total" -eq "$expected" ]
+}
+count_lost() {  # count_lost NODE: values not readable from NODE, in $lost (names in $lost_keys)
+  local k got
+  lost=0
+  lost_keys=""
+  for k in "${!values[@]}"; do
+    got=$(ctl "$1" get "key=$k" 2>/dev/null | json_field 'r["values"][0]["value"]' 2>/dev/null)
+    [ "$got" = "${values[$k]}" ] || { lost=$((lost + 1)); lost_keys+=" $k"; }
+  done
+}
+none_lost() { count_lost "$1" && [ "$lost" -eq 0 ]; }
+per_node() {  # per_node NODE...: "node:storage_values ..." for a failure message
+  local i
+  for i in "$@"; do printf ' n%s:%s' "$i" "$(metric "$i" storage_values 2>/dev/null)"; done
+}
+
+live=()
+for ((i = 0; i < NODES; i++)); do live+=("$i"); done
+start_first_node
+for ((i = 1; i < NODES; i++)); do start_node "$i" "$port0"; done
+eventually 90 all_joined "${live[@]}" || fail "not every daemon joined"
+eventually 150 ring_consistent "${live[@]}" || fail "the ring of $NODES is not consistent"
+echo "ring of $NODES consistent"
+
+total_values "${live[@]}" || fail "no storage_values metric"
+baseline=$total
+declare -A values
+for i in "${live[@]}"; do
+  owner=$(ctl "$i" status | json_field 'r["user"]') || fail "no user on node $i"
+  for ((e = 0; e < ENTRIES; e++)); do
+    ctl "$i" put "key=$owner/e$e" "value=n$i-e$e" >/dev/null || fail "put $owner/e$e from node $i failed"
+    values["$owner/e$e"]="n$i-e$e"
+  done
+done
+n=${#values[@]}
+expected=$((baseline + REPLICAS * n))
+eventually 60 none_lost 0 || fail "$lost of $n values not readable right after the puts:$lost_keys"
+eventually 60 copies_are "$expected" "${live[@]}" ||
+  fail "after the puts the daemons hold $total values, not $expected ($REPLICAS x $n + $baseline)"
+echo "$n values stored, $REPLICAS copies each ($total stored values, baseline $baseline)"
+
+failures=""
+for ((leave = 1; leave <= LEAVES; leave++)); do
+  ids=()
+  for i in "${live[@]}"; do ids+=("$(node_id_of "$i")"); done
+  leaver=$(python3 - "${ids[@]}" <<'PY'
+import sys
+ids = sys.argv[1:]
+ring = sorted(ids)
+print(ids.index(ring[(ring.index(ids[0]) + 1) % len(ring)]))
+PY
+)
+  leaver=${live[$leaver]}
+  [ -n "$leaver" ] && [ "$leaver" -ne 0 ] || fail "leave $leave: no node to leave"
+  pid=${pids[$leaver]}
+  t0=$SECONDS
+  kill -TERM "$pid"
+  eventually "$LEAVE_BOUND" exited "$pid" ||
+    fail "leave $leave: node $leaver still running $LEAVE_BOUND s after SIGTERM"
+  took=$((SECONDS - t0))
+  stopped_status=0
+  wait "$pid" 2>/dev/null || stopped_status=$?
+  pids[$leaver]=""
+  [ "$stopped_status" -eq 0 ] || fail "leave $leave: node $leaver exited $stopped_status"
+  log=$work/n$leaver/log
+  grep -q "left the overlay$" "$log" ||
+    fail "leave $leave: node $leaver did not log a complete hand-over: $(grep -i -E "leav|hand" "$log")"
+  ! grep -q -E "could not be handed over|leave did not finish in time" "$log" ||
+    fail "leave $leave: node $leaver: $(grep -E "could not be handed over|leave did not finish" "$log")"
+  rest=()
+  for i in "${live[@]}"; do [ "$i" -ne "$leaver" ] && rest+=("$i"); done
+  live=("${rest[@]}")
+
+  t1=$SECONDS
+  eventually 60 none_lost 0
+  [ "$lost" -eq 0 ] || failures+="leave $leave (node $leaver): $lost values not readable:$lost_keys; "
+  eventually 60 copies_are "$expected" "${live[@]}"
+  copies=$(python3 -c "print(f'{($total - $baseline) / $n:.2f}')")
+  [ "$total" -eq "$expected" ] ||
+    failures+="leave $leave (node $leaver): $total stored values, not $expected ($(per_node "${live[@]}")); "
+  echo "leave $leave: node $leaver exited in $took s (complete hand-over); lost $lost;" \
+    "copies/value $copies after $((SECONDS - t1)) s on ${#live[@]} nodes"
+done
+[ -z "$failures" ] || fail "$failures"
+echo "PASS"
