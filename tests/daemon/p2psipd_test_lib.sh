@@ -13,10 +13,27 @@ declare -a helper_pids
 # work directory goes.
 extra_cleanup=""
 
+# The processes whose parent is $1 (from /proc: procps may be missing).
+children_of() {
+  local stat line ppid
+  for stat in /proc/[0-9]*/stat; do
+    read -r line <"$stat" 2>/dev/null || continue
+    read -r _ ppid _ <<<"${line##*) }"  # the fields after "(comm) "
+    [ "$ppid" = "$1" ] && { line=${stat#/proc/}; echo "${line%/stat}"; }
+  done
+}
+# Kills a helper and what it started: a `timeout` wrapper killed alone
+# would leave its sipp running.
+kill_tree() {
+  local child
+  for child in $(children_of "$1"); do kill_tree "$child"; done
+  kill -9 "$1" 2>/dev/null
+}
+
 cleanup() {
   local pid
   for pid in "${helper_pids[@]}"; do
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    [ -n "$pid" ] && kill_tree "$pid"
   done
   stop_daemons
   wait 2>/dev/null
