@@ -316,3 +316,59 @@ use_build() {  # use_build BUILD_DIR
     [ -x "$program" ] || { echo "missing $program (build it first)" >&2; exit 2; }
   done
 }
+
+# --- stored values: metrics, copies, readability ---------------------------
+metric() {  # metric NODE NAME: the value of an unlabelled metric
+  ctl "$1" metrics | json_field "int(r['metrics']['$2']['samples'][0]['value'])"
+}
+total_values() {  # total_values NODE...: the sum of storage_values, in $total
+  local i v
+  total=0
+  for i in "$@"; do
+    v=$(metric "$i" storage_values 2>/dev/null) || return 1
+    total=$((total + v))
+  done
+}
+copies_are() {  # copies_are EXPECTED NODE...: the sum of storage_values is EXPECTED
+  local expected=$1
+  shift
+  total_values "$@" && [ "$total" -eq "$expected" ]
+}
+per_node() {  # per_node NODE...: "node:storage_values ..." for a failure message
+  local i
+  for i in "$@"; do printf ' n%s:%s' "$i" "$(metric "$i" storage_values 2>/dev/null)"; done
+}
+declare -A values  # key -> value, filled by store_values
+count_lost() {  # count_lost NODE: values not readable from NODE, in $lost (names in $lost_keys)
+  local k got
+  lost=0
+  lost_keys=""
+  for k in "${!values[@]}"; do
+    got=$(ctl "$1" get "key=$k" 2>/dev/null | json_field 'r["values"][0]["value"]' 2>/dev/null)
+    [ "$got" = "${values[$k]}" ] || { lost=$((lost + 1)); lost_keys+=" $k"; }
+  done
+}
+none_lost() { count_lost "$1" && [ "$lost" -eq 0 ]; }
+# store_values ENTRIES REPLICAS NODE...: each NODE puts ENTRIES values under
+# its own user; then all are readable from node 0 and the NODEs hold REPLICAS
+# copies of each. Sets values, n, baseline and expected.
+store_values() {
+  local entries=$1 replicas=$2 i e owner
+  shift 2
+  total_values "$@" || fail "no storage_values metric"
+  baseline=$total
+  for i in "$@"; do
+    owner=$(ctl "$i" status | json_field 'r["user"]') || fail "no user on node $i"
+    for ((e = 0; e < entries; e++)); do
+      ctl "$i" put "key=$owner/e$e" "value=n$i-e$e" >/dev/null ||
+        fail "put $owner/e$e from node $i failed"
+      values["$owner/e$e"]="n$i-e$e"
+    done
+  done
+  n=${#values[@]}
+  expected=$((baseline + replicas * n))
+  eventually 60 none_lost 0 || fail "$lost of $n values not readable right after the puts:$lost_keys"
+  eventually 60 copies_are "$expected" "$@" ||
+    fail "after the puts the daemons hold $total values, not $expected ($replicas x $n + $baseline)"
+  echo "$n values stored, $replicas copies each ($total stored values, baseline $baseline)"
+}

@@ -15,9 +15,6 @@ ENTRIES=32
 . "$(dirname "$0")/p2psipd_test_lib.sh"
 make_work dictionary
 
-metric() {  # metric NODE NAME: the value of an unlabelled metric
-  ctl "$1" metrics | json_field "int(r['metrics']['$2']['samples'][0]['value'])"
-}
 holds() {  # holds NODE COUNT: the node stores COUNT values
   [ "$(metric "$1" storage_values 2>/dev/null)" = "$2" ]
 }

@@ -22,37 +22,6 @@ LEAVE_BOUND=15
 make_work leaves4
 cfg_overlay_extra="  chord-update-interval: 5"
 
-metric() {  # metric NODE NAME: the value of an unlabelled metric
-  ctl "$1" metrics | json_field "int(r['metrics']['$2']['samples'][0]['value'])"
-}
-total_values() {  # total_values NODE...: the sum of storage_values, in $total
-  local i v
-  total=0
-  for i in "$@"; do
-    v=$(metric "$i" storage_values 2>/dev/null) || return 1
-    total=$((total + v))
-  done
-}
-copies_are() {  # copies_are EXPECTED NODE...
-  local expected=$1
-  shift
-  total_values "$@" && [ "$total" -eq "$expected" ]
-}
-count_lost() {  # count_lost NODE: values not readable from NODE, in $lost (names in $lost_keys)
-  local k got
-  lost=0
-  lost_keys=""
-  for k in "${!values[@]}"; do
-    got=$(ctl "$1" get "key=$k" 2>/dev/null | json_field 'r["values"][0]["value"]' 2>/dev/null)
-    [ "$got" = "${values[$k]}" ] || { lost=$((lost + 1)); lost_keys+=" $k"; }
-  done
-}
-none_lost() { count_lost "$1" && [ "$lost" -eq 0 ]; }
-per_node() {  # per_node NODE...: "node:storage_values ..." for a failure message
-  local i
-  for i in "$@"; do printf ' n%s:%s' "$i" "$(metric "$i" storage_values 2>/dev/null)"; done
-}
-
 live=()
 for ((i = 0; i < NODES; i++)); do live+=("$i"); done
 start_first_node
@@ -61,22 +30,7 @@ eventually 90 all_joined "${live[@]}" || fail "not every daemon joined"
 eventually 150 ring_consistent "${live[@]}" || fail "the ring of $NODES is not consistent"
 echo "ring of $NODES consistent"
 
-total_values "${live[@]}" || fail "no storage_values metric"
-baseline=$total
-declare -A values
-for i in "${live[@]}"; do
-  owner=$(ctl "$i" status | json_field 'r["user"]') || fail "no user on node $i"
-  for ((e = 0; e < ENTRIES; e++)); do
-    ctl "$i" put "key=$owner/e$e" "value=n$i-e$e" >/dev/null || fail "put $owner/e$e from node $i failed"
-    values["$owner/e$e"]="n$i-e$e"
-  done
-done
-n=${#values[@]}
-expected=$((baseline + REPLICAS * n))
-eventually 60 none_lost 0 || fail "$lost of $n values not readable right after the puts:$lost_keys"
-eventually 60 copies_are "$expected" "${live[@]}" ||
-  fail "after the puts the daemons hold $total values, not $expected ($REPLICAS x $n + $baseline)"
-echo "$n values stored, $REPLICAS copies each ($total stored values, baseline $baseline)"
+store_values "$ENTRIES" "$REPLICAS" "${live[@]}"
 
 failures=""
 for ((leave = 1; leave <= LEAVES; leave++)); do

@@ -76,9 +76,6 @@ register() {  # register NAME NODE USER UAS_PORT
 }
 
 # --- the overlay's view ------------------------------------------------------------
-metric() {  # metric NODE NAME: the value of an unlabelled metric
-  ctl "$1" metrics | json_field "int(r['metrics']['$2']['samples'][0]['value'])"
-}
 responsible_for() {  # responsible_for NODE NAME: NODE says it is responsible for H(NAME)
   [ "$(ctl "$1" route "id=$2" | json_field 'r["responsible"]')" = True ]
 }
