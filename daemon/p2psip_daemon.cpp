@@ -305,8 +305,14 @@ void p2psip_daemon::schedule_housekeeping() {
   });
 }
 
-// Mirrors the node's cumulative counters into the registry, whose counters
-// only go up by increments.
+namespace {
+// The registry's counters only go up by increments: raise one to `total`.
+void catch_up(control::counter_metric& counter, std::uint64_t total) {
+  if (total > counter.value()) counter.increment(total - counter.value());
+}
+}  // namespace
+
+// Mirrors the node's cumulative counters into the registry.
 void p2psip_daemon::refresh_metrics() {
   const auto& c = node_.counters();
   const std::pair<const char*, std::uint64_t> totals[] = {
@@ -321,17 +327,17 @@ void p2psip_daemon::refresh_metrics() {
       {"errors_sent", c.errors_sent},
       {"links_failed", c.links_failed}};
   for (const auto& [what, total] : totals) {
-    auto& counter = metrics_.counter("reload_messages_total", "RELOAD messages by outcome",
-                                     {{"outcome", what}});
-    if (total > counter.value()) counter.increment(total - counter.value());
+    catch_up(metrics_.counter("reload_messages_total", "RELOAD messages by outcome",
+                              {{"outcome", what}}),
+             total);
   }
   for (const auto& [code, total] : c.errors_sent_by_code) {
-    auto& counter = metrics_.counter("reload_errors_sent_total", "ErrorResponses sent, by code",
-                                     {{"code", wire::to_string(code)}});
-    if (total > counter.value()) counter.increment(total - counter.value());
+    catch_up(metrics_.counter("reload_errors_sent_total", "ErrorResponses sent, by code",
+                              {{"code", wire::to_string(code)}}),
+             total);
   }
-  auto& sent = metrics_.counter("reload_bytes_sent_total", "bytes of RELOAD messages sent");
-  if (c.bytes_sent > sent.value()) sent.increment(c.bytes_sent - sent.value());
+  catch_up(metrics_.counter("reload_bytes_sent_total", "bytes of RELOAD messages sent"),
+           c.bytes_sent);
   metrics_.gauge("thread_stalled", "1 while a thread leaves its liveness probe unanswered",
                  {{"thread", "sip"}})
       .set(sip_->sip_thread_stalled() ? 1.0 : 0.0);
@@ -340,8 +346,7 @@ void p2psip_daemon::refresh_metrics() {
   metrics_.gauge("storage_values", "values stored on this node")
       .set(static_cast<double>(storage_.store().value_count()));
   const auto& s = storage_.stats();
-  auto& stores = metrics_.counter("storage_stores_total", "original Stores accepted");
-  if (s.stores > stores.value()) stores.increment(s.stores - stores.value());
+  catch_up(metrics_.counter("storage_stores_total", "original Stores accepted"), s.stores);
   metrics_.gauge("control_connections", "control socket clients")
       .set(static_cast<double>(control_ ? control_->stats().connections : 0));
   // What the process's data costs, without RSS's library pages and freed
