@@ -278,7 +278,18 @@ json::object p2psip_daemon::status() const {
           {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
           {"user", user_},
           {"listen_port", listen_port_},
-          {"sip", sip_->status()}};
+          {"sip", sip_->status()},
+          {"discovery", discovery_status()}};
+}
+
+json::object p2psip_daemon::discovery_status() const {
+  if (!discovery_) return {{"state", "off"}, {"interfaces", json::array()}};
+  const auto status = discovery_->status();
+  json::array interfaces;
+  for (const auto& name : status.interfaces) interfaces.emplace_back(name);
+  json::object result{{"state", status.state}, {"interfaces", std::move(interfaces)}};
+  if (!status.problem.empty()) result["problem"] = status.problem;
+  return result;
 }
 
 json::object p2psip_daemon::peers() const {

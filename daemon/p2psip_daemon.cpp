@@ -219,9 +219,11 @@ void p2psip_daemon::start_discovery() {
       [this](const wire::node_id& peer, const asio::ip::address& address, std::uint16_t port) {
         if (membership_) membership_->discovered(peer, {address, port});
       });
-  if (const auto ec = discovery_->start()) {
-    logs.write(log_level::warning, "LAN discovery off: " + ec.message());
-    discovery_.reset();
+  discovery_->start();
+  // Not yet running (no network at boot, say) is normal: it starts by itself.
+  if (const auto status = discovery_->status(); status.state != "running") {
+    logs.write(log_level::notice, "LAN discovery " + status.state + ": " + status.problem +
+                                      "; it starts when an interface comes up");
   }
 }
 

@@ -81,6 +81,7 @@ class p2psip_daemon {
   void open_control_socket();
   void register_methods();
   boost::json::object status() const;
+  boost::json::object discovery_status() const;
   boost::json::object peers() const;
   void route(const boost::json::object& params, control::responder respond);
   bool refuse_unless_joined(const control::responder& respond) const;

@@ -1,9 +1,9 @@
 #include "bootstrap/lan_discovery.hpp"
 
-#include <ifaddrs.h>
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include <boost/asio/ip/multicast.hpp>
 
@@ -23,20 +23,6 @@ constexpr std::chrono::milliseconds receive_retry_delay{100};
 
 }  // namespace
 
-std::optional<ip::address_v4> interface_ipv4_address(const std::string& name) {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return std::nullopt;
-  std::optional<ip::address_v4> found;
-  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || name != i->ifa_name)
-      continue;
-    const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
-    found = ip::address_v4(ntohl(in->sin_addr.s_addr));
-  }
-  ::freeifaddrs(list);
-  return found;
-}
-
 lan_discovery::lan_discovery(boost::asio::any_io_executor executor, lan_discovery_options options,
                              peer_found_handler on_peer_found)
     : executor_(executor),
@@ -46,6 +32,8 @@ lan_discovery::lan_discovery(boost::asio::any_io_executor executor, lan_discover
       group_receiver_(executor),
       sender_(executor),
       announce_timer_(executor),
+      watch_(
+          executor, [this] { refresh_interfaces(); }, options_.watch),
       jitter_(std::random_device{}()) {
   options_.interval = std::max(options_.interval, min_interval);
 }
@@ -57,14 +45,6 @@ lan_discovery::~lan_discovery() {
 
 boost::system::error_code lan_discovery::open_sockets() {
   boost::system::error_code ec;
-  std::optional<ip::address_v4> interface_address;
-  if (!options_.interface.empty()) {
-    const auto literal = ip::make_address_v4(options_.interface, ec);
-    interface_address = ec ? interface_ipv4_address(options_.interface) : literal;
-    if (!interface_address) return make_error_code(boost::system::errc::no_such_device);
-    ec.clear();
-  }
-
   const ip::udp::endpoint group_endpoint(options_.group, options_.port);
   // Bound to the group address, not 0.0.0.0, so unicast to the port is not ours.
   if (group_receiver_.socket.open(ip::udp::v4(), ec) ||
@@ -72,48 +52,97 @@ boost::system::error_code lan_discovery::open_sockets() {
       group_receiver_.socket.bind(group_endpoint, ec)) {
     return ec;
   }
-  if (interface_address) {
-    group_receiver_.socket.set_option(ip::multicast::join_group(options_.group, *interface_address),
-                                      ec);
-  } else {
-    group_receiver_.socket.set_option(ip::multicast::join_group(options_.group), ec);
-  }
-  if (ec) return ec;
-
-  const ip::udp::endpoint sender_endpoint(interface_address.value_or(ip::address_v4::any()), 0);
-  if (sender_.socket.open(ip::udp::v4(), ec) || sender_.socket.bind(sender_endpoint, ec) ||
+  if (sender_.socket.open(ip::udp::v4(), ec) ||
+      sender_.socket.bind(ip::udp::endpoint(ip::address_v4::any(), 0), ec) ||
       sender_.socket.set_option(ip::multicast::hops(options_.ttl), ec) ||
       sender_.socket.set_option(ip::multicast::enable_loopback(options_.multicast_loopback), ec)) {
     return ec;
   }
-  if (interface_address) {
-    sender_.socket.set_option(ip::multicast::outbound_interface(*interface_address), ec);
-  }
   return ec;
 }
 
-boost::system::error_code lan_discovery::start() {
-  if (running_) return {};
-  if (auto ec = open_sockets()) {
-    stop();
-    return ec;
-  }
-  running_ = true;
-  receive_on(group_receiver_);
-  receive_on(sender_);
-  query();
-  schedule_announcement();
-  return {};
-}
-
-void lan_discovery::stop() {
-  running_ = false;
+void lan_discovery::close_sockets() {
   boost::system::error_code ignored;
-  announce_timer_.cancel();
   for (receiving_socket* r : {&group_receiver_, &sender_}) {
     r->retry_timer.cancel();
     r->socket.close(ignored);
   }
+  sockets_open_ = false;
+  joined_.clear();
+}
+
+// By interface index (ip_mreqn), not address: a membership can then be left
+// after its address is gone, and no route to the group is needed.
+bool lan_discovery::set_membership(int option, const network_interface& where) {
+  ip_mreqn request{};
+  request.imr_multiaddr.s_addr = htonl(options_.group.to_uint());
+  request.imr_ifindex = static_cast<int>(where.index);
+  const int rc = ::setsockopt(group_receiver_.socket.native_handle(), IPPROTO_IP, option, &request,
+                              sizeof request);
+  return rc == 0 || (option == IP_ADD_MEMBERSHIP && errno == EADDRINUSE);
+}
+
+void lan_discovery::start() {
+  if (running_) return;
+  running_ = true;
+  watch_.start();
+  refresh_interfaces();
+  schedule_announcement();
+}
+
+void lan_discovery::refresh_interfaces() {
+  if (!running_) return;
+  if (!sockets_open_) {
+    if (const auto ec = open_sockets()) {
+      problem_ = "cannot open its sockets: " + ec.message();
+      close_sockets();
+      return;
+    }
+    sockets_open_ = true;
+    receive_on(group_receiver_);
+    receive_on(sender_);
+  }
+  const auto wanted = discovery_interfaces(options_.interface);
+  std::erase_if(joined_, [&](const network_interface& had) {
+    if (std::find(wanted.begin(), wanted.end(), had) != wanted.end()) return false;
+    set_membership(IP_DROP_MEMBERSHIP, had);  // fails harmlessly once the interface is gone
+    return true;
+  });
+  problem_.clear();
+  for (const auto& candidate : wanted) {
+    if (std::find(joined_.begin(), joined_.end(), candidate) != joined_.end()) continue;
+    if (!set_membership(IP_ADD_MEMBERSHIP, candidate)) {
+      problem_ = "cannot join the group on " + candidate.name + ": " +
+                 boost::system::error_code(errno, boost::system::system_category()).message();
+      continue;
+    }
+    joined_.push_back(candidate);
+    // A network just joined: ask who is there rather than wait an interval.
+    send_on(candidate, discovery_message::query);
+    ++counters_.queries_sent;
+    last_query_ = clock::now();
+  }
+  if (joined_.empty() && problem_.empty()) {
+    problem_ = options_.interface.empty()
+                   ? "no usable interface (up, multicast, with an IPv4 address)"
+                   : "interface " + options_.interface + " is absent or has no IPv4 address";
+  }
+}
+
+lan_discovery_status lan_discovery::status() const {
+  lan_discovery_status status;
+  for (const auto& where : joined_) status.interfaces.push_back(where.name);
+  status.state = !sockets_open_ ? "failed" : joined_.empty() ? "waiting" : "running";
+  if (!running_) status.state = "off";
+  status.problem = joined_.empty() ? problem_ : std::string();
+  return status;
+}
+
+void lan_discovery::stop() {
+  running_ = false;
+  announce_timer_.cancel();
+  watch_.stop();
+  close_sockets();
 }
 
 ip::udp::endpoint lan_discovery::local_endpoint() const {
@@ -132,6 +161,19 @@ discovery_record lan_discovery::own_record(discovery_message type) const {
 }
 
 void lan_discovery::send_to_group(discovery_message type) {
+  for (const auto& where : joined_) send_on(where, type);
+}
+
+void lan_discovery::send_on(const network_interface& where, discovery_message type) {
+  // The index picks the interface, the address the datagrams' source (the
+  // address receivers dial back when the record carries none).
+  ip_mreqn outbound{};
+  outbound.imr_ifindex = static_cast<int>(where.index);
+  outbound.imr_address.s_addr = htonl(where.address.to_uint());
+  if (::setsockopt(sender_.socket.native_handle(), IPPROTO_IP, IP_MULTICAST_IF, &outbound,
+                   sizeof outbound) != 0) {
+    return;  // the interface just went away; the watch will say so
+  }
   boost::system::error_code ec;
   // Datagrams this small never block; a failed send is retried next interval.
   sender_.socket.send_to(boost::asio::buffer(encode_discovery_record(own_record(type))),
@@ -163,7 +205,8 @@ bool lan_discovery::take_answer_token() {
 
 bool lan_discovery::query() {
   const auto now = clock::now();
-  if (!running_ || (counters_.queries_sent > 0 && now - last_query_ < options_.min_query_gap)) {
+  if (!running_ || joined_.empty() ||
+      (counters_.queries_sent > 0 && now - last_query_ < options_.min_query_gap)) {
     return false;
   }
   last_query_ = now;

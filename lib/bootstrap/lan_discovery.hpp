@@ -13,6 +13,11 @@
 // queries go out and to which answers come back. Unicast to a shared port
 // would reach only one of the daemons.
 //
+// It follows the host's interfaces (interface_watch): the group is joined,
+// and records are sent, on each usable interface by index, so it needs no
+// default or multicast route, starts when the first interface comes up and
+// stops using one that goes away.
+//
 // Bounded: the peer table holds at most max_peers entries; answers are
 // capped per second; a peer is reported again only when it changed address
 // or was silent for three intervals. It never logs: callers read counters().
@@ -25,12 +30,15 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "bootstrap/discovery_record.hpp"
+#include "bootstrap/interface_watch.hpp"
+#include "bootstrap/network_interfaces.hpp"
 
 namespace p2psip::bootstrap {
 
@@ -45,7 +53,8 @@ struct lan_discovery_options {
   boost::asio::ip::address_v4 group = boost::asio::ip::make_address_v4("239.192.0.84");
   std::uint16_t port = 6085;
   std::chrono::milliseconds interval{10000};
-  // IPv4 address or interface name (e.g. "eth0", "lo"); empty: the kernel's choice.
+  // IPv4 address or interface name (e.g. "eth0", "lo"); empty: every usable
+  // interface (see discovery_interfaces()).
   std::string interface;
   std::uint8_t ttl = 1;
   // Lets daemons on the same host hear each other.
@@ -54,6 +63,15 @@ struct lan_discovery_options {
   std::size_t max_peers = 256;
   unsigned max_answers_per_second = 20;
   std::chrono::milliseconds min_query_gap{1000};
+  interface_watch_options watch;
+};
+
+// What node.status reports: "running" on at least one interface, "waiting"
+// for a usable one, or "failed" to open its sockets (retried on each change).
+struct lan_discovery_status {
+  std::string state;
+  std::vector<std::string> interfaces;
+  std::string problem;  // why it is not running, empty when it is
 };
 
 struct lan_discovery_counters {
@@ -80,9 +98,11 @@ class lan_discovery {
   lan_discovery(const lan_discovery&) = delete;
   lan_discovery& operator=(const lan_discovery&) = delete;
 
-  // Opens both sockets, joins the group, sends a query and starts the
-  // announcements. An error leaves the object stopped.
-  boost::system::error_code start();
+  // Watches the interfaces, opens both sockets, joins the group on every
+  // usable interface, sends a query and starts the announcements. What
+  // fails (no interface yet, a socket error) is retried when the interfaces
+  // change, and shows in status().
+  void start();
   // Asks the group who is there now. Returns false when it was sent less
   // than min_query_gap ago (and so was not sent again).
   bool query();
@@ -91,6 +111,9 @@ class lan_discovery {
   // The sender's local endpoint (the port answers come back to).
   boost::asio::ip::udp::endpoint local_endpoint() const;
   const lan_discovery_counters& counters() const noexcept { return counters_; }
+  lan_discovery_status status() const;
+  // Rereads the interfaces and follows them; interface_watch calls it.
+  void refresh_interfaces();
 
  private:
   struct known_peer {
@@ -100,7 +123,10 @@ class lan_discovery {
   };
 
   boost::system::error_code open_sockets();
+  void close_sockets();
+  bool set_membership(int option, const network_interface& where);
   void send_to_group(discovery_message type);
+  void send_on(const network_interface& where, discovery_message type);
   void send_answer(const boost::asio::ip::udp::endpoint& querier);
   discovery_record own_record(discovery_message type) const;
   void schedule_announcement();
@@ -128,6 +154,11 @@ class lan_discovery {
   receiving_socket group_receiver_;
   receiving_socket sender_;
   boost::asio::steady_timer announce_timer_;
+  interface_watch watch_;
+  bool sockets_open_ = false;
+  // The interfaces the group is joined on, by name.
+  std::vector<network_interface> joined_;
+  std::string problem_;
 
   std::map<wire::node_id, known_peer> peers_;
   std::chrono::steady_clock::time_point last_query_{};
@@ -139,8 +170,5 @@ class lan_discovery {
   // Handlers still queued after destruction see this expire and do nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-// The IPv4 address of the interface named `name` (getifaddrs), if it has one.
-std::optional<boost::asio::ip::address_v4> interface_ipv4_address(const std::string& name);
 
 }  // namespace p2psip::bootstrap

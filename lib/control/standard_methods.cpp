@@ -75,7 +75,10 @@ std::vector<method_schema> schemas() {
                   {"uptime_s", integer, "seconds since the daemon started"},
                   {"sip", object,
                    "the SIP front: enabled, udp, tcp, and thread (running, or stalled when "
-                   "its thread has not taken a task for 5 s; the watchdog pings stop then)"}}},
+                   "its thread has not taken a task for 5 s; the watchdog pings stop then)"},
+                  {"discovery", object,
+                   "LAN discovery: state (off, running, waiting for a usable interface, or "
+                   "failed), the interfaces it runs on, and the problem while not running"}}},
       {.name = "node.leave",
        .summary = "hand replicas over and leave the overlay gracefully",
        .access = method_access::state_changing,

@@ -101,8 +101,8 @@ TEST_CASE("two members of one overlay find each other") {
   const std::uint16_t port = free_udp_port();
   member a(io, "office.example", 0xaa, port, 16084);
   member b(io, "office.example", 0xbb, port, 26084);
-  REQUIRE_FALSE(a.discovery->start());
-  REQUIRE_FALSE(b.discovery->start());  // its query reaches a, which answers
+  a.discovery->start();
+  b.discovery->start();  // its query reaches a, which answers
 
   REQUIRE(run_until(io, [&] { return a.found.size() == 1 && b.found.size() == 1; }));
   REQUIRE(a.found.count(make_node(0xbb)) == 1);
@@ -123,8 +123,8 @@ TEST_CASE("announcements repeat at the interval without repeating the report") {
   const auto fast = [](lan_discovery_options& o) { o.interval = std::chrono::milliseconds(100); };
   member a(io, "office.example", 0xaa, port, 16084, fast);
   member b(io, "office.example", 0xbb, port, 26084, fast);
-  REQUIRE_FALSE(a.discovery->start());
-  REQUIRE_FALSE(b.discovery->start());
+  a.discovery->start();
+  b.discovery->start();
   REQUIRE(run_until(io, [&] {
     return a.discovery->counters().announcements_sent >= 3 &&
            b.discovery->counters().records_accepted >= 3;
@@ -139,7 +139,7 @@ TEST_CASE("junk datagrams are counted and ignored") {
   boost::asio::io_context io;
   const std::uint16_t port = free_udp_port();
   member a(io, "office.example", 0xaa, port, 16084);
-  REQUIRE_FALSE(a.discovery->start());
+  a.discovery->start();
   send_to_group(io, port, {'h', 'e', 'l', 'l', 'o'});
   auto bytes = stranger_record(discovery_message::announcement, 0xcc);
   bytes[4] = 9;  // a version this code does not know
@@ -153,8 +153,8 @@ TEST_CASE("another overlay on the same group is ignored") {
   const std::uint16_t port = free_udp_port();
   member a(io, "office.example", 0xaa, port, 16084);
   member c(io, "other.example", 0xcc, port, 36084);
-  REQUIRE_FALSE(a.discovery->start());
-  REQUIRE_FALSE(c.discovery->start());  // a hears c's query
+  a.discovery->start();
+  c.discovery->start();  // a hears c's query
   REQUIRE(run_until(io, [&] { return a.discovery->counters().ignored_other_overlay >= 1; }));
   CHECK(a.found.empty());
   CHECK(c.found.empty());
@@ -166,7 +166,7 @@ TEST_CASE("answers to queries are capped per second") {
   const std::uint16_t port = free_udp_port();
   member a(io, "office.example", 0xaa, port, 16084,
            [](lan_discovery_options& o) { o.max_answers_per_second = 2; });
-  REQUIRE_FALSE(a.discovery->start());
+  a.discovery->start();
   for (std::uint8_t i = 1; i <= 5; ++i) {
     send_to_group(io, port, stranger_record(discovery_message::query, i));
   }
@@ -176,26 +176,41 @@ TEST_CASE("answers to queries are capped per second") {
   CHECK(a.discovery->counters().answers_suppressed == 3);
 }
 
-TEST_CASE("the interface may be given by name") {
-  CHECK(interface_ipv4_address("lo") == ip::make_address_v4("127.0.0.1"));
-  CHECK_FALSE(interface_ipv4_address("no-such-if0"));
+TEST_CASE("the interface may be given by name or address, and may come later") {
+  const auto lo = discovery_interfaces("lo");
+  REQUIRE(lo.size() == 1);
+  CHECK(lo.front().address == ip::make_address_v4("127.0.0.1"));
+  CHECK(discovery_interfaces("127.0.0.1") == lo);
+  CHECK(discovery_interfaces("no-such-if0").empty());
+  for (const auto& usable : discovery_interfaces("")) CHECK(usable.name != "lo");
 
   boost::asio::io_context io;
   const std::uint16_t port = free_udp_port();
   member by_name(io, "office.example", 0xaa, port, 16084,
                  [](lan_discovery_options& o) { o.interface = "lo"; });
-  CHECK_FALSE(by_name.discovery->start());
-  CHECK(by_name.discovery->local_endpoint().address() == ip::make_address("127.0.0.1"));
+  by_name.discovery->start();
+  CHECK(by_name.discovery->status().state == "running");
+  CHECK(by_name.discovery->status().interfaces == std::vector<std::string>{"lo"});
+  CHECK(by_name.discovery->status().problem.empty());
+
+  // An absent interface is waited for, not an error that stops discovery.
   member missing(io, "office.example", 0xbb, port, 16084,
                  [](lan_discovery_options& o) { o.interface = "no-such-if0"; });
-  CHECK(missing.discovery->start() == boost::system::errc::no_such_device);
+  missing.discovery->start();
+  const auto waiting = missing.discovery->status();
+  CHECK(waiting.state == "waiting");
+  CHECK(waiting.interfaces.empty());
+  CHECK(waiting.problem.find("no-such-if0") != std::string::npos);
+  CHECK_FALSE(missing.discovery->query());
+  missing.discovery->stop();
+  CHECK(missing.discovery->status().state == "off");
 }
 
 TEST_CASE("destroying a running instance leaves no handler behind") {
   boost::asio::io_context io;
   const std::uint16_t port = free_udp_port();
   auto a = std::make_unique<member>(io, "office.example", 0xaa, port, 16084);
-  REQUIRE_FALSE(a->discovery->start());
+  a->discovery->start();
   a.reset();
   io.run_for(std::chrono::milliseconds(50));  // cancelled handlers run and must do nothing
   CHECK(io.stopped());
