@@ -43,6 +43,7 @@ void membership_keeper::after(overlay::duration delay, std::function<void()> cal
 
 void membership_keeper::start() {
   last_remembered_ = remembered_peers();
+  next_merge_probe_ = timers_.now() + jittered(options_.merge_probe_interval);
   const auto nodes = ways_in();
   check();
   if (nodes.empty() && !options_.discovery) {
@@ -215,6 +216,7 @@ void membership_keeper::dial_bootstrap(const peer_address& where, overlay::durat
     if (!peer) return retry_bootstrap(where, next_delay, failure);
     dialling_.erase(where.text());
     logs.write(log_level::info, "bootstrap " + where.text() + " is " + peer->hex());
+    bootstrap_ids_.insert_or_assign(where.text(), *peer);
     bootstrap_peers_.insert(*peer);
     // Linked already (it dialled us first): no link-up will follow.
     use_linked_peer(*peer);
@@ -240,12 +242,45 @@ void membership_keeper::retry_bootstrap(const peer_address& where, overlay::dura
 void membership_keeper::check() {
   if (dialler_.link_count() > 0) last_linked_ = timers_.now();
   keep_in_an_overlay();
+  if (const auto now = timers_.now(); now >= next_merge_probe_) {
+    next_merge_probe_ = now + jittered(options_.merge_probe_interval);
+    if (node_.state() == node_state::joined) probe_bootstrap_nodes();
+  }
   // A crash (kill -9, power loss) skips the save at shutdown.
   if (const auto now = timers_.now(); now >= next_remember_) {
     next_remember_ = now + options_.remember_interval;
     remember_peers();
   }
   after(options_.check_interval, [this] { check(); });
+}
+
+overlay::duration membership_keeper::jittered(overlay::duration interval) {
+  std::uniform_real_distribution<double> spread(0.75, 1.25);
+  return std::chrono::duration_cast<overlay::duration>(interval * spread(jitter_));
+}
+
+// Links inside each side of a partition keep every node from needing a way
+// in, so after healing nothing would dial across: a Ping routed to each
+// bootstrap node's Node-ID shows whether it is still in this ring.
+void membership_keeper::probe_bootstrap_nodes() {
+  for (const auto& where : options_.bootstrap_nodes) {
+    if (dialling_.contains(where.text())) continue;
+    const auto known = bootstrap_ids_.find(where.text());
+    if (known == bootstrap_ids_.end()) {
+      seek_way_in({where});  // never reached: it may be up now
+      continue;
+    }
+    const auto peer = known->second;
+    if (peer == node_.self() || dialler_.connected(peer)) continue;
+    node_.send_request(
+        {wire::destination::node(peer)}, {wire::message_code::ping_req, wire::ping_req{}},
+        [this, where, peer, alive = std::weak_ptr<bool>(alive_)](overlay::answer_result result) {
+          if (alive.expired() || stopped_ || (result && result->responder == peer)) return;
+          logs.write(log_level::info, "bootstrap " + where.text() +
+                                          " is not in this ring: dialling it to merge");
+          seek_way_in({where});
+        });
+  }
 }
 
 }  // namespace p2psip::bootstrap

@@ -4,7 +4,9 @@
 // is there, and introduces peers found once joined to the topology, since
 // they may be in another ring (overlay merge). A node whose ring empties
 // goes on in an overlay of its own, and one left without links dials its
-// way back in the same way. It also keeps the last-known peers file.
+// way back in the same way. A joined node also checks now and then that its
+// bootstrap nodes are in its own ring, so that the two sides of a healed
+// partition merge. It also keeps the last-known peers file.
 //
 // Time comes from an injected timer_service and links from a peer_dialler,
 // so the policy runs the same on Asio and TLS as in the simulator.
@@ -13,7 +15,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,6 +44,9 @@ struct membership_options {
   overlay::duration isolation_after = std::chrono::seconds(30);
   overlay::duration remember_interval = std::chrono::seconds(30);
   overlay::duration check_interval = std::chrono::seconds(1);
+  // How often (±25%) a joined node Pings each bootstrap node's Node-ID
+  // through its ring, and dials and introduces one the Ping does not reach.
+  overlay::duration merge_probe_interval = std::chrono::seconds(30);
 };
 
 class membership_keeper {
@@ -86,6 +94,10 @@ class membership_keeper {
   bool needs_way_in() const;
   void keep_in_an_overlay();
   void check();
+  // The merge probe: each bootstrap node not linked and not reached by a
+  // Ping through the ring is dialled, and introduced once linked.
+  void probe_bootstrap_nodes();
+  overlay::duration jittered(overlay::duration interval);
   // Schedules `callback` unless stopped; stop() cancels what is pending.
   void after(overlay::duration delay, std::function<void()> callback);
 
@@ -94,6 +106,10 @@ class membership_keeper {
   peer_dialler& dialler_;
   membership_options options_;
   std::set<wire::node_id> bootstrap_peers_;
+  // Who answered at each bootstrap address (by peer_address::text()).
+  std::map<std::string, wire::node_id> bootstrap_ids_;
+  overlay::time_point next_merge_probe_{};
+  std::minstd_rand jitter_{std::random_device{}()};
   std::set<std::string> bootstrap_failures_logged_;
   std::optional<overlay::time_point> last_linked_;
   overlay::time_point next_remember_{};
@@ -104,6 +120,8 @@ class membership_keeper {
   std::optional<overlay::time_point> rejoining_since_;
   std::set<overlay::timer_id> pending_timers_;
   bool stopped_ = false;
+  // Answers that arrive after destruction see this expire and do nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace p2psip::bootstrap

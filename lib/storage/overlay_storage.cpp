@@ -78,6 +78,7 @@ void overlay_storage::handle_store(const overlay::incoming_request& request,
   store_context context;
   context.now = now();
   context.certificates = request.message.security.certificates;
+  const bool held_before = store_.value_count(store.resource) > 0;
   auto result = service_.store(store, context);
   if (!result) {
     ++stats_.refused;
@@ -87,6 +88,7 @@ void overlay_storage::handle_store(const overlay::incoming_request& request,
   if (store.replica_number != 0) {
     ++stats_.replica_stores;
     reply.answer({message_code::store_ans, std::move(*result)});
+    if (!held_before) pass_on_handed_data(store.resource, request.sender);
     return;
   }
   ++stats_.stores;
@@ -125,6 +127,30 @@ void overlay_storage::handle_store(const overlay::incoming_request& request,
               if (--pending->outstanding == 0) send_answer();
             });
   node_.timers().schedule(node_.config().reliability_timer / 2, send_answer);
+}
+
+// A replica Store that brings a resource new to this node came from a peer
+// that took it for responsible, or for a replica of the responsible one.
+// After a merge that peer's view may be stale: data this node is now
+// responsible for gets its replicas made here, and data another peer is
+// responsible for (in this node's view) goes on to it, unless it came from
+// there. Only new resources are passed on, so differing views cannot make
+// a Store circle.
+void overlay_storage::pass_on_handed_data(const wire::resource_id& resource,
+                                          const wire::node_id& sender) {
+  const auto key = overlay::resource_key(resource);
+  if (!key) return;
+  auto& topology = node_.topology();
+  if (topology.is_responsible(*key)) {
+    if (const auto targets = topology.replica_peers(); !targets.empty()) {
+      replicate(resource, targets);
+    }
+    return;
+  }
+  const auto responsible = topology.responsible_peer(*key);
+  if (responsible && *responsible != node_.self() && *responsible != sender) {
+    replicate(resource, {*responsible});
+  }
 }
 
 void overlay_storage::replicate(const wire::resource_id& resource,
@@ -217,6 +243,7 @@ void overlay_storage::reconcile() {
   std::vector<wire::resource_id> drop;
   const auto t = now();
   std::map<wire::resource_id, time_point> outside;
+  std::map<wire::resource_id, wire::node_id> responsible_now;
   for (const auto& [resource, kinds] : store_.resources()) {
     const auto key = overlay::resource_key(resource);
     if (!key) continue;
@@ -230,9 +257,16 @@ void overlay_storage::reconcile() {
     } else {
       // No longer ours: the peer now responsible (a joining node, §10.5
       // step 6) gets it; data outside our replica set is dropped (§10.7.3).
+      // After two rings merge, neither the old responsible peer nor its
+      // replicas see the key leave a range of their own, and the first peer
+      // they take for responsible may not be the last: each holder hands the
+      // data to every new responsible peer it learns of.
       const auto responsible = topology.responsible_peer(*key);
-      if ((was_ours(*key) || predecessor_gone) && responsible && *responsible != self) {
-        targets.push_back(*responsible);
+      if (responsible && *responsible != self) {
+        const auto seen = responsible_seen_.find(resource);
+        const bool moved = seen != responsible_seen_.end() && seen->second != *responsible;
+        if (was_ours(*key) || predecessor_gone || moved) targets.push_back(*responsible);
+        responsible_now.emplace(resource, *responsible);
       }
       if (!topology.in_replica_set(*key)) {
         const auto since = outside_since_.try_emplace(resource, t).first->second;
@@ -247,6 +281,7 @@ void overlay_storage::reconcile() {
   }
   for (const auto& resource : drop) store_.erase(resource);
   outside_since_ = std::move(outside);
+  responsible_seen_ = std::move(responsible_now);
   last_predecessor_ = predecessor;
   last_replicas_ = replicas;
   // Looks again when the oldest may go, whether or not the tables change.

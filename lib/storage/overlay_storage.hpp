@@ -52,6 +52,7 @@ class overlay_storage {
   // Sends the Stores of `resource` in this node's store, as they are now, to
   // every peer in `targets` (replica numbers 1, 2, ...); `outcome` runs once
   // per target.
+  void pass_on_handed_data(const wire::resource_id& resource, const wire::node_id& sender);
   void replicate(const wire::resource_id& resource, const std::vector<wire::node_id>& targets,
                  target_outcome outcome = {});
   // Sends `requests` to `target`, cutting any the overlay finds too large for
@@ -79,6 +80,9 @@ class overlay_storage {
   // Resources found outside the replica set, and since when: dropped once
   // they have stayed outside for a while (see reconcile()).
   std::map<wire::resource_id, time_point> outside_since_;
+  // For each resource held but not ours, the peer responsible for it at the
+  // last reconcile: a holder hands the data to each new one it learns of.
+  std::map<wire::resource_id, wire::node_id> responsible_seen_;
   bool recheck_pending_ = false;
   overlay_storage_stats stats_;
   std::function<void(const expired_value&)> expired_observer_;

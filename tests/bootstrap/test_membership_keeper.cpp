@@ -257,6 +257,25 @@ TEST_CASE("a node whose peers all crash goes on alone and merges with a newcomer
   CHECK(settles_into_one_ring(world, kept, 10s));
 }
 
+TEST_CASE("a node linked in a ring of its own still merges with its bootstrap node's ring") {
+  // The two sides of a healed partition: every node has links, so none
+  // needs a way in; only the merge probe dials across.
+  overlay::sim::overlay_world world(quick_world(9));
+  kept_node kept(world, dialling(bootstrap_at));
+  kept.keeper().start();
+  world.scheduler().run_for(6s);
+  REQUIRE(kept.node().state() == node_state::joined);
+  world.add_node_joining(kept.self());
+  world.scheduler().run_for(10s);
+  REQUIRE(kept.node().linked_peers().size() == 1);
+
+  const auto first = world.add_node_alone();
+  world.add_node_joining(first);
+  kept.place(bootstrap_at, first);
+  // One probe period (30 s ± 25%) and the stabilization after it.
+  CHECK(settles_into_one_ring(world, kept, 90s));
+}
+
 TEST_CASE("a joined node without links keeps dialling its bootstrap node, backing off") {
   overlay::sim::overlay_world world(quick_world(8));
   kept_node kept(world, dialling(bootstrap_at));

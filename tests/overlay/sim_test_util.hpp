@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "overlay/sim/overlay_world.hpp"
 
@@ -29,6 +30,18 @@ inline void grow(sim::overlay_world& world, std::size_t n, duration settle) {
     world.scheduler().run_for(3s);
   }
   world.scheduler().run_for(settle);
+}
+
+// A ring of `n` nodes grown from one that started alone, apart from any
+// other ring in the world (the two sides of a partition, say).
+inline std::vector<node_id> separate_ring(sim::overlay_world& world, std::size_t n) {
+  using namespace std::chrono_literals;
+  std::vector<node_id> ring{world.add_node_alone()};
+  for (std::size_t i = 1; i < n; ++i) {
+    ring.push_back(world.add_node_joining(ring.front()));
+    world.scheduler().run_for(3s);
+  }
+  return ring;
 }
 
 }  // namespace p2psip::overlay::test

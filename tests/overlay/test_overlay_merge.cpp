@@ -13,15 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A ring of `n` nodes grown from one that started alone.
-std::vector<node_id> separate_ring(sim::overlay_world& world, std::size_t n) {
-  std::vector<node_id> ring{world.add_node_alone()};
-  for (std::size_t i = 1; i < n; ++i) {
-    ring.push_back(world.add_node_joining(ring.front()));
-    world.scheduler().run_for(3s);
-  }
-  return ring;
-}
+using test::separate_ring;
 
 // Whether `id`'s nearest successor is in `ring` (the rings have not met).
 bool successor_within(sim::overlay_world& world, const node_id& id,
