@@ -7,8 +7,6 @@
 namespace p2psip::nat {
 namespace {
 
-constexpr std::uint8_t family_ipv4 = 0x01;
-constexpr std::uint8_t family_ipv6 = 0x02;
 constexpr std::size_t max_reason = 763;
 
 // Attribute readers see one value, so their errors carry no offset.
@@ -104,6 +102,10 @@ void add_requested_transport(stun_writer& w, std::uint8_t protocol) {
   add_u32(w, attribute::requested_transport, std::uint32_t{protocol} << 24);
 }
 
+void add_requested_address_family(stun_writer& w, std::uint8_t family) {
+  add_u32(w, attribute::requested_address_family, std::uint32_t{family} << 24);
+}
+
 void add_even_port(stun_writer& w, bool reserve_next) {
   const std::uint8_t v = reserve_next ? 0x80 : 0x00;
   w.add(attribute::even_port, bytes_view(&v, 1));
@@ -156,6 +158,11 @@ result<std::uint16_t> read_channel_number(const stun_attribute& a) {
 
 result<std::uint8_t> read_requested_transport(const stun_attribute& a) {
   if (a.value.size() != 4) return bad;
+  return a.value[0];
+}
+
+result<std::uint8_t> read_requested_address_family(const stun_attribute& a) {
+  if (a.value.size() != 4 || (a.value[0] != family_ipv4 && a.value[0] != family_ipv6)) return bad;
   return a.value[0];
 }
 

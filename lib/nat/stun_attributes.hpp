@@ -29,6 +29,7 @@ inline constexpr std::uint16_t data = 0x0013;
 inline constexpr std::uint16_t realm = 0x0014;
 inline constexpr std::uint16_t nonce = 0x0015;
 inline constexpr std::uint16_t xor_relayed_address = 0x0016;
+inline constexpr std::uint16_t requested_address_family = 0x0017;  // RFC 6156
 inline constexpr std::uint16_t even_port = 0x0018;
 inline constexpr std::uint16_t requested_transport = 0x0019;
 inline constexpr std::uint16_t dont_fragment = 0x001A;
@@ -43,6 +44,9 @@ constexpr bool comprehension_required(std::uint16_t type) noexcept { return type
 
 // REQUESTED-TRANSPORT's protocol number for UDP, the only one TURN relays here.
 inline constexpr std::uint8_t protocol_udp = 17;
+// REQUESTED-ADDRESS-FAMILY's values (RFC 6156 §4.1.1), as in address attributes.
+inline constexpr std::uint8_t family_ipv4 = 0x01;
+inline constexpr std::uint8_t family_ipv6 = 0x02;
 
 void add_address(stun_writer& w, std::uint16_t type, const transport_address& address);
 void add_xor_address(stun_writer& w, std::uint16_t type, const transport_address& address,
@@ -55,6 +59,7 @@ void add_string(stun_writer& w, std::uint16_t type, std::string_view value);
 void add_u32(stun_writer& w, std::uint16_t type, std::uint32_t value);
 void add_channel_number(stun_writer& w, std::uint16_t channel);
 void add_requested_transport(stun_writer& w, std::uint8_t protocol);
+void add_requested_address_family(stun_writer& w, std::uint8_t family);
 void add_even_port(stun_writer& w, bool reserve_next);
 void add_reservation_token(stun_writer& w, std::uint64_t token);
 void add_dont_fragment(stun_writer& w);
@@ -72,6 +77,8 @@ std::string_view read_string(const stun_attribute& a);
 result<std::uint32_t> read_u32(const stun_attribute& a);
 result<std::uint16_t> read_channel_number(const stun_attribute& a);
 result<std::uint8_t> read_requested_transport(const stun_attribute& a);
+// family_ipv4 or family_ipv6; anything else is bad_attribute.
+result<std::uint8_t> read_requested_address_family(const stun_attribute& a);
 // The R bit: reserve the next port as well.
 result<bool> read_even_port(const stun_attribute& a);
 result<std::uint64_t> read_reservation_token(const stun_attribute& a);

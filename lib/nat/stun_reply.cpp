@@ -14,6 +14,7 @@ std::string_view reason_phrase(std::uint16_t code) noexcept {
     case stun_code::unknown_attribute: return "Unknown Attribute";
     case stun_code::allocation_mismatch: return "Allocation Mismatch";
     case stun_code::stale_nonce: return "Stale Nonce";
+    case stun_code::address_family_not_supported: return "Address Family not Supported";
     case stun_code::wrong_credentials: return "Wrong Credentials";
     case stun_code::unsupported_transport: return "Unsupported Transport Protocol";
     case stun_code::allocation_quota_reached: return "Allocation Quota Reached";

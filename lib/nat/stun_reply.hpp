@@ -19,6 +19,7 @@ inline constexpr std::uint16_t forbidden = 403;
 inline constexpr std::uint16_t unknown_attribute = 420;
 inline constexpr std::uint16_t allocation_mismatch = 437;
 inline constexpr std::uint16_t stale_nonce = 438;
+inline constexpr std::uint16_t address_family_not_supported = 440;  // RFC 6156
 inline constexpr std::uint16_t wrong_credentials = 441;
 inline constexpr std::uint16_t unsupported_transport = 442;
 inline constexpr std::uint16_t allocation_quota_reached = 486;

@@ -30,4 +30,10 @@ class system_turn_clock final : public turn_clock {
   }
 };
 
+// The process's one system clock, for servers not under test.
+inline const turn_clock& default_turn_clock() {
+  static const system_turn_clock clock;
+  return clock;
+}
+
 }  // namespace p2psip::nat

@@ -23,10 +23,10 @@ constexpr std::size_t max_username = 513;
 // Room for DATA's and XOR-PEER-ADDRESS's headers in a Data indication.
 constexpr std::size_t max_relayed_data = 0xFFFF - 64;
 
-constexpr std::array<std::uint16_t, 8> allocate_attributes = {
+constexpr std::array<std::uint16_t, 9> allocate_attributes = {
     attribute::username, attribute::message_integrity, attribute::realm, attribute::nonce,
-    attribute::requested_transport, attribute::lifetime, attribute::even_port,
-    attribute::reservation_token};
+    attribute::requested_transport, attribute::requested_address_family, attribute::lifetime,
+    attribute::even_port, attribute::reservation_token};
 constexpr std::array<std::uint16_t, 5> refresh_attributes = {
     attribute::username, attribute::message_integrity, attribute::realm, attribute::nonce,
     attribute::lifetime};
@@ -156,6 +156,14 @@ void turn_core::allocate(const five_tuple& from, const stun_message& request,
   if (*protocol != protocol_udp) {
     return refuse(from, request, stun_code::unsupported_transport, refusal::unsupported_transport,
                   &key);
+  }
+  if (const auto* family = request.find(attribute::requested_address_family)) {
+    const auto value = read_requested_address_family(*family);
+    if (!value) return refuse(from, request, stun_code::bad_request, refusal::bad_request, &key);
+    if ((*value == family_ipv4) != config_.relay_address.is_v4()) {
+      return refuse(from, request, stun_code::address_family_not_supported,
+                    refusal::unsupported_family, &key);
+    }
   }
   const std::string username(read_string(*request.find(attribute::username)));
   const std::string user_id(turn_rest_id(username));

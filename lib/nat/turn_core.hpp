@@ -45,6 +45,8 @@ class turn_core {
   // One datagram a peer sent to a relay socket.
   void on_peer_datagram(const transport_address& relayed, const transport_address& peer,
                         bytes_view data);
+  // A TCP or TLS stream that is neither STUN nor ChannelData: it is closed.
+  void on_stream_out_of_sync() { count(refusal::malformed); }
   // A TCP or TLS client went away: its allocation goes with it (§2.1).
   void on_client_closed(const five_tuple& client);
   // Ends allocations, permissions, channels and reservations past their

@@ -12,6 +12,7 @@ const char* to_string(refusal r) noexcept {
     case refusal::unknown_attribute: return "unknown_attribute";
     case refusal::allocation_mismatch: return "allocation_mismatch";
     case refusal::wrong_credentials: return "wrong_credentials";
+    case refusal::unsupported_family: return "unsupported_family";
     case refusal::unsupported_transport: return "unsupported_transport";
     case refusal::quota_reached: return "quota_reached";
     case refusal::insufficient_capacity: return "insufficient_capacity";

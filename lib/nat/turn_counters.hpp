@@ -17,6 +17,7 @@ enum class refusal : std::uint8_t {
   unknown_attribute,      // 420
   allocation_mismatch,    // 437
   wrong_credentials,      // 441: another user's allocation
+  unsupported_family,     // 440: a relay of an address family not served
   unsupported_transport,  // 442
   quota_reached,          // 486: too many allocations for one user
   insufficient_capacity,  // 508: too many allocations, or no relay port free

@@ -300,7 +300,7 @@ TEST_CASE("Allocate: relayed and mapped addresses, lifetime, signed answer, even
   }
 }
 
-TEST_CASE("Allocate refusals: 400, 442, 420, 486, 508") {
+TEST_CASE("Allocate refusals: 400, 440, 442, 420, 486, 508") {
   turn_config config = test_config();
   config.max_allocations_per_user = 2;
   config.max_allocations = 3;
@@ -316,6 +316,18 @@ TEST_CASE("Allocate refusals: 400, 442, 420, 486, 508") {
                                                   add_requested_transport(w, 6);
                                                 })) == 442);
     CHECK(f.refused(refusal::unsupported_transport) == 1);
+  }
+  SECTION("REQUESTED-ADDRESS-FAMILY: IPv4 served, IPv6 440") {
+    CHECK(f.signed_exchange(c, stun_method::allocate, [](stun_writer& w, const transaction_id&) {
+      add_requested_transport(w, protocol_udp);
+      add_requested_address_family(w, family_ipv4);
+    }).klass == stun_class::success);
+    auto v6 = f.make_client("203.0.113.2", 1000);
+    CHECK(fixture::error_code(f.signed_exchange(v6, stun_method::allocate, [](stun_writer& w, const transaction_id&) {
+      add_requested_transport(w, protocol_udp);
+      add_requested_address_family(w, family_ipv6);
+    })) == 440);
+    CHECK(f.refused(refusal::unsupported_family) == 1);
   }
   SECTION("DONT-FRAGMENT is not supported: 420 naming it") {
     const auto m = f.signed_exchange(c, stun_method::allocate, [](stun_writer& w, const transaction_id&) {
