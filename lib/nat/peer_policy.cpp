@@ -12,13 +12,6 @@ bool in(const std::vector<address_range>& ranges, const boost::asio::ip::address
 
 }  // namespace
 
-void peer_policy::set_relay_ports(const boost::asio::ip::address& address, std::uint16_t min,
-                                  std::uint16_t max) {
-  relay_address_ = address;
-  relay_min_ = min;
-  relay_max_ = max;
-}
-
 bool peer_policy::permits_address(const boost::asio::ip::address& peer) const {
   if (in(config_.deny, peer)) return false;
   if (in(config_.allow, peer)) return true;
@@ -30,13 +23,10 @@ bool peer_policy::permits_address(const boost::asio::ip::address& peer) const {
 
 bool peer_policy::permits(const transport_address& peer) const {
   if (!permits_address(peer.address())) return false;
-  const bool own_socket = std::any_of(
-      own_endpoints_.begin(), own_endpoints_.end(), [&](const transport_address& own) {
-        return own.port() == peer.port() && reaches(peer.address(), own.address());
-      });
-  const bool relay_port = peer.port() >= relay_min_ && peer.port() <= relay_max_ &&
-                          reaches(peer.address(), relay_address_);
-  return !own_socket && !relay_port;
+  return std::none_of(own_endpoints_.begin(), own_endpoints_.end(),
+                      [&](const transport_address& own) {
+                        return own.port() == peer.port() && reaches(peer.address(), own.address());
+                      });
 }
 
 bool peer_policy::own_address(const boost::asio::ip::address& peer) const {

@@ -4,7 +4,6 @@
 // operator's allow and deny lists say.
 #pragma once
 
-#include <cstdint>
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
@@ -27,10 +26,9 @@ class peer_policy {
  public:
   explicit peer_policy(peer_policy_config config) : config_(std::move(config)) {}
 
-  // The server's own sockets: never a peer, even where the address may be.
+  // The server's listening sockets: never a peer, even where the address may
+  // be. (turn_core refuses its relay sockets itself: it knows which are open.)
   void add_own_endpoint(const transport_address& endpoint) { own_endpoints_.push_back(endpoint); }
-  void set_relay_ports(const boost::asio::ip::address& address, std::uint16_t min,
-                       std::uint16_t max);
 
   // Whether permissions may be installed for this address.
   bool permits_address(const boost::asio::ip::address& peer) const;
@@ -45,9 +43,6 @@ class peer_policy {
 
   peer_policy_config config_;
   std::vector<transport_address> own_endpoints_;
-  boost::asio::ip::address relay_address_;
-  std::uint16_t relay_min_ = 0;
-  std::uint16_t relay_max_ = 0;
 };
 
 }  // namespace p2psip::nat

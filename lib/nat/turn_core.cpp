@@ -66,9 +66,7 @@ turn_core::turn_core(turn_config config, relay_io& io, const turn_clock& clock)
       peers_(config_.peers),
       nonces_(config_.nonce_lifetime),
       binding_(binding_options{config_.software, {}}),
-      random_(random_seed()) {
-  peers_.set_relay_ports(config_.relay_address, config_.relay_port_min, config_.relay_port_max);
-}
+      random_(random_seed()) {}
 
 void turn_core::on_client_message(const five_tuple& from, bytes_view bytes) {
   if (looks_like_channel_data(bytes)) return channel_data_from_client(from, bytes);
@@ -291,7 +289,7 @@ void turn_core::channel_bind(const five_tuple& from, const stun_message& request
   if (!channel || !peer || !valid_channel(*channel)) {
     return refuse(from, request, stun_code::bad_request, refusal::bad_request, &a.key());
   }
-  if (!peers_.permits(*peer)) {
+  if (!relayable(*peer)) {
     return refuse(from, request, stun_code::forbidden, refusal::forbidden_peer, &a.key());
   }
   const auto now = clock_.now();
@@ -328,10 +326,16 @@ void turn_core::relay_to_peer(turn_allocation& a, const transport_address& peer,
                               bytes_view data) {
   const auto now = clock_.now();
   if (!a.permitted(peer.address(), now)) return count(refusal::no_permission);
-  if (!peers_.permits(peer)) return count(refusal::forbidden_peer);
+  if (!relayable(peer)) return count(refusal::forbidden_peer);
   if (!a.admit_to_peer(data.size(), now)) return count(refusal::bandwidth);
   counters_.to_peers.add(data.size());
   io_.send_to_peer(a.relayed(), peer, data);
+}
+
+bool turn_core::relayable(const transport_address& peer) const {
+  return peers_.permits(peer) && !by_relayed_.contains(peer) &&
+         std::none_of(reservations_.begin(), reservations_.end(),
+                      [&](const auto& r) { return r.second.relayed == peer; });
 }
 
 void turn_core::on_peer_datagram(const transport_address& relayed, const transport_address& peer,

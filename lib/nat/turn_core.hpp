@@ -74,6 +74,8 @@ class turn_core {
   void send_indication(const five_tuple& from, const stun_message& indication);
   void channel_data_from_client(const five_tuple& from, bytes_view bytes);
   void relay_to_peer(turn_allocation& a, const transport_address& peer, bytes_view data);
+  // The policy's verdict, and never one of the relay sockets (open or reserved).
+  bool relayable(const transport_address& peer) const;
 
   // Answers 401 or 438 with REALM and a fresh NONCE.
   void challenge(const five_tuple& from, const stun_message& request, std::uint16_t code,

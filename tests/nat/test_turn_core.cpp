@@ -492,20 +492,22 @@ TEST_CASE("the peer policy: loopback, deny lists and the server's own ports get 
     CHECK(fixture::error_code(f.permit(c, endpoint("::1", 5000))) == 403);
     CHECK(fixture::error_code(f.permit(c, peer_a)) == 403);
     CHECK(f.permit(c, endpoint("203.0.113.7", 1)).klass == stun_class::success);
-    // The relay address is allowed as a peer, but not its relay ports.
-    CHECK(fixture::error_code(f.bind(c, 0x4000, endpoint("192.0.2.100", 50050))) == 403);
+    // The relay address is allowed as a peer, but not its relay sockets.
+    CHECK(f.bind(c, 0x4000, endpoint("192.0.2.100", 50050)).klass == stun_class::success);
+    CHECK(fixture::error_code(f.bind(c, 0x4001, endpoint("192.0.2.100", 50001))) == 403);
     CHECK(f.refused(refusal::forbidden_peer) == 6);
   }
   SECTION("loopback allowed for tests, but never the server's own sockets") {
     config.peers.allow_loopback = true;
     config.relay_address = boost::asio::ip::make_address("127.0.0.1");
     fixture f(config);
+    f.io.relay_ip = config.relay_address;
     f.core->peers().add_own_endpoint(endpoint("0.0.0.0", 3478));
     auto c = f.make_client("203.0.113.1", 1000);
     REQUIRE(f.allocate(c).klass == stun_class::success);
     CHECK(f.bind(c, 0x4000, endpoint("127.0.0.1", 5000)).klass == stun_class::success);
     CHECK(fixture::error_code(f.bind(c, 0x4001, endpoint("127.0.0.1", 3478))) == 403);
-    CHECK(fixture::error_code(f.bind(c, 0x4002, endpoint("127.0.0.1", 50002))) == 403);
+    CHECK(fixture::error_code(f.bind(c, 0x4002, endpoint("127.0.0.1", 50001))) == 403);
   }
 }
 
