@@ -31,6 +31,8 @@ struct turn_config {
 
   std::size_t max_allocations = 1000;        // all together: beyond, 508
   std::size_t max_allocations_per_user = 8;  // per REST id: beyond, 486
+  // TCP and TLS clients at once, allocating or not: beyond, new ones are closed.
+  std::size_t max_stream_connections = 4000;
   // Bytes per second each way per allocation, with a one-second burst; 0 is
   // unlimited.
   std::uint64_t bandwidth_per_allocation = 0;

@@ -45,8 +45,9 @@ class turn_core {
   // One datagram a peer sent to a relay socket.
   void on_peer_datagram(const transport_address& relayed, const transport_address& peer,
                         bytes_view data);
-  // A TCP or TLS stream that is neither STUN nor ChannelData: it is closed.
-  void on_stream_out_of_sync() { count(refusal::malformed); }
+  // Refusals the server makes before a message reaches the core: a stream
+  // out of sync (malformed), a connection over the limit.
+  void count(refusal why) noexcept { ++counters_.refusals[static_cast<std::size_t>(why)]; }
   // A TCP or TLS client went away: its allocation goes with it (§2.1).
   void on_client_closed(const five_tuple& client);
   // Ends allocations, permissions, channels and reservations past their
@@ -87,7 +88,6 @@ class turn_core {
   // LIFETIME as §6.2 and §7.2 compute it (0 stays 0); nothing when malformed.
   std::optional<std::chrono::seconds> lifetime_for(const stun_message& request) const;
   void end(allocation_map::iterator it, allocation_change why);
-  void count(refusal why) noexcept { ++counters_.refusals[static_cast<std::size_t>(why)]; }
 
   turn_config config_;
   relay_io& io_;

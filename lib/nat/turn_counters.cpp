@@ -21,6 +21,7 @@ const char* to_string(refusal r) noexcept {
     case refusal::no_permission: return "no_permission";
     case refusal::unbound_channel: return "unbound_channel";
     case refusal::bandwidth: return "bandwidth";
+    case refusal::connection_limit: return "connection_limit";
     case refusal::count_: break;
   }
   return "unknown";

@@ -26,6 +26,7 @@ enum class refusal : std::uint8_t {
   no_permission,          // data to or from a peer without permission: dropped
   unbound_channel,        // ChannelData on a channel not bound: dropped
   bandwidth,              // over the allocation's bandwidth: dropped
+  connection_limit,       // a TCP or TLS client past max_stream_connections: closed
   count_
 };
 inline constexpr std::size_t refusal_count = static_cast<std::size_t>(refusal::count_);

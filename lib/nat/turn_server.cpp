@@ -1,5 +1,7 @@
 #include "nat/turn_server.hpp"
 
+#include <stdexcept>
+
 #include <boost/asio/ssl/stream.hpp>
 
 namespace p2psip::nat {
@@ -46,6 +48,12 @@ turn_server::turn_server(boost::asio::io_context& io, turn_config config,
       sweep_timer_(io),
       udp_buffer_(max_datagram),
       port_choice_(std::random_device{}()) {
+  if (config_.shared_secret.empty()) {
+    throw std::invalid_argument("turn_server: no shared secret (anyone could mint passwords)");
+  }
+  if (config_.relay_port_min == 0 || config_.relay_port_min > config_.relay_port_max) {
+    throw std::invalid_argument("turn_server: empty relay port range");
+  }
   if (listeners.udp) {
     udp_.open(listeners.udp->protocol());
     udp_.bind(*listeners.udp);
@@ -132,11 +140,15 @@ void turn_server::accept(tcp::acceptor& acceptor, client_transport transport) {
 
 template <class Stream>
 void turn_server::adopt(Stream stream, const five_tuple& tuple) {
+  if (streams_.size() >= config_.max_stream_connections) {
+    core_.count(refusal::connection_limit);
+    return;  // the stream closes as it goes out of scope
+  }
   auto connection = std::make_shared<stream_connection<Stream>>(
       std::move(stream),
       stream_handlers{
           [this, tuple](bytes_view frame) { core_.on_client_message(tuple, frame); },
-          [this] { core_.on_stream_out_of_sync(); },
+          [this] { core_.count(refusal::malformed); },
           [this, tuple] {
             streams_.erase(tuple);
             core_.on_client_closed(tuple);

@@ -40,8 +40,10 @@ struct turn_listeners {
 
 class turn_server final : private relay_io {
  public:
-  // Binds every listener. Throws boost::system::system_error when one cannot
-  // be bound or the TLS identity is unusable: configuration errors only.
+  // Binds every listener. Throws std::invalid_argument for an empty shared
+  // secret or an empty relay port range, and boost::system::system_error
+  // when a listener cannot be bound or the TLS identity is unusable:
+  // configuration errors only.
   turn_server(boost::asio::io_context& io, turn_config config, const turn_listeners& listeners,
               const turn_clock& clock = default_turn_clock());
   ~turn_server() override;

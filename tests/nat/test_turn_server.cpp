@@ -64,6 +64,16 @@ turn_tls_identity make_identity() {
   return identity;
 }
 
+turn_config test_config() {
+  turn_config config;
+  config.shared_secret = secret;
+  config.realm = "server.test";
+  config.relay_port_min = 40000;
+  config.relay_port_max = 40999;
+  config.peers.allow_loopback = true;
+  return config;
+}
+
 // The server on its own thread; the test talks to it with blocking sockets.
 struct running_server {
   boost::asio::io_context io;
@@ -73,13 +83,7 @@ struct running_server {
   std::mutex mutex;
   std::vector<allocation_change> changes;
 
-  running_server() {
-    turn_config config;
-    config.shared_secret = secret;
-    config.realm = "server.test";
-    config.relay_port_min = 40000;
-    config.relay_port_max = 40999;
-    config.peers.allow_loopback = true;
+  explicit running_server(turn_config config = test_config()) {
     const transport_address any(boost::asio::ip::address_v4::loopback(), 0);
     server = std::make_unique<turn_server>(io, config,
                                            turn_listeners{any, any, any, make_identity()});
@@ -99,6 +103,12 @@ struct running_server {
   std::vector<allocation_info> allocations() {
     std::promise<std::vector<allocation_info>> result;
     boost::asio::post(io, [&] { result.set_value(server->list_allocations()); });
+    return result.get_future().get();
+  }
+
+  std::uint64_t refused(refusal why) {
+    std::promise<std::uint64_t> result;
+    boost::asio::post(io, [&] { result.set_value(server->counters().refused(why)); });
     return result.get_future().get();
   }
 
@@ -295,4 +305,37 @@ TEST_CASE("turn_server over TLS: Binding and Allocate") {
   c.allocate();
   REQUIRE(s.allocations().size() == 1);
   CHECK(s.allocations()[0].client.transport == client_transport::tls);
+}
+
+TEST_CASE("turn_server refuses streams past its limit, and configurations it cannot honour") {
+  turn_config config = test_config();
+  config.max_stream_connections = 1;
+  running_server s(config);
+  boost::asio::io_context client_io;
+  const tcp::endpoint at(s.server->tcp_endpoint()->address(), s.server->tcp_endpoint()->port());
+  tcp::socket first(client_io);
+  first.connect(at);
+  receive_timeout(first);
+  turn_client c([&](bytes_view b) { boost::asio::write(first, boost::asio::buffer(b.data(), b.size())); },
+                [&] { return read_frame(first); });
+  CHECK(c.call(stun_method::binding, [](stun_writer&, const transaction_id&) {}).klass ==
+        stun_class::success);
+  tcp::socket second(client_io);
+  second.connect(at);
+  receive_timeout(second);
+  std::array<std::uint8_t, 4> buffer{};
+  boost::system::error_code ec;
+  second.read_some(boost::asio::buffer(buffer), ec);
+  CHECK(ec == boost::asio::error::eof);
+  CHECK(s.refused(refusal::connection_limit) == 1);
+
+  boost::asio::io_context io;
+  const transport_address any(boost::asio::ip::address_v4::loopback(), 0);
+  turn_config no_secret = test_config();
+  no_secret.shared_secret.clear();
+  CHECK_THROWS_AS(turn_server(io, no_secret, {any, {}, {}, {}}), std::invalid_argument);
+  turn_config no_ports = test_config();
+  no_ports.relay_port_min = 50000;
+  no_ports.relay_port_max = 49999;
+  CHECK_THROWS_AS(turn_server(io, no_ports, {any, {}, {}, {}}), std::invalid_argument);
 }
