@@ -75,7 +75,9 @@ void turn_core::on_client_message(const five_tuple& from, bytes_view bytes) {
   if (message->klass == stun_class::indication && message->method == stun_method::send) {
     return send_indication(from, *message);
   }
-  if (message->klass != stun_class::request) return count(refusal::malformed);
+  // Binding indications are keepalives (RFC 5389 §7.3.2); responses are
+  // not for a server. Neither is answered nor counted.
+  if (message->klass != stun_class::request) return;
   if (is_turn_method(message->method)) return handle_request(from, *message);
   if (message->method != stun_method::binding) count(refusal::bad_request);
   if (const auto answer = binding_.respond(*message, from.client)) io_.send_to_client(from, *answer);

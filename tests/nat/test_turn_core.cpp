@@ -562,7 +562,7 @@ TEST_CASE("bandwidth per allocation is a token bucket") {
   CHECK(f.io.to_peers.size() == 2);
 }
 
-TEST_CASE("Binding on the TURN port, other methods and malformed input") {
+TEST_CASE("Binding on the TURN port, other methods, keepalives and malformed input") {
   fixture f;
   auto c = f.make_client("203.0.113.1", 1000);
   const auto bound = f.exchange(c, stun_writer(stun_class::request, stun_method::binding, test::make_id(1)).bytes());
@@ -573,8 +573,9 @@ TEST_CASE("Binding on the TURN port, other methods and malformed input") {
   f.core->on_client_message(c.tuple, junk);
   f.core->on_client_message(c.tuple, test::hex("40 00 00 09 01"));
   f.core->on_client_message(c.tuple, stun_writer(stun_class::success, stun_method::allocate, test::make_id(3)).bytes());
+  f.core->on_client_message(c.tuple, stun_writer(stun_class::indication, stun_method::binding, test::make_id(4)).bytes());
   CHECK(f.io.to_clients.empty());
-  CHECK(f.refused(refusal::malformed) == 3);
+  CHECK(f.refused(refusal::malformed) == 2);
 }
 
 TEST_CASE("TURN REST credentials: minting, expiry, ids and URIs") {
