@@ -1,0 +1,30 @@
+// An allocation's key (RFC 5766 §2.2): the client's and the server's
+// transport addresses and the transport between them.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+
+#include "nat/stun_attributes.hpp"
+
+namespace p2psip::nat {
+
+enum class client_transport : std::uint8_t { udp, tcp, tls };
+constexpr const char* to_string(client_transport t) noexcept {
+  switch (t) {
+    case client_transport::udp: return "udp";
+    case client_transport::tcp: return "tcp";
+    case client_transport::tls: return "tls";
+  }
+  return "unknown";
+}
+
+struct five_tuple {
+  client_transport transport = client_transport::udp;
+  transport_address client;
+  transport_address server;
+  friend bool operator==(const five_tuple&, const five_tuple&) = default;
+  friend std::weak_ordering operator<=>(const five_tuple&, const five_tuple&) = default;
+};
+
+}  // namespace p2psip::nat

@@ -1,0 +1,341 @@
+// turn_server on real loopback sockets, the client side written with this
+// layer's own codec: UDP, TCP (with §11.5 padding, split writes, and the
+// allocation ending with its connection) and TLS with a self-signed
+// certificate made here.
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "nat/channel_data.hpp"
+#include "nat/stun_reply.hpp"
+#include "nat/turn_credentials.hpp"
+#include "nat/turn_server.hpp"
+#include "nat_test_util.hpp"
+
+using namespace p2psip::nat;
+using boost::asio::ip::tcp;
+using boost::asio::ip::udp;
+using p2psip::nat::test::endpoint;
+
+namespace {
+
+const std::string secret = "server-test-secret";
+
+// A P-256 key and a self-signed certificate for 127.0.0.1, PEM.
+turn_tls_identity make_identity() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  const auto pem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return out;
+  };
+  turn_tls_identity identity{pem([&](BIO* b) { PEM_write_bio_X509(b, cert); }),
+                             pem([&](BIO* b) {
+                               PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr,
+                                                        nullptr);
+                             })};
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return identity;
+}
+
+turn_config test_config() {
+  turn_config config;
+  config.shared_secret = secret;
+  config.realm = "server.test";
+  config.relay_port_min = 40000;
+  config.relay_port_max = 40999;
+  config.peers.allow_loopback = true;
+  return config;
+}
+
+// The server on its own thread; the test talks to it with blocking sockets.
+struct running_server {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+  std::unique_ptr<turn_server> server;
+  std::thread thread;
+  std::mutex mutex;
+  std::vector<allocation_change> changes;
+
+  explicit running_server(turn_config config = test_config()) {
+    const transport_address any(boost::asio::ip::address_v4::loopback(), 0);
+    server = std::make_unique<turn_server>(io, config,
+                                           turn_listeners{any, any, any, make_identity()});
+    server->on_allocation_change([this](allocation_change c, const allocation_info&) {
+      std::lock_guard lock(mutex);
+      changes.push_back(c);
+    });
+    server->start();
+    thread = std::thread([this] { io.run(); });
+  }
+  ~running_server() {
+    boost::asio::post(io, [this] { server->stop(); });
+    guard.reset();
+    thread.join();
+  }
+
+  std::vector<allocation_info> allocations() {
+    std::promise<std::vector<allocation_info>> result;
+    boost::asio::post(io, [&] { result.set_value(server->list_allocations()); });
+    return result.get_future().get();
+  }
+
+  std::uint64_t refused(refusal why) {
+    std::promise<std::uint64_t> result;
+    boost::asio::post(io, [&] { result.set_value(server->counters().refused(why)); });
+    return result.get_future().get();
+  }
+
+  bool saw(allocation_change c) {
+    for (int i = 0; i < 100; ++i) {
+      {
+        std::lock_guard lock(mutex);
+        if (std::find(changes.begin(), changes.end(), c) != changes.end()) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+};
+
+template <class Socket>
+void receive_timeout(Socket& socket) {
+  timeval tv{2, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+// A TURN client on any transport: `send` and `receive` move whole messages.
+struct turn_client {
+  turn_client(std::function<void(bytes_view)> send_message,
+              std::function<std::vector<std::uint8_t>()> receive_message)
+      : send(std::move(send_message)), receive(std::move(receive_message)) {}
+
+  std::function<void(bytes_view)> send;
+  std::function<std::vector<std::uint8_t>()> receive;
+  turn_credentials credentials = mint_turn_credentials(secret, "tester", std::chrono::hours(1),
+                                                       default_turn_clock().unix_seconds(), {});
+  std::string realm;
+  std::string nonce;
+  std::uint8_t next_id = 1;
+  std::vector<std::vector<std::uint8_t>> answers;
+
+  stun_message call(std::uint16_t method,
+                    const std::function<void(stun_writer&, const transaction_id&)>& add) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const auto id = test::make_id(next_id++);
+      stun_writer w(stun_class::request, method, id);
+      add(w, id);
+      if (!nonce.empty()) {
+        add_string(w, attribute::username, credentials.username);
+        add_string(w, attribute::realm, realm);
+        add_string(w, attribute::nonce, nonce);
+        w.add_message_integrity(long_term_key(credentials.username, realm, credentials.password));
+      }
+      w.add_fingerprint();
+      send(w.bytes());
+      answers.push_back(receive());
+      auto m = parse_stun(answers.back());
+      REQUIRE(m);
+      if (m->klass == stun_class::error && m->find(attribute::nonce)) {
+        realm = read_string(*m->find(attribute::realm));
+        nonce = read_string(*m->find(attribute::nonce));
+        continue;
+      }
+      return *m;
+    }
+    FAIL("the server kept challenging");
+    return {};
+  }
+
+  transport_address allocate() {
+    const auto m = call(stun_method::allocate, [](stun_writer& w, const transaction_id&) {
+      add_requested_transport(w, protocol_udp);
+    });
+    REQUIRE(m.klass == stun_class::success);
+    return *read_xor_address(*m.find(attribute::xor_relayed_address), m.id);
+  }
+};
+
+// Reads one STUN message or padded ChannelData frame from a stream.
+template <class Stream>
+std::vector<std::uint8_t> read_frame(Stream& stream) {
+  std::vector<std::uint8_t> frame(4);
+  boost::asio::read(stream, boost::asio::buffer(frame));
+  const std::size_t length = load_u16(frame.data() + 2);
+  const std::size_t rest = looks_like_channel_data(frame) ? padded4(length) : 16 + length;
+  frame.resize(4 + rest);
+  boost::asio::read(stream, boost::asio::buffer(frame.data() + 4, rest));
+  return frame;
+}
+
+}  // namespace
+
+TEST_CASE("turn_server over UDP: Binding, Allocate, permissions, Send and Data indications") {
+  running_server s;
+  boost::asio::io_context client_io;
+  udp::socket client(client_io, udp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  udp::socket peer(client_io, udp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  receive_timeout(client);
+  receive_timeout(peer);
+  const auto server = *s.server->udp_endpoint();
+  turn_client c([&](bytes_view b) { client.send_to(boost::asio::buffer(b.data(), b.size()), server); },
+                [&] {
+                  std::vector<std::uint8_t> buffer(2048);
+                  udp::endpoint from;
+                  buffer.resize(client.receive_from(boost::asio::buffer(buffer), from));
+                  return buffer;
+                });
+
+  const auto bound = c.call(stun_method::binding, [](stun_writer&, const transaction_id&) {});
+  CHECK(*read_xor_address(*bound.find(attribute::xor_mapped_address), bound.id) ==
+        client.local_endpoint());
+
+  const auto relayed = c.allocate();
+  CHECK(relayed.port() >= 40000);
+  CHECK(relayed.port() <= 40999);
+  const auto permitted = c.call(stun_method::create_permission, [&](stun_writer& w, const transaction_id& id) {
+    add_xor_address(w, attribute::xor_peer_address, peer.local_endpoint(), id);
+  });
+  REQUIRE(permitted.klass == stun_class::success);
+
+  const auto id = test::make_id(100);
+  stun_writer send(stun_class::indication, stun_method::send, id);
+  add_xor_address(send, attribute::xor_peer_address, peer.local_endpoint(), id);
+  send.add(attribute::data, text_bytes("to the peer"));
+  c.send(send.bytes());
+  std::array<char, 64> got{};
+  udp::endpoint from;
+  const auto n = peer.receive_from(boost::asio::buffer(got), from);
+  CHECK(std::string(got.data(), n) == "to the peer");
+  CHECK(from == relayed);
+
+  peer.send_to(boost::asio::buffer(std::string("to the client")), relayed);
+  const auto data_bytes = c.receive();
+  const auto data = parse_stun(data_bytes);
+  REQUIRE(data);
+  CHECK(data->method == stun_method::data);
+  CHECK(read_string(*data->find(attribute::data)) == "to the client");
+
+  const auto list = s.allocations();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].relayed == relayed);
+  CHECK(list[0].to_peer.packets == 1);
+  CHECK(list[0].from_peer.bytes == 13);
+  CHECK(s.saw(allocation_change::created));
+}
+
+TEST_CASE("turn_server over TCP: split frames, padded ChannelData, and the allocation ends with the connection") {
+  running_server s;
+  boost::asio::io_context client_io;
+  tcp::socket stream(client_io);
+  stream.connect(tcp::endpoint(s.server->tcp_endpoint()->address(), s.server->tcp_endpoint()->port()));
+  receive_timeout(stream);
+  udp::socket peer(client_io, udp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  receive_timeout(peer);
+  turn_client c([&](bytes_view b) {
+                  // Two writes per message: the server must reassemble.
+                  boost::asio::write(stream, boost::asio::buffer(b.data(), 3));
+                  boost::asio::write(stream, boost::asio::buffer(b.data() + 3, b.size() - 3));
+                },
+                [&] { return read_frame(stream); });
+  const auto relayed = c.allocate();
+  const auto bound = c.call(stun_method::channel_bind, [&](stun_writer& w, const transaction_id& id) {
+    add_channel_number(w, 0x4001);
+    add_xor_address(w, attribute::xor_peer_address, peer.local_endpoint(), id);
+  });
+  REQUIRE(bound.klass == stun_class::success);
+
+  c.send(encode_channel_data(0x4001, text_bytes("abcde"), true));
+  std::array<char, 64> got{};
+  udp::endpoint from;
+  CHECK(std::string(got.data(), peer.receive_from(boost::asio::buffer(got), from)) == "abcde");
+  peer.send_to(boost::asio::buffer(std::string("xyz")), relayed);
+  const auto frame = c.receive();
+  CHECK(frame.size() == 8);  // 4 + 3, padded to 4
+  const auto channel = parse_channel_data(frame);
+  REQUIRE(channel);
+  CHECK(channel->channel == 0x4001);
+  CHECK(std::string(channel->data.begin(), channel->data.end()) == "xyz");
+
+  stream.close();
+  CHECK(s.saw(allocation_change::deleted));
+  CHECK(s.allocations().empty());
+}
+
+TEST_CASE("turn_server over TLS: Binding and Allocate") {
+  running_server s;
+  boost::asio::io_context client_io;
+  boost::asio::ssl::context context(boost::asio::ssl::context::tls_client);
+  context.set_verify_mode(boost::asio::ssl::verify_none);
+  tls_stream stream(client_io, context);
+  stream.next_layer().connect(
+      tcp::endpoint(s.server->tls_endpoint()->address(), s.server->tls_endpoint()->port()));
+  receive_timeout(stream.next_layer());
+  stream.handshake(boost::asio::ssl::stream_base::client);
+  turn_client c([&](bytes_view b) { boost::asio::write(stream, boost::asio::buffer(b.data(), b.size())); },
+                [&] { return read_frame(stream); });
+  const auto bound = c.call(stun_method::binding, [](stun_writer&, const transaction_id&) {});
+  CHECK(bound.klass == stun_class::success);
+  c.allocate();
+  REQUIRE(s.allocations().size() == 1);
+  CHECK(s.allocations()[0].client.transport == client_transport::tls);
+}
+
+TEST_CASE("turn_server refuses streams past its limit, and configurations it cannot honour") {
+  turn_config config = test_config();
+  config.max_stream_connections = 1;
+  running_server s(config);
+  boost::asio::io_context client_io;
+  const tcp::endpoint at(s.server->tcp_endpoint()->address(), s.server->tcp_endpoint()->port());
+  tcp::socket first(client_io);
+  first.connect(at);
+  receive_timeout(first);
+  turn_client c([&](bytes_view b) { boost::asio::write(first, boost::asio::buffer(b.data(), b.size())); },
+                [&] { return read_frame(first); });
+  CHECK(c.call(stun_method::binding, [](stun_writer&, const transaction_id&) {}).klass ==
+        stun_class::success);
+  tcp::socket second(client_io);
+  second.connect(at);
+  receive_timeout(second);
+  std::array<std::uint8_t, 4> buffer{};
+  boost::system::error_code ec;
+  second.read_some(boost::asio::buffer(buffer), ec);
+  CHECK(ec == boost::asio::error::eof);
+  CHECK(s.refused(refusal::connection_limit) == 1);
+
+  boost::asio::io_context io;
+  const transport_address any(boost::asio::ip::address_v4::loopback(), 0);
+  turn_config no_secret = test_config();
+  no_secret.shared_secret.clear();
+  CHECK_THROWS_AS(turn_server(io, no_secret, {any, {}, {}, {}}), std::invalid_argument);
+  turn_config no_ports = test_config();
+  no_ports.relay_port_min = 50000;
+  no_ports.relay_port_max = 49999;
+  CHECK_THROWS_AS(turn_server(io, no_ports, {any, {}, {}, {}}), std::invalid_argument);
+}
