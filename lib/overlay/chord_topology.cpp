@@ -257,10 +257,14 @@ void chord_topology::add_peer(const node_id& peer) {
   table_.add(peer);
   if (!std::ranges::equal(successors, n.successors()) ||
       !std::ranges::equal(predecessors, n.predecessors())) {
-    // RFC 7363 §5.2: a peer new to the neighbour lists hears a peer_ready
-    // Update, so that it can take this node into its own lists.
+    // RFC 7363 §5.2: a peer new to the neighbour lists hears an Update, so
+    // that it can take this node into its own lists. It names our
+    // neighbours rather than being an empty peer_ready: periodic Updates go
+    // only to the first successor and predecessor, so after two rings merge
+    // each new neighbour would otherwise learn the other ring's peers one
+    // stabilization period (15 s or more) per hop.
     if (joined_ && node_.config().self_tuning && n.contains(peer)) {
-      send_update(peer, update_kind::peer_ready);
+      send_update(peer, update_kind::neighbors);
     }
     const bool range_changed = predecessors.empty() || n.predecessors().empty() ||
                                predecessors.front() != n.predecessors().front();
@@ -374,10 +378,6 @@ wire::chord_update chord_topology::make_update(update_kind kind) const {
   wire::chord_update update;
   update.uptime = static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(node_.timers().now() - started_).count());
-  if (kind == update_kind::peer_ready) {
-    update.contents = wire::chord_peer_ready{};
-    return update;
-  }
   wire::chord_neighbors neighbors;
   const auto& n = table_.neighbors();
   neighbors.predecessors.assign(n.predecessors().begin(), n.predecessors().end());

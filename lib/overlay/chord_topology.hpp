@@ -55,7 +55,7 @@ class chord_topology final : public topology_plugin {
   }
 
  private:
-  enum class update_kind { peer_ready, neighbors, full };
+  enum class update_kind { neighbors, full };
 
   // Join (§10.5), from the Attach to the admitting peer to the Join itself.
   void begin_join();
