@@ -1,0 +1,85 @@
+// The TURN Server Usage (RFC 6940 §9): a node that relays publishes a
+// TurnServer value at H(Node-ID || d) for d = 1..turn-density, refreshing it
+// before its lifetime ends and withdrawing it on leave; any node finds
+// relays by Find at random Resource-IDs for the TURN-SERVICE Kind, then
+// Fetches what the Find names, and keeps what it found in a small cache.
+//
+// It runs on the overlay's thread. Values are signed by the injected
+// function (the node's identity in p2psipd, a simulated signer in tests).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "overlay/overlay_node.hpp"
+#include "wire/stored_data.hpp"
+#include "wire/turn_server.hpp"
+
+namespace p2psip::nat {
+
+struct turn_service_options {
+  // turn-density from the overlay configuration: 0 publishes nothing.
+  std::uint32_t density = 1;
+  std::chrono::seconds lifetime{600};
+  // Random Resource-IDs tried by one find() before it gives up.
+  int find_attempts = 8;
+  std::size_t cache_size = 16;
+};
+
+// A relay some node advertises, and when this node last saw it.
+struct found_relay {
+  wire::turn_server server;
+  overlay::time_point seen;
+};
+
+class turn_service {
+ public:
+  using sign_function =
+      std::function<bool(const wire::resource_id&, wire::kind_id, wire::stored_data&)>;
+  using wall_clock = std::function<std::uint64_t()>;  // ms since 1970
+
+  turn_service(overlay::overlay_node& node, sign_function sign, wall_clock clock,
+               turn_service_options options);
+  ~turn_service();
+  turn_service(const turn_service&) = delete;
+  turn_service& operator=(const turn_service&) = delete;
+
+  // Publishes `where` (and keeps it refreshed) until withdraw(). Each round
+  // reports how many of the density's Stores were answered.
+  void publish(const wire::ip_address_port& where,
+               std::function<void(std::size_t stored)> round_done = {});
+  // Stores non-existent values over the published ones (§7.2: exists =
+  // false), so that peers stop offering this relay; `done` after the answers.
+  void withdraw(std::function<void()> done);
+  bool publishing() const noexcept { return publishing_; }
+
+  // Looks for relays at random Resource-IDs until one is found or the
+  // attempts run out; `done` gets the cache afterwards.
+  void find(std::function<void(const std::vector<found_relay>&)> done);
+  const std::vector<found_relay>& cache() const noexcept { return cache_; }
+
+ private:
+  void store_all(bool exists, std::function<void(std::size_t stored)> done);
+  void schedule_refresh();
+  void find_at(int attempts_left, std::function<void(const std::vector<found_relay>&)> done);
+  void fetch_relay(const wire::resource_id& resource, std::function<void()> done);
+  void remember(const wire::turn_server& server);
+
+  overlay::overlay_node& node_;
+  sign_function sign_;
+  wall_clock clock_;
+  turn_service_options options_;
+  std::optional<wire::ip_address_port> published_;
+  bool publishing_ = false;
+  std::vector<found_relay> cache_;
+  std::minstd_rand random_{std::random_device{}()};
+  // Answers and timers that arrive after destruction see this expire.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace p2psip::nat

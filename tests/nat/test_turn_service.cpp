@@ -1,0 +1,139 @@
+// TURN-SERVICE (RFC 6940 §9) on a simulated overlay with storage: relays
+// publish at H(Node-ID || d) for d = 1..turn-density, with replicas; another
+// node finds them by Find at random Resource-IDs and Fetch; a withdrawn
+// relay is found no more; refreshes keep the values beyond their lifetime.
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include <catch2/catch.hpp>
+
+#include "nat/turn_service.hpp"
+#include "overlay/sim/overlay_world.hpp"
+#include "overlay/sim_test_util.hpp"
+#include "storage/kind_registry.hpp"
+#include "storage/overlay_storage.hpp"
+#include "storage/simulated_data_verifier.hpp"
+
+using namespace p2psip;
+using namespace std::chrono_literals;
+
+namespace {
+
+class relay_world {
+ public:
+  relay_world()
+      : kinds_(storage::kind_registry::with_defaults()),
+        world_(overlay::test::fixed_interval_world(41)) {
+    world_.on_node_created = [this](overlay::overlay_node& n) {
+      storages_.emplace(n.self(), std::make_unique<storage::overlay_storage>(n, kinds_, verifier_));
+    };
+    world_.on_node_destroyed = [this](overlay::overlay_node& n) { storages_.erase(n.self()); };
+    for (int i = 0; i < 12; ++i) {
+      world_.add_node();
+      world_.scheduler().run_for(3s);
+    }
+    world_.scheduler().run_for(60s);
+  }
+
+  overlay::sim::overlay_world& world() { return world_; }
+
+  std::unique_ptr<nat::turn_service> service_on(const wire::node_id& id, std::uint32_t density) {
+    auto* node = world_.node(id);
+    return std::make_unique<nat::turn_service>(
+        *node,
+        [id](const wire::resource_id& resource, wire::kind_id kind, wire::stored_data& data) {
+          return storage::sign_simulated(resource, kind, data, storage::signer{std::nullopt, id});
+        },
+        [node] { return node->wall_clock_ms(); },
+        nat::turn_service_options{.density = density, .lifetime = 120s});
+  }
+
+  // TURN-SERVICE values (existing ones) held across the overlay.
+  std::size_t stored_relays() const {
+    std::size_t held = 0;
+    for (const auto& [id, s] : storages_) {
+      for (const auto& [resource, kinds] : s->store().resources()) {
+        const auto* entry = s->store().find(resource, wire::well_known_kind::turn_service);
+        if (entry == nullptr) continue;
+        for (const auto& v : entry->values) {
+          const auto* value = std::get_if<wire::data_value>(&v.data.value.entry);
+          if (value != nullptr && value->exists) ++held;
+        }
+      }
+    }
+    return held;
+  }
+
+ private:
+  storage::kind_registry kinds_;
+  storage::simulated_data_verifier verifier_;
+  std::map<wire::node_id, std::unique_ptr<storage::overlay_storage>> storages_;
+  overlay::sim::overlay_world world_;
+};
+
+wire::ip_address_port relay_address(std::uint32_t addr) {
+  return wire::ip_address_port{wire::ipv4_addr_port{addr, 3478}};
+}
+
+}  // namespace
+
+TEST_CASE("relays published with a density are found by Find at random Resource-IDs") {
+  relay_world w;
+  const auto ids = w.world().joined_ids();
+  auto first = w.service_on(ids[0], 6);
+  auto second = w.service_on(ids[5], 6);
+  std::size_t stored = 0;
+  first->publish(relay_address(0xC6336401), [&](std::size_t n) { stored += n; });
+  second->publish(relay_address(0xC6336402), [&](std::size_t n) { stored += n; });
+  w.world().scheduler().run_for(5s);
+  CHECK(stored == 12);
+  CHECK(w.stored_relays() == 12 * 3);  // each with its two replicas
+
+  auto finder = w.service_on(ids[9], 6);
+  std::optional<std::vector<nat::found_relay>> found;
+  finder->find([&](const auto& relays) { found = relays; });
+  w.world().scheduler().run_for(10s);
+  REQUIRE(found);
+  REQUIRE_FALSE(found->empty());
+  for (const auto& relay : *found) {
+    const auto* v4 = std::get_if<wire::ipv4_addr_port>(&relay.server.server_address.value);
+    REQUIRE(v4 != nullptr);
+    CHECK((v4->addr == 0xC6336401 || v4->addr == 0xC6336402));
+    CHECK(relay.server.iteration >= 1);
+    CHECK(relay.server.iteration <= 6);
+  }
+
+  // Refreshed at half the lifetime: still there well past one lifetime.
+  w.world().scheduler().run_for(5min);
+  CHECK(w.stored_relays() == 12 * 3);
+
+  bool withdrawn = false;
+  first->withdraw([&] { withdrawn = true; });
+  second->withdraw([] {});
+  w.world().scheduler().run_for(5s);
+  CHECK(withdrawn);
+  CHECK_FALSE(first->publishing());
+  CHECK(w.stored_relays() == 0);
+  auto late = w.service_on(ids[3], 6);
+  std::optional<std::vector<nat::found_relay>> none;
+  late->find([&](const auto& relays) { none = relays; });
+  w.world().scheduler().run_for(20s);
+  REQUIRE(none);
+  CHECK(none->empty());
+}
+
+TEST_CASE("a density of 0 publishes nothing and the density is capped at 20") {
+  relay_world w;
+  const auto ids = w.world().joined_ids();
+  auto silent = w.service_on(ids[1], 0);
+  std::optional<std::size_t> stored;
+  silent->publish(relay_address(0xC6336403), [&](std::size_t n) { stored = n; });
+  w.world().scheduler().run_for(5s);
+  CHECK(stored == 0u);
+  CHECK(w.stored_relays() == 0);
+  auto dense = w.service_on(ids[2], 300);
+  dense->publish(relay_address(0xC6336404), [&](std::size_t n) { stored = n; });
+  w.world().scheduler().run_for(5s);
+  CHECK(stored == 20u);
+}
