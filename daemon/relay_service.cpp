@@ -220,7 +220,8 @@ void relay_service::answer(std::uint64_t request, json::object result) {
 }
 
 void relay_service::refresh(std::function<void()> then) {
-  if (!running()) return then();
+  // A stuck relay thread would never answer: the last snapshot must do.
+  if (!running() || relay_thread_stalled()) return then();
   const auto request = wait_for_answer([then = std::move(then)](json::object) { then(); });
   asio::post(*relay_io_, [this, request] { take_snapshot(request); });
 }
@@ -308,6 +309,9 @@ void relay_service::credentials(const json::object& params,
 void relay_service::register_methods(control::control_server& server) {
   server.handle("relay.allocations", [this](const json::object&, control::responder r) {
     if (refuse_unless_running(r)) return;
+    if (relay_thread_stalled()) {
+      return r.error(control::make_error("internal_error", "the relay thread is stalled"));
+    }
     // The responder stays on this thread: only the request's number travels.
     const auto request = wait_for_answer([r](json::object result) { r.result(std::move(result)); });
     asio::post(*relay_io_, [this, alive = alive_, request] {

@@ -69,7 +69,7 @@ class relay_service {
   // snapshot, at most a second old).
   boost::json::object status() const;
   // Asks the relay thread for its counters, then calls `then` on the
-  // daemon's thread (at once when the relay is off).
+  // daemon's thread (at once when the relay is off or its thread stalled).
   void refresh(std::function<void()> then);
   // relay_allocations, relay_packets_total, relay_bytes_total,
   // relay_refusals_total from the last snapshot; nothing when off.
