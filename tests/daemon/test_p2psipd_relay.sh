@@ -1,6 +1,7 @@
 #!/bin/bash
 # p2psipd's STUN/TURN relay against coturn's clients, one daemon on loopback
-# with relay: {mode: on, port: 0, tls-port: 0, allow-loopback-peers: true}:
+# with relay: {mode: on, port: 0, tls-port: 0, allow-loopback-peers: true,
+# deny: [127.0.0.2/32]}:
 #   the bound ports come from node.status, credentials from
 #   `p2psipctl relay.credentials` (the TURN REST shape: udp, tcp and turns:
 #   URIs with those ports);
@@ -8,12 +9,17 @@
 #   channels and with Send indications: 0 lost each;
 #   while a longer run is active, `p2psipctl relays` lists its allocation
 #   with packets both ways, and metrics.get counts relayed packets;
-#   wrong credentials are refused (401) and allocate nothing;
+#   while it runs: no, wrong and expired credentials are refused (401, also
+#   to aioice) and allocate nothing, a peer on relay.deny gets 403, malformed
+#   STUN over UDP and TCP is dropped or refused, each counted in
+#   relay_refusals_total by reason, and the longer run loses nothing;
 #   turnutils_stunclient gets a Binding answer on the relay port;
 #   afterwards the daemon is up and a value it stored is still there.
-# Then a second daemon with relay.mode off answers relay.credentials with
-# relay_off (p2psipctl exits 1), and one with relay.mode auto on loopback
-# chooses off and says so in node.status.
+# The secret survives a restart (old credentials still relay). Then a daemon
+# with relay.mode off answers relay.credentials with relay_off (p2psipctl
+# exits 1); one with quotas refuses a second allocation per user (486) and a
+# third in all (508); and one with relay.mode auto on loopback chooses off
+# and says so in node.status and its log. (aioice parts need python3-aioice.)
 #
 # usage: test_p2psipd_relay.sh P2PSIPD P2PSIPCTL. Exit 77 when turnutils are missing.
 set -u
@@ -31,7 +37,8 @@ relay_on="relay:
   mode: on
   port: 0
   tls-port: 0
-  allow-loopback-peers: true"
+  allow-loopback-peers: true
+  deny: [127.0.0.2/32]"
 cfg_extra=$relay_on
 start_first_node
 cfg_extra=""
@@ -63,6 +70,11 @@ ttl=$(json_field 'r["ttl"]' <<<"$credentials")
 [ "$uris" = "turn:127.0.0.1:$udp?transport=udp turn:127.0.0.1:$tcp?transport=tcp turns:127.0.0.1:$tls?transport=tcp" ] ||
   fail "uris: $uris"
 echo "credentials: $user, uris $uris"
+# The REST shape: password = base64(HMAC-SHA1(turn.secret, username)).
+rest_password() {
+  python3 -c 'import base64, hashlib, hmac, sys; print(base64.b64encode(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha1).digest()).decode())' "$secret" "$1"
+}
+[ "$(rest_password "$user")" = "$pass" ] || fail "the password is not the HMAC of the username under turn.secret"
 # The default id is the caller's user name.
 default_user=$(ctl 0 relay.credentials | json_field 'r["username"]') || fail "relay.credentials without id"
 [ "${default_user#*:}" = "$(id -un)" ] || fail "default id: $default_user, not $(id -un)"
@@ -114,8 +126,8 @@ helper_pids+=("$events_pid")
 sleep 0.5
 
 # A longer run: its allocation is listed, with packets each way.
-timeout 60 turnutils_uclient -u "$user" -w "$pass" -e 127.0.0.1 -r "$peer_port" -p "$udp" -c \
-  -n 200 -l 172 -z 20 127.0.0.1 >"$work/long.log" 2>&1 &
+timeout 90 turnutils_uclient -u "$user" -w "$pass" -e 127.0.0.1 -r "$peer_port" -p "$udp" -c \
+  -n 750 -l 172 -z 20 127.0.0.1 >"$work/long.log" 2>&1 &
 long_pid=$!
 helper_pids+=("$long_pid")
 # The allocation with channels and traffic both ways (the earlier runs' UDP
@@ -131,24 +143,55 @@ echo "metrics: relay_packets_total $packets, relay_allocations $allocations_gaug
 python3 -c "import sys; sys.exit(0 if float('$packets') > 0 and float('$allocations_gauge') >= 1 else 1)" ||
   fail "metrics do not show the relay's traffic"
 
-# Wrong credentials: refused, nothing allocated.
+# Refusals while the longer run relays: no, wrong and expired credentials
+# (401, nothing allocated), a denied peer (403), malformed STUN.
+have_aioice=false
+/usr/bin/python3 -c 'import aioice' 2>/dev/null && have_aioice=true
+aioice() { /usr/bin/python3 "$here/../nat/aioice_turn.py" "$@"; }
+refusals() {  # refusals REASON: relay_refusals_total{reason=REASON}
+  ctl 0 metrics | json_field 'int(sum(s["value"] for s in r["metrics"]["relay_refusals_total"]["samples"] if s["labels"]["reason"] == "'"$1"'"))'
+}
 before=$(allocation_count) || fail "relay.allocations failed"
-refused_before=$(ctl 0 metrics | json_field 'sum(s["value"] for s in r["metrics"]["relay_refusals_total"]["samples"] if s["labels"]["reason"] == "bad_credentials")')
-if timeout 30 turnutils_uclient -u "$user" -w "not-$pass" -e 127.0.0.1 -r "$peer_port" -p "$udp" \
-     -c -n 5 127.0.0.1 >"$work/refused.log" 2>&1; then
-  fail "uclient with wrong credentials relayed"
-fi
-if /usr/bin/python3 -c 'import aioice' 2>/dev/null; then
-  out=$(/usr/bin/python3 "$here/../nat/aioice_turn.py" refused 127.0.0.1 "$udp" "$user" "not-$pass" udp 401) ||
-    fail "aioice with wrong credentials: $out"
-  echo "wrong credentials (aioice): $out"
-fi
-refused_after=$(ctl 0 metrics | json_field 'sum(s["value"] for s in r["metrics"]["relay_refusals_total"]["samples"] if s["labels"]["reason"] == "bad_credentials")')
+bad_before=$(refusals bad_credentials)
+none_before=$(refusals no_credentials)
+expired_user="$(($(date +%s) - 60)):carol"
+expired_pass=$(rest_password "$expired_user")
+refuse_allocation() {  # LABEL USER PASS: uclient fails; aioice gets 401
+  local label=$1
+  if timeout 30 turnutils_uclient ${2:+-u "$2" -w "$3"} -e 127.0.0.1 -r "$peer_port" -p "$udp" \
+       -c -n 5 127.0.0.1 >"$work/refused.log" 2>&1; then
+    fail "uclient with $label credentials relayed"
+  fi
+  if $have_aioice; then
+    out=$(aioice refused 127.0.0.1 "$udp" "${2:--}" "${3:--}" udp 401) ||
+      fail "aioice with $label credentials: $out"
+    echo "$label credentials: uclient fails, aioice: $out"
+  else
+    echo "$label credentials: uclient fails"
+  fi
+}
+refuse_allocation no
+refuse_allocation wrong "$user" "not-$pass"
+refuse_allocation expired "$expired_user" "$expired_pass"
 after=$(allocation_count)
-echo "wrong credentials: bad_credentials refusals $refused_before -> $refused_after, allocations $before -> $after"
-[ "$after" = "$before" ] || fail "wrong credentials allocated"
-python3 -c "import sys; sys.exit(0 if float('$refused_after') > float('$refused_before') else 1)" ||
-  fail "the 401s were not counted"
+bad_after=$(refusals bad_credentials)
+none_after=$(refusals no_credentials)
+echo "refused credentials: allocations $before -> $after, no_credentials $none_before -> $none_after, bad_credentials $bad_before -> $bad_after"
+[ "$after" = "$before" ] || fail "refused clients allocated"
+[ "$none_after" -gt "$none_before" ] && [ "$bad_after" -gt "$bad_before" ] || fail "the 401s were not counted"
+
+if $have_aioice; then
+  turnutils_peer -L 127.0.0.2 -p "$peer_port" >"$work/peer2.log" 2>&1 &
+  helper_pids+=("$!")
+  out=$(aioice forbidden 127.0.0.1 "$udp" "$user" "$pass" udp 127.0.0.2 "$peer_port") ||
+    fail "aioice to a denied peer: $out"
+  echo "denied peer (relay.deny 127.0.0.2/32): $out, forbidden_peer $(refusals forbidden_peer)"
+  [ "$(refusals forbidden_peer)" -gt 0 ] || fail "403s not counted"
+fi
+out=$(python3 "$here/../nat/stun_garbage.py" 127.0.0.1 "$udp" "$tcp") || fail "malformed STUN: $out"
+echo "malformed STUN over UDP and TCP: dropped or refused, Binding still answered; malformed $(refusals malformed)"
+[ "$(refusals malformed)" -gt 0 ] || fail "malformed input not counted"
+kill -0 "$long_pid" 2>/dev/null && echo "the longer run was still relaying after the refusals"
 
 wait "$long_pid" || fail "the longer uclient run exited $?"
 lost=$(sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' "$work/long.log" | tail -n 1)
@@ -196,6 +239,41 @@ code=$?
 grep -q relay_off <<<"$out" || fail "relay.credentials with the relay off: $out"
 echo "relay off: relay.credentials exits 1: $out"
 [ "$(ctl 1 status | json_field 'r["relay"]["running"]')" = False ] || fail "node 1 runs a relay"
+
+# Quotas, on a node of its own: 1 allocation per user, 2 in all.
+if $have_aioice; then
+  cfg_extra="relay:
+  mode: on
+  port: 0
+  tls-port: 0
+  max-allocations: 2
+  max-allocations-per-user: 1"
+  start_node 3 "$port0"
+  cfg_extra=""
+  eventually 10 joined 3 || fail "node 3 did not join"
+  udp3=$(ctl 3 status | json_field 'r["relay"]["udp_port"]')
+  hold() {  # hold ID: an allocation of ID's, held in the background
+    local c
+    c=$(ctl 3 relay.credentials "id=$1") || fail "relay.credentials on node 3"
+    aioice hold 127.0.0.1 "$udp3" "$(json_field 'r["username"]' <<<"$c")" \
+      "$(json_field 'r["password"]' <<<"$c")" udp 30 >"$work/hold-$1.log" 2>&1 &
+    helper_pids+=("$!")
+    eventually 10 grep -qs allocated "$work/hold-$1.log" || fail "aioice could not allocate for $1"
+  }
+  refused_with() {  # refused_with ID CODE
+    local c
+    c=$(ctl 3 relay.credentials "id=$1") || fail "relay.credentials on node 3"
+    aioice refused 127.0.0.1 "$udp3" "$(json_field 'r["username"]' <<<"$c")" \
+      "$(json_field 'r["password"]' <<<"$c")" udp "$2"
+  }
+  hold quinn
+  out=$(refused_with quinn 486) || fail "per-user quota: $out"
+  echo "per-user quota: $out"
+  hold rita
+  out=$(refused_with sam 508) || fail "total capacity: $out"
+  echo "total capacity: $out"
+  [ "$(ctl 3 relays | json_field 'len(r["allocations"])')" = 2 ] || fail "node 3 does not hold 2 allocations"
+fi
 
 # relay.mode auto (the default) on loopback: off, and the log says why.
 start_node 2 "$port0"
