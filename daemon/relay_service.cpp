@@ -161,16 +161,17 @@ void relay_service::start(const relay_config& config, const relay_choice& choice
     ::pthread_setname_np(::pthread_self(), "relay");
     io->run();
   });
-  logs.write(log_level::notice, "relay (STUN/TURN) on " + host_ + " UDP and TCP " +
-                                    std::to_string(udp_port_) + ", TLS " +
+  logs.write(log_level::notice, "relay (STUN/TURN) on " + host_ + " UDP " +
+                                    std::to_string(udp_port_) + ", TCP " +
+                                    std::to_string(tcp_port_) + ", TLS " +
                                     std::to_string(tls_port_) + ", relaying from ports " +
                                     std::to_string(config.relay_port_min) + "-" +
                                     std::to_string(config.relay_port_max));
 }
 
 void relay_service::stop() {
-  *alive_ = false;
   if (!thread_.joinable()) return;
+  *alive_ = false;
   asio::post(*relay_io_, [this] {
     tick_->cancel();
     server_->stop();
