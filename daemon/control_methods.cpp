@@ -248,8 +248,11 @@ void p2psip_daemon::register_methods() {
   server.handle("storage.get",
                 [this](const json::object& p, control::responder r) { get(p, r); });
   server.handle("metrics.get", [this](const json::object& p, control::responder r) {
-    refresh_metrics();
-    control::metrics_handler(metrics_)(p, std::move(r));
+    // The relay's counters come from its thread first.
+    relay_.refresh([this, p, r]() mutable {
+      refresh_metrics();
+      control::metrics_handler(metrics_)(p, std::move(r));
+    });
   });
   server.handle("log.set_level", [](const json::object& p, control::responder r) {
     const std::string previous =
@@ -267,6 +270,7 @@ void p2psip_daemon::register_methods() {
   server.handle("config.reload",
                 [this](const json::object&, control::responder r) { r.result(reload()); });
   sip_->register_methods(server);
+  relay_.register_methods(server);
 }
 
 json::object p2psip_daemon::status() const {
@@ -279,6 +283,7 @@ json::object p2psip_daemon::status() const {
           {"user", user_},
           {"listen_port", listen_port_},
           {"sip", sip_->status()},
+          {"relay", relay_.status()},
           {"discovery", discovery_status()}};
 }
 

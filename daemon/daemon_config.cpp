@@ -6,6 +6,9 @@
 #include <cctype>
 #include <exception>
 #include <new>
+#include <tuple>
+
+#include <boost/asio/ip/address.hpp>
 
 #include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
@@ -14,6 +17,7 @@
 #include "identity/atomic_file.hpp"
 #include "identity/key_pair.hpp"
 #include "identity/node_certificate.hpp"
+#include "nat/address_range.hpp"
 
 namespace p2psip::daemon {
 namespace {
@@ -342,6 +346,75 @@ void read_control(config_context& context, const YAML::Node& node, control_confi
   r.finish();
 }
 
+std::optional<std::string> refuse_unless_cidr(const std::string& text) {
+  if (nat::address_range::parse(text)) return std::nullopt;
+  return "'" + text + "' is not an address or CIDR block like 10.0.0.0/8 or 2001:db8::/32";
+}
+
+// "LOW-HIGH", ports 1..65535 with LOW <= HIGH.
+std::optional<std::pair<std::uint16_t, std::uint16_t>> parse_port_range(const std::string& text) {
+  const auto dash = text.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  const auto number = [](std::string_view digits) -> std::optional<unsigned long> {
+    if (digits.empty() || digits.size() > 5 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    return std::stoul(std::string(digits));
+  };
+  const auto low = number(std::string_view(text).substr(0, dash));
+  const auto high = number(std::string_view(text).substr(dash + 1));
+  if (!low || !high || *low == 0 || *high > 65535 || *low > *high) return std::nullopt;
+  return std::pair{static_cast<std::uint16_t>(*low), static_cast<std::uint16_t>(*high)};
+}
+
+std::optional<std::string> refuse_unless_port_range(const std::string& text) {
+  if (parse_port_range(text)) return std::nullopt;
+  return "'" + text + "' is not a port range LOW-HIGH with 1 <= LOW <= HIGH <= 65535";
+}
+
+bool is_unspecified_literal(const std::string& text) {
+  return is_ip_literal(text) && boost::asio::ip::make_address(text).is_unspecified();
+}
+
+void read_relay(config_context& context, const YAML::Node& node, const node_config& node_section,
+                relay_config& out) {
+  mapping_reader r(context, node, "relay");
+  std::size_t mode = static_cast<std::size_t>(out.mode);
+  r.choice("mode", mode, {"auto", "on", "off"});
+  out.mode = static_cast<relay_mode>(mode);
+  r.integer("port", out.port, 0, 65535);
+  r.integer("tls-port", out.tls_port, 0, 65535);
+  r.checked_string("address", out.address, refuse_unless_ip);
+  std::string ports;
+  r.checked_string("relay-ports", ports, refuse_unless_port_range);
+  if (auto range = parse_port_range(ports)) std::tie(out.relay_port_min, out.relay_port_max) = *range;
+  r.boolean("allow-loopback-peers", out.allow_loopback_peers);
+  r.string_list("deny", out.deny, refuse_unless_cidr);
+  r.string_list("allow", out.allow, refuse_unless_cidr);
+  r.integer("max-allocations", out.max_allocations, 1, 1000000);
+  r.integer("max-allocations-per-user", out.max_allocations_per_user, 1, 1000000);
+  r.integer("bandwidth", out.bandwidth, 0, std::int64_t{1} << 40);
+  std::int64_t ttl_s = out.credential_ttl.count();
+  r.integer("credential-ttl", ttl_s, 60, 7 * one_day_seconds);
+  out.credential_ttl = std::chrono::seconds(ttl_s);
+  r.finish();
+  if (context.failed()) return;
+  if (out.port != 0 && out.port == out.tls_port) {
+    return r.fail_at("tls-port", "must differ from port: TCP listens there too");
+  }
+  if (out.max_allocations_per_user > out.max_allocations) {
+    return r.fail_at("max-allocations-per-user", "is more than max-allocations");
+  }
+  const std::string& address = out.address.empty() ? node_section.listen_address : out.address;
+  if (out.mode == relay_mode::on && is_unspecified_literal(address)) {
+    r.fail_at(out.address.empty() ? "mode" : "address",
+              "the relay needs one address to relay from and to name in XOR-RELAYED-ADDRESS, "
+              "not '" + address + "'" +
+                  (out.address.empty() ? " (node.listen-address): set relay.address" : ""));
+  }
+}
+
 void read_log(config_context& context, const YAML::Node& node, log_level& out) {
   mapping_reader r(context, node, "log");
   std::size_t level = static_cast<std::size_t>(out);
@@ -403,6 +476,7 @@ daemon_config read_document(config_context& context, const YAML::Node& root) {
   read_discovery(context, section("discovery"), config.discovery);
   read_sip(context, section("sip"), config.sip);
   read_control(context, section("control"), config.control);
+  read_relay(context, section("relay"), config.node, config.relay);
   read_log(context, section("log"), config.log);
   r.finish();
   if (!context.failed() && context.options().check_files) check_files(context, root, config);
@@ -410,6 +484,52 @@ daemon_config read_document(config_context& context, const YAML::Node& root) {
 }
 
 }  // namespace
+
+bool is_public_ipv4(std::string_view text) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, std::string(text).c_str(), &v4) != 1) return false;
+  const std::uint32_t a = ntohl(v4.s_addr);
+  const auto in = [a](std::uint32_t network, unsigned prefix) {
+    return (a >> (32 - prefix)) == (network >> (32 - prefix));
+  };
+  return !(in(0x00000000, 8)       // 0.0.0.0/8 "this network"
+           || in(0x0a000000, 8)    // 10/8 private
+           || in(0x64400000, 10)   // 100.64/10 shared (carrier-grade NAT)
+           || in(0x7f000000, 8)    // loopback
+           || in(0xa9fe0000, 16)   // 169.254/16 link-local
+           || in(0xac100000, 12)   // 172.16/12 private
+           || in(0xc0000000, 24)   // 192.0.0/24 IETF protocol assignments
+           || in(0xc0000200, 24)   // 192.0.2/24 TEST-NET-1
+           || in(0xc0a80000, 16)   // 192.168/16 private
+           || in(0xc6120000, 15)   // 198.18/15 benchmarking
+           || in(0xc6336400, 24)   // 198.51.100/24 TEST-NET-2
+           || in(0xcb007100, 24)   // 203.0.113/24 TEST-NET-3
+           || in(0xe0000000, 4)    // multicast
+           || in(0xf0000000, 4));  // reserved and broadcast
+}
+
+relay_choice choose_relay(const daemon_config& config) {
+  const auto& relay = config.relay;
+  relay_choice choice;
+  choice.address = relay.address.empty() ? config.node.listen_address : relay.address;
+  const std::string source = relay.address.empty() ? "node.listen-address" : "relay.address";
+  switch (relay.mode) {
+    case relay_mode::on:
+      choice.on = true;
+      choice.why = "relay.mode is on";
+      break;
+    case relay_mode::off: choice.why = "relay.mode is off"; break;
+    case relay_mode::automatic:
+      choice.on = is_public_ipv4(choice.address);
+      choice.why = "relay.mode is auto and " + source + " " + choice.address +
+                   (choice.on ? " is a public IPv4 address"
+                              : " is not a public IPv4 address (RFC 6940 §9: a node behind NAT "
+                                "or with only private addresses is unsuitable); set relay.mode: "
+                                "on to relay anyway");
+      break;
+  }
+  return choice;
+}
 
 std::string config_error::describe() const {
   if (line <= 0) return file + ": " + reason;

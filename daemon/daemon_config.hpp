@@ -26,6 +26,9 @@ namespace p2psip::daemon {
 inline constexpr std::uint16_t default_overlay_port = 6084;
 inline constexpr std::uint16_t default_discovery_port = 6085;
 inline constexpr const char* default_discovery_group = "239.192.0.84";
+// RFC 5766 §4 / RFC 5389 §9: STUN and TURN on 3478 (UDP and TCP), over TLS on 5349.
+inline constexpr std::uint16_t default_relay_port = 3478;
+inline constexpr std::uint16_t default_relay_tls_port = 5349;
 
 enum class self_signed_digest { sha1, sha256 };
 enum class kind_data_model { single_value, array, dictionary };
@@ -105,12 +108,34 @@ struct control_config {
   friend bool operator==(const control_config&, const control_config&) = default;
 };
 
+// auto: on only where the relay address is public (relay_choice below).
+enum class relay_mode { automatic, on, off };
+
+// The STUN/TURN server (lib/nat), relay.* keys.
+struct relay_config {
+  relay_mode mode = relay_mode::automatic;
+  std::uint16_t port = default_relay_port;          // UDP and TCP; 0: ephemeral
+  std::uint16_t tls_port = default_relay_tls_port;  // 0: ephemeral
+  std::string address;  // listen and relay address; empty: node.listen-address
+  std::uint16_t relay_port_min = 49152;
+  std::uint16_t relay_port_max = 65535;
+  bool allow_loopback_peers = false;
+  std::vector<std::string> deny;   // CIDR blocks, checked by the parser
+  std::vector<std::string> allow;
+  std::uint32_t max_allocations = 1000;
+  std::uint32_t max_allocations_per_user = 8;
+  std::uint64_t bandwidth = 0;  // bytes/s each way per allocation; 0: unlimited
+  std::chrono::seconds credential_ttl{86400};
+  friend bool operator==(const relay_config&, const relay_config&) = default;
+};
+
 struct daemon_config {
   overlay_config overlay;
   node_config node;
   discovery_config discovery;
   sip_config sip;
   control_config control;
+  relay_config relay;
   log_level log = log_level::info;
   friend bool operator==(const daemon_config&, const daemon_config&) = default;
 };
@@ -138,6 +163,19 @@ struct parse_options {
   // and startup want it; only tools that inspect a config elsewhere do not.
   bool check_files = true;
 };
+
+// Whether the relay runs, on which address, and why (logged at notice).
+struct relay_choice {
+  bool on = false;
+  std::string address;  // relay.address, else node.listen-address
+  std::string why;
+};
+// relay.mode on and off are obeyed; auto (RFC 6940 §9: a node behind NAT or
+// with only private addresses is unsuitable) is on only for a public IPv4
+// address: not private, shared (100.64/10), loopback, link-local,
+// unspecified, multicast or reserved.
+relay_choice choose_relay(const daemon_config& config);
+bool is_public_ipv4(std::string_view address);
 
 // `source_name` is what errors call the document (a path, "<embedded default>").
 config_result<daemon_config> parse_config(std::string_view yaml_text, std::string_view source_name,

@@ -51,6 +51,7 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
       credentials_(load_credentials(config_.config, paths_.state_dir, trust_.policy())),
       self_(credentials_.certificate.node_ids().front()),
       user_(credentials_.certificate.user_name().value_or("")),
+      relay_tls_identity_(relay_tls_identity()),
       link_config_(link_parameters()),
       tls_(credentials_, authenticator_, link_config_, link_log_sink()),
       signer_(make_signer()),
@@ -65,8 +66,12 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
           std::random_device{}()),
       data_verifier_(signatures_, certificate_cache_),
       storage_(node_, kinds_, data_verifier_),
+      relay_(io, events_),
       signals_(io, SIGINT, SIGTERM, SIGHUP),
-      watchdog_(io.get_executor(), notifier_, [this] { return !sip_ || !sip_->sip_thread_stalled(); }),
+      watchdog_(io.get_executor(), notifier_,
+                [this] {
+                  return (!sip_ || !sip_->sip_thread_stalled()) && !relay_.relay_thread_stalled();
+                }),
       housekeeping_(io) {
   transport_.set_events(&node_);
   node_.set_wall_clock(wall_clock_ms);
@@ -101,6 +106,7 @@ int p2psip_daemon::run() {
   listen_port_ = bound.port();
 
   start_sip();
+  start_relay();
   open_control_socket();
   observe();
   start_membership();
@@ -122,6 +128,26 @@ void p2psip_daemon::start_sip() {
   const auto where = sip_->status();
   std::cout << "p2psipd: SIP front on " << where.at("udp").as_string().c_str() << "\n"
             << std::flush;
+}
+
+void p2psip_daemon::start_relay() {
+  try {
+    relay_.start(config_.config.relay, choose_relay(config_.config), paths_.state_dir,
+                 relay_tls_identity_);
+  } catch (const std::exception& e) {
+    logs.write(log_level::error, std::string("relay not started: ") + e.what());
+  }
+  // The server's TLS context has its own copy now.
+  std::fill(relay_tls_identity_.private_key_pem.begin(), relay_tls_identity_.private_key_pem.end(),
+            '\0');
+  relay_tls_identity_ = {};
+}
+
+nat::turn_tls_identity p2psip_daemon::relay_tls_identity() const {
+  if (!choose_relay(config_.config).on) return {};
+  auto key = credentials_.key.to_pem();
+  if (!key) throw std::runtime_error("relay: the node's key: " + key.error().describe());
+  return {credentials_.certificate.to_pem(), std::move(*key)};
 }
 
 link::link_config p2psip_daemon::link_parameters() const {
@@ -278,6 +304,7 @@ void p2psip_daemon::finish() {
   housekeeping_.cancel();
   if (control_) control_->close();
   if (sip_) sip_->stop();
+  relay_.stop();
   node_.stop();
   transport_.close_all();
   // Lets close_notify go out on each link before the loop ends.
@@ -343,6 +370,7 @@ void p2psip_daemon::refresh_metrics() {
   metrics_.gauge("thread_stalled", "1 while a thread leaves its liveness probe unanswered",
                  {{"thread", "sip"}})
       .set(sip_->sip_thread_stalled() ? 1.0 : 0.0);
+  relay_.update_metrics(metrics_);
   metrics_.gauge("overlay_links", "live overlay links")
       .set(static_cast<double>(transport_.link_count()));
   metrics_.gauge("storage_values", "values stored on this node")

@@ -1,7 +1,9 @@
 // p2psip_daemon: one RELOAD overlay node on real TLS links with storage and
 // the JSON-RPC control socket (p2psipd(8)). It wires the layers together on
 // one io_context thread, which runs everything: links, overlay, storage,
-// control. main() parses the command line and hands over the configuration.
+// control. The SIP front and the STUN/TURN relay run on threads of their own
+// ("sip", "relay") and post to this one. main() parses the command line and
+// hands over the configuration.
 //
 // Adding a service (SIP, say): construct it after storage_ in the member
 // list, start it in run() next to the others, stop it in finish(), and
@@ -28,6 +30,7 @@
 #include "control/event_bus.hpp"
 #include "control/metrics_registry.hpp"
 #include "daemon/overlay_setup.hpp"
+#include "daemon/relay_service.hpp"
 #include "daemon/state_paths.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/watchdog_pinger.hpp"
@@ -93,6 +96,11 @@ class p2psip_daemon {
   // Starts the SIP front (sip.enabled); a failure to bind is logged and
   // the daemon runs on without SIP.
   void start_sip();
+  // Starts the STUN/TURN relay when relay.mode says so; a failure to bind is
+  // logged and the daemon runs on without it.
+  void start_relay();
+  // The node's certificate and key for TURN over TLS, when the relay will run.
+  nat::turn_tls_identity relay_tls_identity() const;
 
   // --- overlay life cycle ----------------------------------------------------
   std::string reported_state() const;
@@ -127,6 +135,7 @@ class p2psip_daemon {
   identity::node_credentials credentials_;
   wire::node_id self_;
   std::string user_;
+  nat::turn_tls_identity relay_tls_identity_;  // taken before signer_ takes the key
   link::link_config link_config_;
   link::tls_context tls_;  // before signer_: see make_signer()
   identity::message_signer signer_;
@@ -142,6 +151,8 @@ class p2psip_daemon {
   control::metrics_registry metrics_;
   // The SIP usage (sip_service.hpp): front, directory and channel.
   std::unique_ptr<usage::sip_service> sip_;
+  // The STUN/TURN relay (relay_service.hpp), on its "relay" thread.
+  relay_service relay_;
   std::unique_ptr<control::control_server> control_;
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;

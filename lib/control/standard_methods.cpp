@@ -18,7 +18,8 @@ constexpr std::array event_topics{
     std::string_view{"node.state"},      std::string_view{"peer.up"},
     std::string_view{"peer.down"},       std::string_view{"storage.stored"},
     std::string_view{"storage.expired"}, std::string_view{"sip.registration"},
-    std::string_view{"sip.dialog"},      std::string_view{"events.lost"},
+    std::string_view{"sip.dialog"},      std::string_view{"relay.allocation"},
+    std::string_view{"events.lost"},
 };
 
 constexpr std::array levels{std::string_view{"trace"}, std::string_view{"debug"},
@@ -78,7 +79,11 @@ std::vector<method_schema> schemas() {
                    "its thread has not taken a task for 5 s; the watchdog pings stop then)"},
                   {"discovery", object,
                    "LAN discovery: state (off, running, waiting for a usable interface, or "
-                   "failed), the interfaces it runs on, and the problem while not running"}}},
+                   "failed), the interfaces it runs on, and the problem while not running"},
+                  {"relay", object,
+                   "the STUN/TURN relay: mode (auto, on, off) and running; while running also "
+                   "address, udp_port, tcp_port, tls_port (as bound), allocations (as of the "
+                   "last second) and thread (running, or stalled)"}}},
       {.name = "node.leave",
        .summary = "hand replicas over and leave the overlay gracefully",
        .access = method_access::state_changing,
@@ -169,6 +174,37 @@ std::vector<method_schema> schemas() {
                    .maximum = 128}},
        .result = {{"status", integer, "the final SIP status of the MESSAGE"},
                   {"phrase", string, "its reason phrase"}}},
+      {.name = "relay.allocations",
+       .summary = "the TURN allocations on this node's relay",
+       .result = {{"allocations", array,
+                   "objects with transport (udp, tcp, tls), client and server (the 5-tuple), "
+                   "username, relayed, permissions (peer addresses), channels ([{number, "
+                   "peer}]), to_peer and from_peer ({packets, bytes}), age_s and expires_in_s"}},
+       .notes = "Fails with relay_off when the relay is not running."},
+      {.name = "relay.credentials",
+       .summary = "TURN REST credentials for this node's relay (username, password, URIs)",
+       .access = method_access::state_changing,
+       .params = {{.name = "id",
+                   .type = string,
+                   .description = "who the credentials are for; the per-user allocation quota "
+                                  "counts it (default: the caller's user name, or app)",
+                   .minimum = 1,
+                   .maximum = 128},
+                  {.name = "ttl",
+                   .type = integer,
+                   .description = "seconds the credentials stay valid, at most relay.credential-ttl "
+                                  "(default: relay.credential-ttl)",
+                   .minimum = 60,
+                   .maximum = 604800}},
+       .result = {{"username", string, "EXPIRY:ID, EXPIRY in Unix seconds"},
+                  {"password", string, "base64(HMAC-SHA1(the relay's secret, username))"},
+                  {"ttl", integer, "seconds the credentials stay valid"},
+                  {"uris", array,
+                   "turn:HOST:PORT?transport=udp, turn:HOST:PORT?transport=tcp and "
+                   "turns:HOST:TLSPORT?transport=tcp, with the relay's address and bound ports"}},
+       .notes = "The shape of the TURN REST API (draft-uberti-behave-turn-rest). It hands out "
+                "a secret, so it needs the state-changing access level. Fails with relay_off "
+                "when the relay is not running."},
       {.name = "metrics.get",
        .summary = "counters and gauges of the daemon",
        .params = {{.name = "format",

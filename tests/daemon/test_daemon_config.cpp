@@ -88,6 +88,9 @@ TEST_CASE("the embedded default is the ad hoc configuration") {
   CHECK(config->overlay.chord_update_interval == std::chrono::seconds(600));
   CHECK(config->overlay.chord_ping_interval == std::chrono::seconds(3600));
   CHECK(config->overlay.chord_reactive);
+  // relay.mode auto on 0.0.0.0: no relay.
+  CHECK(config->relay.mode == relay_mode::automatic);
+  CHECK_FALSE(choose_relay(*config).on);
 }
 
 TEST_CASE("config/adhoc.yaml is the embedded default, byte for byte") {
@@ -123,6 +126,9 @@ TEST_CASE("the office example parses, with its root certificate beside it") {
   CHECK(overlay.kinds[0].max_count == 22);
   CHECK(overlay.kinds[0].max_size == 1024);
   CHECK(config->control.admin_group == "p2psip-admin");
+  CHECK(config->relay.mode == relay_mode::automatic);
+  CHECK(config->relay.deny.size() == 3);
+  CHECK_FALSE(choose_relay(*config).on);  // 0.0.0.0
   CHECK(config->log == log_level::info);
 }
 
@@ -271,6 +277,122 @@ TEST_CASE("auth: auto on a listener beyond loopback needs an auth-file") {
   // A SIP front that is off listens nowhere.
   CHECK_FALSE(
       parse_ok(adhoc_head + "sip: {enabled: false, listen-address: 0.0.0.0}\n").sip.enabled);
+}
+
+TEST_CASE("the relay section: defaults, every key, and auto's choice") {
+  const auto defaults = parse_ok(adhoc_head).relay;
+  CHECK(defaults.mode == relay_mode::automatic);
+  CHECK(defaults.port == 3478);
+  CHECK(defaults.tls_port == 5349);
+  CHECK(defaults.address.empty());
+  CHECK(defaults.relay_port_min == 49152);
+  CHECK(defaults.relay_port_max == 65535);
+  CHECK_FALSE(defaults.allow_loopback_peers);
+  CHECK(defaults.credential_ttl == std::chrono::seconds(86400));
+
+  const auto relay = parse_ok(adhoc_head +
+                              "relay:\n"
+                              "  mode: on\n"
+                              "  port: 0\n"
+                              "  tls-port: 0\n"
+                              "  address: 127.0.0.1\n"
+                              "  relay-ports: 50000-50099\n"
+                              "  allow-loopback-peers: true\n"
+                              "  deny: [10.0.0.0/8, '2001:db8::/32']\n"
+                              "  allow: [10.1.2.3]\n"
+                              "  max-allocations: 20\n"
+                              "  max-allocations-per-user: 2\n"
+                              "  bandwidth: 125000\n"
+                              "  credential-ttl: 3600\n")
+                         .relay;
+  CHECK(relay.mode == relay_mode::on);
+  CHECK(relay.port == 0);
+  CHECK(relay.tls_port == 0);
+  CHECK(relay.address == "127.0.0.1");
+  CHECK(relay.relay_port_min == 50000);
+  CHECK(relay.relay_port_max == 50099);
+  CHECK(relay.allow_loopback_peers);
+  CHECK(relay.deny == std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"});
+  CHECK(relay.allow == std::vector<std::string>{"10.1.2.3"});
+  CHECK(relay.max_allocations == 20);
+  CHECK(relay.max_allocations_per_user == 2);
+  CHECK(relay.bandwidth == 125000);
+  CHECK(relay.credential_ttl == std::chrono::seconds(3600));
+  CHECK(parse_ok(adhoc_head + "relay: {mode: off}\n").relay.mode == relay_mode::off);
+
+  // auto: on only for a public IPv4 address.
+  auto config = parse_ok(adhoc_head + "node: {listen-address: 127.0.0.1}\n");
+  auto choice = choose_relay(config);
+  CHECK_FALSE(choice.on);
+  CHECK(choice.address == "127.0.0.1");
+  CHECK(choice.why.find("node.listen-address 127.0.0.1 is not a public IPv4 address") !=
+        std::string::npos);
+  config.relay.address = "8.8.8.8";
+  choice = choose_relay(config);
+  CHECK(choice.on);
+  CHECK(choice.address == "8.8.8.8");
+  CHECK(choice.why == "relay.mode is auto and relay.address 8.8.8.8 is a public IPv4 address");
+  config.relay.mode = relay_mode::off;
+  CHECK_FALSE(choose_relay(config).on);
+  config.relay.mode = relay_mode::on;
+  config.relay.address = "10.0.0.1";
+  CHECK(choose_relay(config).on);
+  CHECK_FALSE(choose_relay(parse_ok(adhoc_head)).on);  // 0.0.0.0
+  for (const char* address : {"10.1.1.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+                              "100.64.0.1", "127.0.0.1", "169.254.1.1", "0.0.0.0", "224.0.0.1",
+                              "255.255.255.255", "192.0.2.1", "::1", "2001:db8::1", "x"}) {
+    INFO(address);
+    CHECK_FALSE(is_public_ipv4(address));
+  }
+  for (const char* address : {"8.8.8.8", "172.32.0.1", "100.128.0.1", "193.0.0.1"}) {
+    INFO(address);
+    CHECK(is_public_ipv4(address));
+  }
+}
+
+TEST_CASE("bad relay values are refused with their position") {
+  CHECK(error_of(adhoc_head + "relay: {mode: maybe}\n") ==
+        "test.yaml:4:15: relay.mode: 'maybe' is not one of auto, on, off");
+  CHECK(error_of(adhoc_head + "relay:\n  port: 70000\n") ==
+        "test.yaml:5:9: relay.port: 70000 is out of range (0..65535)");
+  CHECK(error_of(adhoc_head + "relay:\n  tls-port: -1\n") ==
+        "test.yaml:5:13: relay.tls-port: -1 is out of range (0..65535)");
+  CHECK(error_of(adhoc_head + "relay:\n  address: relay.example\n") ==
+        "test.yaml:5:12: relay.address: 'relay.example' is not an IPv4 or IPv6 address");
+  CHECK(error_of(adhoc_head + "relay:\n  relay-ports: 60000-50000\n") ==
+        "test.yaml:5:16: relay.relay-ports: '60000-50000' is not a port range LOW-HIGH with 1 "
+        "<= LOW <= HIGH <= 65535");
+  CHECK(error_of(adhoc_head + "relay:\n  relay-ports: 0-100\n").find("'0-100' is not a port "
+                                                                      "range") !=
+        std::string::npos);
+  CHECK(error_of(adhoc_head + "relay:\n  relay-ports: 49152\n").find("'49152' is not a port "
+                                                                      "range") !=
+        std::string::npos);
+  CHECK(error_of(adhoc_head + "relay:\n  allow-loopback-peers: sometimes\n") ==
+        "test.yaml:5:25: relay.allow-loopback-peers: expected true or false, got 'sometimes'");
+  CHECK(error_of(adhoc_head + "relay:\n  deny: [10.0.0.0/8, 10.0.0.1/8]\n") ==
+        "test.yaml:5:22: relay.deny[1]: '10.0.0.1/8' is not an address or CIDR block like "
+        "10.0.0.0/8 or 2001:db8::/32");
+  CHECK(error_of(adhoc_head + "relay:\n  allow: [10.0.0.0/33]\n").find("relay.allow[0]: "
+                                                                       "'10.0.0.0/33'") !=
+        std::string::npos);
+  CHECK(error_of(adhoc_head + "relay:\n  max-allocations: 0\n") ==
+        "test.yaml:5:20: relay.max-allocations: 0 is out of range (1..1000000)");
+  CHECK(error_of(adhoc_head + "relay:\n  max-allocations: 4\n  max-allocations-per-user: 5\n") ==
+        "test.yaml:6:29: relay.max-allocations-per-user: is more than max-allocations");
+  CHECK(error_of(adhoc_head + "relay:\n  bandwidth: -5\n") ==
+        "test.yaml:5:14: relay.bandwidth: -5 is out of range (0..1099511627776)");
+  CHECK(error_of(adhoc_head + "relay:\n  credential-ttl: 10\n") ==
+        "test.yaml:5:19: relay.credential-ttl: 10 is out of range (60..604800)");
+  CHECK(error_of(adhoc_head + "relay:\n  port: 4000\n  tls-port: 4000\n") ==
+        "test.yaml:6:13: relay.tls-port: must differ from port: TCP listens there too");
+  CHECK(error_of(adhoc_head + "relay:\n  mode: on\n") ==
+        "test.yaml:5:9: relay.mode: the relay needs one address to relay from and to name in "
+        "XOR-RELAYED-ADDRESS, not '0.0.0.0' (node.listen-address): set relay.address");
+  CHECK(error_of(adhoc_head + "relay:\n  mode: on\n  address: '::'\n") ==
+        "test.yaml:6:12: relay.address: the relay needs one address to relay from and to name "
+        "in XOR-RELAYED-ADDRESS, not '::'");
+  CHECK(error_of(adhoc_head + "relay:\n  prot: 3478\n").find("relay.prot") != std::string::npos);
 }
 
 TEST_CASE("invalid YAML is refused with the parser's position") {

@@ -5,7 +5,8 @@ Garbage, a bad cookie, a bad length, a truncated attribute and a wrong
 FINGERPRINT get no answer; an unknown comprehension-required attribute gets
 420 naming it; a TCP stream that is neither STUN nor ChannelData is closed;
 and after all of it Binding still answers on both transports.
-Usage: stun_garbage.py HOST PORT. Exit status 0 on success.
+Usage: stun_garbage.py HOST PORT [TCP_PORT] (TCP on PORT unless given).
+Exit status 0 on success.
 """
 import os
 import socket
@@ -124,13 +125,14 @@ def check_tcp(host, port):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         return 2
     host, port = sys.argv[1], int(sys.argv[2])
+    tcp_port = int(sys.argv[3]) if len(sys.argv) == 4 else port
     try:
         check_udp(host, port)
-        check_tcp(host, port)
+        check_tcp(host, tcp_port)
     except (AssertionError, OSError) as e:
         print(f"FAIL: {e}")
         return 1

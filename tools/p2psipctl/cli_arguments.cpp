@@ -23,7 +23,7 @@ constexpr std::array aliases{
     method_alias{"events", "events.subscribe"}, method_alias{"log-level", "log.set_level"},
     method_alias{"reload", "config.reload"},    method_alias{"registrations", "sip.registrations"},
     method_alias{"lookup", "sip.lookup"},       method_alias{"calls", "sip.dialogs"},
-    method_alias{"message", "sip.message"},
+    method_alias{"message", "sip.message"},     method_alias{"relays", "relay.allocations"},
 };
 
 std::optional<double> parse_seconds(std::string_view text) {
