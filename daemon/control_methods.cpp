@@ -271,6 +271,33 @@ void p2psip_daemon::register_methods() {
                 [this](const json::object&, control::responder r) { r.result(reload()); });
   sip_->register_methods(server);
   relay_.register_methods(server);
+  server.handle("relay.find",
+                [this](const json::object&, control::responder r) { find_relays(r); });
+}
+
+void p2psip_daemon::find_relays(const control::responder& respond) {
+  if (refuse_unless_joined(respond)) return;
+  turn_service_.find([respond](const std::vector<nat::found_relay>& relays) {
+    const auto now = std::chrono::steady_clock::now();
+    json::array list;
+    for (const auto& relay : relays) {
+      json::object entry{{"iteration", relay.server.iteration},
+                         {"seen_s", std::chrono::duration_cast<std::chrono::seconds>(
+                                        now - relay.seen).count()}};
+      if (const auto* v4 = std::get_if<wire::ipv4_addr_port>(&relay.server.server_address.value)) {
+        entry["address"] = asio::ip::address_v4(v4->addr).to_string();
+        entry["port"] = v4->port;
+      } else if (const auto* v6 =
+                     std::get_if<wire::ipv6_addr_port>(&relay.server.server_address.value)) {
+        entry["address"] = asio::ip::address_v6(v6->addr).to_string();
+        entry["port"] = v6->port;
+      } else {
+        continue;  // an address family this node cannot use
+      }
+      list.push_back(std::move(entry));
+    }
+    respond.result({{"relays", std::move(list)}});
+  });
 }
 
 json::object p2psip_daemon::status() const {

@@ -67,6 +67,14 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
       data_verifier_(signatures_, certificate_cache_),
       storage_(node_, kinds_, data_verifier_),
       relay_(io, events_),
+      turn_service_(
+          node_,
+          [this](const wire::resource_id& resource, wire::kind_id kind, wire::stored_data& data) {
+            return static_cast<bool>(signer_.sign_stored_data(resource, kind, data));
+          },
+          wall_clock_ms,
+          {.density = config_.config.overlay.turn_density,
+           .lifetime = std::chrono::seconds(600)}),
       signals_(io, SIGINT, SIGTERM, SIGHUP),
       watchdog_(io.get_executor(), notifier_,
                 [this] {
@@ -75,6 +83,11 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
       housekeeping_(io) {
   transport_.set_events(&node_);
   node_.set_wall_clock(wall_clock_ms);
+  // Peers stop being offered this relay before it goes (after the storage
+  // hand-over, which registered first).
+  node_.before_leave([this](std::function<void(bool)> done) {
+    turn_service_.withdraw([done = std::move(done)] { done(true); });
+  });
   node_.set_data_model_lookup(kinds_.data_models());
   const auto& overlay = config_.config.overlay;
   sip_ = std::make_unique<usage::sip_service>(
@@ -143,6 +156,30 @@ void p2psip_daemon::start_relay() {
   relay_tls_identity_ = {};
 }
 
+void p2psip_daemon::publish_relay() {
+  if (turn_service_.publishing() || !relay_.running()) return;
+  const auto where = relay_.advertised();
+  if (!where) {
+    logs.write(log_level::notice,
+               "relay not published in the overlay: it listens on an unspecified address "
+               "(set relay.address to the one peers reach)");
+    return;
+  }
+  wire::ip_address_port address;
+  if (where->address().is_v4()) {
+    address.value = wire::ipv4_addr_port{where->address().to_v4().to_uint(), where->port()};
+  } else {
+    address.value = wire::ipv6_addr_port{where->address().to_v6().to_bytes(), where->port()};
+  }
+  const auto density = config_.config.overlay.turn_density;
+  turn_service_.publish(address, [density, where = *where](std::size_t stored) {
+    logs.write(log_level::info, "relay " + where.address().to_string() + ":" +
+                                    std::to_string(where.port()) + " published at " +
+                                    std::to_string(stored) + " of " + std::to_string(density) +
+                                    " TURN-SERVICE Resource-IDs");
+  });
+}
+
 nat::turn_tls_identity p2psip_daemon::relay_tls_identity() const {
   if (!choose_relay(config_.config).on) return {};
   auto key = credentials_.key.to_pem();
@@ -185,6 +222,7 @@ void p2psip_daemon::observe() {
   node_.on_state_change([this](overlay::node_state state) {
     logs.write(log_level::notice, std::string("state ") + overlay::to_string(state));
     publish_state();
+    if (state == overlay::node_state::joined) publish_relay();
     if (state == overlay::node_state::joined && !ready_sent_) {
       ready_sent_ = true;
       notifier_.ready(daemon::overlay_status_text(reported_state(), transport_.link_count()));

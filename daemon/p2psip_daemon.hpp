@@ -31,6 +31,7 @@
 #include "control/metrics_registry.hpp"
 #include "daemon/overlay_setup.hpp"
 #include "daemon/relay_service.hpp"
+#include "nat/turn_service.hpp"
 #include "daemon/state_paths.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/watchdog_pinger.hpp"
@@ -99,6 +100,10 @@ class p2psip_daemon {
   // Starts the STUN/TURN relay when relay.mode says so; a failure to bind is
   // logged and the daemon runs on without it.
   void start_relay();
+  // Publishes the relay in the overlay once joined, if it runs somewhere
+  // others can reach.
+  void publish_relay();
+  void find_relays(const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.
   nat::turn_tls_identity relay_tls_identity() const;
 
@@ -153,6 +158,8 @@ class p2psip_daemon {
   std::unique_ptr<usage::sip_service> sip_;
   // The STUN/TURN relay (relay_service.hpp), on its "relay" thread.
   relay_service relay_;
+  // TURN-SERVICE (RFC 6940 §9): publishes the relay while it runs, finds others'.
+  nat::turn_service turn_service_;
   std::unique_ptr<control::control_server> control_;
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;

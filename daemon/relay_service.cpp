@@ -112,6 +112,11 @@ relay_service::relay_service(asio::io_context& daemon_io, control::event_bus& ev
 
 relay_service::~relay_service() { stop(); }
 
+std::optional<asio::ip::udp::endpoint> relay_service::advertised() const {
+  if (!running() || host_address_.is_unspecified()) return std::nullopt;
+  return asio::ip::udp::endpoint(host_address_, udp_port_);
+}
+
 void relay_service::start(const relay_config& config, const relay_choice& choice,
                           const std::filesystem::path& state_dir,
                           const nat::turn_tls_identity& tls) {
@@ -123,6 +128,7 @@ void relay_service::start(const relay_config& config, const relay_choice& choice
   secret_ = load_or_create_secret(state_dir);
   credential_ttl_ = config.credential_ttl;
   host_ = address_text(address);
+  host_address_ = address;
 
   relay_io_ = std::make_unique<asio::io_context>(1);
   nat::turn_listeners listeners;

@@ -62,6 +62,9 @@ class relay_service {
   // Closes every socket and joins the thread.
   void stop();
   bool running() const noexcept { return thread_.joinable(); }
+  // What TURN-SERVICE publishes (RFC 6940 §9): the relay's UDP transport
+  // address, when it runs on a specific one (not 0.0.0.0 or ::).
+  std::optional<boost::asio::ip::udp::endpoint> advertised() const;
 
   // relay.allocations, relay.credentials.
   void register_methods(control::control_server& server);
@@ -99,6 +102,7 @@ class relay_service {
   // Fixed before the relay thread starts.
   std::string secret_;
   std::string host_;  // for URIs: the relay address, IPv6 in brackets
+  boost::asio::ip::address host_address_;
   std::uint16_t udp_port_ = 0;
   std::uint16_t tcp_port_ = 0;
   std::uint16_t tls_port_ = 0;

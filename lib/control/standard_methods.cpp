@@ -174,6 +174,12 @@ std::vector<method_schema> schemas() {
                    .maximum = 128}},
        .result = {{"status", integer, "the final SIP status of the MESSAGE"},
                   {"phrase", string, "its reason phrase"}}},
+      {.name = "relay.find",
+       .summary = "TURN relays other nodes advertise (TURN-SERVICE, RFC 6940 §9), found by Find "
+                  "at random Resource-IDs, and the ones found before",
+       .result = {{"relays", array,
+                   "objects with address, port, iteration (the d of H(Node-ID || d)) and seen_s "
+                   "(seconds since last seen)"}}},
       {.name = "relay.allocations",
        .summary = "the TURN allocations on this node's relay",
        .result = {{"allocations", array,

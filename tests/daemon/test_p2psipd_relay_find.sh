@@ -1,0 +1,53 @@
+#!/bin/bash
+# TURN-SERVICE between real daemons (RFC 6940 §9): node 0 runs its relay on
+# 127.0.0.1 with turn-density 4 and publishes it; nodes 1-3 run none. From
+# node 3, relay.find names node 0's relay (address and UDP port as node.status
+# reports them); the overlay holds 4 TurnServer values with their replicas.
+# When node 0 leaves gracefully it withdraws them first: a fresh find from
+# node 1 names no relay.
+#
+# usage: test_p2psipd_relay_find.sh P2PSIPD P2PSIPCTL
+set -u
+P2PSIPD=$1
+P2PSIPCTL=$2
+. "$(dirname "$0")/p2psipd_test_lib.sh"
+make_work relay-find
+
+cfg_overlay_extra="  turn-density: 4"
+cfg_extra="relay:
+  mode: on
+  address: 127.0.0.1
+  port: 0
+  tls-port: 0"
+start_first_node
+cfg_extra="relay:
+  mode: off"
+for i in 1 2 3; do start_node "$i" "$port0"; done
+all=(0 1 2 3)
+eventually 60 all_joined "${all[@]}" || fail "not every daemon joined"
+eventually 60 ring_consistent "${all[@]}" || fail "the ring is not consistent"
+relay_port=$(ctl 0 status | json_field 'r["relay"]["udp_port"]') || fail "no relay port in node 0's status"
+[ -n "$relay_port" ] && [ "$relay_port" != 0 ] || fail "node 0's relay has no UDP port: $(ctl 0 status)"
+
+relays_seen_by() {  # relays_seen_by NODE: "ADDRESS:PORT ..." from relay.find
+  ctl "$1" relay.find | json_field '" ".join(sorted({"%s:%s" % (x["address"], x["port"]) for x in r["relays"]}))'
+}
+found=""
+finds_node0() {
+  found=$(relays_seen_by 3) && [ "$found" = "127.0.0.1:$relay_port" ]
+}
+eventually 30 finds_node0 || fail "node 3 found '$found', not node 0's relay 127.0.0.1:$relay_port"
+echo "node 3 finds node 0's relay at $found"
+published_values() { total_values "${all[@]}" && [ "$total" -ge 12 ]; }
+eventually 20 published_values || fail "the daemons hold $total values, not 4 TurnServers x 3 copies"
+echo "$total stored values: 4 TurnServer values with their replicas"
+
+stop_node 0 TERM
+[ "$stopped_status" -eq 0 ] || fail "node 0 exited $stopped_status on SIGTERM"
+grep -q "relay .* published at 4 of 4" "$work/n0/log" || fail "node 0 did not log its publication"
+live=(1 2 3)
+eventually 30 ring_consistent "${live[@]}" || fail "the three did not repair the ring"
+found=$(relays_seen_by 1) || fail "relay.find failed on node 1"
+[ -z "$found" ] || fail "node 1 still finds '$found' after node 0 withdrew its relay"
+echo "after node 0 left, node 1 finds no relay"
+echo "PASS"
