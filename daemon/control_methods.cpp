@@ -13,6 +13,8 @@
 
 #include "control/rpc_error.hpp"
 #include "control/standard_methods.hpp"
+#include "nat/turn_credentials.hpp"
+#include "runtime/wire_endpoint.hpp"
 #include "runtime/logger.hpp"
 #include "daemon/p2psip_daemon.hpp"
 #include "overlay/ring.hpp"
@@ -273,6 +275,8 @@ void p2psip_daemon::register_methods() {
   relay_.register_methods(server);
   server.handle("relay.find",
                 [this](const json::object&, control::responder r) { find_relays(r); });
+  server.handle("relay.obtain",
+                [this](const json::object& p, control::responder r) { obtain_credentials(p, r); });
 }
 
 void p2psip_daemon::find_relays(const control::responder& respond) {
@@ -282,6 +286,7 @@ void p2psip_daemon::find_relays(const control::responder& respond) {
     json::array list;
     for (const auto& relay : relays) {
       json::object entry{{"iteration", relay.server.iteration},
+                         {"node_id", relay.node ? relay.node->hex() : std::string()},
                          {"seen_s", std::chrono::duration_cast<std::chrono::seconds>(
                                         now - relay.seen).count()}};
       if (const auto* v4 = std::get_if<wire::ipv4_addr_port>(&relay.server.server_address.value)) {
@@ -297,6 +302,45 @@ void p2psip_daemon::find_relays(const control::responder& respond) {
       list.push_back(std::move(entry));
     }
     respond.result({{"relays", std::move(list)}});
+  });
+}
+
+void p2psip_daemon::obtain_credentials(const json::object& params,
+                                       const control::responder& respond) {
+  if (refuse_unless_joined(respond)) return;
+  const std::string hex(params.at("node_id").as_string());
+  const auto relay = wire::node_id::from_hex(hex);
+  if (!relay) {
+    return respond.error(control::make_error("bad_format", "node_id is not a Node-ID in hex"));
+  }
+  turn_service_.request_credentials(*relay, [respond, hex](auto answer) {
+    if (!answer) return respond.error(request_failed(answer.error()));
+    json::array uris;
+    for (const auto& candidate : answer->candidates) {
+      const auto where = runtime::from_wire(candidate.addr_port);
+      if (!where) continue;
+      const auto address = where->first.is_v6() ? "[" + where->first.to_string() + "]"
+                                                : where->first.to_string();
+      const auto at = address + ":" + std::to_string(where->second);
+      if (candidate.overlay_link == wire::overlay_link_type::dtls_udp_sr_no_ice) {
+        uris.emplace_back("turn:" + at + "?transport=udp");
+      } else if (candidate.overlay_link == wire::overlay_link_type::tls_tcp_fh_no_ice) {
+        uris.emplace_back("turns:" + at + "?transport=tcp");
+      }
+    }
+    const auto expiry = nat::turn_rest_expiry(answer->username);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    if (!expiry || uris.empty()) {
+      return respond.error(control::make_error(
+          "peer_error", "the relay's answer carries no TURN REST credentials or addresses"));
+    }
+    respond.result({{"relay", hex},
+                    {"username", answer->username},
+                    {"password", answer->password},
+                    {"ttl", std::max<std::int64_t>(*expiry - now, 0)},
+                    {"uris", std::move(uris)}});
   });
 }
 

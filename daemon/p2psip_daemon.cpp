@@ -31,6 +31,10 @@ constexpr auto housekeeping_interval = 1s;
 
 }  // namespace
 
+// Credentials handed to overlay members by AppAttach: short-lived, since
+// nobody revokes them.
+constexpr std::chrono::seconds overlay_credential_ttl = std::chrono::hours(1);
+
 std::uint64_t wall_clock_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
@@ -74,7 +78,15 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
           },
           wall_clock_ms,
           {.density = config_.config.overlay.turn_density,
-           .lifetime = std::chrono::seconds(600)}),
+           .lifetime = std::chrono::seconds(600),
+           .signer_of = [this](const wire::signature& signature) -> std::optional<wire::node_id> {
+             const auto match = certificate_cache_.find(signature.identity);
+             if (!match) return std::nullopt;
+             if (match->node) return match->node;
+             const auto ids = match->certificate.node_ids();
+             if (ids.empty()) return std::nullopt;
+             return ids.front();
+           }}),
       signals_(io, SIGINT, SIGTERM, SIGHUP),
       watchdog_(io.get_executor(), notifier_,
                 [this] {
@@ -149,6 +161,20 @@ void p2psip_daemon::start_relay() {
                  relay_tls_identity_);
   } catch (const std::exception& e) {
     logs.write(log_level::error, std::string("relay not started: ") + e.what());
+  }
+  if (relay_.running()) {
+    // The one exchange beyond the RFCs (p2psipd(8), RELAY): an AppAttach to
+    // application 3478 is signed by a member of the overlay, so the relay
+    // answers with short-lived credentials minted for the signer's Node-ID.
+    node_.set_app_attach_handler(
+        nat::turn_credentials_application,
+        [this](const wire::app_attach_req&,
+               const wire::node_id& sender) -> std::optional<wire::app_attach_ans> {
+          const auto minted = relay_.mint(sender.hex(), overlay_credential_ttl);
+          if (!minted) return std::nullopt;
+          return nat::turn_service::credentials_answer(
+              {minted->username, minted->password, relay_.candidates()});
+        });
   }
   // The server's TLS context has its own copy now.
   std::fill(relay_tls_identity_.private_key_pem.begin(), relay_tls_identity_.private_key_pem.end(),

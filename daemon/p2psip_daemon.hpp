@@ -104,6 +104,7 @@ class p2psip_daemon {
   // others can reach.
   void publish_relay();
   void find_relays(const control::responder& respond);
+  void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.
   nat::turn_tls_identity relay_tls_identity() const;
 

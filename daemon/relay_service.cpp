@@ -14,6 +14,7 @@
 #include "nat/address_range.hpp"
 #include "nat/turn_credentials.hpp"
 #include "runtime/logger.hpp"
+#include "runtime/wire_endpoint.hpp"
 
 namespace p2psip::daemon {
 
@@ -286,31 +287,58 @@ bool relay_service::refuse_unless_running(const control::responder& respond) con
   return true;
 }
 
-void relay_service::credentials(const json::object& params,
-                                const control::responder& respond) const {
-  const auto* id = params.if_contains("id");
-  const std::string name =
-      id != nullptr ? std::string(id->as_string()) : user_name(respond.peer().uid);
-  auto ttl = credential_ttl_;
-  if (const auto* wanted = params.if_contains("ttl")) {
-    ttl = std::min(ttl, std::chrono::seconds(wanted->to_number<std::int64_t>()));
-  }
+std::optional<nat::turn_credentials> relay_service::mint(
+    const std::string& id, std::optional<std::chrono::seconds> ttl) const {
+  if (!running()) return std::nullopt;
+  const auto granted = ttl ? std::min(*ttl, credential_ttl_) : credential_ttl_;
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   // With ephemeral ports (relay.port: 0) UDP and TCP may differ.
   const std::string at = host_ + ":";
-  auto minted = nat::mint_turn_credentials(
-      secret_, name, ttl, now,
+  return nat::mint_turn_credentials(
+      secret_, id, granted, now,
       {"turn:" + at + std::to_string(udp_port_) + "?transport=udp",
        "turn:" + at + std::to_string(tcp_port_) + "?transport=tcp",
        "turns:" + at + std::to_string(tls_port_) + "?transport=tcp"});
+}
+
+std::vector<wire::ice_candidate> relay_service::candidates() const {
+  std::vector<wire::ice_candidate> out;
+  if (!running()) return out;
+  const auto candidate = [&](std::uint16_t port, wire::overlay_link_type link) {
+    wire::ice_candidate c;
+    c.addr_port = runtime::to_wire(host_address_, port);
+    c.overlay_link = link;
+    c.foundation = {'1'};
+    c.priority = 1;
+    c.type = wire::cand_type::host;
+    return c;
+  };
+  out.push_back(candidate(udp_port_, wire::overlay_link_type::dtls_udp_sr_no_ice));
+  out.push_back(candidate(tls_port_, wire::overlay_link_type::tls_tcp_fh_no_ice));
+  return out;
+}
+
+void relay_service::credentials(const json::object& params,
+                                const control::responder& respond) const {
+  const auto* id = params.if_contains("id");
+  std::optional<std::chrono::seconds> ttl;
+  if (const auto* wanted = params.if_contains("ttl")) {
+    ttl = std::chrono::seconds(wanted->to_number<std::int64_t>());
+  }
+  auto minted =
+      mint(id != nullptr ? std::string(id->as_string()) : user_name(respond.peer().uid), ttl);
+  respond.result(credentials_json(*minted));
+}
+
+json::object credentials_json(const nat::turn_credentials& credentials) {
   json::array uris;
-  for (auto& uri : minted.uris) uris.emplace_back(std::move(uri));
-  respond.result({{"username", std::move(minted.username)},
-                  {"password", std::move(minted.password)},
-                  {"ttl", minted.ttl.count()},
-                  {"uris", std::move(uris)}});
+  for (const auto& uri : credentials.uris) uris.emplace_back(uri);
+  return {{"username", credentials.username},
+          {"password", credentials.password},
+          {"ttl", credentials.ttl.count()},
+          {"uris", std::move(uris)}};
 }
 
 void relay_service::register_methods(control::control_server& server) {

@@ -35,7 +35,9 @@
 #include "daemon/daemon_config.hpp"
 #include "nat/allocation_info.hpp"
 #include "nat/turn_counters.hpp"
+#include "nat/turn_credentials.hpp"
 #include "nat/turn_server.hpp"
+#include "wire/attach.hpp"
 
 namespace p2psip::daemon {
 
@@ -44,6 +46,8 @@ inline constexpr const char* turn_secret_file_name = "turn.secret";
 
 // relay.allocations' and relay.allocation's view of one allocation.
 boost::json::object allocation_json(const nat::allocation_info& allocation);
+// relay.credentials' and relay.obtain's result: the TURN REST shape.
+boost::json::object credentials_json(const nat::turn_credentials& credentials);
 
 class relay_service {
  public:
@@ -65,6 +69,13 @@ class relay_service {
   // What TURN-SERVICE publishes (RFC 6940 §9): the relay's UDP transport
   // address, when it runs on a specific one (not 0.0.0.0 or ::).
   std::optional<boost::asio::ip::udp::endpoint> advertised() const;
+  // TURN REST credentials for `id`, valid `ttl` at most (credential-ttl
+  // caps it), with the URIs; nothing when the relay is off.
+  std::optional<nat::turn_credentials> mint(const std::string& id,
+                                            std::optional<std::chrono::seconds> ttl) const;
+  // The relay's transport addresses as candidates in an AppAttach answer:
+  // UDP (DTLS-UDP-SR-NO-ICE as the link type) and TLS (TLS-TCP-FH-NO-ICE).
+  std::vector<wire::ice_candidate> candidates() const;
 
   // relay.allocations, relay.credentials.
   void register_methods(control::control_server& server);

@@ -178,8 +178,24 @@ std::vector<method_schema> schemas() {
        .summary = "TURN relays other nodes advertise (TURN-SERVICE, RFC 6940 §9), found by Find "
                   "at random Resource-IDs, and the ones found before",
        .result = {{"relays", array,
-                   "objects with address, port, iteration (the d of H(Node-ID || d)) and seen_s "
-                   "(seconds since last seen)"}}},
+                   "objects with address, port, node_id (the relay's, when its certificate is "
+                   "known; else empty), iteration (the d of H(Node-ID || d)) and seen_s (seconds "
+                   "since last seen)"}}},
+      {.name = "relay.obtain",
+       .summary = "TURN credentials from another member's relay, asked over the overlay by "
+                  "AppAttach to application 3478 (see p2psipd(8), RELAY)",
+       .access = method_access::state_changing,
+       .params = {{.name = "node_id",
+                   .type = string,
+                   .description = "the relay's Node-ID in hex (relay.find names it)",
+                   .required = true,
+                   .minimum = 32,
+                   .maximum = 32}},
+       .result = {{"relay", string, "the relay's Node-ID"},
+                  {"username", string, "EXPIRY:ID, ID this node's Node-ID"},
+                  {"password", string, "the relay's HMAC of the username"},
+                  {"ttl", integer, "seconds until they expire"},
+                  {"uris", array, "turn: (UDP) and turns: (TLS) URIs of the relay"}}},
       {.name = "relay.allocations",
        .summary = "the TURN allocations on this node's relay",
        .result = {{"allocations", array,

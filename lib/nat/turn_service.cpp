@@ -165,7 +165,8 @@ void turn_service::fetch_relay(const wire::resource_id& resource, std::function<
               const auto* value = std::get_if<wire::data_value>(&data.value.entry);
               if (value == nullptr || !value->exists) continue;
               if (auto server = wire::from_bytes<wire::turn_server>(value->value)) {
-                remember(*server);
+                remember(*server, options_.signer_of ? options_.signer_of(data.signature)
+                                                     : std::nullopt);
               }
             }
           }
@@ -174,20 +175,58 @@ void turn_service::fetch_relay(const wire::resource_id& resource, std::function<
       });
 }
 
-void turn_service::remember(const wire::turn_server& server) {
+void turn_service::remember(const wire::turn_server& server,
+                            std::optional<wire::node_id> node) {
   const auto now = node_.timers().now();
   const auto same = std::find_if(cache_.begin(), cache_.end(), [&](const found_relay& r) {
     return r.server.server_address == server.server_address;
   });
   if (same != cache_.end()) {
     same->seen = now;
+    if (node) same->node = node;
     return;
   }
   if (cache_.size() >= options_.cache_size) {
     cache_.erase(std::min_element(cache_.begin(), cache_.end(),
                                   [](const auto& a, const auto& b) { return a.seen < b.seen; }));
   }
-  cache_.push_back({server, now});
+  cache_.push_back({server, node, now});
+}
+
+namespace {
+
+std::vector<std::uint8_t> bytes_of(std::string_view text) { return {text.begin(), text.end()}; }
+
+}  // namespace
+
+wire::app_attach_ans turn_service::credentials_answer(
+    const overlay_turn_credentials& credentials) {
+  wire::app_attach_ans answer;
+  answer.ufrag = bytes_of(credentials.username);
+  answer.password = bytes_of(credentials.password);
+  answer.application = turn_credentials_application;
+  answer.role = bytes_of("passive");
+  answer.candidates = credentials.candidates;
+  return answer;
+}
+
+void turn_service::request_credentials(
+    const wire::node_id& relay,
+    std::function<void(wire::basic_result<overlay_turn_credentials, overlay::request_error>)>
+        done) {
+  wire::app_attach_req request;
+  request.application = turn_credentials_application;
+  request.role = bytes_of("active");
+  node_.app_attach(relay, std::move(request),
+                   [done = std::move(done), alive = std::weak_ptr<bool>(alive_)](auto answer) {
+                     if (alive.expired()) return;
+                     if (!answer) return done(answer.error());
+                     // A REST username and password fit the opaque<0..255> fields.
+                     done(overlay_turn_credentials{
+                         std::string(answer->ufrag.begin(), answer->ufrag.end()),
+                         std::string(answer->password.begin(), answer->password.end()),
+                         answer->candidates});
+                   });
 }
 
 }  // namespace p2psip::nat

@@ -14,9 +14,11 @@
 #include <optional>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "overlay/overlay_node.hpp"
+#include "wire/app_attach.hpp"
 #include "wire/stored_data.hpp"
 #include "wire/turn_server.hpp"
 
@@ -29,11 +31,27 @@ struct turn_service_options {
   // Random Resource-IDs tried by one find() before it gives up.
   int find_attempts = 8;
   std::size_t cache_size = 16;
+  // The Node-ID behind a TurnServer value's signature (from the certificates
+  // this node has seen), so that the relay can be asked for credentials.
+  std::function<std::optional<wire::node_id>(const wire::signature&)> signer_of;
+};
+
+// AppAttach to this application asks a relay for TURN credentials over the
+// overlay (see request_credentials()); 3478 is STUN's and TURN's port.
+inline constexpr wire::application_id turn_credentials_application{3478};
+
+// What a relay answers such an AppAttach with: a TURN REST username
+// (EXPIRY:NODE-ID) and password, and its transport addresses.
+struct overlay_turn_credentials {
+  std::string username;
+  std::string password;
+  std::vector<wire::ice_candidate> candidates;
 };
 
 // A relay some node advertises, and when this node last saw it.
 struct found_relay {
   wire::turn_server server;
+  std::optional<wire::node_id> node;  // when signer_of could tell
   overlay::time_point seen;
 };
 
@@ -63,12 +81,22 @@ class turn_service {
   void find(std::function<void(const std::vector<found_relay>&)> done);
   const std::vector<found_relay>& cache() const noexcept { return cache_; }
 
+  // Asks `relay` for TURN credentials by AppAttach: the request's signature
+  // proves this node's membership, and the relay mints credentials for its
+  // Node-ID (nothing when it refuses or does not answer).
+  void request_credentials(
+      const wire::node_id& relay,
+      std::function<void(wire::basic_result<overlay_turn_credentials, overlay::request_error>)>
+          done);
+  // The relay side: the AppAttach answer that carries `credentials`.
+  static wire::app_attach_ans credentials_answer(const overlay_turn_credentials& credentials);
+
  private:
   void store_all(bool exists, std::function<void(std::size_t stored)> done);
   void schedule_refresh();
   void find_at(int attempts_left, std::function<void(const std::vector<found_relay>&)> done);
   void fetch_relay(const wire::resource_id& resource, std::function<void()> done);
-  void remember(const wire::turn_server& server);
+  void remember(const wire::turn_server& server, std::optional<wire::node_id> node);
 
   overlay::overlay_node& node_;
   sign_function sign_;

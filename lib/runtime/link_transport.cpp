@@ -4,35 +4,18 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include "runtime/wire_endpoint.hpp"
+
 namespace p2psip::runtime {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
 
-wire::ip_address_port to_wire(const tcp::endpoint& endpoint) {
-  wire::ip_address_port out;
-  const auto address = endpoint.address();
-  if (address.is_v4()) {
-    out.value = wire::ipv4_addr_port{address.to_v4().to_uint(), endpoint.port()};
-  } else {
-    out.value = wire::ipv6_addr_port{address.to_v6().to_bytes(), endpoint.port()};
-  }
-  return out;
-}
-
-std::optional<tcp::endpoint> from_wire(const wire::ip_address_port& address) {
-  if (const auto* v4 = std::get_if<wire::ipv4_addr_port>(&address.value)) {
-    const asio::ip::address_v4 ip(v4->addr);
-    if (ip.is_unspecified() || v4->port == 0) return std::nullopt;
-    return tcp::endpoint(ip, v4->port);
-  }
-  if (const auto* v6 = std::get_if<wire::ipv6_addr_port>(&address.value)) {
-    const asio::ip::address_v6 ip(v6->addr);
-    if (ip.is_unspecified() || v6->port == 0) return std::nullopt;
-    return tcp::endpoint(ip, v6->port);
-  }
-  return std::nullopt;
+std::optional<tcp::endpoint> endpoint_of(const wire::ip_address_port& address) {
+  const auto found = from_wire(address);
+  if (!found) return std::nullopt;
+  return tcp::endpoint(found->first, found->second);
 }
 
 }  // namespace
@@ -56,7 +39,7 @@ asio::ip::address advertised_address(const asio::ip::address& bound) {
 
 wire::ice_candidate host_candidate(const tcp::endpoint& endpoint) {
   wire::ice_candidate host;
-  host.addr_port = to_wire(endpoint);
+  host.addr_port = to_wire(endpoint.address(), endpoint.port());
   host.overlay_link = wire::overlay_link_type::tls_tcp_fh_no_ice;
   host.foundation = {'1'};
   host.priority = 1;
@@ -67,7 +50,7 @@ wire::ice_candidate host_candidate(const tcp::endpoint& endpoint) {
 std::optional<tcp::endpoint> first_usable_candidate(const wire::attach_req_ans& attach) {
   for (const auto& candidate : attach.candidates) {
     if (candidate.overlay_link != wire::overlay_link_type::tls_tcp_fh_no_ice) continue;
-    if (auto endpoint = from_wire(candidate.addr_port)) return endpoint;
+    if (auto endpoint = endpoint_of(candidate.addr_port)) return endpoint;
   }
   return std::nullopt;
 }

@@ -393,3 +393,38 @@ store_values() {
     fail "after the puts the daemons hold $total values, not $expected ($replicas x $n + $baseline)"
   echo "$n values stored, $replicas copies each ($total stored values, baseline $baseline)"
 }
+
+# --- TURN clients (coturn's turnutils) ---------------------------------------
+# start_echo_peer: turnutils_peer on a free port of 127.0.0.1, in $peer_port.
+start_echo_peer() {
+  local _
+  for _ in $(seq 10); do
+    peer_port=$((20000 + RANDOM % 10000))
+    turnutils_peer -L 127.0.0.1 -p "$peer_port" >"$work/peer.log" 2>&1 &
+    peer_pid=$!
+    sleep 0.3
+    kill -0 "$peer_pid" 2>/dev/null && break
+    peer_pid=""
+  done
+  [ -n "$peer_pid" ] || fail "no free port for turnutils_peer"
+  helper_pids+=("$peer_pid")
+}
+
+# uclient LABEL PORT ARGS...: turnutils_uclient with $user and $pass to the echo
+# peer through the relay at 127.0.0.1:PORT; 0 lost required.
+uclient() {
+  local label=$1 port=$2
+  shift 2
+  local log="$work/uclient.log"
+  timeout 60 turnutils_uclient "$@" -u "$user" -w "$pass" -e 127.0.0.1 -r "$peer_port" \
+    -p "$port" -n 50 -l 172 -z 5 127.0.0.1 >"$log" 2>&1 || fail "uclient $label exited $?: $(tail -n 5 "$log")"
+  local totals lost sent received
+  totals=$(grep 'start_mclient: tot_send_msgs=' "$log" | tail -n 1)
+  lost=$(sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
+  sent=${totals#*tot_send_msgs=}
+  sent=${sent%%,*}
+  received=${totals##*tot_recv_msgs=}
+  [ -n "$lost" ] && [ "${sent:-0}" -gt 0 ] 2>/dev/null || fail "uclient $label: no totals"
+  echo "uclient $label: sent $sent received $received lost $lost"
+  [ "$lost" = 0 ] && [ "$sent" = "$received" ] || fail "uclient $label lost messages"
+}

@@ -3,8 +3,12 @@
 # 127.0.0.1 with turn-density 4 and publishes it; nodes 1-3 run none. From
 # node 3, relay.find names node 0's relay (address and UDP port as node.status
 # reports them); the overlay holds 4 TurnServer values with their replicas.
-# When node 0 leaves gracefully it withdraws them first: a fresh find from
-# node 1 names no relay.
+# relay.find also names the relay's Node-ID, and relay.obtain on node 3 asks
+# node 0 over the overlay (AppAttach to application 3478) for credentials
+# minted for node 3's Node-ID, with which coturn's turnutils_uclient relays
+# through node 0 with 0 lost, while made-up credentials get nowhere and a
+# node without a relay refuses. When node 0 leaves gracefully it withdraws
+# its values first: a fresh find from node 1 names no relay.
 #
 # usage: test_p2psipd_relay_find.sh P2PSIPD P2PSIPCTL
 set -u
@@ -18,7 +22,8 @@ cfg_extra="relay:
   mode: on
   address: 127.0.0.1
   port: 0
-  tls-port: 0"
+  tls-port: 0
+  allow-loopback-peers: true"
 start_first_node
 cfg_extra="relay:
   mode: off"
@@ -38,6 +43,39 @@ finds_node0() {
 }
 eventually 30 finds_node0 || fail "node 3 found '$found', not node 0's relay 127.0.0.1:$relay_port"
 echo "node 3 finds node 0's relay at $found"
+id0=$(node_id_of 0)
+id3=$(node_id_of 3)
+named=$(ctl 3 relay.find | json_field '" ".join(x["node_id"] for x in r["relays"])')
+[ "$named" = "$id0" ] || fail "relay.find names '$named', not node 0 ($id0)"
+
+obtained=$(ctl 3 relay.obtain "node_id=$id0") || fail "relay.obtain from node 0 failed: $obtained"
+user=$(json_field 'r["username"]' <<<"$obtained")
+pass=$(json_field 'r["password"]' <<<"$obtained")
+[ "${user#*:}" = "$id3" ] || fail "the credentials are for '${user#*:}', not node 3 ($id3)"
+json_field 'r["uris"]' <<<"$obtained" | grep -q "turn:127.0.0.1:$relay_port?transport=udp" ||
+  fail "relay.obtain gave no UDP URI for node 0's relay: $obtained"
+echo "node 3 obtained credentials over the overlay: $user, ttl $(json_field 'r["ttl"]' <<<"$obtained") s"
+refused=$(ctl 3 relay.obtain "node_id=$(node_id_of 1)" 2>&1) &&
+  fail "node 1 runs no relay, yet relay.obtain answered: $refused"
+echo "node 1 (no relay) refuses: $(json_field 'r["error"]["data"]["name"]' <<<"$refused" 2>/dev/null || echo "$refused")"
+if command -v turnutils_uclient >/dev/null && command -v turnutils_peer >/dev/null; then
+  start_echo_peer
+  uclient "udp channels with overlay credentials" "$relay_port" -c
+  allocations_before=$(ctl 0 relays | json_field 'len(r["allocations"])')
+  saved=$pass
+  pass="made-up-$pass"
+  if timeout 20 turnutils_uclient -u "$user" -w "$pass" -e 127.0.0.1 -r "$peer_port" \
+    -p "$relay_port" -n 5 -l 172 127.0.0.1 >"$work/forged.log" 2>&1 &&
+    grep -q "Total lost packets 0 " "$work/forged.log"; then
+    fail "made-up credentials relayed"
+  fi
+  pass=$saved
+  [ "$(ctl 0 relays | json_field 'len(r["allocations"])')" = "$allocations_before" ] ||
+    fail "made-up credentials allocated"
+  echo "made-up credentials allocate nothing"
+else
+  echo "turnutils missing: the relay run with the obtained credentials is left out"
+fi
 published_values() { total_values "${all[@]}" && [ "$total" -ge 12 ]; }
 eventually 20 published_values || fail "the daemons hold $total values, not 4 TurnServers x 3 copies"
 echo "$total stored values: 4 TurnServer values with their replicas"

@@ -46,7 +46,14 @@ class relay_world {
           return storage::sign_simulated(resource, kind, data, storage::signer{std::nullopt, id});
         },
         [node] { return node->wall_clock_ms(); },
-        nat::turn_service_options{.density = density, .lifetime = 120s});
+        nat::turn_service_options{
+            .density = density,
+            .lifetime = 120s,
+            // A simulated signature names its signer's Node-ID first.
+            .signer_of = [](const wire::signature& signature) {
+              return wire::node_id::from_span(
+                  std::span(signature.identity.hash).first(wire::node_id_length));
+            }});
   }
 
   // TURN-SERVICE values (existing ones) held across the overlay.
@@ -97,6 +104,8 @@ TEST_CASE("relays published with a density are found by Find at random Resource-
   REQUIRE(found);
   REQUIRE_FALSE(found->empty());
   for (const auto& relay : *found) {
+    REQUIRE(relay.node);
+    CHECK((*relay.node == ids[0] || *relay.node == ids[5]));
     const auto* v4 = std::get_if<wire::ipv4_addr_port>(&relay.server.server_address.value);
     REQUIRE(v4 != nullptr);
     CHECK((v4->addr == 0xC6336401 || v4->addr == 0xC6336402));
@@ -136,4 +145,34 @@ TEST_CASE("a density of 0 publishes nothing and the density is capped at 20") {
   dense->publish(relay_address(0xC6336404), [&](std::size_t n) { stored = n; });
   w.world().scheduler().run_for(5s);
   CHECK(stored == 20u);
+}
+
+TEST_CASE("a relay hands TURN credentials to a member that asks by AppAttach") {
+  relay_world w;
+  const auto ids = w.world().joined_ids();
+  const auto relay = ids[4];
+  std::optional<wire::node_id> asked_by;
+  w.world().node(relay)->set_app_attach_handler(
+      nat::turn_credentials_application,
+      [&](const wire::app_attach_req&, const wire::node_id& sender) {
+        asked_by = sender;
+        return std::optional(nat::turn_service::credentials_answer(
+            {"1900000000:" + sender.hex(), "secret-password", {}}));
+      });
+  auto asker = w.service_on(ids[8], 1);
+  std::optional<wire::basic_result<nat::overlay_turn_credentials, overlay::request_error>> got;
+  asker->request_credentials(relay, [&](auto result) { got = std::move(result); });
+  w.world().scheduler().run_for(5s);
+  REQUIRE(got);
+  REQUIRE(got->has_value());
+  CHECK((*got)->username == "1900000000:" + ids[8].hex());
+  CHECK((*got)->password == "secret-password");
+  CHECK(asked_by == ids[8]);
+
+  // A node that runs no relay refuses: the asker gets an error, not credentials.
+  std::optional<wire::basic_result<nat::overlay_turn_credentials, overlay::request_error>> refused;
+  asker->request_credentials(ids[2], [&](auto result) { refused = std::move(result); });
+  w.world().scheduler().run_for(10s);
+  REQUIRE(refused);
+  CHECK_FALSE(refused->has_value());
 }
