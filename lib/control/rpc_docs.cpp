@@ -247,7 +247,8 @@ std::string render_rpc_man_page(const schema_catalog& catalog, std::string_view 
        << "Codes from \\-32700 to \\-32600 are JSON\\-RPC's own; \\-32001 is a permission refusal\n"
        << "and \\-32002 a server limit (see LIMITS);\n"
        << "the daemon's subsystems use bands of ten: node from \\-32010, overlay from \\-32020,\n"
-       << "storage from \\-32030 and SIP from \\-32040.\n";
+       << "storage from \\-32030, SIP from \\-32040 and the relay from \\-32050, all within\n"
+       << "JSON\\-RPC's range for server errors (\\-32099 to \\-32000).\n";
   for (const auto& error : known_errors()) {
     page << ".TP\n.B " << roff(error.name) << "\n"
          << "(" << roff(std::to_string(error.code)) << ") " << roff(error.meaning) << ".\n";

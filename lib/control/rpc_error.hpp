@@ -22,7 +22,8 @@ inline constexpr int internal_error = -32603;
 // Control plane itself.
 inline constexpr int permission_denied = -32001;
 inline constexpr int server_limit = -32002;  // too many connections or bytes held
-// Subsystem bands: node -32010.., overlay -32020.., storage -32030.., sip -32040..
+// Subsystem bands: node -32010.., overlay -32020.., storage -32030.., sip -32040..,
+// relay -32050..; all inside JSON-RPC's server-error range, -32099..-32000.
 inline constexpr int node_not_joined = -32010;
 inline constexpr int node_leaving = -32011;
 inline constexpr int overlay_no_route = -32020;
