@@ -24,7 +24,7 @@
 # usage: tests/bench/bench_relay.sh BUILD_DIR [PARTS=cpu,many,setup]
 #   BUILD_DIR: a release build with daemon/p2psipd and tools/p2psipctl/p2psipctl.
 #   Knobs (environment): ROUNDS=3 CPU_CLIENTS=50 CPU_MSGS=3000 CPU_INTERVAL=5
-#   MANY_COUNTS="250 500 1000" MANY_MSGS=250 SETUP_COUNT=3000 SETUP_WINDOW=32
+#   MANY_COUNTS="250 500 1000" MANY_MSGS=250 MANY_SERVERS="p2psipd coturn" SETUP_COUNT=3000 SETUP_WINDOW=32
 #   COTURN_THREADS=1 KEEP=1 (keep the work dir).
 # Exits 77 when turnserver or turnutils_* are missing.
 set -u
@@ -36,6 +36,7 @@ CPU_MSGS=${CPU_MSGS:-3000}
 CPU_INTERVAL=${CPU_INTERVAL:-5}
 MANY_COUNTS=${MANY_COUNTS:-250 500 1000}
 MANY_MSGS=${MANY_MSGS:-250}
+MANY_SERVERS=${MANY_SERVERS:-p2psipd coturn}
 SETUP_COUNT=${SETUP_COUNT:-3000}
 SETUP_WINDOW=${SETUP_WINDOW:-32}
 COTURN_THREADS=${COTURN_THREADS:-1}
@@ -138,8 +139,9 @@ uclient_run() {
   local pid log=$work/$name.log before after totals bound
   pid=$(server_pid "$server")
   # The run's length plus allocation time and uclient's own wait at the end.
-  bound=$((msgs * interval / 1000 + clients / 10 + 60))
+  bound=$((msgs * interval / 1000 + clients * 2 / 5 + 60))
   before=$(cpu_ticks "$pid")
+  drops0=$(udp_rcvbuf_errors)
   local TIMEFORMAT='%U %S' rc
   { time timeout "$bound" nice -n 5 turnutils_uclient -W "$(server_secret "$server")" -u bench -c \
     -e 127.0.0.1 -r "$peer_port" -p "$(server_port "$server")" \
@@ -147,6 +149,7 @@ uclient_run() {
     rc=$?; } 2>"$log.time"
   client_cpu=$(awk '{print $1 + $2}' "$log.time")
   after=$(cpu_ticks "$pid")
+  drops=$(($(udp_rcvbuf_errors) - drops0))
   totals=$(grep 'start_mclient: tot_send_msgs=' "$log" | tail -n 1)
   sent=${totals#*tot_send_msgs=}
   sent=${sent%%,*}
@@ -158,6 +161,9 @@ uclient_run() {
   [ "$rc" = 0 ] || echo "    (uclient $name exited $rc: $(tail -n 2 "$log" | tr '\n' ' '))"
 }
 
+udp_rcvbuf_errors() {  # the kernel's UDP receive-buffer drops, all sockets
+  awk '/^Udp:/ { if (seen) { for (i = 1; i <= NF; i++) if (h[i] == "RcvbufErrors") print $i } else { seen = 1; split($0, h) } }' /proc/net/snmp
+}
 median() { python3 -c 'import statistics, sys; print(f"{statistics.median(float(x) for x in sys.argv[1:]):.2f}")' "$@"; }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}' if $2 else 'n/a')"; }
 
@@ -195,13 +201,13 @@ fi
 if wants many; then
   echo "== many: concurrent allocations at 50 packets/s each way (uclient -c -m N -n $MANY_MSGS -l 172 -z 20)"
   for count in $MANY_COUNTS; do
-    for server in p2psipd coturn; do
+    for server in $MANY_SERVERS; do
       t0=$SECONDS
       uclient_run "$server" "many-$server-$count" "$count" "$MANY_MSGS" 20
       loss=$(python3 -c "print(f'{100 * ${lost:-0} / max($sent, 1):.3f}')")
-      printf '  %5d allocations %-8s sent %7d received %7d lost %s (%s %%) in %d s; server CPU %.2f s: %s us per relayed packet; uclient CPU %s s\n' \
+      printf '  %5d allocations %-8s sent %7d received %7d lost %s (%s %%) in %d s; server CPU %.2f s: %s us per relayed packet; uclient CPU %s s; UDP RcvbufErrors +%s\n' \
         "$count" "$server" "$sent" "$received" "${lost:-?}" "$loss" $((SECONDS - t0)) \
-        "$(python3 -c "print($cpu_us / 1e6)")" "$per_packet" "$client_cpu"
+        "$(python3 -c "print($cpu_us / 1e6)")" "$per_packet" "$client_cpu" "$drops"
     done
   done
 fi
@@ -217,7 +223,7 @@ if wants setup; then
       out=$(timeout 120 nice -n 5 python3 "$HERE/turn_alloc_rate.py" 127.0.0.1 "$(server_port "$server")" \
         "$(server_secret "$server")" "$(server_pid "$server")" "$SETUP_COUNT" "$SETUP_WINDOW" 60) ||
         out="failed: $out"
-      echo "  round $round $server: $out"
+      echo "  round $round $server: $(tr '\n' ' ' <<<"$out")"
       r=$(sed -n 's/.*: \([0-9]*\)\/s;.*/\1/p' <<<"$out")
       u=$(sed -n 's/.*(\([0-9]*\) us per allocation).*/\1/p' <<<"$out")
       rate[$server]="${rate[$server]:-} ${r:-0}"

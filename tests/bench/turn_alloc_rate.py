@@ -73,6 +73,7 @@ def main():
     sel = selectors.DefaultSelector()
     clients = []  # per client: socket, state, tid, sent_at, tries, realm, nonce, key
     started = done = failed = 0
+    codes = {}
     t0 = time.monotonic()
     cpu0 = cpu_s(pid)
     deadline = t0 + limit
@@ -122,6 +123,9 @@ def main():
                 done += 1
                 in_flight -= 1
             elif kind & 0x0110 == 0x0110:  # another error
+                e = attrs.get(0x0009, b"\0\0\0\0")
+                code = (e[2] & 7) * 100 + e[3] if len(e) >= 4 else 0
+                codes[code] = codes.get(code, 0) + 1
                 c["state"] = "failed"
                 failed += 1
                 in_flight -= 1
@@ -129,6 +133,7 @@ def main():
         for c in clients:
             if c["state"] in ("401", "200") and now - c["sent"] > 0.5:
                 if c["tries"] >= 5:
+                    codes["timeout"] = codes.get("timeout", 0) + 1
                     c["state"] = "failed"
                     failed += 1
                     in_flight -= 1
@@ -138,24 +143,31 @@ def main():
     elapsed = time.monotonic() - t0
     cpu = cpu_s(pid) - cpu0
     print(f"allocated {done} of {count} in {elapsed:.2f} s: {done / elapsed:.0f}/s; "
-          f"server CPU {cpu:.2f} s ({cpu * 1e6 / max(done, 1):.0f} us per allocation); failed {failed}")
+          f"server CPU {cpu:.2f} s ({cpu * 1e6 / max(done, 1):.0f} us per allocation); failed {failed} {codes or ''}")
     sys.stdout.flush()
 
-    # Release: Refresh LIFETIME 0, answered or not within 2 s.
-    for c in clients:
-        if c["state"] == "allocated":
+    # Release: Refresh LIFETIME 0, WINDOW at a time (a burst of thousands
+    # would overflow the server's socket buffer), each batch awaited 0.5 s.
+    live = [c for c in clients if c["state"] == "allocated"]
+    released = 0
+    for i in range(0, len(live), window):
+        batch = {}
+        for c in live[i:i + window]:
             c["tid"] = os.urandom(12)
+            batch[c["tid"]] = c
             c["sock"].send(message(0x0004, c["tid"], [attr(0x000D, b"\0\0\0\0"), attr(0x0006, user),
                                    attr(0x0014, c["realm"]), attr(0x0015, c["nonce"])], c["key"]))
-    end = time.monotonic() + 2
-    while time.monotonic() < end:
-        if not sel.select(0.1):
-            break
-        for key, _ in sel.select(0):
-            try:
-                key.data["sock"].recv(2048)
-            except OSError:
-                pass
+        end = time.monotonic() + 0.5
+        while batch and time.monotonic() < end:
+            for key, _ in sel.select(0.05):
+                try:
+                    m = parse(key.data["sock"].recv(2048))
+                except OSError:
+                    continue
+                if m and m[1] in batch:
+                    released += m[0] == 0x0104
+                    del batch[m[1]]
+    print(f"released {released} of {len(live)}")
     for c in clients:
         c["sock"].close()
 
