@@ -289,16 +289,10 @@ void p2psip_daemon::find_relays(const control::responder& respond) {
                          {"node_id", relay.node ? relay.node->hex() : std::string()},
                          {"seen_s", std::chrono::duration_cast<std::chrono::seconds>(
                                         now - relay.seen).count()}};
-      if (const auto* v4 = std::get_if<wire::ipv4_addr_port>(&relay.server.server_address.value)) {
-        entry["address"] = asio::ip::address_v4(v4->addr).to_string();
-        entry["port"] = v4->port;
-      } else if (const auto* v6 =
-                     std::get_if<wire::ipv6_addr_port>(&relay.server.server_address.value)) {
-        entry["address"] = asio::ip::address_v6(v6->addr).to_string();
-        entry["port"] = v6->port;
-      } else {
-        continue;  // an address family this node cannot use
-      }
+      const auto where = runtime::from_wire(relay.server.server_address);
+      if (!where) continue;  // an address this node cannot use
+      entry["address"] = where->first.to_string();
+      entry["port"] = where->second;
       list.push_back(std::move(entry));
     }
     respond.result({{"relays", std::move(list)}});
@@ -319,9 +313,7 @@ void p2psip_daemon::obtain_credentials(const json::object& params,
     for (const auto& candidate : answer->candidates) {
       const auto where = runtime::from_wire(candidate.addr_port);
       if (!where) continue;
-      const auto address = where->first.is_v6() ? "[" + where->first.to_string() + "]"
-                                                : where->first.to_string();
-      const auto at = address + ":" + std::to_string(where->second);
+      const auto at = address_text(where->first) + ":" + std::to_string(where->second);
       if (candidate.overlay_link == wire::overlay_link_type::dtls_udp_sr_no_ice) {
         uris.emplace_back("turn:" + at + "?transport=udp");
       } else if (candidate.overlay_link == wire::overlay_link_type::tls_tcp_fh_no_ice) {

@@ -12,6 +12,7 @@
 
 #include "overlay/chord_topology.hpp"
 #include "runtime/logger.hpp"
+#include "runtime/wire_endpoint.hpp"
 
 namespace p2psip::daemon {
 
@@ -191,15 +192,10 @@ void p2psip_daemon::publish_relay() {
                "(set relay.address to the one peers reach)");
     return;
   }
-  wire::ip_address_port address;
-  if (where->address().is_v4()) {
-    address.value = wire::ipv4_addr_port{where->address().to_v4().to_uint(), where->port()};
-  } else {
-    address.value = wire::ipv6_addr_port{where->address().to_v6().to_bytes(), where->port()};
-  }
   const auto density = config_.config.overlay.turn_density;
-  turn_service_.publish(address, [density, where = *where](std::size_t stored) {
-    logs.write(log_level::info, "relay " + where.address().to_string() + ":" +
+  turn_service_.publish(runtime::to_wire(where->address(), where->port()),
+                        [density, where = *where](std::size_t stored) {
+    logs.write(log_level::info, "relay " + address_text(where.address()) + ":" +
                                     std::to_string(where.port()) + " published at " +
                                     std::to_string(stored) + " of " + std::to_string(density) +
                                     " TURN-SERVICE Resource-IDs");

@@ -29,10 +29,6 @@ namespace {
 constexpr auto tick_interval = 1s;
 constexpr auto stall_after = 5s;
 
-std::string address_text(const asio::ip::address& address) {
-  return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
-}
-
 std::string endpoint_text(const nat::transport_address& endpoint) {
   return address_text(endpoint.address()) + ":" + std::to_string(endpoint.port());
 }
@@ -112,6 +108,10 @@ relay_service::relay_service(asio::io_context& daemon_io, control::event_bus& ev
     : daemon_io_(daemon_io), events_(events) {}
 
 relay_service::~relay_service() { stop(); }
+
+std::string address_text(const asio::ip::address& address) {
+  return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+}
 
 std::optional<asio::ip::udp::endpoint> relay_service::advertised() const {
   if (!running() || host_address_.is_unspecified()) return std::nullopt;

@@ -46,6 +46,8 @@ inline constexpr const char* turn_secret_file_name = "turn.secret";
 
 // relay.allocations' and relay.allocation's view of one allocation.
 boost::json::object allocation_json(const nat::allocation_info& allocation);
+// An address as URIs and host:port texts write it: IPv6 in brackets.
+std::string address_text(const boost::asio::ip::address& address);
 // relay.credentials' and relay.obtain's result: the TURN REST shape.
 boost::json::object credentials_json(const nat::turn_credentials& credentials);
 

@@ -132,8 +132,10 @@ void lan_discovery::refresh_interfaces() {
 lan_discovery_status lan_discovery::status() const {
   lan_discovery_status status;
   for (const auto& where : joined_) status.interfaces.push_back(where.name);
-  status.state = !sockets_open_ ? "failed" : joined_.empty() ? "waiting" : "running";
-  if (!running_) status.state = "off";
+  status.state = !running_        ? "off"
+                 : !sockets_open_ ? "failed"
+                 : joined_.empty() ? "waiting"
+                                   : "running";
   status.problem = joined_.empty() ? problem_ : std::string();
   return status;
 }

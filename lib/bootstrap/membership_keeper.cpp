@@ -242,12 +242,13 @@ void membership_keeper::retry_bootstrap(const peer_address& where, overlay::dura
 void membership_keeper::check() {
   if (dialler_.link_count() > 0) last_linked_ = timers_.now();
   keep_in_an_overlay();
-  if (const auto now = timers_.now(); now >= next_merge_probe_) {
+  const auto now = timers_.now();
+  if (now >= next_merge_probe_) {
     next_merge_probe_ = now + jittered(options_.merge_probe_interval);
     if (node_.state() == node_state::joined) probe_bootstrap_nodes();
   }
   // A crash (kill -9, power loss) skips the save at shutdown.
-  if (const auto now = timers_.now(); now >= next_remember_) {
+  if (now >= next_remember_) {
     next_remember_ = now + options_.remember_interval;
     remember_peers();
   }

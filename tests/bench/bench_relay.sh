@@ -111,17 +111,7 @@ done
 [ -n "$coturn_pid" ] || fail "coturn did not start: $(tail -n 5 "$work/coturn/log")"
 
 # --- the echo peer -----------------------------------------------------------------
-peer_pid=""
-for _ in $(seq 5); do
-  peer_port=$(free_udp_port)
-  nice -n 5 turnutils_peer -L 127.0.0.1 -p "$peer_port" >"$work/peer.log" 2>&1 &
-  peer_pid=$!
-  sleep 0.3
-  kill -0 "$peer_pid" 2>/dev/null && break
-  peer_pid=""
-done
-[ -n "$peer_pid" ] || fail "no free port for turnutils_peer"
-helper_pids+=("$peer_pid")
+start_echo_peer nice -n 5
 echo "p2psipd (pid $p2p_pid) relay on 127.0.0.1:$p2p_port; coturn (pid $coturn_pid, $COTURN_THREADS relay thread)" \
   "on 127.0.0.1:$coturn_port; turnutils_peer on 127.0.0.1:$peer_port"
 

@@ -395,12 +395,13 @@ store_values() {
 }
 
 # --- TURN clients (coturn's turnutils) ---------------------------------------
-# start_echo_peer: turnutils_peer on a free port of 127.0.0.1, in $peer_port.
+# start_echo_peer [PREFIX...]: turnutils_peer (run under PREFIX, e.g. nice)
+# on a free port of 127.0.0.1, in $peer_port.
 start_echo_peer() {
   local _
   for _ in $(seq 10); do
     peer_port=$((20000 + RANDOM % 10000))
-    turnutils_peer -L 127.0.0.1 -p "$peer_port" >"$work/peer.log" 2>&1 &
+    "$@" turnutils_peer -L 127.0.0.1 -p "$peer_port" >"$work/peer.log" 2>&1 &
     peer_pid=$!
     sleep 0.3
     kill -0 "$peer_pid" 2>/dev/null && break
