@@ -142,12 +142,19 @@ for transport in udp tcp; do
 done
 
 # Refusals, while one allocation keeps relaying in the background.
+before_background=$(counter created)
 timeout 60 turnutils_uclient -e 127.0.0.1 -r "$peer_port" -p "$udp" -u "$user" -w "$pass" -c \
   -n 250 -l 172 -z 20 127.0.0.1 >"$work/background.log" 2>&1 &
 background=$!
 pids+=("$background")
-sleep 1
-created=$(counter created)
+# Count from once the background allocation exists: under load uclient can
+# take over a second to allocate, and its allocation is not a refused one.
+for _ in $(seq 100); do
+  created=$(counter created)
+  [ "$created" -gt "$before_background" ] && break
+  sleep 0.1
+done
+[ "$created" -gt "$before_background" ] || fail "the background uclient did not allocate"
 
 refuse_allocation() {  # LABEL USER PASS: uclient fails, aioice sees 401
   local label=$1
