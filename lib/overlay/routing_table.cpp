@@ -18,9 +18,10 @@ bool routing_table::remove_failed(const node_id& peer) {
   // closest_preceding() searches the open arc (self, peer), which leaves the
   // failed peer itself out.
   changed = fingers_.replace(peer, closest_preceding(peer)) || changed;
-  for (const auto& f : fingers_.entries()) {
-    if (f) changed = neighbors_.insert(*f) || changed;
-  }
+  // Every peer still known is offered to both lists again: in a small ring
+  // the predecessors are also the successors once failures empty that list,
+  // and no Update may come to say so (a partition cuts off half the ring).
+  for (const auto& p : peers()) changed = neighbors_.insert(p) || changed;
   return changed;
 }
 

@@ -98,18 +98,20 @@ make_work() {  # make_work NAME: $work, removed (with the daemons) on exit
 }
 
 fail() {
-  echo "FAIL: $*" >&2
+  # Logs first and the verdict last: a harness that keeps only the end of a
+  # long output (meson keeps 100 lines) still shows each node's tables.
   local i
-  for i in "${!pids[@]}"; do
-    [ -n "${pids[$i]}" ] || continue
-    echo "--- node $i: $(ctl "$i" status 2>&1 | tr -d '\n')" >&2
-    echo "    peers: $(ctl "$i" peers 2>&1 | json_field '{k: r[k] for k in ("predecessors", "successors", "links")}' 2>&1)" >&2
-  done
   for i in "${!pids[@]}"; do
     [ -f "$work/n$i/log" ] || continue
     echo "--- node $i log (tail) ---" >&2
-    tail -n 20 "$work/n$i/log" >&2
+    tail -n 8 "$work/n$i/log" >&2
   done
+  for i in "${!pids[@]}"; do
+    [ -n "${pids[$i]}" ] || continue
+    echo "--- node $i: $(ctl "$i" status 2>&1 | json_field '{k: r.get(k) for k in ("node_id", "state", "peers")}' 2>&1)" >&2
+    echo "    peers: $(ctl "$i" peers 2>&1 | json_field '{k: r[k] for k in ("predecessors", "successors", "links")}' 2>&1)" >&2
+  done
+  echo "FAIL: $*" >&2
   exit 1
 }
 

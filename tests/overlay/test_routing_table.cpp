@@ -105,6 +105,23 @@ TEST_CASE("a failed neighbour is replaced from the fingers (§10.7.1)") {
   CHECK_FALSE(t.remove_failed(id(10)));
 }
 
+// A partition that cuts a ring of eight in two leaves each node its three
+// predecessors and no successor; in a ring of four those three are the
+// successors too, and no Update need come to say so.
+TEST_CASE("successors lost to failures are refilled from the predecessors") {
+  routing_table t(id(0));
+  for (unsigned v : {10, 20, 30}) {
+    t.add(id(v));
+    t.add(id(ring_max + 1 - v));
+  }
+  for (unsigned v : {10, 20, 30}) t.remove_failed(id(v));
+  const std::vector<node_id> expected_successors{id(ring_max + 1 - 30), id(ring_max + 1 - 20),
+                                                 id(ring_max + 1 - 10)};
+  CHECK(std::vector<node_id>(t.neighbors().successors().begin(),
+                             t.neighbors().successors().end()) == expected_successors);
+  CHECK(t.neighbors().predecessors().size() == 3);
+}
+
 TEST_CASE("a failed finger falls back to the closest preceding peer (§10.7.2)") {
   auto t = sample_table();
   CHECK(t.remove_failed(id(quarter)));
