@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace p2psip::overlay {
 
 using wire::node_id;
 
+// What a transport gathered for one Attach this node offered (an ICE agent,
+// say), until the answer opens the link or the attempt is given up.
+enum class attach_offer_id : std::uint64_t {};
+
 class message_transport {
  public:
   virtual ~message_transport() = default;
@@ -24,15 +29,25 @@ class message_transport {
   // about delivery.
   virtual bool send(const node_id& to, std::vector<std::uint8_t> message) = 0;
 
-  // What this node offers in an Attach (§6.5.1): its candidates and ICE
-  // credentials. The overlay only carries them, and sets the role (§6.5.1.2).
-  virtual wire::attach_req_ans local_attach() = 0;
-  // Opens a link to `peer` from the Attach it answered; success is reported
+  // §6.5.1 in two halves, since gathering what an Attach carries (ICE
+  // candidates from STUN servers and relays) may take a round trip or more.
+  // Each `ready` runs exactly once, at once or later, on the node's thread.
+  // The overlay only carries the bodies, and sets the role (§6.5.1.2).
+  //
+  // The offerer's half: what this node offers in an Attach request. The
+  // transport keeps what it gathered for it under the id until open_link()
+  // or withdraw_offer().
+  virtual void offer_attach(std::function<void(attach_offer_id, wire::attach_req_ans)> ready) = 0;
+  // The answerer's half: `peer` offered `offer`; gathers this node's answer
+  // and readies the link toward the offer (ICE checks start here).
+  virtual void answer_attach(const node_id& peer, const wire::attach_req_ans& offer,
+                             std::function<void(wire::attach_req_ans)> ready) = 0;
+  // Opens the link of offer `id` from the peer's answer; success is reported
   // by on_link_up, failure by silence (the overlay times the attempt out).
-  virtual void open_link(const node_id& peer, const wire::attach_req_ans& remote) = 0;
-  // A peer asked to attach with `offer`: where it listens, for dialling it
-  // back later (a restart) although it dialled this node.
-  virtual void peer_offered(const node_id& /*peer*/, const wire::attach_req_ans& /*offer*/) {}
+  virtual void open_link(attach_offer_id id, const node_id& peer,
+                         const wire::attach_req_ans& answer) = 0;
+  // The offer got no answer worth a link: release what it holds.
+  virtual void withdraw_offer(attach_offer_id id) = 0;
   // Closes a link this node no longer needs; on_link_down follows.
   virtual void close_link(const node_id& peer) = 0;
   // The largest message the link to `peer` carries whole; bigger ones are

@@ -321,35 +321,46 @@ void overlay_node::send_request(std::vector<destination> destinations, wire::mes
 
 void overlay_node::attach(std::vector<destination> destinations, bool send_update,
                           std::function<void(wire::basic_result<node_id, request_error>)> on_done) {
-  auto request = transport_.local_attach();
-  request.role = wire::attach_offerer_role();
-  request.send_update = send_update;
-  send_request(
-      std::move(destinations), {message_code::attach_req, std::move(request)},
-      [this, on_done = std::move(on_done)](answer_result result) mutable {
-        if (!result) {
-          on_done(result.error());
-          return;
-        }
-        const node_id peer = result->responder;
-        if (peer == self_ || connected(peer)) {
-          on_done(peer);
-          return;
-        }
-        const auto* remote = std::get_if<wire::attach_req_ans>(&result->body.value);
-        if (!remote) {
-          on_done(request_error{request_failure::bad_answer, {}, "not an AttachAns", peer});
-          return;
-        }
-        pending_links_.emplace(peer, std::move(on_done));
-        transport_.open_link(peer, *remote);
-        // A link that never comes up fails the attach, once.
-        timers_.schedule(config_.reliability_timer * 5, [this, peer] {
-          for (auto& callback : take_pending_links(peer)) {
-            callback(request_error{request_failure::timeout, {}, "link did not come up", peer});
-          }
-        });
-      });
+  transport_.offer_attach([this, life = std::weak_ptr(life_),
+                           destinations = std::move(destinations), send_update,
+                           on_done = std::move(on_done)](attach_offer_id offer,
+                                                         wire::attach_req_ans request) mutable {
+    if (life.expired()) return;  // the transport forgets its offers with the node
+    request.role = wire::attach_offerer_role();
+    request.send_update = send_update;
+    send_request(std::move(destinations), {message_code::attach_req, std::move(request)},
+                 [this, offer, on_done = std::move(on_done)](answer_result result) mutable {
+                   answered_attach(offer, std::move(result), std::move(on_done));
+                 });
+  });
+}
+
+void overlay_node::answered_attach(attach_offer_id offer, answer_result result,
+                                   attach_callback on_done) {
+  if (!result) {
+    transport_.withdraw_offer(offer);
+    on_done(result.error());
+    return;
+  }
+  const node_id peer = result->responder;
+  const auto* remote = std::get_if<wire::attach_req_ans>(&result->body.value);
+  if (peer == self_ || connected(peer) || !remote) {
+    transport_.withdraw_offer(offer);
+    if (remote) {
+      on_done(peer);
+    } else {
+      on_done(request_error{request_failure::bad_answer, {}, "not an AttachAns", peer});
+    }
+    return;
+  }
+  pending_links_.emplace(peer, std::move(on_done));
+  transport_.open_link(offer, peer, *remote);
+  // A link that never comes up fails the attach, once.
+  timers_.schedule(config_.reliability_timer * 5, [this, peer] {
+    for (auto& callback : take_pending_links(peer)) {
+      callback(request_error{request_failure::timeout, {}, "link did not come up", peer});
+    }
+  });
 }
 
 void overlay_node::app_attach(
@@ -785,13 +796,17 @@ void overlay_node::deliver_request(wire::message message, const node_id& signer)
     }
     case message_code::attach_req: {
       const auto& offer = std::get<wire::attach_req_ans>(request->body.value);
-      transport_.peer_offered(signer, offer);
       const bool send_update = offer.send_update;
-      auto answer = transport_.local_attach();
-      answer.role = wire::attach_answerer_role();
-      reply.answer({message_code::attach_ans, std::move(answer)});
-      // After the answer, so that over a link both share it comes second.
-      if (send_update) topology_->on_update_requested(signer);
+      transport_.answer_attach(signer, offer,
+                               [this, life = std::weak_ptr(life_), reply, signer,
+                                send_update](wire::attach_req_ans answer) mutable {
+                                 if (life.expired() || state_ == node_state::stopped) return;
+                                 answer.role = wire::attach_answerer_role();
+                                 reply.answer({message_code::attach_ans, std::move(answer)});
+                                 // After the answer, so that over a link both
+                                 // share it comes second.
+                                 if (send_update) topology_->on_update_requested(signer);
+                               });
       return;
     }
     case message_code::config_update_req:

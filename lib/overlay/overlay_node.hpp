@@ -216,6 +216,8 @@ class overlay_node final : public transport_events {
   std::unordered_multimap<node_id, attach_callback> pending_links_;
   // Removes and returns the attaches waiting for the link to `peer`.
   std::vector<attach_callback> take_pending_links(const node_id& peer);
+  // The answer to an Attach this node offered: open the link, or release the offer.
+  void answered_attach(attach_offer_id offer, answer_result result, attach_callback on_done);
   wire::data_model_lookup models_;
   std::function<std::uint64_t()> wall_clock_;
   std::vector<std::function<void()>> topology_observers_;

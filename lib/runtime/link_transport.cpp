@@ -118,19 +118,29 @@ bool link_transport::send(const wire::node_id& to, std::vector<std::uint8_t> mes
   return table_.send(to, std::move(message)) == link::send_result::queued;
 }
 
-wire::attach_req_ans link_transport::local_attach() {
+wire::attach_req_ans link_transport::local_attach() const {
   wire::attach_req_ans attach;
   if (advertised_) attach.candidates.push_back(host_candidate(*advertised_));
   return attach;
 }
 
-void link_transport::peer_offered(const wire::node_id& peer, const wire::attach_req_ans& offer) {
-  if (const auto endpoint = first_usable_candidate(offer)) listening_at_[peer] = *endpoint;
+void link_transport::offer_attach(
+    std::function<void(overlay::attach_offer_id, wire::attach_req_ans)> ready) {
+  ready(overlay::attach_offer_id{0}, local_attach());
 }
 
-void link_transport::open_link(const wire::node_id& peer, const wire::attach_req_ans& remote) {
+void link_transport::answer_attach(const wire::node_id& peer, const wire::attach_req_ans& offer,
+                                   std::function<void(wire::attach_req_ans)> ready) {
+  // Where the offerer listens, for dialling it back later (a restart)
+  // although it dials this node now.
+  if (const auto endpoint = first_usable_candidate(offer)) listening_at_[peer] = *endpoint;
+  ready(local_attach());
+}
+
+void link_transport::open_link(overlay::attach_offer_id, const wire::node_id& peer,
+                               const wire::attach_req_ans& answer) {
   // No usable candidate: silence, and the overlay times the attempt out.
-  if (const auto endpoint = first_usable_candidate(remote)) dial(peer, *endpoint);
+  if (const auto endpoint = first_usable_candidate(answer)) dial(peer, *endpoint);
 }
 
 void link_transport::close_link(const wire::node_id& peer) { table_.close(peer); }

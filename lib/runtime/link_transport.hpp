@@ -74,9 +74,15 @@ class link_transport final : public overlay::message_transport {
 
   // --- overlay::message_transport -------------------------------------------
   bool send(const wire::node_id& to, std::vector<std::uint8_t> message) override;
-  wire::attach_req_ans local_attach() override;
-  void open_link(const wire::node_id& peer, const wire::attach_req_ans& remote) override;
-  void peer_offered(const wire::node_id& peer, const wire::attach_req_ans& offer) override;
+  // No-ICE (§6.5.1.11): offer and answer are the listener's host candidate,
+  // ready at once, and the offerer dials the answerer's.
+  void offer_attach(
+      std::function<void(overlay::attach_offer_id, wire::attach_req_ans)> ready) override;
+  void answer_attach(const wire::node_id& peer, const wire::attach_req_ans& offer,
+                     std::function<void(wire::attach_req_ans)> ready) override;
+  void open_link(overlay::attach_offer_id offer, const wire::node_id& peer,
+                 const wire::attach_req_ans& answer) override;
+  void withdraw_offer(overlay::attach_offer_id) override {}
   void close_link(const wire::node_id& peer) override;
   std::size_t max_message_size(const wire::node_id& peer) const override;
 
@@ -95,6 +101,7 @@ class link_transport final : public overlay::message_transport {
 
  private:
   link::link_callbacks callbacks();
+  wire::attach_req_ans local_attach() const;
   void link_up(const wire::node_id& peer);
   void link_down(const wire::node_id& peer, const std::string& reason);
 

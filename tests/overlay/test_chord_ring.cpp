@@ -103,3 +103,22 @@ TEST_CASE("a self-tuned ring forms, heals periodically and keeps its Updates few
   CHECK(wrong_after_crashes(world, {6, 7, 20}, 180s) == 0);
   CHECK(world.joined_ids().size() == 29);
 }
+
+// ICE gathers candidates before an Attach offer or answer can leave: the ring
+// must form as well when both take a while, and every offer must end opened
+// or withdrawn (an ICE agent each, with its sockets and relay allocations).
+TEST_CASE("a ring forms when Attach offers and answers take time to gather") {
+  auto config = small_world(23);
+  config.network.gathering_delay = 300ms;
+  sim::overlay_world world(config);
+  grow(world, 16, 60s);
+  std::size_t wrong = 99;
+  CHECK(world.ring_consistent(&wrong));
+  CHECK(wrong == 0);
+  CHECK(world.joined_ids().size() == 16);
+  CHECK(world.net().stats().offers_outstanding == 0);
+
+  // Attaches that fail (to crashed peers) withdraw their offers too.
+  CHECK(wrong_after_crashes(world, {2, 9}, 120s) == 0);
+  CHECK(world.net().stats().offers_outstanding == 0);
+}

@@ -14,7 +14,7 @@ double uniform_unit(std::mt19937_64& random) { return static_cast<double>(random
 
 }  // namespace
 
-wire::attach_req_ans network::node::local_attach() {
+wire::attach_req_ans network::node::local_attach() const {
   wire::attach_req_ans attach;
   wire::ice_candidate host;
   host.addr_port.value = wire::ipv4_addr_port{0x0a000000u | (index & 0xffffffu), 6084};
@@ -22,6 +22,37 @@ wire::attach_req_ans network::node::local_attach() {
   host.priority = 1;
   attach.candidates.push_back(std::move(host));
   return attach;
+}
+
+void network::node::after_gathering(std::function<void()> then) {
+  if (net.config_.gathering_delay == duration::zero()) {
+    then();
+  } else {
+    net.scheduler_.schedule(net.config_.gathering_delay, std::move(then));
+  }
+}
+
+void network::node::offer_attach(
+    std::function<void(attach_offer_id, wire::attach_req_ans)> ready) {
+  const attach_offer_id offer{++last_offer};
+  offers.push_back(offer);
+  ++net.stats_.offers_outstanding;
+  after_gathering([this, offer, ready = std::move(ready)] { ready(offer, local_attach()); });
+}
+
+void network::node::answer_attach(const node_id&, const wire::attach_req_ans&,
+                                  std::function<void(wire::attach_req_ans)> ready) {
+  after_gathering([this, ready = std::move(ready)] { ready(local_attach()); });
+}
+
+void network::node::open_link(attach_offer_id offer, const node_id& peer,
+                              const wire::attach_req_ans&) {
+  withdraw_offer(offer);
+  net.connect(id, peer);
+}
+
+void network::node::withdraw_offer(attach_offer_id offer) {
+  if (std::erase(offers, offer) != 0) --net.stats_.offers_outstanding;
 }
 
 network::network(event_scheduler& scheduler, network_config config)
@@ -123,6 +154,8 @@ void network::crash(const node_id& id) {
   node* n = find(id);
   if (!n || !n->alive) return;
   n->alive = false;
+  stats_.offers_outstanding -= n->offers.size();  // what it gathered dies with it
+  n->offers.clear();
   for (const link& l : n->links) {
     scheduler_.schedule(config_.failure_detection_delay,
                         [this, i = n->index, j = l.peer, g = l.generation] { tear_down(i, j, g); });

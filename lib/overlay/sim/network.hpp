@@ -29,6 +29,9 @@ struct network_config {
   // The largest message a simulated link carries whole: RFC 6940's default
   // max-message-size, so fragmentation can be exercised by lowering it.
   std::size_t max_message_size = 5000;
+  // How long a node takes to gather what an Attach offer or answer carries
+  // (ICE candidates, say); zero answers at once.
+  duration gathering_delay = duration::zero();
   std::uint64_t seed = 1;
 };
 
@@ -36,6 +39,8 @@ struct network_stats {
   std::uint64_t delivered = 0;
   std::uint64_t lost = 0;     // dropped by a link's loss rate
   std::uint64_t dropped = 0;  // dead end or link gone before arrival
+  // Attach offers gathered and neither opened nor withdrawn yet.
+  std::uint64_t offers_outstanding = 0;
 };
 
 class network {
@@ -79,12 +84,17 @@ class network {
     bool send(const node_id& to, std::vector<std::uint8_t> message) override {
       return net.send(index, to, std::move(message));
     }
-    // A host candidate made from the node's index: carried by the real codec,
-    // never dialled, since connect() needs only the Node-ID.
-    wire::attach_req_ans local_attach() override;
-    void open_link(const node_id& peer, const wire::attach_req_ans&) override {
-      net.connect(id, peer);
-    }
+    // Offer and answer are one host candidate made from the node's index,
+    // ready after the gathering delay: carried by the real codec, never
+    // dialled, since connect() needs only the Node-ID.
+    void offer_attach(std::function<void(attach_offer_id, wire::attach_req_ans)> ready) override;
+    void answer_attach(const node_id&, const wire::attach_req_ans&,
+                       std::function<void(wire::attach_req_ans)> ready) override;
+    void open_link(attach_offer_id offer, const node_id& peer,
+                   const wire::attach_req_ans&) override;
+    void withdraw_offer(attach_offer_id offer) override;
+    wire::attach_req_ans local_attach() const;
+    void after_gathering(std::function<void()> then);
     void close_link(const node_id& peer) override { net.disconnect(id, peer); }
     std::size_t max_message_size(const node_id&) const override {
       return net.config_.max_message_size;
@@ -95,6 +105,8 @@ class network {
     transport_events* events;
     bool alive = true;
     std::vector<link> links;
+    std::uint64_t last_offer = 0;
+    std::vector<attach_offer_id> offers;  // gathered, not yet opened or withdrawn
   };
 
   bool send(std::uint32_t from, const node_id& to, std::vector<std::uint8_t> message);
