@@ -397,13 +397,18 @@ store_values() {
 }
 
 # --- TURN clients (coturn's turnutils) ---------------------------------------
+# Where the relay and the echo peer are, and a command prefix for the
+# client (a namespace, in the NAT lab); loopback unless set.
+relay_host=127.0.0.1
+echo_peer_host=127.0.0.1
+uclient_prefix=""
 # start_echo_peer [PREFIX...]: turnutils_peer (run under PREFIX, e.g. nice)
-# on a free port of 127.0.0.1, in $peer_port.
+# on a free port of $echo_peer_host, in $peer_port.
 start_echo_peer() {
   local _
   for _ in $(seq 10); do
     peer_port=$((20000 + RANDOM % 10000))
-    "$@" turnutils_peer -L 127.0.0.1 -p "$peer_port" >"$work/peer.log" 2>&1 &
+    "$@" turnutils_peer -L "$echo_peer_host" -p "$peer_port" >"$work/peer.log" 2>&1 &
     peer_pid=$!
     sleep 0.3
     kill -0 "$peer_pid" 2>/dev/null && break
@@ -413,14 +418,17 @@ start_echo_peer() {
   helper_pids+=("$peer_pid")
 }
 
-# uclient LABEL PORT ARGS...: turnutils_uclient with $user and $pass to the echo
-# peer through the relay at 127.0.0.1:PORT; 0 lost required.
+# uclient LABEL PORT ARGS...: turnutils_uclient (under $uclient_prefix) with
+# $user and $pass to the echo peer through the relay at $relay_host:PORT; 0
+# lost required.
 uclient() {
   local label=$1 port=$2
   shift 2
   local log="$work/uclient.log"
-  timeout 60 turnutils_uclient "$@" -u "$user" -w "$pass" -e 127.0.0.1 -r "$peer_port" \
-    -p "$port" -n 50 -l 172 -z 5 127.0.0.1 >"$log" 2>&1 || fail "uclient $label exited $?: $(tail -n 5 "$log")"
+  # shellcheck disable=SC2086
+  $uclient_prefix timeout 60 turnutils_uclient "$@" -u "$user" -w "$pass" -e "$echo_peer_host" \
+    -r "$peer_port" -p "$port" -n 50 -l 172 -z 5 "$relay_host" >"$log" 2>&1 ||
+    fail "uclient $label exited $?: $(tail -n 5 "$log")"
   local totals lost sent received
   totals=$(grep 'start_mclient: tot_send_msgs=' "$log" | tail -n 1)
   lost=$(sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' "$log" | tail -n 1)

@@ -1,0 +1,121 @@
+# The NAT lab, sourced after p2psipd_test_lib.sh (and make_work): network
+# namespaces only, nothing on the host's own networks.
+#
+#   "public" bridge  203.0.113.0/24 (TEST-NET-3), in a namespace of its own
+#     public hosts   203.0.113.<index>
+#     routers        203.0.113.<index> outside, 192.168.<index>.1 inside,
+#                    each with a bridge of its own for its private side
+#       private hosts  192.168.<router index>.<index>, default route via it
+#
+# Router types (iptables in the router's namespace):
+#   full-cone   endpoint-independent mapping and filtering: SNAT to the
+#               public address (source ports kept) and every inbound UDP
+#               DNATed to the router's first private host
+#   restricted  port-restricted cone: MASQUERADE (conntrack lets in only
+#               replies from where a mapping was made to)
+#   symmetric   MASQUERADE --random-fully: a new mapping per destination
+#   udp-blocked MASQUERADE, and a firewall dropping all forwarded UDP
+#
+# The addresses are fixed: each namespace is isolated, so parallel labs
+# never meet. lab_prefix[NAME] runs a command in NAME's namespace and
+# lab_address[NAME] is its address; every namespace is deleted at exit.
+#
+# Needs root, ip(8) and iptables; lab_require skips (77) otherwise.
+
+declare -A lab_prefix lab_address lab_router_type lab_router_index lab_first_host
+lab_public_subnet=203.0.113
+
+lab_require() {
+  require_namespaces
+  command -v iptables >/dev/null || skip "no iptables (Debian iptables)"
+}
+
+lab_ns() { echo "p2plab$$-$1"; }  # lab_ns NAME: the namespace's name
+
+# lab_init: the public bridge.
+lab_init() {
+  lab_bridge_ns=$(lab_ns pub)
+  namespaces+=("$lab_bridge_ns")
+  extra_cleanup=delete_namespaces
+  ip netns add "$lab_bridge_ns" || fail "cannot create $lab_bridge_ns"
+  ip -n "$lab_bridge_ns" link add br0 type bridge || fail "cannot create the public bridge"
+  ip -n "$lab_bridge_ns" link set br0 up
+  lab_links=0
+}
+
+# lab_plug NS BRIDGE_NS BRIDGE IFNAME ADDRESS/PREFIX: a veth from NS's
+# IFNAME to BRIDGE in BRIDGE_NS.
+lab_plug() {
+  local ns=$1 bridge_ns=$2 bridge=$3 ifname=$4 address=$5
+  lab_links=$((lab_links + 1))
+  local inside="p2lv$$-$lab_links" outside="p2lb$$-$lab_links"
+  ip link add "$inside" type veth peer name "$outside" || fail "cannot create a veth pair"
+  ip link set "$inside" netns "$ns" name "$ifname"
+  ip link set "$outside" netns "$bridge_ns"
+  ip -n "$bridge_ns" link set "$outside" master "$bridge" up
+  ip -n "$ns" addr add "$address" dev "$ifname"
+  ip -n "$ns" link set "$ifname" up
+}
+
+lab_new_ns() {  # lab_new_ns NAME: the namespace, with lo up
+  local ns
+  ns=$(lab_ns "$1")
+  namespaces+=("$ns")
+  ip netns add "$ns" || fail "cannot create $ns"
+  ip -n "$ns" link set lo up
+  lab_prefix[$1]="ip netns exec $ns"
+}
+
+# lab_public NAME INDEX: a host on the public bridge at 203.0.113.INDEX.
+lab_public() {
+  local name=$1 index=$2
+  lab_new_ns "$name"
+  lab_plug "$(lab_ns "$name")" "$lab_bridge_ns" br0 eth0 "$lab_public_subnet.$index/24"
+  lab_address[$name]="$lab_public_subnet.$index"
+}
+
+# lab_router NAME TYPE INDEX: a NAT (or firewall) of TYPE between the public
+# bridge (203.0.113.INDEX) and 192.168.INDEX.0/24.
+lab_router() {
+  local name=$1 type=$2 index=$3 ns public
+  lab_new_ns "$name"
+  ns=$(lab_ns "$name")
+  public="$lab_public_subnet.$index"
+  lab_plug "$ns" "$lab_bridge_ns" br0 eth0 "$public/24"
+  ip -n "$ns" link add br1 type bridge || fail "cannot create $name's private bridge"
+  ip -n "$ns" addr add "192.168.$index.1/24" dev br1
+  ip -n "$ns" link set br1 up
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+  local nat="ip netns exec $ns iptables"
+  case $type in
+    full-cone) $nat -t nat -A POSTROUTING -o eth0 -j SNAT --to-source "$public" ;;
+    restricted) $nat -t nat -A POSTROUTING -o eth0 -j MASQUERADE ;;
+    symmetric) $nat -t nat -A POSTROUTING -o eth0 -j MASQUERADE --random-fully ;;
+    udp-blocked)
+      $nat -t nat -A POSTROUTING -o eth0 -j MASQUERADE
+      $nat -A FORWARD -p udp -j DROP
+      ;;
+    *) fail "unknown router type $type" ;;
+  esac
+  [ $? -eq 0 ] || fail "iptables refused $name's $type rules"
+  lab_address[$name]=$public
+  lab_router_type[$name]=$type
+  lab_router_index[$name]=$index
+}
+
+# lab_private NAME ROUTER INDEX: a host behind ROUTER at 192.168.R.INDEX.
+lab_private() {
+  local name=$1 router=$2 index=$3 ns
+  local subnet="192.168.${lab_router_index[$router]}"
+  lab_new_ns "$name"
+  ns=$(lab_ns "$name")
+  lab_plug "$ns" "$(lab_ns "$router")" br1 eth0 "$subnet.$index/24"
+  ip -n "$ns" route add default via "$subnet.1" || fail "no default route for $name"
+  lab_address[$name]="$subnet.$index"
+  # A full cone sends every inbound datagram to its (first) host.
+  if [ "${lab_router_type[$router]}" = full-cone ] && [ -z "${lab_first_host[$router]:-}" ]; then
+    lab_first_host[$router]=$name
+    ip netns exec "$(lab_ns "$router")" iptables -t nat -A PREROUTING -i eth0 -p udp \
+      -j DNAT --to-destination "$subnet.$index" || fail "iptables refused $router's DNAT"
+  fi
+}
