@@ -35,6 +35,8 @@ constexpr auto housekeeping_interval = 1s;
 // Credentials handed to overlay members by AppAttach: short-lived, since
 // nobody revokes them.
 constexpr std::chrono::seconds overlay_credential_ttl = std::chrono::hours(1);
+// How many linked peers relay.mode auto asks for this node's reflexive address.
+constexpr std::size_t reflexive_witnesses = 3;
 
 std::uint64_t wall_clock_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -130,6 +132,7 @@ int p2psip_daemon::run() {
                                     std::to_string(bound.port()) + ", state in " +
                                     paths_.state_dir.string());
   listen_port_ = bound.port();
+  open_stun_port(bound);
 
   start_sip();
   start_relay();
@@ -141,6 +144,20 @@ int p2psip_daemon::run() {
   schedule_housekeeping();
   io_.run();
   return exit_code_;
+}
+
+void p2psip_daemon::open_stun_port(const asio::ip::tcp::endpoint& overlay) {
+  const asio::ip::udp::endpoint at(overlay.address(), overlay.port());
+  try {
+    stun_ = std::make_unique<nat::stun_port>(io_, at);
+  } catch (const boost::system::system_error& e) {
+    logs.write(log_level::warning, "no STUN server on UDP " + address_text(at.address()) + ":" +
+                                       std::to_string(at.port()) + ": " + e.what());
+    return;
+  }
+  stun_->start();
+  logs.write(log_level::info, "STUN server on UDP " + address_text(at.address()) + ":" +
+                                  std::to_string(at.port()));
 }
 
 void p2psip_daemon::start_sip() {
@@ -184,7 +201,7 @@ void p2psip_daemon::start_relay() {
 }
 
 void p2psip_daemon::publish_relay() {
-  if (turn_service_.publishing() || !relay_.running()) return;
+  if (turn_service_.publishing() || relay_checking_ || !relay_.running()) return;
   const auto where = relay_.advertised();
   if (!where) {
     logs.write(log_level::notice,
@@ -192,9 +209,57 @@ void p2psip_daemon::publish_relay() {
                "(set relay.address to the one peers reach)");
     return;
   }
+  if (config_.config.relay.mode == relay_mode::automatic) {
+    check_reflexive_address(*where);
+  } else {
+    announce_relay(*where);
+  }
+}
+
+void p2psip_daemon::check_reflexive_address(const asio::ip::udp::endpoint& where) {
+  // RFC 6940 §9: a node whose reflexive address differs from its own is
+  // behind a NAT and unsuitable. Up to three linked peers are asked; with
+  // none to ask, the address check that started the relay stands.
+  std::vector<asio::ip::udp::endpoint> servers;
+  for (const auto& peer : node_.linked_peers()) {
+    if (servers.size() == reflexive_witnesses) break;
+    if (const auto at = transport_.listen_address(peer)) {
+      servers.emplace_back(at->address(), at->port());
+    }
+  }
+  if (!stun_ || servers.empty()) {
+    announce_relay(where);
+    return;
+  }
+  relay_checking_ = true;
+  struct tally {
+    std::size_t waiting;
+    std::optional<std::string> differing;
+  };
+  auto seen = std::make_shared<tally>(tally{servers.size(), std::nullopt});
+  for (const auto& server : servers) {
+    stun_->ask(server, [this, seen, server, where](std::optional<asio::ip::udp::endpoint> mapped) {
+      if (mapped && mapped->address() != where.address() && !seen->differing) {
+        seen->differing = address_text(server.address()) + " sees this node at " +
+                          address_text(mapped->address());
+      }
+      if (--seen->waiting > 0) return;
+      relay_checking_ = false;
+      if (seen->differing) {
+        relay_.turn_off("relay.mode is auto and " + *seen->differing + ", not " +
+                        address_text(where.address()) +
+                        ": behind a NAT, unsuitable as a relay (RFC 6940 §9)");
+      } else {
+        announce_relay(where);
+      }
+    });
+  }
+}
+
+void p2psip_daemon::announce_relay(const asio::ip::udp::endpoint& where) {
   const auto density = config_.config.overlay.turn_density;
-  turn_service_.publish(runtime::to_wire(where->address(), where->port()),
-                        [density, where = *where](std::size_t stored) {
+  turn_service_.publish(runtime::to_wire(where.address(), where.port()),
+                        [density, where](std::size_t stored) {
     logs.write(log_level::info, "relay " + address_text(where.address()) + ":" +
                                     std::to_string(where.port()) + " published at " +
                                     std::to_string(stored) + " of " + std::to_string(density) +

@@ -31,6 +31,7 @@
 #include "control/metrics_registry.hpp"
 #include "daemon/overlay_setup.hpp"
 #include "daemon/relay_service.hpp"
+#include "nat/stun_port.hpp"
 #include "nat/turn_service.hpp"
 #include "daemon/state_paths.hpp"
 #include "daemon/systemd_notifier.hpp"
@@ -103,6 +104,11 @@ class p2psip_daemon {
   // Publishes the relay in the overlay once joined, if it runs somewhere
   // others can reach.
   void publish_relay();
+  // relay.mode auto: publishes only when linked peers see this node at its
+  // own address; otherwise turns the relay off.
+  void check_reflexive_address(const boost::asio::ip::udp::endpoint& where);
+  void announce_relay(const boost::asio::ip::udp::endpoint& where);
+  void open_stun_port(const boost::asio::ip::tcp::endpoint& overlay);
   void find_relays(const control::responder& respond);
   void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.
@@ -161,6 +167,9 @@ class p2psip_daemon {
   relay_service relay_;
   // TURN-SERVICE (RFC 6940 §9): publishes the relay while it runs, finds others'.
   nat::turn_service turn_service_;
+  // STUN on the UDP twin of the overlay port (RFC 6940 §6.5.1.4: linked
+  // peers are each other's STUN servers); null when that port was taken.
+  std::unique_ptr<nat::stun_port> stun_;
   std::unique_ptr<control::control_server> control_;
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;
@@ -172,6 +181,7 @@ class p2psip_daemon {
   std::size_t last_status_peers_ = 0;
   std::uint16_t listen_port_ = 0;
   bool ready_sent_ = false;
+  bool relay_checking_ = false;  // asking peers for the reflexive address
   bool shutting_down_ = false;
   bool finished_ = false;
   int exit_code_ = exit_ok;

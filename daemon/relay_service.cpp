@@ -122,6 +122,7 @@ void relay_service::start(const relay_config& config, const relay_choice& choice
                           const std::filesystem::path& state_dir,
                           const nat::turn_tls_identity& tls) {
   mode_ = config.mode == relay_mode::automatic ? "auto" : config.mode == relay_mode::on ? "on" : "off";
+  why_ = choice.why;
   logs.write(log_level::notice,
              std::string("relay ") + (choice.on ? "on" : "off") + ": " + choice.why);
   if (!choice.on || running()) return;
@@ -193,6 +194,13 @@ void relay_service::stop() {
   alive_ = std::make_shared<bool>(true);
 }
 
+void relay_service::turn_off(std::string why) {
+  if (!running()) return;
+  why_ = std::move(why);
+  logs.write(log_level::notice, "relay off: " + why_);
+  stop();
+}
+
 void relay_service::schedule_tick() {
   tick_->expires_after(tick_interval);
   tick_->async_wait([this](const boost::system::error_code& ec) {
@@ -239,7 +247,7 @@ bool relay_service::relay_thread_stalled() const {
 }
 
 json::object relay_service::status() const {
-  json::object out{{"mode", mode_}, {"running", running()}};
+  json::object out{{"mode", mode_}, {"running", running()}, {"why", why_}};
   if (!running()) return out;
   const auto& c = last_.counters;
   out["address"] = host_;

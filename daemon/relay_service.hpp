@@ -67,6 +67,8 @@ class relay_service {
              const std::filesystem::path& state_dir, const nat::turn_tls_identity& tls);
   // Closes every socket and joins the thread.
   void stop();
+  // Stops a running relay for `why` (logged, and shown in status()).
+  void turn_off(std::string why);
   bool running() const noexcept { return thread_.joinable(); }
   // What TURN-SERVICE publishes (RFC 6940 §9): the relay's UDP transport
   // address, when it runs on a specific one (not 0.0.0.0 or ::).
@@ -112,6 +114,7 @@ class relay_service {
   boost::asio::io_context& daemon_io_;
   control::event_bus& events_;
   std::string mode_ = "off";
+  std::string why_;  // why the relay runs or not, for status()
   // Fixed before the relay thread starts.
   std::string secret_;
   std::string host_;  // for URIs: the relay address, IPv6 in brackets

@@ -1,11 +1,12 @@
 # The NAT lab, sourced after p2psipd_test_lib.sh (and make_work): network
 # namespaces only, nothing on the host's own networks.
 #
-#   "public" bridge  203.0.113.0/24 (TEST-NET-3), in a namespace of its own
-#     public hosts   203.0.113.<index>
-#     routers        203.0.113.<index> outside, 192.168.<index>.1 inside,
-#                    each with a bridge of its own for its private side
-#       private hosts  192.168.<router index>.<index>, default route via it
+#   "public" bridge  $lab_public_subnet.0/24 (203.0.113, TEST-NET-3, unless
+#                    set), in a namespace of its own
+#     public hosts   <public>.<index>
+#     routers        <public>.<index> outside, 192.168.<index>.1 inside (or
+#                    another prefix), each with a bridge of its own inside
+#       private hosts  <inside>.<index>, default route via the router
 #
 # Router types (iptables in the router's namespace):
 #   full-cone   endpoint-independent mapping and filtering: SNAT to the
@@ -22,8 +23,9 @@
 #
 # Needs root, ip(8) and iptables; lab_require skips (77) otherwise.
 
-declare -A lab_prefix lab_address lab_router_type lab_router_index lab_first_host
-lab_public_subnet=203.0.113
+declare -A lab_prefix lab_address lab_router_type lab_router_inside lab_first_host
+# Set before lab_init for another public prefix (one that looks public).
+lab_public_subnet=${lab_public_subnet:-203.0.113}
 
 lab_require() {
   require_namespaces
@@ -66,7 +68,7 @@ lab_new_ns() {  # lab_new_ns NAME: the namespace, with lo up
   lab_prefix[$1]="ip netns exec $ns"
 }
 
-# lab_public NAME INDEX: a host on the public bridge at 203.0.113.INDEX.
+# lab_public NAME INDEX: a host on the public bridge at <public>.INDEX.
 lab_public() {
   local name=$1 index=$2
   lab_new_ns "$name"
@@ -74,16 +76,18 @@ lab_public() {
   lab_address[$name]="$lab_public_subnet.$index"
 }
 
-# lab_router NAME TYPE INDEX: a NAT (or firewall) of TYPE between the public
-# bridge (203.0.113.INDEX) and 192.168.INDEX.0/24.
+# lab_router NAME TYPE INDEX [INSIDE]: a NAT (or firewall) of TYPE between
+# the public bridge (<public>.INDEX) and INSIDE.0/24 (192.168.INDEX unless
+# given: a public-looking prefix makes a host that only its reflexive
+# address shows to be behind a NAT).
 lab_router() {
-  local name=$1 type=$2 index=$3 ns public
+  local name=$1 type=$2 index=$3 inside=${4:-192.168.$3} ns public
   lab_new_ns "$name"
   ns=$(lab_ns "$name")
   public="$lab_public_subnet.$index"
   lab_plug "$ns" "$lab_bridge_ns" br0 eth0 "$public/24"
   ip -n "$ns" link add br1 type bridge || fail "cannot create $name's private bridge"
-  ip -n "$ns" addr add "192.168.$index.1/24" dev br1
+  ip -n "$ns" addr add "$inside.1/24" dev br1
   ip -n "$ns" link set br1 up
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
   local nat="ip netns exec $ns iptables"
@@ -100,13 +104,13 @@ lab_router() {
   [ $? -eq 0 ] || fail "iptables refused $name's $type rules"
   lab_address[$name]=$public
   lab_router_type[$name]=$type
-  lab_router_index[$name]=$index
+  lab_router_inside[$name]=$inside
 }
 
-# lab_private NAME ROUTER INDEX: a host behind ROUTER at 192.168.R.INDEX.
+# lab_private NAME ROUTER INDEX: a host behind ROUTER at <inside>.INDEX.
 lab_private() {
   local name=$1 router=$2 index=$3 ns
-  local subnet="192.168.${lab_router_index[$router]}"
+  local subnet=${lab_router_inside[$router]}
   lab_new_ns "$name"
   ns=$(lab_ns "$name")
   lab_plug "$ns" "$(lab_ns "$router")" br1 eth0 "$subnet.$index/24"

@@ -396,6 +396,10 @@ store_values() {
   echo "$n values stored, $replicas copies each ($total stored values, baseline $baseline)"
 }
 
+relays_seen_by() {  # relays_seen_by NODE: "ADDRESS:PORT ..." from relay.find
+  ctl "$1" relay.find | json_field '" ".join(sorted({"%s:%s" % (x["address"], x["port"]) for x in r["relays"]}))'
+}
+
 # --- TURN clients (coturn's turnutils) ---------------------------------------
 # Where the relay and the echo peer are, and a command prefix for the
 # client (a namespace, in the NAT lab); loopback unless set.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The NAT lab (nat_lab.sh) and p2psipd's STUN/TURN server through it. Two
-# public daemons (relay mode on, at 203.0.113.10 and .11) and, behind each
+# public daemons (relay mode auto, at 11.1.1.10 and .11) and, behind each
 # router type (full-cone, restricted, symmetric, udp-blocked), one private
 # host. From each private host:
 #   - STUN Binding from one UDP socket to both daemons' relay ports: the
@@ -13,7 +13,12 @@
 #   - TURN: turnutils_uclient relays through the first daemon to
 #     turnutils_peer on the second's host with 0 lost, over UDP from behind
 #     the symmetric NAT and over TCP and TLS from behind the firewall;
-#   - a daemon behind each router joins the overlay by dialling out.
+#   - a daemon behind each router joins the overlay by dialling out;
+#   - relay.mode auto (RFC 6940 §9): the public daemons' relays run and are
+#     found through TURN-SERVICE; a daemon whose own address looks public
+#     but sits behind a full cone (11.2.24.2) learns from its linked peers'
+#     STUN that its reflexive address differs, turns its relay off and
+#     says why, and nobody finds it.
 # Needs root, ip(8), iptables and coturn's turnutils; skipped (77) otherwise.
 #
 # usage: test_p2psipd_nat_lab.sh P2PSIPD P2PSIPCTL
@@ -29,6 +34,9 @@ for tool in turnutils_uclient turnutils_peer; do
   command -v "$tool" >/dev/null || skip "$tool is missing (Debian coturn)"
 done
 make_work nat-lab
+# Public-looking addresses, since relay.mode auto refuses private and
+# documentation ones; the namespaces reach nothing outside themselves.
+lab_public_subnet=11.1.1
 lab_init
 lab_public pub1 10
 lab_public pub2 11
@@ -41,12 +49,15 @@ for r in "${routers[@]}"; do
   lab_private "behind-$r" "$r" 2
   index=$((index + 1))
 done
-echo "lab: 2 public hosts, routers ${routers[*]}, a host behind each"
+lab_router hidden full-cone 24 11.2.24
+lab_private behind-hidden hidden 2
+echo "lab: 2 public hosts, routers ${routers[*]} hidden, a host behind each"
 
 # Daemons 0 and 1 on the public hosts, relays on; 2.. behind the routers.
 overlay_port=6084
 node_host=(pub1 pub2)
-for r in "${routers[@]}"; do node_host+=("behind-$r"); done
+for r in "${routers[@]}" hidden; do node_host+=("behind-$r"); done
+hidden_node=$((${#node_host[@]} - 1))
 for i in "${!node_host[@]}"; do
   host=${node_host[$i]}
   node_prefix[$i]=${lab_prefix[$host]}
@@ -55,8 +66,8 @@ for i in "${!node_host[@]}"; do
   cfg_bootstrap=""
   ((i > 0)) && cfg_bootstrap="${lab_address[pub1]}:$overlay_port"
   cfg_extra=""
-  ((i < 2)) && cfg_extra="relay:
-  mode: on
+  ((i < 2 || i == hidden_node)) && cfg_extra="relay:
+  mode: auto
   port: 3478
   tls-port: 5349"
   write_config "$i"
@@ -64,10 +75,23 @@ for i in "${!node_host[@]}"; do
   ((i == 0)) && { eventually 15 joined 0 || fail "node 0 did not start an overlay"; }
 done
 eventually 30 all_joined "${!node_host[@]}" || fail "not every daemon joined"
-echo "${#node_host[@]} daemons joined, ${#routers[@]} of them behind a router, by dialling out"
+echo "${#node_host[@]} daemons joined, $((${#node_host[@]} - 2)) of them behind a router, by dialling out"
 for i in 0 1; do
-  [ "$(ctl "$i" status | json_field 'r["relay"]["running"]')" = True ] || fail "node $i's relay is off"
+  [ "$(ctl "$i" status | json_field 'r["relay"]["running"]')" = True ] ||
+    fail "node $i's relay is off: $(ctl "$i" status | json_field 'r["relay"]')"
 done
+hidden_off() {
+  [ "$(ctl "$hidden_node" status | json_field 'r["relay"]["running"]')" = False ]
+}
+eventually 20 hidden_off || fail "the relay behind the hidden NAT still runs"
+why=$(ctl "$hidden_node" status | json_field 'r["relay"]["why"]')
+[[ "$why" == *"sees this node at ${lab_address[hidden]}"*"behind a NAT"* ]] ||
+  fail "the hidden node's relay is off for another reason: $why"
+echo "relay auto behind a NAT with a public-looking address: off ($why)"
+public_relays="${lab_address[pub1]}:3478 ${lab_address[pub2]}:3478"
+finds_public_relays() { found=$(relays_seen_by 4); [ "$found" = "$public_relays" ]; }
+eventually 30 finds_public_relays || fail "the node behind the symmetric NAT found '$found', not '$public_relays'"
+echo "relay auto on the public hosts: both relays run and are found ($found)"
 
 stun1="${lab_address[pub1]}:3478"
 stun2="${lab_address[pub2]}:3478"

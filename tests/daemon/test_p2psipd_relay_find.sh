@@ -34,9 +34,6 @@ eventually 60 ring_consistent "${all[@]}" || fail "the ring is not consistent"
 relay_port=$(ctl 0 status | json_field 'r["relay"]["udp_port"]') || fail "no relay port in node 0's status"
 [ -n "$relay_port" ] && [ "$relay_port" != 0 ] || fail "node 0's relay has no UDP port: $(ctl 0 status)"
 
-relays_seen_by() {  # relays_seen_by NODE: "ADDRESS:PORT ..." from relay.find
-  ctl "$1" relay.find | json_field '" ".join(sorted({"%s:%s" % (x["address"], x["port"]) for x in r["relays"]}))'
-}
 found=""
 finds_node0() {
   found=$(relays_seen_by 3) && [ "$found" = "127.0.0.1:$relay_port" ]
