@@ -81,7 +81,7 @@ wire::attach_req_ans to_attach_body(const ice_description& local, ice_role our_r
 }
 
 std::optional<ice_description> from_attach_body(const wire::attach_req_ans& body,
-                                                 ice_role our_role) {
+                                                ice_role our_role) {
   const ice_role sender =
       our_role == ice_role::controlling ? ice_role::controlled : ice_role::controlling;
   if (body.role != attach_role_of(sender)) return std::nullopt;

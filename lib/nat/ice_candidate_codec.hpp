@@ -28,6 +28,6 @@ wire::attach_req_ans to_attach_body(const ice_description& local, ice_role our_r
 // RFC 8445 §5.3 allows (4 ufrag, 22 password characters). Unusable
 // candidates are skipped.
 std::optional<ice_description> from_attach_body(const wire::attach_req_ans& body,
-                                                 ice_role our_role);
+                                                ice_role our_role);
 
 }  // namespace p2psip::nat
