@@ -82,6 +82,12 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   void report_ready();
   void cancel_connect_limit();
 
+  // What a close in flight keeps alive until libnice reports it done.
+  struct closing {
+    std::shared_ptr<state> self;
+    std::function<void()> closed;
+  };
+
   static void on_gathering_done(NiceAgent* agent, guint stream, gpointer self);
   static void on_state_changed(NiceAgent* agent, guint stream, guint component, guint state,
                                gpointer self);
@@ -173,16 +179,6 @@ void ice_agent::state::send(const std::vector<std::uint8_t>& datagram) {
                   reinterpret_cast<const gchar*>(datagram.data()));
 }
 
-namespace {
-
-// What a close in flight keeps alive until libnice reports it done.
-struct closing {
-  std::shared_ptr<void> state;
-  std::function<void()> closed;
-};
-
-}  // namespace
-
 void ice_agent::state::close(std::function<void()> closed) {
   shutting_down_ = true;
   cancel_connect_limit();
@@ -194,11 +190,16 @@ void ice_agent::state::close(std::function<void()> closed) {
 
 void ice_agent::state::on_closed(GObject*, GAsyncResult*, gpointer data) {
   std::unique_ptr<closing> done(static_cast<closing*>(data));
-  auto& self = *static_cast<state*>(done->state.get());
+  auto& self = *done->self;
   g_object_unref(self.agent_);
   self.agent_ = nullptr;
-  if (done->closed) boost::asio::post(self.executor_, std::move(done->closed));
   self.hold_.reset();
+  // The last reference goes on the executor, so that the handlers (and what
+  // they captured) are destroyed on the thread they belong to.
+  boost::asio::post(self.executor_,
+                    [last = std::move(done->self), closed = std::move(done->closed)] {
+                      if (closed) closed();
+                    });
 }
 
 void ice_agent::state::report_failure(ice_failure why) {
