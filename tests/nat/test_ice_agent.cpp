@@ -125,6 +125,29 @@ turn_relay relay_of(running_server& server) {
           turn_transport::udp};
 }
 
+// A blocking UDP socket on loopback for single STUN transactions.
+struct stun_client {
+  boost::asio::io_context io;
+  boost::asio::ip::udp::socket socket{io, {loopback, 0}};
+
+  stun_client() {
+    const timeval limit{2, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  }
+
+  // The answer, or nothing after two seconds.
+  std::vector<std::uint8_t> call(const std::vector<std::uint8_t>& request,
+                                 const transport_address& to) {
+    socket.send_to(boost::asio::buffer(request), to);
+    std::vector<std::uint8_t> answer(1500);
+    boost::asio::ip::udp::endpoint from;
+    boost::system::error_code failed;
+    answer.resize(socket.receive_from(boost::asio::buffer(answer), from, 0, failed));
+    if (failed) answer.clear();
+    return answer;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("two agents on loopback select a host pair and exchange datagrams") {
@@ -248,10 +271,7 @@ TEST_CASE("the agent answers an authenticated STUN Binding on its host candidate
   peer b(world, loopback_config(ice_role::controlled));
   REQUIRE(world.run_until([&] { return b.local.has_value(); }));
 
-  boost::asio::io_context client_io;
-  boost::asio::ip::udp::socket client(client_io, {loopback, 0});
-  const timeval limit{2, 0};
-  ::setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  stun_client client;
   const auto id = test::make_id(42);
   stun_writer request(stun_class::request, stun_method::binding, id);
   // RFC 8445 §7.1.2: USERNAME "receiver:sender", keyed with the receiver's password.
@@ -260,11 +280,8 @@ TEST_CASE("the agent answers an authenticated STUN Binding on its host candidate
   request.add(ice_controlling_attribute, test::hex("0102030405060708"));  // tie-breaker
   request.add_message_integrity(bytes_of(b.local->credentials.password));
   request.add_fingerprint();
-  client.send_to(boost::asio::buffer(request.bytes()), b.local->candidates[0].address);
 
-  std::vector<std::uint8_t> answer(1500);
-  boost::asio::ip::udp::endpoint from;
-  answer.resize(client.receive_from(boost::asio::buffer(answer), from));
+  const auto answer = client.call(request.bytes(), b.local->candidates[0].address);
   const auto parsed = parse_stun(answer);
   REQUIRE(parsed);
   CHECK(parsed.value().klass == stun_class::success);
@@ -272,7 +289,26 @@ TEST_CASE("the agent answers an authenticated STUN Binding on its host candidate
   CHECK(integrity_valid(parsed.value(), bytes_of(b.local->credentials.password)));
   const auto* mapped = parsed.value().find(attribute::xor_mapped_address);
   REQUIRE(mapped);
-  CHECK(read_xor_address(*mapped, id).value() == client.local_endpoint());
+  CHECK(read_xor_address(*mapped, id).value() == client.socket.local_endpoint());
+}
+
+// RFC 6940 §6.5.1.4 has linked peers act as STUN servers: not on ICE sockets,
+// where libnice wants the short-term credentials of a check.
+TEST_CASE("a Binding without ICE credentials is answered 400 Bad Request") {
+  ice_world world;
+  peer b(world, loopback_config(ice_role::controlled));
+  REQUIRE(world.run_until([&] { return b.local.has_value(); }));
+
+  stun_client client;
+  stun_writer request(stun_class::request, stun_method::binding, test::make_id(43));
+  request.add_fingerprint();
+  const auto answer = client.call(request.bytes(), b.local->candidates[0].address);
+  const auto parsed = parse_stun(answer);
+  REQUIRE(parsed);
+  CHECK(parsed.value().klass == stun_class::error);
+  const auto* error = parsed.value().find(attribute::error_code);
+  REQUIRE(error);
+  CHECK(read_error_code(*error).value().code == 400);
 }
 
 TEST_CASE("an agent destroyed at once, or from its own handler, stops cleanly") {
