@@ -30,6 +30,7 @@ class glib_loop_thread {
   explicit glib_loop_thread(std::string name = "ice");
   // Waits for every hold to be released, up to `drain_limit` (TURN
   // deallocations in flight), then stops the loop and joins the thread.
+  // Never from the loop thread itself: it would join itself.
   ~glib_loop_thread();
   glib_loop_thread(const glib_loop_thread&) = delete;
   glib_loop_thread& operator=(const glib_loop_thread&) = delete;

@@ -173,6 +173,18 @@ TEST_CASE("two agents on loopback select a host pair and exchange datagrams") {
   check_datagrams(world, a, b);
 }
 
+TEST_CASE("the answerer may take the offer before its own gathering ends") {
+  ice_world world;
+  peer offerer(world, loopback_config(ice_role::controlling));
+  REQUIRE(world.run_until([&] { return offerer.local.has_value(); }));
+  peer answerer(world, loopback_config(ice_role::controlled));
+  answerer.agent->set_remote(*offerer.local);  // right behind gather(), as an AttachReq arrives
+  REQUIRE(world.run_until([&] { return answerer.local.has_value(); }));
+  offerer.agent->set_remote(*answerer.local);
+  REQUIRE(world.run_until([&] { return offerer.pair && answerer.pair; }));
+  check_datagrams(world, offerer, answerer);
+}
+
 TEST_CASE("with force-relay the pair goes through the TURN server, and close releases it") {
   running_server server(relay_config());
   ice_world world;
