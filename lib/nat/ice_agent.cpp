@@ -118,8 +118,8 @@ void ice_agent::state::start() {
   // UPnP would ask routers on the LAN for mappings; ICE-TCP is not RELOAD's.
   // Keepalives are checks rather than indications so that a lost path ends
   // in FAILED.
-  g_object_set(agent_, "controlling-mode", config_.role == ice_role::controlling, "upnp", FALSE,
-               "ice-tcp", FALSE, "force-relay", config_.force_relay ? TRUE : FALSE,
+  g_object_set(agent_, "controlling-mode", config_.role == ice_role::controlling ? TRUE : FALSE,
+               "upnp", FALSE, "ice-tcp", FALSE, "force-relay", config_.force_relay ? TRUE : FALSE,
                "keepalive-conncheck", TRUE, "stun-initial-timeout",
                static_cast<guint>(config_.check_timeout.count()), "stun-max-retransmissions",
                config_.check_retransmissions, "idle-timeout",
