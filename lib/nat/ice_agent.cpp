@@ -29,7 +29,6 @@ NiceRelayType nice_relay_type(turn_transport transport) {
   switch (transport) {
     case turn_transport::udp: return NICE_RELAY_TYPE_TURN_UDP;
     case turn_transport::tcp: return NICE_RELAY_TYPE_TURN_TCP;
-    case turn_transport::tls: return NICE_RELAY_TYPE_TURN_TLS;
   }
   return NICE_RELAY_TYPE_TURN_UDP;
 }
@@ -183,8 +182,10 @@ void ice_agent::state::close(std::function<void()> closed) {
   shutting_down_ = true;
   cancel_connect_limit();
   g_signal_handlers_disconnect_by_data(agent_, this);
-  nice_agent_attach_recv(agent_, stream_, nice_component_id, loop_.context(), nullptr, nullptr);
-  // Deallocates on the TURN servers; the agent is freed when that is done.
+  // The receive callback stays attached (it drops what comes now): detaching
+  // it stops libnice reading the sockets, and the TURN servers' answers to
+  // the deallocations with them, which then time out. The agent is freed
+  // once they are answered.
   nice_agent_close_async(agent_, on_closed, new closing{shared_from_this(), std::move(closed)});
 }
 

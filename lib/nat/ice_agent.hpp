@@ -27,7 +27,10 @@
 
 namespace p2psip::nat {
 
-enum class turn_transport { udp, tcp, tls };
+// No TLS: libnice 0.1.21's NICE_RELAY_TYPE_TURN_TLS is plain TCP in RFC 5245
+// mode (a pseudo-TLS handshake only for the Google and MS-OC dialects), so a
+// "turns:" relay cannot be used through this agent.
+enum class turn_transport { udp, tcp };
 
 // A TURN server to take a relayed candidate from (TURN REST credentials, say).
 struct turn_relay {
