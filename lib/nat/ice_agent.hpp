@@ -83,10 +83,13 @@ const char* to_string(ice_failure failure) noexcept;
 struct ice_agent_handlers {
   // Gathering finished: the credentials and candidates to send the peer.
   std::function<void(const ice_description& local)> gathered;
+  // Once, with the pair selected when the component became READY; later
+  // changes of pair are not reported.
   std::function<void(const ice_selected_pair& pair)> ready;
   // Once; after ready it means the path was lost. Nothing follows but datagrams
   // already on their way.
   std::function<void(ice_failure why)> failed;
+  // May come before ready: the peer may conclude first.
   std::function<void(std::span<const std::uint8_t> datagram)> datagram;
 };
 
@@ -99,11 +102,13 @@ class ice_agent {
   ice_agent(const ice_agent&) = delete;
   ice_agent& operator=(const ice_agent&) = delete;
 
-  // Opens the sockets and gathers; `gathered` or `failed` follows.
+  // Once: opens the sockets and gathers; `gathered` or `failed` follows.
   void gather();
-  // The peer's description; connectivity checks start (after gather()).
+  // Once, after gather() (not necessarily after `gathered`): the peer's
+  // description; connectivity checks start.
   void set_remote(const ice_description& remote);
-  // One datagram on the selected pair; dropped before ready (datagram semantics).
+  // One datagram on the selected pair; dropped while there is none (datagram
+  // semantics).
   void send(std::span<const std::uint8_t> datagram);
   // Stops the handlers at once, then releases TURN allocations and sockets on
   // the loop thread; `closed` runs on the executor when that is done.
