@@ -52,7 +52,6 @@ class glib_loop_thread {
   };
 
   _GMainContext* context() const noexcept { return context_; }
-  bool on_loop_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
 
   static constexpr std::chrono::seconds drain_limit{3};
 
