@@ -337,20 +337,26 @@ TEST_CASE("a Binding without ICE credentials is answered 400 Bad Request") {
 
 TEST_CASE("an agent destroyed at once, or from its own handler, stops cleanly") {
   ice_world world;
-  { peer at_once(world, loopback_config(ice_role::controlling)); }
-
-  peer self_closing(world, loopback_config(ice_role::controlled));
-  bool gathered = false;
-  self_closing.agent = std::make_unique<ice_agent>(world.loop, world.io.get_executor(),
-                                                   loopback_config(ice_role::controlled),
-                                                   ice_agent_handlers{[&](const ice_description&) {
-                                                                        gathered = true;
-                                                                        self_closing.agent.reset();
-                                                                      },
-                                                                      {},
-                                                                      {},
-                                                                      {}});
-  self_closing.agent->gather();
-  REQUIRE(world.run_until([&] { return gathered; }));
-  CHECK_FALSE(self_closing.agent);
+  int gathered = 0;
+  const auto count_gathered = [&](const ice_description&) { ++gathered; };
+  {
+    ice_agent at_once(world.loop, world.io.get_executor(), loopback_config(ice_role::controlling),
+                      {count_gathered, {}, {}, {}});
+    at_once.gather();
+  }
+  std::unique_ptr<ice_agent> self_closing;
+  self_closing = std::make_unique<ice_agent>(world.loop, world.io.get_executor(),
+                                             loopback_config(ice_role::controlled),
+                                             ice_agent_handlers{[&](const ice_description& local) {
+                                                                  count_gathered(local);
+                                                                  self_closing.reset();
+                                                                },
+                                                                {},
+                                                                {},
+                                                                {}});
+  self_closing->gather();
+  REQUIRE(world.run_until([&] { return gathered > 0; }));
+  CHECK_FALSE(self_closing);
+  world.run_until([] { return false; }, 300ms);
+  CHECK(gathered == 1);  // only the agent still alive when its gathering ended
 }
