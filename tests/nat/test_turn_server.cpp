@@ -1,128 +1,32 @@
 // turn_server on real loopback sockets, the client side written with this
 // layer's own codec: UDP, TCP (with §11.5 padding, split writes, and the
 // allocation ending with its connection) and TLS with a self-signed
-// certificate made here.
+// certificate made on the spot (running_turn_server.hpp).
 #include <catch2/catch.hpp>
 
-#include <future>
-#include <mutex>
-#include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "nat/channel_data.hpp"
 #include "nat/stun_reply.hpp"
 #include "nat/turn_credentials.hpp"
 #include "nat/turn_server.hpp"
 #include "nat_test_util.hpp"
+#include "running_turn_server.hpp"
 
 using namespace p2psip::nat;
 using boost::asio::ip::tcp;
 using boost::asio::ip::udp;
 using p2psip::nat::test::endpoint;
+using p2psip::nat::test::running_server;
 
 namespace {
 
 const std::string secret = "server-test-secret";
 
-// A P-256 key and a self-signed certificate for 127.0.0.1, PEM.
-turn_tls_identity make_identity() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key, EVP_sha256());
-  const auto pem = [](auto write) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    write(bio);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string out(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return out;
-  };
-  turn_tls_identity identity{pem([&](BIO* b) { PEM_write_bio_X509(b, cert); }),
-                             pem([&](BIO* b) {
-                               PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr,
-                                                        nullptr);
-                             })};
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return identity;
-}
-
-turn_config test_config() {
-  turn_config config;
-  config.shared_secret = secret;
-  config.realm = "server.test";
-  config.relay_port_min = 40000;
-  config.relay_port_max = 40999;
-  config.peers.allow_loopback = true;
-  return config;
-}
-
-// The server on its own thread; the test talks to it with blocking sockets.
-struct running_server {
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
-  std::unique_ptr<turn_server> server;
-  std::thread thread;
-  std::mutex mutex;
-  std::vector<allocation_change> changes;
-
-  explicit running_server(turn_config config = test_config()) {
-    const transport_address any(boost::asio::ip::address_v4::loopback(), 0);
-    server = std::make_unique<turn_server>(io, config,
-                                           turn_listeners{any, any, any, make_identity()});
-    server->on_allocation_change([this](allocation_change c, const allocation_info&) {
-      std::lock_guard lock(mutex);
-      changes.push_back(c);
-    });
-    server->start();
-    thread = std::thread([this] { io.run(); });
-  }
-  ~running_server() {
-    boost::asio::post(io, [this] { server->stop(); });
-    guard.reset();
-    thread.join();
-  }
-
-  std::vector<allocation_info> allocations() {
-    std::promise<std::vector<allocation_info>> result;
-    boost::asio::post(io, [&] { result.set_value(server->list_allocations()); });
-    return result.get_future().get();
-  }
-
-  std::uint64_t refused(refusal why) {
-    std::promise<std::uint64_t> result;
-    boost::asio::post(io, [&] { result.set_value(server->counters().refused(why)); });
-    return result.get_future().get();
-  }
-
-  bool saw(allocation_change c) {
-    for (int i = 0; i < 100; ++i) {
-      {
-        std::lock_guard lock(mutex);
-        if (std::find(changes.begin(), changes.end(), c) != changes.end()) return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-};
+turn_config test_config() { return test::loopback_turn_config(secret, "server.test", 40000); }
 
 template <class Socket>
 void receive_timeout(Socket& socket) {
@@ -197,7 +101,7 @@ std::vector<std::uint8_t> read_frame(Stream& stream) {
 }  // namespace
 
 TEST_CASE("turn_server over UDP: Binding, Allocate, permissions, Send and Data indications") {
-  running_server s;
+  running_server s(test_config());
   boost::asio::io_context client_io;
   udp::socket client(client_io, udp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
   udp::socket peer(client_io, udp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
@@ -251,7 +155,7 @@ TEST_CASE("turn_server over UDP: Binding, Allocate, permissions, Send and Data i
 }
 
 TEST_CASE("turn_server over TCP: split frames, padded ChannelData, and the allocation ends with the connection") {
-  running_server s;
+  running_server s(test_config());
   boost::asio::io_context client_io;
   tcp::socket stream(client_io);
   stream.connect(tcp::endpoint(s.server->tcp_endpoint()->address(), s.server->tcp_endpoint()->port()));
@@ -289,7 +193,7 @@ TEST_CASE("turn_server over TCP: split frames, padded ChannelData, and the alloc
 }
 
 TEST_CASE("turn_server over TLS: Binding and Allocate") {
-  running_server s;
+  running_server s(test_config());
   boost::asio::io_context client_io;
   boost::asio::ssl::context context(boost::asio::ssl::context::tls_client);
   context.set_verify_mode(boost::asio::ssl::verify_none);

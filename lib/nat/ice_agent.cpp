@@ -1,0 +1,329 @@
+#include "nat/ice_agent.hpp"
+
+#include <glib.h>
+#include <nice/agent.h>
+#include <boost/asio/post.hpp>
+
+#include "nat/nice_candidate.hpp"
+
+namespace p2psip::nat {
+
+const char* to_string(ice_failure failure) noexcept {
+  switch (failure) {
+    case ice_failure::gathering_failed: return "gathering failed";
+    case ice_failure::no_usable_remote: return "no usable remote candidate";
+    case ice_failure::checks_failed: return "connectivity checks failed";
+    case ice_failure::timed_out: return "timed out";
+  }
+  return "?";
+}
+
+namespace {
+
+struct g_free_deleter {
+  void operator()(gchar* text) const noexcept { g_free(text); }
+};
+using g_string_ptr = std::unique_ptr<gchar, g_free_deleter>;
+
+NiceRelayType nice_relay_type(turn_transport transport) {
+  switch (transport) {
+    case turn_transport::udp: return NICE_RELAY_TYPE_TURN_UDP;
+    case turn_transport::tcp: return NICE_RELAY_TYPE_TURN_TCP;
+  }
+  return NICE_RELAY_TYPE_TURN_UDP;
+}
+
+void free_candidate(gpointer candidate) {
+  nice_candidate_free(static_cast<NiceCandidate*>(candidate));
+}
+
+}  // namespace
+
+// Shared by the ice_agent handle (executor thread) and the work and signals
+// on the loop thread; the members say which thread owns them.
+class ice_agent::state : public std::enable_shared_from_this<state> {
+ public:
+  state(glib_loop_thread& loop, boost::asio::any_io_executor executor, ice_agent_config config,
+        ice_agent_handlers handlers)
+      : loop_(loop),
+        executor_(std::move(executor)),
+        config_(std::move(config)),
+        handlers_(std::move(handlers)) {
+    hold_.emplace(loop);
+  }
+
+  glib_loop_thread& loop() { return loop_; }
+
+  // Executor thread: false when already closed.
+  bool begin_close() {
+    if (handlers_closed_) return false;
+    handlers_closed_ = true;
+    return true;
+  }
+  bool handlers_closed() const { return handlers_closed_; }
+
+  // Loop thread from here on.
+  void start();
+  void gather();
+  void set_remote(const ice_description& remote);
+  void send(const std::vector<std::uint8_t>& datagram);
+  void close(std::function<void()> closed);
+
+ private:
+  // Runs `call` with the handlers on the executor unless closed by then.
+  template <class Call>
+  void deliver(Call call) {
+    boost::asio::post(executor_, [self = shared_from_this(), call = std::move(call)] {
+      if (!self->handlers_closed_) call(self->handlers_);
+    });
+  }
+  void report_failure(ice_failure why);
+  void report_ready();
+  void cancel_connect_limit();
+
+  // What a close in flight keeps alive until libnice reports it done.
+  struct closing {
+    std::shared_ptr<state> self;
+    std::function<void()> closed;
+  };
+
+  static void on_gathering_done(NiceAgent* agent, guint stream, gpointer self);
+  static void on_state_changed(NiceAgent* agent, guint stream, guint component, guint state,
+                               gpointer self);
+  static void on_receive(NiceAgent* agent, guint stream, guint component, guint size, gchar* data,
+                         gpointer self);
+  static gboolean on_connect_limit(gpointer self);
+  static void on_closed(GObject* agent, GAsyncResult* result, gpointer closing);
+
+  glib_loop_thread& loop_;
+  const boost::asio::any_io_executor executor_;
+  const ice_agent_config config_;
+  const ice_agent_handlers handlers_;
+
+  bool handlers_closed_ = false;  // executor thread
+
+  // Loop thread.
+  std::optional<glib_loop_thread::hold> hold_;
+  NiceAgent* agent_ = nullptr;
+  guint stream_ = 0;
+  GSource* connect_limit_ = nullptr;
+  bool shutting_down_ = false;
+  enum class outcome { pending, ready, failed } outcome_ = outcome::pending;
+};
+
+void ice_agent::state::start() {
+  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
+                               NICE_AGENT_OPTION_REGULAR_NOMINATION);
+  // UPnP would ask routers on the LAN for mappings; ICE-TCP is not RELOAD's.
+  // Keepalives are checks rather than indications so that a lost path ends
+  // in FAILED.
+  g_object_set(agent_, "controlling-mode", config_.role == ice_role::controlling ? TRUE : FALSE,
+               "upnp", FALSE, "ice-tcp", FALSE, "force-relay", config_.force_relay ? TRUE : FALSE,
+               "keepalive-conncheck", TRUE, "stun-initial-timeout",
+               static_cast<guint>(config_.check_timeout.count()), "stun-max-retransmissions",
+               config_.check_retransmissions, "idle-timeout",
+               static_cast<guint>(config_.failure_grace.count()), nullptr);
+  if (!config_.stun_servers.empty()) {
+    const auto& server = config_.stun_servers.front();
+    g_object_set(agent_, "stun-server", server.address().to_string().c_str(), "stun-server-port",
+                 static_cast<guint>(server.port()), nullptr);
+  }
+  for (const auto& address : config_.local_addresses) {
+    NiceAddress local = to_nice_address(transport_address(address, 0));
+    nice_agent_add_local_address(agent_, &local);
+  }
+  stream_ = nice_agent_add_stream(agent_, 1);
+  for (const auto& relay : config_.relays) {
+    nice_agent_set_relay_info(agent_, stream_, nice_component_id,
+                              relay.server.address().to_string().c_str(), relay.server.port(),
+                              relay.username.c_str(), relay.password.c_str(),
+                              nice_relay_type(relay.transport));
+  }
+  g_signal_connect(agent_, "candidate-gathering-done", G_CALLBACK(on_gathering_done), this);
+  g_signal_connect(agent_, "component-state-changed", G_CALLBACK(on_state_changed), this);
+  nice_agent_attach_recv(agent_, stream_, nice_component_id, loop_.context(), on_receive, this);
+}
+
+void ice_agent::state::gather() {
+  if (shutting_down_) return;
+  if (!nice_agent_gather_candidates(agent_, stream_)) report_failure(ice_failure::gathering_failed);
+}
+
+void ice_agent::state::set_remote(const ice_description& remote) {
+  if (shutting_down_ || outcome_ != outcome::pending) return;
+  nice_agent_set_remote_credentials(agent_, stream_, remote.credentials.ufrag.c_str(),
+                                    remote.credentials.password.c_str());
+  std::vector<nice_candidate_ptr> candidates;
+  GSList* list = nullptr;
+  for (const auto& candidate : remote.candidates) {
+    candidates.push_back(to_nice(candidate, stream_));
+    list = g_slist_append(list, candidates.back().get());
+  }
+  // libnice copies the candidates; the list holds borrowed pointers.
+  const int added = nice_agent_set_remote_candidates(agent_, stream_, nice_component_id, list);
+  g_slist_free(list);
+  if (added <= 0) {
+    report_failure(ice_failure::no_usable_remote);
+    return;
+  }
+  if (connect_limit_) return;
+  connect_limit_ = g_timeout_source_new(static_cast<guint>(config_.connect_limit.count()));
+  g_source_set_callback(connect_limit_, on_connect_limit, this, nullptr);
+  g_source_attach(connect_limit_, loop_.context());
+}
+
+void ice_agent::state::send(const std::vector<std::uint8_t>& datagram) {
+  if (shutting_down_) return;
+  nice_agent_send(agent_, stream_, nice_component_id, static_cast<guint>(datagram.size()),
+                  reinterpret_cast<const gchar*>(datagram.data()));
+}
+
+void ice_agent::state::close(std::function<void()> closed) {
+  shutting_down_ = true;
+  cancel_connect_limit();
+  g_signal_handlers_disconnect_by_data(agent_, this);
+  // The receive callback stays attached (it drops what comes now): detaching
+  // it stops libnice reading the sockets, and the TURN servers' answers to
+  // the deallocations with them, which then time out. The agent is freed
+  // once they are answered.
+  nice_agent_close_async(agent_, on_closed, new closing{shared_from_this(), std::move(closed)});
+}
+
+void ice_agent::state::on_closed(GObject*, GAsyncResult*, gpointer data) {
+  std::unique_ptr<closing> done(static_cast<closing*>(data));
+  auto& self = *done->self;
+  g_object_unref(self.agent_);
+  self.agent_ = nullptr;
+  self.hold_.reset();
+  // The last reference goes on the executor, so that the handlers (and what
+  // they captured) are destroyed on the thread they belong to.
+  boost::asio::post(self.executor_,
+                    [last = std::move(done->self), closed = std::move(done->closed)] {
+                      if (closed) closed();
+                    });
+}
+
+void ice_agent::state::report_failure(ice_failure why) {
+  if (outcome_ == outcome::failed) return;
+  outcome_ = outcome::failed;
+  cancel_connect_limit();
+  deliver([why](const ice_agent_handlers& handlers) {
+    if (handlers.failed) handlers.failed(why);
+  });
+}
+
+void ice_agent::state::report_ready() {
+  NiceCandidate* local = nullptr;
+  NiceCandidate* remote = nullptr;
+  if (!nice_agent_get_selected_pair(agent_, stream_, nice_component_id, &local, &remote)) return;
+  ice_selected_pair pair{from_nice(*local), from_nice(*remote), std::nullopt};
+  if (local->type == NICE_CANDIDATE_TYPE_RELAYED) {
+    NiceAddress server;
+    nice_address_init(&server);
+    nice_candidate_relay_address(local, &server);
+    if (nice_address_is_valid(&server)) pair.relay_server = to_transport_address(server);
+  }
+  outcome_ = outcome::ready;
+  cancel_connect_limit();
+  deliver([pair = std::move(pair)](const ice_agent_handlers& handlers) {
+    if (handlers.ready) handlers.ready(pair);
+  });
+}
+
+void ice_agent::state::cancel_connect_limit() {
+  if (!connect_limit_) return;
+  g_source_destroy(connect_limit_);
+  g_source_unref(connect_limit_);
+  connect_limit_ = nullptr;
+}
+
+void ice_agent::state::on_gathering_done(NiceAgent* agent, guint stream, gpointer data) {
+  auto& self = *static_cast<state*>(data);
+  if (self.shutting_down_) return;
+  gchar* ufrag = nullptr;
+  gchar* password = nullptr;
+  nice_agent_get_local_credentials(agent, stream, &ufrag, &password);
+  const g_string_ptr ufrag_owner(ufrag);
+  const g_string_ptr password_owner(password);
+  ice_description local{{ufrag ? ufrag : "", password ? password : ""}, {}};
+  GSList* list = nice_agent_get_local_candidates(agent, stream, nice_component_id);
+  for (GSList* item = list; item; item = item->next) {
+    local.candidates.push_back(from_nice(*static_cast<const NiceCandidate*>(item->data)));
+  }
+  g_slist_free_full(list, free_candidate);
+  if (local.candidates.empty()) {
+    self.report_failure(ice_failure::gathering_failed);
+    return;
+  }
+  self.deliver([local = std::move(local)](const ice_agent_handlers& handlers) {
+    if (handlers.gathered) handlers.gathered(local);
+  });
+}
+
+void ice_agent::state::on_state_changed(NiceAgent*, guint, guint, guint component_state,
+                                        gpointer data) {
+  auto& self = *static_cast<state*>(data);
+  if (self.shutting_down_) return;
+  if (component_state == NICE_COMPONENT_STATE_READY && self.outcome_ == outcome::pending) {
+    self.report_ready();
+  } else if (component_state == NICE_COMPONENT_STATE_FAILED) {
+    self.report_failure(ice_failure::checks_failed);
+  }
+}
+
+void ice_agent::state::on_receive(NiceAgent*, guint, guint, guint size, gchar* data,
+                                  gpointer self_data) {
+  auto& self = *static_cast<state*>(self_data);
+  if (self.shutting_down_) return;
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
+  self.deliver([datagram = std::vector<std::uint8_t>(bytes, bytes + size)](
+                   const ice_agent_handlers& handlers) {
+    if (handlers.datagram) handlers.datagram(datagram);
+  });
+}
+
+gboolean ice_agent::state::on_connect_limit(gpointer data) {
+  auto& self = *static_cast<state*>(data);
+  // Dispatch holds its own reference; ours goes so cancel has nothing to do.
+  g_source_unref(self.connect_limit_);
+  self.connect_limit_ = nullptr;
+  if (!self.shutting_down_ && self.outcome_ == outcome::pending) {
+    self.report_failure(ice_failure::timed_out);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+ice_agent::ice_agent(glib_loop_thread& loop, boost::asio::any_io_executor executor,
+                     ice_agent_config config, ice_agent_handlers handlers)
+    : state_(std::make_shared<state>(loop, std::move(executor), std::move(config),
+                                     std::move(handlers))) {
+  loop.post([state = state_] { state->start(); });
+}
+
+ice_agent::~ice_agent() { close(); }
+
+void ice_agent::gather() {
+  if (state_->handlers_closed()) return;
+  state_->loop().post([state = state_] { state->gather(); });
+}
+
+void ice_agent::set_remote(const ice_description& remote) {
+  if (state_->handlers_closed()) return;
+  state_->loop().post([state = state_, remote] { state->set_remote(remote); });
+}
+
+void ice_agent::send(std::span<const std::uint8_t> datagram) {
+  if (state_->handlers_closed()) return;
+  state_->loop().post(
+      [state = state_, bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {
+        state->send(bytes);
+      });
+}
+
+void ice_agent::close(std::function<void()> closed) {
+  if (!state_->begin_close()) return;
+  state_->loop().post(
+      [state = state_, closed = std::move(closed)]() mutable { state->close(std::move(closed)); });
+}
+
+}  // namespace p2psip::nat
