@@ -111,8 +111,8 @@ void dtls_link::transmit(unacknowledged& entry, link_time now) {
 
 void dtls_link::retransmit_due(link_time now) {
   const auto& sr = config_.datagram;
+  std::size_t most_retransmissions = 0;
   for (auto& entry : in_flight_) {
-    if (state_ != state::established) return;
     if (now < entry.retransmit_at) continue;
     if (entry.sequences.size() >= sr.max_transmissions) {
       finish("no ACK after " + std::to_string(entry.sequences.size()) + " transmissions", false,
@@ -121,13 +121,16 @@ void dtls_link::retransmit_due(link_time now) {
     }
     ++counters_.retransmissions;
     transmit(entry, now);
-    if (responsive_ && entry.sequences.size() > sr.unresponsive_after_retransmissions) {
-      responsive_ = false;
-      context_.log(log_level::info, "link to " + peer_name() + " unresponsive: " +
-                                        std::to_string(entry.sequences.size() - 1) +
-                                        " retransmissions without an ACK");
-      observer_.on_link_responsiveness(*this, false);
-    }
+    if (state_ != state::established) return;
+    most_retransmissions = std::max(most_retransmissions, entry.sequences.size() - 1);
+  }
+  // Reported after the loop: the observer may send, which adds to in_flight_.
+  if (responsive_ && most_retransmissions >= sr.unresponsive_after_retransmissions) {
+    responsive_ = false;
+    context_.log(log_level::info, "link to " + peer_name() +
+                                      " unresponsive: " + std::to_string(most_retransmissions) +
+                                      " retransmissions without an ACK");
+    observer_.on_link_responsiveness(*this, false);
   }
 }
 
