@@ -151,7 +151,9 @@ TEST_CASE("dtls_link: under 20% loss, duplication and reordering every message a
   config.datagram.duplicate_window = 120s;
   config.datagram.messages_in_flight = 4;
   config.datagram.handshake.limit = 12;
-  simulated_pair p({.loss = 0.2, .duplication = 0.2, .reordering = 0.3}, config);
+  const std::uint32_t seed = GENERATE(range(1u, 21u));
+  INFO("seed " << seed);
+  simulated_pair p({.loss = 0.2, .duplication = 0.2, .reordering = 0.3}, config, server_id, seed);
   p.start();
   REQUIRE(p.run_until([&] { return p.both_up(); }, 30s));
 
@@ -249,6 +251,7 @@ TEST_CASE("dtls_link: a silent peer is detected after the bounded retransmission
   const std::size_t sent_before = p.net.sent[0];
   const link_time silent_since = p.clock.now;
   REQUIRE(p.client.link->send(numbered(9)) == send_result::queued);
+  CHECK(p.client.link->next_deadline() == silent_since + rto);
   REQUIRE(p.run_until([&] { return p.client.events.closed.has_value(); }, 120s));
   CHECK_THAT(*p.client.events.closed, Catch::Contains("no ACK after 5 transmissions"));
   // §6.6.3.1: sent at 0, RTO, 3, 7 and 15 RTO; given up at 31 RTO.
