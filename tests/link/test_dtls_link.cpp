@@ -69,6 +69,22 @@ std::vector<std::uint8_t> numbered(std::size_t n, std::size_t size = 64) {
   return message;
 }
 
+// Steps the clock 1 ms at a time, delivering datagrams and ticking both
+// links, until `done` holds or `limit` of simulated time has passed.
+template <class Predicate>
+bool step_until(test::manual_clock& clock, test::simulated_datagrams& net, dtls_link& a,
+                dtls_link& b, Predicate done, link_duration limit) {
+  const link_time deadline = clock.now + limit;
+  while (!done()) {
+    if (clock.now >= deadline) return false;
+    clock.now += 1ms;
+    net.deliver_due();
+    a.tick();
+    b.tick();
+  }
+  return true;
+}
+
 // A client and a server joined by a simulated path, under one manual clock.
 struct simulated_pair {
   explicit simulated_pair(test::impairments impair = {}, link_config config = test_config(),
@@ -89,19 +105,10 @@ struct simulated_pair {
     client.link->start();
   }
 
-  // Steps the clock 1 ms at a time, delivering and ticking, until `done`
-  // holds or `limit` of simulated time has passed.
+  // After start().
   template <class Predicate>
   bool run_until(Predicate done, link_duration limit) {
-    const link_time deadline = clock.now + limit;
-    while (!done()) {
-      if (clock.now >= deadline) return false;
-      clock.now += 1ms;
-      net.deliver_due();
-      if (client.link) client.link->tick();
-      if (server.link) server.link->tick();
-    }
-    return true;
+    return step_until(clock, net, *client.link, *server.link, done, limit);
   }
   void advance(link_duration duration) {
     run_until([] { return false; }, duration);
@@ -288,40 +295,66 @@ TEST_CASE("dtls_link: messages up to max_message_size pass, larger ones are refu
   }
 }
 
-TEST_CASE("dtls_link: no datagram exceeds a path MTU smaller than one certificate", "[dtls]") {
-  // 300 bytes (OpenSSL's floor is 256): every certificate, and so every
-  // Certificate handshake message, must be fragmented across datagrams.
-  constexpr std::size_t small_mtu = 300;
+namespace {
+// Passes the verdict through, noting how many certificates the peer sent.
+struct chain_counter final : peer_authenticator {
+  explicit chain_counter(const peer_authenticator& inner) : inner(inner) {}
+  authentication_result authenticate(const peer_certificates& peer,
+                                     const std::optional<node_id>& expected) const override {
+    certificates_seen = peer.chain != nullptr ? sk_X509_num(peer.chain) : 0;
+    return inner.authenticate(peer, expected);
+  }
+  const peer_authenticator& inner;
+  mutable int certificates_seen = 0;
+};
+}  // namespace
+
+TEST_CASE("dtls_link: no datagram exceeds the path MTU, even with a large certificate chain",
+          "[dtls]") {
+  // 300 is near OpenSSL's floor (256) and below the size of one certificate.
+  const std::size_t mtu = GENERATE(300u, 600u, 1200u);
   test::manual_clock clock;
   test::ca_overlay overlay;
-  test::simulated_datagrams net(clock, small_mtu, {.loss = 0.1}, 3);
+  test::simulated_datagrams net(clock, mtu, {.loss = 0.1}, 5);
   link_config config = test_config();
   config.datagram.handshake.limit = 12;
-  node client(overlay, client_id, config);
-  node server(overlay, server_id, config);
-  REQUIRE(i2d_X509(server.credentials.certificate.native(), nullptr) > int{small_mtu});
-  client.link = std::make_unique<dtls_link>(net.end(side::a), client.context, tls_role::client,
-                                            server_id, config, client.events, clock.source());
-  server.link = std::make_unique<dtls_link>(net.end(side::b), server.context, tls_role::server,
-                                            std::nullopt, config, server.events, clock.source());
-  server.link->start();
-  client.link->start();
-  const auto step_until = [&](auto done) {
-    for (int ms = 0; ms < 60'000 && !done(); ++ms) {
-      clock.now += 1ms;
-      net.deliver_due();
-      client.link->tick();
-      server.link->tick();
-    }
-    return done();
+  chain_counter counter(overlay.trust.authenticator);
+  const auto client_credentials = test::make_credentials(overlay.ca, client_id);
+  const auto server_credentials = test::make_credentials(overlay.ca, server_id);
+  tls_context client_context(client_credentials, counter, config, nullptr, tls_transport::datagram);
+  tls_context server_context(server_credentials, overlay.trust.authenticator, config, nullptr,
+                             tls_transport::datagram);
+  // Eight more certificates after the leaf: the authenticator judges the
+  // leaf against the overlay's root and ignores the extra ones.
+  constexpr int extra_certificates = 8;
+  for (int i = 0; i < extra_certificates; ++i) {
+    REQUIRE(SSL_CTX_add1_chain_cert(server_context.native(), overlay.rogue.root().native()) == 1);
+  }
+  std::size_t server_bytes = 0;
+  net.drop = [&](side from, std::size_t, const datagram_buffer& bytes) {
+    if (from == side::b) server_bytes += bytes.size();
+    return false;
   };
-  REQUIRE(step_until([&] { return client.events.established && server.events.established; }));
-  const std::size_t max = client.link->max_message_size();
-  REQUIRE(client.link->send(std::vector<std::uint8_t>(max, 3)) == send_result::queued);
-  REQUIRE(step_until([&] { return server.events.messages.size() == 1; }));
+  recorder client_events;
+  recorder server_events;
+  dtls_link client(net.end(side::a), client_context, tls_role::client, server_id, config,
+                   client_events, clock.source());
+  dtls_link server(net.end(side::b), server_context, tls_role::server, std::nullopt, config,
+                   server_events, clock.source());
+  server.start();
+  client.start();
+  REQUIRE(step_until(
+      clock, net, client, server,
+      [&] { return client_events.established && server_events.established; }, 60s));
+  CHECK(counter.certificates_seen == 1 + extra_certificates);
+  CHECK(i2d_X509(server_credentials.certificate.native(), nullptr) > 300);
+  CHECK(server_bytes > 3 * mtu);
+  const std::size_t max = client.max_message_size();
+  REQUIRE(client.send(std::vector<std::uint8_t>(max, 3)) == send_result::queued);
+  REQUIRE(step_until(
+      clock, net, client, server, [&] { return server_events.messages.size() == 1; }, 10s));
   CHECK(net.over_mtu == 0);
-  CHECK(net.largest <= small_mtu);
-  CHECK(net.sent[1] > 4);  // the server's flight took several datagrams
+  CHECK(net.largest <= mtu);
 }
 
 TEST_CASE("dtls_link: a seeded RTT sets the first RTO", "[dtls]") {
