@@ -357,6 +357,25 @@ TEST_CASE("dtls_link: no datagram exceeds the path MTU, even with a large certif
   CHECK(net.largest <= mtu);
 }
 
+TEST_CASE("dtls_link: refuses a stream context and a path too small for DTLS", "[dtls]") {
+  test::manual_clock clock;
+  test::ca_overlay overlay;
+  const link_config config = test_config();
+  const auto credentials = test::make_credentials(overlay.ca, client_id);
+  recorder events;
+  tls_context stream_context(credentials, overlay.trust.authenticator, config, nullptr);
+  test::simulated_datagrams path(clock, test_mtu);
+  CHECK_THROWS_AS(dtls_link(path.end(side::a), stream_context, tls_role::client, server_id, config,
+                            events, clock.source()),
+                  tls_error);
+  tls_context datagram_context(credentials, overlay.trust.authenticator, config, nullptr,
+                               tls_transport::datagram);
+  test::simulated_datagrams tiny_path(clock, 200);
+  CHECK_THROWS_AS(dtls_link(tiny_path.end(side::a), datagram_context, tls_role::client, server_id,
+                            config, events, clock.source()),
+                  tls_error);
+}
+
 TEST_CASE("dtls_link: a seeded RTT sets the first RTO", "[dtls]") {
   test::manual_clock clock;
   test::ca_overlay overlay;
