@@ -11,7 +11,7 @@ namespace asio = boost::asio;
 namespace {
 // The Node-ID a link is filed under: the one we dialled, or the first the
 // peer's certificate carries.
-std::optional<wire::node_id> peer_key(const tls_link& link) {
+std::optional<wire::node_id> peer_key(const overlay_link& link) {
   if (link.expected_peer()) return link.expected_peer();
   if (!link.peer_node_ids().empty()) return link.peer_node_ids().front();
   return std::nullopt;
@@ -88,7 +88,7 @@ void connection_table::connect_to_address(const asio::ip::tcp::endpoint& endpoin
 }
 
 connection_table::identified_handler connection_table::take_identified_handler(
-    const tls_link& link) {
+    const overlay_link& link) {
   const auto it = awaiting_identity_.find(&link);
   if (it == awaiting_identity_.end()) return nullptr;
   auto handler = std::move(it->second);
@@ -98,10 +98,10 @@ connection_table::identified_handler connection_table::take_identified_handler(
 
 void connection_table::adopt(std::shared_ptr<tcp_stream> stream, tls_role role,
                              std::optional<wire::node_id> expected, identified_handler identified) {
-  tls_link::observer& observer = *this;
+  overlay_link::observer& observer = *this;
   auto link = std::make_unique<tls_link>(std::move(stream), context_, role, expected, config_,
                                          observer, [] { return link_clock::now(); });
-  tls_link& ref = *link;
+  overlay_link& ref = *link;
   links_.emplace(&ref, std::move(link));
   if (identified) awaiting_identity_.emplace(&ref, std::move(identified));
   ref.start();
@@ -124,9 +124,9 @@ void connection_table::close_all() {
     listener_->close();
     listener_.reset();
   }
-  std::vector<tls_link*> open;
+  std::vector<overlay_link*> open;
   for (const auto& entry : links_) open.push_back(entry.first);
-  for (tls_link* link : open) link->close("shutting down");
+  for (overlay_link* link : open) link->close("shutting down");
 }
 
 std::optional<link_stats> connection_table::stats(const wire::node_id& peer) const {
@@ -145,52 +145,53 @@ void connection_table::schedule_tick() {
         table.reap();
         table.close_drained();
         // Ticks may close links; closed ones wait in closed_, so these stay valid.
-        std::vector<tls_link*> open;
+        std::vector<overlay_link*> open;
         for (const auto& entry : table.links_) open.push_back(entry.first);
-        for (tls_link* link : open) link->tick();
+        for (overlay_link* link : open) link->tick();
         table.schedule_tick();
       });
 }
 
 void connection_table::reap() { closed_.clear(); }
 
-const wire::node_id* connection_table::registered_id(const tls_link& link) const {
+const wire::node_id* connection_table::registered_id(const overlay_link& link) const {
   const auto key = peer_key(link);
   if (!key) return nullptr;
   const auto it = by_peer_.find(*key);
   return it != by_peer_.end() && it->second == &link ? &it->first : nullptr;
 }
 
-std::optional<wire::node_id> connection_table::delivering_id(tls_link& link) const {
+std::optional<wire::node_id> connection_table::delivering_id(overlay_link& link) const {
   if (const auto* peer = registered_id(link)) return *peer;
   if (draining_.contains(&link)) return peer_key(link);
   return std::nullopt;
 }
 
-bool connection_table::keeps_existing(const tls_link& existing, const wire::node_id& peer) const {
+bool connection_table::keeps_existing(const overlay_link& existing,
+                                      const wire::node_id& peer) const {
   // Both ends must keep the same link: the one opened by the lower Node-ID.
   const auto opener = existing.role() == tls_role::client ? local_ : peer;
   return opener == std::min(local_, peer);
 }
 
-void connection_table::drain_then_close(tls_link& link) {
+void connection_table::drain_then_close(overlay_link& link) {
   draining_.emplace(&link, link_clock::now() + config_.crossed_link_drain);
 }
 
 void connection_table::close_drained() {
   const auto now = link_clock::now();
-  std::vector<tls_link*> due;
+  std::vector<overlay_link*> due;
   for (const auto& [link, deadline] : draining_) {
     if (deadline <= now) due.push_back(link);
   }
-  for (tls_link* link : due) link->close("duplicate link drained");
+  for (overlay_link* link : due) link->close("duplicate link drained");
 }
 
-void connection_table::on_link_established(tls_link& link) {
+void connection_table::on_link_established(overlay_link& link) {
   const wire::node_id peer = *peer_key(link);
   if (auto identified = take_identified_handler(link)) identified(peer, {});
   if (const auto it = by_peer_.find(peer); it != by_peer_.end()) {
-    tls_link& existing = *it->second;
+    overlay_link& existing = *it->second;
     if (existing.role() == link.role()) {
       // A redial from the same end: the old link is likely dead.
       it->second = &link;  // the peer stays up: no events
@@ -209,20 +210,20 @@ void connection_table::on_link_established(tls_link& link) {
   if (callbacks_.on_link_up) callbacks_.on_link_up(peer);
 }
 
-void connection_table::on_link_message(tls_link& link, std::vector<std::uint8_t> message) {
+void connection_table::on_link_message(overlay_link& link, std::vector<std::uint8_t> message) {
   if (const auto peer = delivering_id(link); peer && callbacks_.on_message) {
     callbacks_.on_message(*peer, std::move(message));
   }
 }
 
-void connection_table::on_link_responsiveness(tls_link& link, bool responsive) {
+void connection_table::on_link_responsiveness(overlay_link& link, bool responsive) {
   if (const auto* peer = registered_id(link);
       peer != nullptr && callbacks_.on_link_responsiveness) {
     callbacks_.on_link_responsiveness(*peer, responsive);
   }
 }
 
-void connection_table::on_link_idle(tls_link& link) {
+void connection_table::on_link_idle(overlay_link& link) {
   if (const auto* peer = registered_id(link); peer != nullptr && callbacks_.on_keepalive_due) {
     callbacks_.on_keepalive_due(*peer);
   } else {
@@ -230,7 +231,7 @@ void connection_table::on_link_idle(tls_link& link) {
   }
 }
 
-void connection_table::on_link_closed(tls_link& link, const std::string& reason) {
+void connection_table::on_link_closed(overlay_link& link, const std::string& reason) {
   std::optional<wire::node_id> down;
   if (const auto* peer = registered_id(link)) {
     down = *peer;

@@ -39,7 +39,7 @@ struct link_callbacks {
   std::function<void(const wire::node_id& peer)> on_keepalive_due;
 };
 
-class connection_table final : private tls_link::observer {
+class connection_table final : private overlay_link::observer {
  public:
   // local identifies this node for the duplicate-link tie-break.
   connection_table(boost::asio::io_context& io, const tls_context& context,
@@ -76,22 +76,22 @@ class connection_table final : private tls_link::observer {
  private:
   void adopt(std::shared_ptr<tcp_stream> stream, tls_role role,
              std::optional<wire::node_id> expected, identified_handler identified = nullptr);
-  identified_handler take_identified_handler(const tls_link& link);
+  identified_handler take_identified_handler(const overlay_link& link);
   void schedule_tick();
   void reap();
-  const wire::node_id* registered_id(const tls_link& link) const;
+  const wire::node_id* registered_id(const overlay_link& link) const;
   // The peer whose messages `link` carries: the registered link's, or a
   // draining one's.
-  std::optional<wire::node_id> delivering_id(tls_link& link) const;
-  bool keeps_existing(const tls_link& existing, const wire::node_id& peer) const;
-  void drain_then_close(tls_link& link);
+  std::optional<wire::node_id> delivering_id(overlay_link& link) const;
+  bool keeps_existing(const overlay_link& existing, const wire::node_id& peer) const;
+  void drain_then_close(overlay_link& link);
   void close_drained();
 
-  void on_link_established(tls_link& link) override;
-  void on_link_message(tls_link& link, std::vector<std::uint8_t> message) override;
-  void on_link_responsiveness(tls_link& link, bool responsive) override;
-  void on_link_idle(tls_link& link) override;
-  void on_link_closed(tls_link& link, const std::string& reason) override;
+  void on_link_established(overlay_link& link) override;
+  void on_link_message(overlay_link& link, std::vector<std::uint8_t> message) override;
+  void on_link_responsiveness(overlay_link& link, bool responsive) override;
+  void on_link_idle(overlay_link& link) override;
+  void on_link_closed(overlay_link& link, const std::string& reason) override;
 
   boost::asio::io_context& io_;
   const tls_context& context_;
@@ -100,13 +100,13 @@ class connection_table final : private tls_link::observer {
   link_callbacks callbacks_;
   boost::asio::steady_timer ticker_;
   std::shared_ptr<tcp_listener> listener_;
-  std::unordered_map<tls_link*, std::unique_ptr<tls_link>> links_;  // every open link
-  std::unordered_map<wire::node_id, tls_link*> by_peer_;            // the up ones
-  std::vector<std::unique_ptr<tls_link>> closed_;  // destroyed outside their own calls
+  std::unordered_map<overlay_link*, std::unique_ptr<overlay_link>> links_;  // every open link
+  std::unordered_map<wire::node_id, overlay_link*> by_peer_;                // the up ones
+  std::vector<std::unique_ptr<overlay_link>> closed_;  // destroyed outside their own calls
   // Links that lost a crossed-dial tie, with when to close them.
-  std::unordered_map<tls_link*, link_clock::time_point> draining_;
+  std::unordered_map<overlay_link*, link_clock::time_point> draining_;
   // connect_to_address() links not yet authenticated, with who to tell.
-  std::unordered_map<const tls_link*, identified_handler> awaiting_identity_;
+  std::unordered_map<const overlay_link*, identified_handler> awaiting_identity_;
   // Lets posted handlers and connect callbacks see that the table is gone.
   std::shared_ptr<connection_table*> alive_;
 };

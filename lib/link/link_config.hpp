@@ -18,6 +18,37 @@ struct rto_bounds {
   milliseconds maximum{60000};  // RFC 6298 (2.5)
 };
 
+// Handshake flight retransmission on DTLS links (RFC 6347 §4.2.4): the first
+// resend after `initial`, then doubling up to `maximum`; after `limit` resends
+// of one flight without an answer the handshake fails.
+struct flight_timing {
+  milliseconds initial{1000};
+  milliseconds maximum{8000};
+  unsigned limit = 6;
+};
+
+// DTLS-UDP-SR links: Simple Reliability (RFC 6940 §6.6.3) over DTLS.
+struct datagram_link_config {
+  // §6.6.3.1: a message goes out at most this often in all (the first send
+  // and four retransmissions, each after twice the wait before), then the
+  // link is closed as failed.
+  unsigned max_transmissions = 5;
+  // §6.6.3.1: no ACK by the third retransmission takes the link out of the
+  // Routing Table until ACKs resume.
+  unsigned unresponsive_after_retransmissions = 3;
+  // Messages awaiting their ACK at once; 1 is §6.6.3.1's stop and wait.
+  std::size_t messages_in_flight = 1;
+  // §6.6.3.1: the wait between receiving an ACK and sending the next message.
+  milliseconds ack_spacing{10};
+  // A message whose ACK was lost arrives again under a new sequence number;
+  // the same bytes from the same peer within this window are dropped. Kept
+  // below RELOAD's end-to-end retransmission time (overlay-reliability-timer,
+  // 3 s) so a request the originator retransmits still goes through; 0 keeps
+  // every copy (RFC 6940 §6.2.1 makes receivers tolerate them).
+  milliseconds duplicate_window{2000};
+  flight_timing handshake;
+};
+
 struct link_config {
   // Overlay max-message-size (RFC 6940 §11.1 default).
   std::size_t max_message_size = 5000;
@@ -28,6 +59,7 @@ struct link_config {
   // No ACK for this long closes the link; §6.6.5 recommends 30 s.
   milliseconds failure_timeout{30000};
   rto_bounds rto;
+  datagram_link_config datagram;
   // How often the connection table checks timers.
   milliseconds tick_interval{100};
 

@@ -10,7 +10,7 @@
 namespace p2psip::link {
 
 struct link_stats {
-  std::uint64_t bytes_in = 0;   // TLS records as they crossed the transport
+  std::uint64_t bytes_in = 0;  // (D)TLS records as they crossed the transport
   std::uint64_t bytes_out = 0;
   std::uint64_t messages_in = 0;  // overlay messages; keepalives are counted apart
   std::uint64_t messages_out = 0;
@@ -21,6 +21,11 @@ struct link_stats {
   std::uint64_t unknown_acks = 0;
   std::uint64_t lost_frames = 0;
   std::uint64_t sends_refused = 0;  // back-pressure: queue_full results
+  // Datagram links: data frames sent again for want of an ACK, handshake
+  // flights resent, and copies of delivered messages dropped.
+  std::uint64_t retransmissions = 0;
+  std::uint64_t flight_retransmissions = 0;
+  std::uint64_t duplicates_dropped = 0;
   std::optional<link_duration> smoothed_rtt;
   milliseconds rto{};
 };

@@ -68,4 +68,11 @@ std::optional<link_time> send_tracker::oldest_unacked_since() const noexcept {
 
 std::size_t send_tracker::unacked() const noexcept { return window_.size() - acked_in_window_; }
 
+void send_tracker::report(link_stats& stats) const noexcept {
+  stats.unknown_acks = unknown_acks_;
+  stats.lost_frames = lost_frames_;
+  stats.smoothed_rtt = rtt_.smoothed_rtt();
+  stats.rto = rtt_.rto();
+}
+
 }  // namespace p2psip::link

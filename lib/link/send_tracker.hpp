@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "link/link_clock.hpp"
+#include "link/link_stats.hpp"
 #include "link/rtt_estimator.hpp"
 #include "wire/framing.hpp"
 
@@ -23,6 +24,9 @@ class send_tracker {
   // False while max_unacked frames await an ACK: the caller holds further
   // frames back, which bounds this tracker's memory.
   bool can_send() const noexcept { return window_.size() < max_unacked_; }
+  // RFC 6940 §6.6.3.1: the RTT of the ICE check that found the path is the
+  // first measurement, before any ACK.
+  void seed_rtt(link_duration rtt) noexcept { rtt_.add_sample(rtt); }
   // Sequence number for the next data frame, sent at `now`.
   std::uint32_t on_send(link_time now);
   // An ACK whose ack_sequence is not awaiting acknowledgement (never sent,
@@ -35,6 +39,8 @@ class send_tracker {
   std::uint64_t unknown_acks() const noexcept { return unknown_acks_; }
   // Frames the receiver's 32-entry window has moved past without reporting.
   std::uint64_t lost_frames() const noexcept { return lost_frames_; }
+  // Fills in the sender's part of a link's statistics: ACKs, loss, RTT, RTO.
+  void report(link_stats& stats) const noexcept;
 
  private:
   struct sent_frame {

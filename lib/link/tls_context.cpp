@@ -6,7 +6,7 @@
 #include <openssl/err.h>
 #include <unistd.h>
 
-#include "link/tls_session.hpp"
+#include "link/peer_verification.hpp"
 
 namespace p2psip::link {
 
@@ -29,12 +29,23 @@ void require(bool ok, const char* what) {
 
 tls_context::tls_context(const tls_credentials& credentials,
                          const peer_authenticator& authenticator, const link_config& config,
-                         log_sink log)
-    : ctx_(SSL_CTX_new(TLS_method())), authenticator_(authenticator), log_(std::move(log)) {
+                         log_sink log, tls_transport transport)
+    : transport_(transport),
+      ctx_(SSL_CTX_new(transport == tls_transport::stream ? TLS_method() : DTLS_method())),
+      authenticator_(authenticator),
+      log_(std::move(log)) {
   require(ctx_ != nullptr, "SSL_CTX_new");
   SSL_CTX* ctx = ctx_.get();
   SSL_CTX_set_app_data(ctx, this);
-  require(SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1, "minimum TLS version");
+  if (transport == tls_transport::stream) {
+    require(SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1, "minimum TLS version");
+  } else {
+    // RFC 6940 names DTLS 1.2 (RFC 6347); 1.0 is obsolete and OpenSSL 3.0 has no 1.3.
+    require(SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) == 1, "minimum DTLS version");
+    require(SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) == 1, "maximum DTLS version");
+    // The path MTU comes from the datagram path, never from a socket query.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU);
+  }
   // TLS 1.2 only with forward-secret AEAD suites; TLS 1.3 suites are all fine.
   require(SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") == 1, "cipher list");
   // Every link runs a full handshake, so every peer certificate passes the
@@ -52,7 +63,7 @@ tls_context::tls_context(const tls_credentials& credentials,
   require(SSL_CTX_check_private_key(ctx) == 1, "key does not match certificate");
   // OpenSSL's chain check knows neither self-signed mode nor Node-IDs, so it
   // is replaced outright: the peer_authenticator decides, once per handshake.
-  SSL_CTX_set_cert_verify_callback(ctx, &tls_session::verify_peer, nullptr);
+  SSL_CTX_set_cert_verify_callback(ctx, &peer_verification::verify_callback, nullptr);
   open_keylog(config);
 }
 
@@ -78,8 +89,8 @@ void tls_context::open_keylog(const link_config& config) {
     throw tls_error("cannot open TLS key log " + path);
   }
   SSL_CTX_set_keylog_callback(ctx_.get(), &tls_context::write_keylog);
-  log(log_level::warning, "TLS key logging is ON (" + path +
-                              "): link traffic can be decrypted; debug use only");
+  log(log_level::warning,
+      "TLS key logging is ON (" + path + "): link traffic can be decrypted; debug use only");
 }
 
 void tls_context::write_keylog(const SSL* ssl, const char* line) {

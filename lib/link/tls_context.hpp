@@ -26,15 +26,21 @@ class tls_error : public std::runtime_error {
 // Drains this thread's OpenSSL error queue into one line.
 std::string take_openssl_errors();
 
+// The record protocol of the links a context serves: TLS over byte streams
+// (TLS-TCP-FH-NO-ICE), or DTLS 1.2 over datagram paths (DTLS-UDP-SR).
+enum class tls_transport { stream, datagram };
+
 class tls_context {
  public:
   // The authenticator must outlive the context. Throws tls_error.
   tls_context(const tls_credentials& credentials, const peer_authenticator& authenticator,
-              const link_config& config, log_sink log);
+              const link_config& config, log_sink log,
+              tls_transport transport = tls_transport::stream);
   tls_context(const tls_context&) = delete;
   tls_context& operator=(const tls_context&) = delete;
 
   SSL_CTX* native() const noexcept { return ctx_.get(); }
+  tls_transport transport() const noexcept { return transport_; }
   const peer_authenticator& authenticator() const noexcept { return authenticator_; }
   void log(log_level level, std::string_view message) const;
   bool keylog_enabled() const noexcept { return keylog_ != nullptr; }
@@ -47,6 +53,7 @@ class tls_context {
     void operator()(std::FILE* f) const noexcept { std::fclose(f); }
   };
 
+  tls_transport transport_;
   identity::ssl_ctx_ptr ctx_;
   const peer_authenticator& authenticator_;
   log_sink log_;

@@ -4,17 +4,6 @@
 
 namespace p2psip::link {
 
-const char* to_string(send_result result) noexcept {
-  switch (result) {
-    case send_result::queued: return "queued";
-    case send_result::not_connected: return "not connected";
-    case send_result::empty_message: return "empty message";
-    case send_result::message_too_large: return "message too large";
-    case send_result::queue_full: return "send queue full";
-  }
-  return "?";
-}
-
 namespace {
 constexpr std::size_t max_idle_plaintext = 8 * 1024;
 
@@ -26,17 +15,17 @@ std::string millis(link_duration d) {
 tls_link::tls_link(std::shared_ptr<byte_stream> stream, const tls_context& context, tls_role role,
                    std::optional<wire::node_id> expected_peer, const link_config& config,
                    observer& observer, clock_source clock)
-    : stream_(std::move(stream)),
+    : overlay_link(role, expected_peer),
+      stream_(std::move(stream)),
       context_(context),
-      role_(role),
-      expected_peer_(expected_peer),
       config_(config),
       max_message_size_(std::min(config.max_message_size, wire::max_framed_payload)),
       observer_(observer),
       clock_(std::move(clock)),
       session_(context, role, expected_peer),
       splitter_(max_message_size_),
-      sender_(config.rto, config.max_unacked_frames) {}
+      sender_(config.rto, config.max_unacked_frames),
+      queue_(config.send_queue_messages, config.send_queue_bytes) {}
 
 tls_link::~tls_link() {
   if (state_ != state::closed) stream_->close(close_mode::abort);
@@ -49,30 +38,17 @@ void tls_link::start() {
   flush_output();
 }
 
-send_result tls_link::send(std::vector<std::uint8_t> message) {
-  if (state_ != state::established) return send_result::not_connected;
-  if (message.empty()) return send_result::empty_message;
-  if (message.size() > max_message_size_) return send_result::message_too_large;
-  if (!enqueue(std::move(message))) {
+bool tls_link::accept(std::vector<std::uint8_t> message) {
+  if (!queue_.push(std::move(message))) {
     ++counters_.sends_refused;
-    return send_result::queue_full;
+    return false;
   }
   pump();
-  return send_result::queued;
+  return true;
 }
 
 void tls_link::send_keepalive() {
-  if (state_ == state::established && enqueue({})) pump();
-}
-
-bool tls_link::enqueue(std::vector<std::uint8_t> message) {
-  if (queue_.size() >= config_.send_queue_messages ||
-      queued_bytes_ + message.size() > config_.send_queue_bytes) {
-    return false;
-  }
-  queued_bytes_ += message.size();
-  queue_.push_back(std::move(message));
-  return true;
+  if (state_ == state::established && queue_.push({})) pump();
 }
 
 void tls_link::pump() {
@@ -83,12 +59,10 @@ void tls_link::pump() {
   // transport below its high-water mark. Batching them makes full records.
   while (!queue_.empty() && sender_.can_send() &&
          stream_->queued_bytes() + outgoing_.size() < config_.transport_high_water) {
-    const auto& message = queue_.front();
+    const auto message = queue_.pop();
     // Cannot fail: send() kept messages within the 2^24-1 frame limit.
     (void)wire::append_data_frame(outgoing_, sender_.on_send(now), message);
     ++(message.empty() ? counters_.keepalives_out : counters_.messages_out);
-    queued_bytes_ -= message.size();
-    queue_.pop_front();
   }
   if (outgoing_.empty()) return;
   last_activity_ = now;
@@ -211,8 +185,8 @@ void tls_link::tick() {
     }
     if (responsive_ && waited >= sender_.rtt().rto()) {
       responsive_ = false;
-      context_.log(log_level::info, "link to " + peer_name() + " unresponsive: no ACK for " +
-                                        millis(waited));
+      context_.log(log_level::info,
+                   "link to " + peer_name() + " unresponsive: no ACK for " + millis(waited));
       observer_.on_link_responsiveness(*this, false);
     }
     return;  // a frame awaiting its ACK already probes the link
@@ -239,18 +213,9 @@ void tls_link::finish(std::string reason, close_mode mode, log_level level) {
   observer_.on_link_closed(*this, reason);
 }
 
-std::string tls_link::peer_name() const {
-  if (!peer_node_ids().empty()) return peer_node_ids().front().hex();
-  if (expected_peer_) return expected_peer_->hex() + " (unauthenticated)";
-  return "unauthenticated inbound peer";
-}
-
 link_stats tls_link::stats() const {
   link_stats out = counters_;
-  out.unknown_acks = sender_.unknown_acks();
-  out.lost_frames = sender_.lost_frames();
-  out.smoothed_rtt = sender_.rtt().smoothed_rtt();
-  out.rto = sender_.rtt().rto();
+  sender_.report(out);
   return out;
 }
 

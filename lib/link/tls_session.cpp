@@ -32,7 +32,7 @@ bool holds_large_idle_buffer(BIO* bio) {
 
 tls_session::tls_session(const tls_context& context, tls_role role,
                          std::optional<wire::node_id> expected_peer)
-    : context_(context), expected_peer_(expected_peer), ssl_(SSL_new(context.native())) {
+    : verification_(context.authenticator(), expected_peer), ssl_(SSL_new(context.native())) {
   if (!ssl_) throw tls_error("SSL_new: " + take_openssl_errors());
   input_ = new_memory_bio();
   output_ = new_memory_bio();
@@ -42,8 +42,7 @@ tls_session::tls_session(const tls_context& context, tls_role role,
     throw tls_error("BIO_new: " + take_openssl_errors());
   }
   SSL_set_bio(ssl_.get(), input_, output_);
-  SSL_set_app_data(ssl_.get(), this);
-  SSL_set_verify(ssl_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  verification_.attach(ssl_.get());
   if (role == tls_role::client) {
     SSL_set_connect_state(ssl_.get());
   } else {
@@ -72,7 +71,7 @@ tls_state tls_session::receive(wire::bytes_view ciphertext, std::vector<std::uin
       on_error(ret);
       return state_;
     }
-    if (peer_ids_.empty()) {  // a handshake that bypassed verify_peer never counts
+    if (peer_node_ids().empty()) {  // a handshake that bypassed verify_peer never counts
       fail("peer was not authenticated");
       return state_;
     }
@@ -137,57 +136,24 @@ std::string tls_session::protocol() const {
 void tls_session::replace_bio(BIO*& bio, void (*install)(SSL*, BIO*)) {
   BIO* fresh = new_memory_bio();
   if (fresh == nullptr) return;  // keeping the big buffer is harmless
-  install(ssl_.get(), fresh);  // frees the old one
+  install(ssl_.get(), fresh);    // frees the old one
   bio = fresh;
 }
 
 void tls_session::on_error(int ret) {
   switch (SSL_get_error(ssl_.get(), ret)) {
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return;
+    case SSL_ERROR_WANT_WRITE: return;
     case SSL_ERROR_ZERO_RETURN:
       state_ = tls_state::closed;  // the peer sent close_notify
       return;
-    default:
-      fail(rejection_.empty() ? "TLS error: " + take_openssl_errors() : rejection_);
+    default: fail(verification_.failure_reason("TLS"));
   }
 }
 
 void tls_session::fail(std::string reason) {
   state_ = tls_state::failed;
   failure_ = std::move(reason);
-}
-
-int tls_session::verify_peer(X509_STORE_CTX* store, void* /*unused*/) {
-  auto* ssl = static_cast<SSL*>(
-      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
-  auto* self = static_cast<tls_session*>(SSL_get_app_data(ssl));
-  if (self->authenticate_peer(store)) return 1;
-  // Sets the alert OpenSSL sends as it aborts the handshake.
-  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
-  return 0;
-}
-
-bool tls_session::authenticate_peer(X509_STORE_CTX* store) {
-  X509* leaf = X509_STORE_CTX_get0_cert(store);
-  if (leaf == nullptr) {
-    rejection_ = "peer sent no certificate";
-    return false;
-  }
-  auto result = context_.authenticator().authenticate(
-      peer_certificates{*leaf, X509_STORE_CTX_get0_untrusted(store)}, expected_peer_);
-  if (const auto* refused = std::get_if<authentication_failure>(&result)) {
-    rejection_ = "peer authentication failed: " + refused->reason;
-    return false;
-  }
-  auto& ids = std::get<authenticated_peer>(result).node_ids;
-  if (ids.empty()) {
-    rejection_ = "peer authentication failed: no Node-ID approved";
-    return false;
-  }
-  peer_ids_ = std::move(ids);
-  return true;
 }
 
 }  // namespace p2psip::link

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "identity/openssl_handles.hpp"
+#include "link/peer_verification.hpp"
 #include "link/tls_context.hpp"
 #include "wire/byte_reader.hpp"
 #include "wire/ids.hpp"
@@ -46,31 +47,24 @@ class tls_session {
   tls_state state() const noexcept { return state_; }
   const std::string& failure() const noexcept { return failure_; }
   // Set once the peer is authenticated (during the handshake).
-  const std::vector<wire::node_id>& peer_node_ids() const noexcept { return peer_ids_; }
+  const std::vector<wire::node_id>& peer_node_ids() const noexcept {
+    return verification_.peer_node_ids();
+  }
   // e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384".
   std::string protocol() const;
 
  private:
-  friend class tls_context;  // installs verify_peer on its SSL_CTX
-
-  // Stands in for OpenSSL's chain verification on every handshake: the
-  // authenticator's verdict, with an alert on refusal.
-  static int verify_peer(X509_STORE_CTX* store, void* unused);
-  bool authenticate_peer(X509_STORE_CTX* store);
   // Swaps a drained, oversized memory BIO for a new one (install: SSL_set0_rbio/wbio).
   void replace_bio(BIO*& bio, void (*install)(SSL*, BIO*));
   void on_error(int ret);
   void fail(std::string reason);
 
-  const tls_context& context_;
-  std::optional<wire::node_id> expected_peer_;
+  peer_verification verification_;
   identity::ssl_ptr ssl_;
   BIO* input_ = nullptr;   // owned by ssl_: ciphertext from the peer
   BIO* output_ = nullptr;  // owned by ssl_: ciphertext for the peer
   tls_state state_ = tls_state::handshaking;
   std::string failure_;
-  std::string rejection_;  // why the authenticator refused the peer
-  std::vector<wire::node_id> peer_ids_;
 };
 
 }  // namespace p2psip::link
