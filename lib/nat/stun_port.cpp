@@ -60,7 +60,13 @@ void stun_port::on_datagram(std::size_t size) {
   const bytes_view bytes(buffer_.data(), size);
   auto message = parse_stun(bytes);
   if (!message) {
-    ++counters_.dropped;
+    if (auto classic = respond_classic_binding(bytes, source_)) {
+      ++counters_.answered;
+      boost::system::error_code ignored;
+      socket_.send_to(asio::buffer(*classic), source_, 0, ignored);
+    } else {
+      ++counters_.dropped;
+    }
     return;
   }
   if (message->klass == stun_class::request) {

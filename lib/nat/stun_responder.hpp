@@ -27,6 +27,14 @@ struct binding_options {
   short_term_lookup credentials;
 };
 
+// RFC 5389 §12.2: a Binding request without the magic cookie comes from an
+// RFC 3489 client (libnice asks its STUN server that way). The answer copies
+// the request's 16-byte transaction id and carries MAPPED-ADDRESS; nothing
+// for anything else, a malformed message or an IPv6 source (RFC 3489 has no
+// IPv6).
+std::optional<std::vector<std::uint8_t>> respond_classic_binding(bytes_view bytes,
+                                                                 const transport_address& source);
+
 class stun_responder {
  public:
   explicit stun_responder(binding_options options = {}) : options_(std::move(options)) {}

@@ -91,12 +91,25 @@ void check_stream(bytes_view stream, std::uint8_t seed) {
   }
 }
 
+// RFC 3489 Bindings (RFC 5389 §12.2): an answer is 32 bytes, the request's
+// header with the response type, and carries its transaction id.
+void check_classic_binding(bytes_view input) {
+  const transport_address source(boost::asio::ip::make_address("192.0.2.1"), 1);
+  const auto answer = respond_classic_binding(input, source);
+  if (!answer) return;
+  if (answer->size() != 32 ||
+      !std::equal(input.begin() + 4, input.begin() + 20, answer->begin() + 4)) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const bytes_view input(data + 1, size - 1);
   check_stun(input);
+  check_classic_binding(input);
   check_channel_data(input);
   check_stream(input, data[0]);
   return 0;

@@ -100,3 +100,37 @@ TEST_CASE("short-term credentials: 400 without, 401 when wrong, signed answers w
   CHECK(ok.klass == stun_class::success);
   CHECK(integrity_valid(ok, text_bytes("secret")));
 }
+
+// RFC 5389 §12.2, as libnice asks its STUN server (this request is one it sent).
+TEST_CASE("an RFC 3489 Binding request gets MAPPED-ADDRESS and its own transaction id") {
+  const std::vector<std::uint8_t> classic{0x00, 0x01, 0x00, 0x00, 0x66, 0xe3, 0x4e,
+                                          0xb2, 0xf6, 0x4d, 0x20, 0x27, 0xcf, 0x90,
+                                          0xd6, 0x09, 0x88, 0x30, 0x60, 0x08};
+  const auto source = endpoint("192.0.2.7", 40000);
+  const auto answer = respond_classic_binding(classic, source);
+  REQUIRE(answer);
+  const std::vector<std::uint8_t> expected_tail{0x00, 0x01, 0x00, 0x08, 0x00, 0x01,
+                                                0x9c, 0x40, 192, 0, 2, 7};
+  REQUIRE(answer->size() == 32);
+  CHECK((*answer)[0] == 0x01);
+  CHECK((*answer)[1] == 0x01);
+  CHECK((*answer)[3] == 12);
+  CHECK(std::equal(classic.begin() + 4, classic.end(), answer->begin() + 4));
+  CHECK(std::vector<std::uint8_t>(answer->begin() + 20, answer->end()) == expected_tail);
+  // An attribute (CHANGE-REQUEST) is allowed; a length that does not add up is not.
+  auto with_attribute = classic;
+  with_attribute[3] = 8;
+  with_attribute.insert(with_attribute.end(), {0x00, 0x03, 0x00, 0x04, 0, 0, 0, 0});
+  CHECK(respond_classic_binding(with_attribute, source));
+  with_attribute[3] = 12;
+  CHECK_FALSE(respond_classic_binding(with_attribute, source));
+  auto not_binding = classic;
+  not_binding[1] = 0x03;
+  CHECK_FALSE(respond_classic_binding(not_binding, source));
+  // A message with the cookie is RFC 5389's, never answered this way; RFC
+  // 3489 has no IPv6.
+  stun_writer modern(stun_class::request, stun_method::binding, test::make_id(2));
+  CHECK_FALSE(respond_classic_binding(modern.bytes(), source));
+  CHECK_FALSE(respond_classic_binding(classic, endpoint("2001:db8::7", 3478)));
+  CHECK_FALSE(respond_classic_binding({classic.begin(), classic.begin() + 19}, source));
+}
