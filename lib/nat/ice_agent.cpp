@@ -112,8 +112,12 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
 };
 
 void ice_agent::state::start() {
+  // Aggressive nomination (RFC 5245 §8.1.1.2, which RFC 6940 builds on): the
+  // first pair that works is used at once. Regular nomination waits for
+  // every check to end, and a check towards an address behind a NAT takes
+  // all its retransmissions (tens of seconds) to fail.
   agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
-                               NICE_AGENT_OPTION_REGULAR_NOMINATION);
+                               NICE_AGENT_OPTION_NONE);
   // UPnP would ask routers on the LAN for mappings; ICE-TCP is not RELOAD's.
   // Keepalives are checks rather than indications so that a lost path ends
   // in FAILED.
@@ -264,7 +268,12 @@ void ice_agent::state::on_state_changed(NiceAgent*, guint, guint, guint componen
                                         gpointer data) {
   auto& self = *static_cast<state*>(data);
   if (self.shutting_down_) return;
-  if (component_state == NICE_COMPONENT_STATE_READY && self.outcome_ == outcome::pending) {
+  // CONNECTED: a pair is selected and usable. READY only follows once every
+  // other check has ended too, which towards an address behind a NAT takes
+  // all its retransmissions; the link need not wait for that.
+  const bool usable = component_state == NICE_COMPONENT_STATE_CONNECTED ||
+                      component_state == NICE_COMPONENT_STATE_READY;
+  if (usable && self.outcome_ == outcome::pending) {
     self.report_ready();
   } else if (component_state == NICE_COMPONENT_STATE_FAILED) {
     self.report_failure(ice_failure::checks_failed);

@@ -18,6 +18,7 @@
 #include "nat/ice_candidate_codec.hpp"
 #include "nat/stun_attributes.hpp"
 #include "nat/stun_message.hpp"
+#include "nat/stun_port.hpp"
 #include "nat/turn_credentials.hpp"
 #include "nat_test_util.hpp"
 #include "running_turn_server.hpp"
@@ -25,6 +26,7 @@
 using namespace p2psip::nat;
 using namespace std::chrono_literals;
 using p2psip::nat::test::running_server;
+using boost::asio::ip::udp;
 
 namespace {
 
@@ -359,4 +361,21 @@ TEST_CASE("an agent destroyed at once, or from its own handler, stops cleanly") 
   CHECK_FALSE(self_closing);
   world.run_until([] { return false; }, 300ms);
   CHECK(gathered == 1);  // only the agent still alive when its gathering ended
+}
+
+// RFC 6940 §6.5.1.4: linked peers serve as STUN servers through their
+// stun_port. Gathering must end as soon as it answers (on loopback the
+// reflexive address is the host one, which libnice then leaves out).
+TEST_CASE("gathering with a peer's stun_port as STUN server ends within a second") {
+  ice_world world;
+  stun_port server(world.io, udp::endpoint(loopback, 0));
+  server.start();
+  auto config = loopback_config(ice_role::controlling);
+  config.stun_servers = {server.local_endpoint()};
+  const auto started = std::chrono::steady_clock::now();
+  peer a(world, config);
+  REQUIRE(world.run_until([&] { return a.local || a.failure; }));
+  CHECK(a.local);
+  CHECK(std::chrono::steady_clock::now() - started < 1s);
+  CHECK(server.counters().answered >= 1);
 }
