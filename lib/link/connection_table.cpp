@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "link/dtls_link.hpp"
+
 namespace p2psip::link {
 
 namespace asio = boost::asio;
@@ -105,6 +107,28 @@ void connection_table::adopt(std::shared_ptr<tcp_stream> stream, tls_role role,
   links_.emplace(&ref, std::move(link));
   if (identified) awaiting_identity_.emplace(&ref, std::move(identified));
   ref.start();
+}
+
+void connection_table::adopt_path(std::shared_ptr<datagram_path> path, const tls_context& dtls,
+                                  tls_role role, const wire::node_id& peer) {
+  overlay_link::observer& observer = *this;
+  std::unique_ptr<overlay_link> link;
+  try {
+    link = std::make_unique<dtls_link>(std::move(path), dtls, role, peer, config_, observer,
+                                       [] { return link_clock::now(); });
+  } catch (const tls_error& e) {
+    context_.log(log_level::warning, "no DTLS link to " + peer.hex() + ": " + e.what());
+    return;
+  }
+  overlay_link& ref = *link;
+  links_.emplace(&ref, std::move(link));
+  ref.start();
+}
+
+std::optional<std::size_t> connection_table::max_message_size(const wire::node_id& peer) const {
+  const auto it = by_peer_.find(peer);
+  if (it == by_peer_.end()) return std::nullopt;
+  return it->second->max_message_size();
 }
 
 send_result connection_table::send(const wire::node_id& peer, std::vector<std::uint8_t> message) {

@@ -18,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "link/datagram_path.hpp"
 #include "link/link_config.hpp"
 #include "link/link_stats.hpp"
 #include "link/tcp_transport.hpp"
@@ -64,6 +65,11 @@ class connection_table final : private overlay_link::observer {
   // duplicate-link rule applies and no second on_link_up follows.
   void connect_to_address(const boost::asio::ip::tcp::endpoint& endpoint,
                           identified_handler identified);
+  // A DTLS-UDP-SR link (RFC 6940 §6.6.4) over `path`, a pair ICE checked:
+  // the peer's certificate must carry `peer`. `dtls` serves
+  // tls_transport::datagram and must outlive the table.
+  void adopt_path(std::shared_ptr<datagram_path> path, const tls_context& dtls, tls_role role,
+                  const wire::node_id& peer);
   send_result send(const wire::node_id& peer, std::vector<std::uint8_t> message);
   void close(const wire::node_id& peer);
   // Stops listening and closes every link cleanly.
@@ -71,6 +77,9 @@ class connection_table final : private overlay_link::observer {
 
   bool connected(const wire::node_id& peer) const { return by_peer_.contains(peer); }
   std::optional<link_stats> stats(const wire::node_id& peer) const;
+  // The largest message the link to `peer` takes whole (a DTLS link's is
+  // below its path MTU); nullopt without a link.
+  std::optional<std::size_t> max_message_size(const wire::node_id& peer) const;
   std::size_t size() const noexcept { return by_peer_.size(); }
 
  private:

@@ -145,8 +145,18 @@ void link_transport::open_link(overlay::attach_offer_id, const wire::node_id& pe
 
 void link_transport::close_link(const wire::node_id& peer) { table_.close(peer); }
 
-std::size_t link_transport::max_message_size(const wire::node_id&) const {
-  return config_.max_message_size;
+std::size_t link_transport::max_message_size(const wire::node_id& peer) const {
+  // A DTLS link's messages fit one datagram; the overlay fragments to that (§6.7).
+  return table_.max_message_size(peer).value_or(config_.max_message_size);
+}
+
+void link_transport::adopt_path(std::shared_ptr<link::datagram_path> path, link::tls_role role,
+                                const wire::node_id& peer) {
+  if (!dtls_) {
+    path->close();
+    return;
+  }
+  table_.adopt_path(std::move(path), *dtls_, role, peer);
 }
 
 }  // namespace p2psip::runtime

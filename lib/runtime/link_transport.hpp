@@ -86,6 +86,13 @@ class link_transport final : public overlay::message_transport {
   void close_link(const wire::node_id& peer) override;
   std::size_t max_message_size(const wire::node_id& peer) const override;
 
+  // ICE (lib/nat's ice_transport) hands over each checked pair here: a
+  // DTLS-UDP-SR link in `role` to `peer`, through the DTLS context set
+  // before (none set: the path is dropped).
+  void set_datagram_context(const link::tls_context& dtls) noexcept { dtls_ = &dtls; }
+  void adopt_path(std::shared_ptr<link::datagram_path> path, link::tls_role role,
+                  const wire::node_id& peer);
+
   bool connected(const wire::node_id& peer) const { return table_.connected(peer); }
   std::size_t link_count() const noexcept { return table_.size(); }
   std::optional<link::link_stats> stats(const wire::node_id& peer) const {
@@ -107,6 +114,7 @@ class link_transport final : public overlay::message_transport {
 
   link::link_config config_;
   link::connection_table table_;
+  const link::tls_context* dtls_ = nullptr;
   overlay::transport_events* events_ = nullptr;
   observers observers_;
   std::optional<boost::asio::ip::tcp::endpoint> advertised_;
