@@ -1,5 +1,7 @@
 #include "nat/turn_server.hpp"
 
+#include <sys/socket.h>
+
 #include <stdexcept>
 
 #include <boost/asio/ssl/stream.hpp>
@@ -11,6 +13,9 @@ using boost::asio::ip::tcp;
 using boost::asio::ip::udp;
 
 constexpr std::size_t max_datagram = 65536;
+// Every UDP client sends to the one listening socket: a burst (1,000 G.711
+// clients, thousands of Refreshes at once) must wait there while the thread is busy.
+constexpr int listener_receive_buffer = 4 << 20;
 constexpr auto sweep_interval = std::chrono::seconds(1);
 constexpr auto handshake_timeout = std::chrono::seconds(10);
 // Relay ports tried, from a random start, before an Allocate gets 508.
@@ -24,6 +29,14 @@ void listen(tcp::acceptor& acceptor, const transport_address& at) {
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(endpoint);
   acceptor.listen();
+}
+
+// A larger receive buffer than net.core.rmem_max allows where the process
+// may (CAP_NET_ADMIN), else as large as the limit lets it be.
+void enlarge_receive_buffer(int fd, int bytes) {
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
 }
 
 }  // namespace
@@ -58,6 +71,7 @@ turn_server::turn_server(boost::asio::io_context& io, turn_config config,
     udp_.open(listeners.udp->protocol());
     udp_.bind(*listeners.udp);
     udp_.non_blocking(true);
+    enlarge_receive_buffer(udp_.native_handle(), listener_receive_buffer);
     udp_endpoint_ = udp_.local_endpoint();
     core_.peers().add_own_endpoint(*udp_endpoint_);
   }
