@@ -352,7 +352,8 @@ void turn_core::on_peer_datagram(const transport_address& relayed, const transpo
   counters_.from_peers.add(data.size());
   if (const auto channel = a.channel_for(peer, now)) {
     const bool stream = a.client().transport != client_transport::udp;
-    return io_.send_to_client(a.client(), encode_channel_data(*channel, data, stream));
+    encode_channel_data(*channel, data, stream, channel_frame_);
+    return io_.send_to_client(a.client(), channel_frame_);
   }
   transaction_id id;
   const std::uint64_t high = random_();
@@ -411,6 +412,9 @@ std::vector<allocation_info> turn_core::list_allocations() const {
   std::vector<allocation_info> out;
   out.reserve(allocations_.size());
   for (const auto& [tuple, a] : allocations_) out.push_back(a->info(now));
+  // By client: listings keep a stable order whatever the hash map holds.
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.client < y.client; });
   return out;
 }
 
