@@ -311,7 +311,7 @@ void turn_core::send_indication(const five_tuple& from, const stun_message& indi
   if (!peer_attribute || !data) return count(refusal::malformed);
   const auto peer = read_xor_address(*peer_attribute, indication.id);
   if (!peer) return count(refusal::malformed);
-  relay_to_peer(*it->second, *peer, data->value);
+  relay_to_peer(*it->second, *peer, data->value, clock_.now());
 }
 
 void turn_core::channel_data_from_client(const five_tuple& from, bytes_view bytes) {
@@ -319,14 +319,14 @@ void turn_core::channel_data_from_client(const five_tuple& from, bytes_view byte
   if (!message) return count(refusal::malformed);
   const auto it = allocations_.find(from);
   if (it == allocations_.end()) return count(refusal::no_allocation);
-  const auto peer = it->second->channel_peer(message->channel, clock_.now());
+  const auto now = clock_.now();
+  const auto peer = it->second->channel_peer(message->channel, now);
   if (!peer) return count(refusal::unbound_channel);
-  relay_to_peer(*it->second, *peer, message->data);
+  relay_to_peer(*it->second, *peer, message->data, now);
 }
 
-void turn_core::relay_to_peer(turn_allocation& a, const transport_address& peer,
-                              bytes_view data) {
-  const auto now = clock_.now();
+void turn_core::relay_to_peer(turn_allocation& a, const transport_address& peer, bytes_view data,
+                              turn_time now) {
   if (!a.permitted(peer.address(), now)) return count(refusal::no_permission);
   if (!relayable(peer)) return count(refusal::forbidden_peer);
   if (!a.admit_to_peer(data.size(), now)) return count(refusal::bandwidth);

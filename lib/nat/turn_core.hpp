@@ -76,7 +76,8 @@ class turn_core {
   void channel_bind(const five_tuple& from, const stun_message& request, turn_allocation& a);
   void send_indication(const five_tuple& from, const stun_message& indication);
   void channel_data_from_client(const five_tuple& from, bytes_view bytes);
-  void relay_to_peer(turn_allocation& a, const transport_address& peer, bytes_view data);
+  void relay_to_peer(turn_allocation& a, const transport_address& peer, bytes_view data,
+                     turn_time now);
   // The policy's verdict, and never one of the relay sockets (open or reserved).
   bool relayable(const transport_address& peer) const;
 

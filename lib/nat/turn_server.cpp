@@ -102,12 +102,14 @@ struct turn_server::datagram_receiver {
   datagram_receiver() : buffer(receive_batch * max_datagram) {
     for (unsigned i = 0; i < receive_batch; ++i) {
       vectors[i] = {buffer.data() + i * max_datagram, max_datagram};
+      headers[i].msg_hdr = one_datagram(senders[i], senders[i].capacity(), vectors[i]);
     }
   }
   // The datagrams read (0 when none waits), or -1 and errno.
   int receive(int fd) {
-    for (unsigned i = 0; i < receive_batch; ++i) {
-      headers[i].msg_hdr = one_datagram(senders[i], senders[i].capacity(), vectors[i]);
+    // A read shortens the address lengths; the rest of the headers stay.
+    for (auto& header : headers) {
+      header.msg_hdr.msg_namelen = static_cast<socklen_t>(senders[0].capacity());
     }
     const int n = ::recvmmsg(fd, headers.data(), receive_batch, MSG_DONTWAIT, nullptr);
     for (int i = 0; i < n; ++i) senders[i].resize(headers[i].msg_hdr.msg_namelen);
