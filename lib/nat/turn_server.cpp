@@ -363,6 +363,9 @@ bool turn_server::bind_relay(std::uint16_t port) {
 void turn_server::close_relay(const transport_address& relayed) {
   const auto it = relays_.find(relayed.port());
   if (it == relays_.end()) return;
+  // Out of the poll set before closing: a copy of the descriptor elsewhere
+  // (a forked child) would keep it there, reporting a freed socket.
+  ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_DEL, it->second->fd, nullptr);
   it->second->close();
   if (serving_) closed_relays_.push_back(std::move(it->second));
   relays_.erase(it);
