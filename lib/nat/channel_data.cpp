@@ -21,12 +21,18 @@ result<channel_data> parse_channel_data(bytes_view bytes) {
 
 std::vector<std::uint8_t> encode_channel_data(std::uint16_t channel, bytes_view data, bool pad) {
   std::vector<std::uint8_t> out;
+  encode_channel_data(channel, data, pad, out);
+  return out;
+}
+
+void encode_channel_data(std::uint16_t channel, bytes_view data, bool pad,
+                         std::vector<std::uint8_t>& out) {
+  out.clear();
   out.reserve(channel_header_size + padded4(data.size()));
   append_u16(out, channel);
   append_u16(out, static_cast<std::uint16_t>(data.size()));
   out.insert(out.end(), data.begin(), data.end());
   if (pad) out.resize(padded4(out.size()), 0);
-  return out;
 }
 
 void stream_framer::append(bytes_view bytes) {

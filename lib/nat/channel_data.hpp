@@ -35,6 +35,9 @@ result<channel_data> parse_channel_data(bytes_view bytes);
 
 // Header, data and, when `pad` (streams), zeros up to a multiple of 4.
 std::vector<std::uint8_t> encode_channel_data(std::uint16_t channel, bytes_view data, bool pad);
+// The same into `out`, replacing what it held: a relay reuses one buffer.
+void encode_channel_data(std::uint16_t channel, bytes_view data, bool pad,
+                         std::vector<std::uint8_t>& out);
 
 // Cuts a TCP or TLS byte stream into whole STUN messages and padded
 // ChannelData frames. After an error the stream cannot be resynchronised:

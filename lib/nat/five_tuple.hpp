@@ -4,6 +4,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <functional>
 
 #include "nat/stun_attributes.hpp"
 
@@ -25,6 +26,15 @@ struct five_tuple {
   transport_address server;
   friend bool operator==(const five_tuple&, const five_tuple&) = default;
   friend std::weak_ordering operator<=>(const five_tuple&, const five_tuple&) = default;
+};
+
+// For the relay's per-packet lookups: hashing is cheaper than the ordered
+// comparisons of addresses a std::map makes.
+struct five_tuple_hash {
+  std::size_t operator()(const five_tuple& t) const noexcept {
+    const std::hash<transport_address> address;
+    return address(t.client) * 31 + address(t.server) + static_cast<std::size_t>(t.transport);
+  }
 };
 
 }  // namespace p2psip::nat

@@ -311,7 +311,7 @@ void turn_core::send_indication(const five_tuple& from, const stun_message& indi
   if (!peer_attribute || !data) return count(refusal::malformed);
   const auto peer = read_xor_address(*peer_attribute, indication.id);
   if (!peer) return count(refusal::malformed);
-  relay_to_peer(*it->second, *peer, data->value);
+  relay_to_peer(*it->second, *peer, data->value, clock_.now());
 }
 
 void turn_core::channel_data_from_client(const five_tuple& from, bytes_view bytes) {
@@ -319,14 +319,14 @@ void turn_core::channel_data_from_client(const five_tuple& from, bytes_view byte
   if (!message) return count(refusal::malformed);
   const auto it = allocations_.find(from);
   if (it == allocations_.end()) return count(refusal::no_allocation);
-  const auto peer = it->second->channel_peer(message->channel, clock_.now());
+  const auto now = clock_.now();
+  const auto peer = it->second->channel_peer(message->channel, now);
   if (!peer) return count(refusal::unbound_channel);
-  relay_to_peer(*it->second, *peer, message->data);
+  relay_to_peer(*it->second, *peer, message->data, now);
 }
 
-void turn_core::relay_to_peer(turn_allocation& a, const transport_address& peer,
-                              bytes_view data) {
-  const auto now = clock_.now();
+void turn_core::relay_to_peer(turn_allocation& a, const transport_address& peer, bytes_view data,
+                              turn_time now) {
   if (!a.permitted(peer.address(), now)) return count(refusal::no_permission);
   if (!relayable(peer)) return count(refusal::forbidden_peer);
   if (!a.admit_to_peer(data.size(), now)) return count(refusal::bandwidth);
@@ -352,7 +352,8 @@ void turn_core::on_peer_datagram(const transport_address& relayed, const transpo
   counters_.from_peers.add(data.size());
   if (const auto channel = a.channel_for(peer, now)) {
     const bool stream = a.client().transport != client_transport::udp;
-    return io_.send_to_client(a.client(), encode_channel_data(*channel, data, stream));
+    encode_channel_data(*channel, data, stream, channel_frame_);
+    return io_.send_to_client(a.client(), channel_frame_);
   }
   transaction_id id;
   const std::uint64_t high = random_();
@@ -411,6 +412,9 @@ std::vector<allocation_info> turn_core::list_allocations() const {
   std::vector<allocation_info> out;
   out.reserve(allocations_.size());
   for (const auto& [tuple, a] : allocations_) out.push_back(a->info(now));
+  // By client: listings keep a stable order whatever the hash map holds.
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.client < y.client; });
   return out;
 }
 

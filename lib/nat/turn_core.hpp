@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "nat/nonce_issuer.hpp"
@@ -58,7 +59,8 @@ class turn_core {
   const turn_counters& counters() const noexcept { return counters_; }
 
  private:
-  using allocation_map = std::map<five_tuple, std::unique_ptr<turn_allocation>>;
+  using allocation_map =
+      std::unordered_map<five_tuple, std::unique_ptr<turn_allocation>, five_tuple_hash>;
   struct reservation {
     transport_address relayed;
     turn_time expires;
@@ -74,7 +76,8 @@ class turn_core {
   void channel_bind(const five_tuple& from, const stun_message& request, turn_allocation& a);
   void send_indication(const five_tuple& from, const stun_message& indication);
   void channel_data_from_client(const five_tuple& from, bytes_view bytes);
-  void relay_to_peer(turn_allocation& a, const transport_address& peer, bytes_view data);
+  void relay_to_peer(turn_allocation& a, const transport_address& peer, bytes_view data,
+                     turn_time now);
   // The policy's verdict, and never one of the relay sockets (open or reserved).
   bool relayable(const transport_address& peer) const;
 
@@ -97,11 +100,12 @@ class turn_core {
   stun_responder binding_;
   change_handler on_change_;
   allocation_map allocations_;
-  std::map<transport_address, turn_allocation*> by_relayed_;
+  std::unordered_map<transport_address, turn_allocation*> by_relayed_;
   std::map<std::string, std::size_t, std::less<>> per_user_;
   std::map<std::uint64_t, reservation> reservations_;
   std::mt19937_64 random_;
   turn_counters counters_;
+  std::vector<std::uint8_t> channel_frame_;  // ChannelData to clients, one buffer reused
 };
 
 }  // namespace p2psip::nat

@@ -1,5 +1,11 @@
 #include "nat/turn_server.hpp"
 
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
 #include <stdexcept>
 
 #include <boost/asio/ssl/stream.hpp>
@@ -8,15 +14,27 @@ namespace p2psip::nat {
 namespace {
 
 using boost::asio::ip::tcp;
-using boost::asio::ip::udp;
 
 constexpr std::size_t max_datagram = 65536;
+// Datagrams per recvmmsg; reading fewer means the socket is drained.
+constexpr unsigned receive_batch = 8;
+// Ready sockets served per wakeup before the io_context runs other handlers.
+constexpr int ready_batch = 64;
+// Datagrams to UDP clients per sendmmsg, and the bytes they may take: room
+// for the largest message (a Data indication or ChannelData) after a flush.
+constexpr unsigned send_batch = 64;
+constexpr std::size_t send_queue_bytes = 4 * max_datagram;
+// Every UDP client sends to the one listening socket: a burst (1,000 G.711
+// clients, thousands of Refreshes at once) must wait there while the thread is busy.
+constexpr int listener_receive_buffer = 4 << 20;
 constexpr auto sweep_interval = std::chrono::seconds(1);
 constexpr auto handshake_timeout = std::chrono::seconds(10);
 // Relay ports tried, from a random start, before an Allocate gets 508.
 constexpr unsigned max_port_tries = 256;
 
 transport_address as_transport(const tcp::endpoint& e) { return {e.address(), e.port()}; }
+
+boost::system::error_code last_error() { return {errno, boost::system::system_category()}; }
 
 void listen(tcp::acceptor& acceptor, const transport_address& at) {
   const tcp::endpoint endpoint(at.address(), at.port());
@@ -26,27 +44,135 @@ void listen(tcp::acceptor& acceptor, const transport_address& at) {
   acceptor.listen();
 }
 
+int make_poller() {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) throw boost::system::system_error(last_error(), "epoll_create1");
+  return fd;
+}
+
+// A larger receive buffer than net.core.rmem_max allows where the process
+// may (CAP_NET_ADMIN), else as large as the limit lets it be.
+void enlarge_receive_buffer(int fd, int bytes) {
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+}
+
+// A message header for recvmmsg or sendmmsg: one buffer, the peer's address.
+msghdr one_datagram(transport_address& address, std::size_t address_size, iovec& buffer) {
+  msghdr header{};
+  header.msg_name = address.data();
+  header.msg_namelen = static_cast<socklen_t>(address_size);
+  header.msg_iov = &buffer;
+  header.msg_iovlen = 1;
+  return header;
+}
+
 }  // namespace
 
-struct turn_server::relay_socket {
-  explicit relay_socket(boost::asio::io_context& io) : socket(io), buffer(max_datagram) {}
-  udp::socket socket;
+// A bound non-blocking UDP socket outside Asio's reactor: the server polls it
+// itself, so no asynchronous operation is started per datagram.
+struct turn_server::datagram_socket {
+  ~datagram_socket() { close(); }
+  void close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  // Opens and binds; false and `ec` when it cannot.
+  bool bind(const transport_address& at, boost::system::error_code& ec) {
+    fd = ::socket(at.protocol().family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && ::bind(fd, at.data(), static_cast<socklen_t>(at.size())) == 0) {
+      socklen_t size = static_cast<socklen_t>(local.capacity());
+      ::getsockname(fd, local.data(), &size);
+      local.resize(size);
+      return true;
+    }
+    ec = last_error();
+    close();
+    return false;
+  }
+
+  int fd = -1;
+  transport_address local;
+};
+
+// recvmmsg into one buffer for the whole server: datagrams are handled
+// synchronously, before the next read overwrites them.
+struct turn_server::datagram_receiver {
+  datagram_receiver() : buffer(receive_batch * max_datagram) {
+    for (unsigned i = 0; i < receive_batch; ++i) {
+      vectors[i] = {buffer.data() + i * max_datagram, max_datagram};
+      headers[i].msg_hdr = one_datagram(senders[i], senders[i].capacity(), vectors[i]);
+    }
+  }
+  // The datagrams read (0 when none waits), or -1 and errno.
+  int receive(int fd) {
+    // A read shortens the address lengths; the rest of the headers stay.
+    for (auto& header : headers) {
+      header.msg_hdr.msg_namelen = static_cast<socklen_t>(senders[0].capacity());
+    }
+    const int n = ::recvmmsg(fd, headers.data(), receive_batch, MSG_DONTWAIT, nullptr);
+    for (int i = 0; i < n; ++i) senders[i].resize(headers[i].msg_hdr.msg_namelen);
+    return n;
+  }
+  bytes_view datagram(int i) const {
+    return {buffer.data() + i * max_datagram, headers[i].msg_len};
+  }
+
   std::vector<std::uint8_t> buffer;
-  udp::endpoint sender;
-  transport_address relayed;
+  std::array<iovec, receive_batch> vectors{};
+  std::array<mmsghdr, receive_batch> headers{};
+  std::array<transport_address, receive_batch> senders;
+};
+
+// Datagrams to UDP clients, copied here while a wakeup is served and sent
+// together with sendmmsg, in order.
+struct turn_server::client_send_queue {
+  client_send_queue() { bytes.reserve(send_queue_bytes); }
+  bool fits(std::size_t size) const {
+    return count < send_batch && bytes.size() + size <= send_queue_bytes;
+  }
+  void add(const transport_address& to, bytes_view data) {
+    destinations[count] = to;
+    vectors[count].iov_len = data.size();
+    offsets[count] = bytes.size();
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    ++count;
+  }
+  // Non-blocking, like every send here: a datagram the kernel has no room
+  // for is lost, as on the wire, and the rest still go.
+  void flush(int fd) {
+    for (unsigned i = 0; i < count; ++i) {
+      vectors[i].iov_base = bytes.data() + offsets[i];
+      headers[i].msg_hdr = one_datagram(destinations[i], destinations[i].size(), vectors[i]);
+    }
+    for (unsigned sent = 0; sent < count;) {
+      const int n = ::sendmmsg(fd, headers.data() + sent, count - sent, MSG_DONTWAIT);
+      sent += n > 0 ? static_cast<unsigned>(n) : 1;  // skips the one refused
+    }
+    count = 0;
+    bytes.clear();
+  }
+
+  std::vector<std::uint8_t> bytes;
+  std::array<std::size_t, send_batch> offsets{};
+  std::array<iovec, send_batch> vectors{};
+  std::array<mmsghdr, send_batch> headers{};
+  std::array<transport_address, send_batch> destinations;
+  unsigned count = 0;
 };
 
 turn_server::turn_server(boost::asio::io_context& io, turn_config config,
                          const turn_listeners& listeners, const turn_clock& clock)
-    : io_(io),
-      config_(config),
+    : config_(config),
       core_(std::move(config), *this, clock),
-      udp_(io),
+      poller_(io, make_poller()),
       tcp_(io),
       tls_(io),
       tls_context_(boost::asio::ssl::context::tls_server),
       sweep_timer_(io),
-      udp_buffer_(max_datagram),
+      receiver_(std::make_unique<datagram_receiver>()),
+      to_clients_(std::make_unique<client_send_queue>()),
       port_choice_(std::random_device{}()) {
   if (config_.shared_secret.empty()) {
     throw std::invalid_argument("turn_server: no shared secret (anyone could mint passwords)");
@@ -55,10 +181,12 @@ turn_server::turn_server(boost::asio::io_context& io, turn_config config,
     throw std::invalid_argument("turn_server: empty relay port range");
   }
   if (listeners.udp) {
-    udp_.open(listeners.udp->protocol());
-    udp_.bind(*listeners.udp);
-    udp_.non_blocking(true);
-    udp_endpoint_ = udp_.local_endpoint();
+    udp_ = std::make_unique<datagram_socket>();
+    boost::system::error_code ec;
+    if (!udp_->bind(*listeners.udp, ec)) throw boost::system::system_error(ec, "bind (UDP)");
+    enlarge_receive_buffer(udp_->fd, listener_receive_buffer);
+    if (!watch(*udp_)) throw boost::system::system_error(last_error(), "epoll_ctl (UDP)");
+    udp_endpoint_ = udp_->local;
     core_.peers().add_own_endpoint(*udp_endpoint_);
   }
   if (listeners.tcp) {
@@ -85,7 +213,7 @@ turn_server::turn_server(boost::asio::io_context& io, turn_config config,
 turn_server::~turn_server() { stop(); }
 
 void turn_server::start() {
-  if (udp_.is_open()) receive_udp();
+  wait_for_datagrams();  // relay sockets, and the UDP listener when there is one
   if (tcp_.is_open()) accept(tcp_, client_transport::tcp);
   if (tls_.is_open()) accept(tls_, client_transport::tls);
   sweep();
@@ -95,27 +223,63 @@ void turn_server::stop() {
   if (stopped_) return;
   stopped_ = true;
   boost::system::error_code ignored;
-  udp_.close(ignored);
+  poller_.close(ignored);
+  if (udp_) udp_->close();
   tcp_.close(ignored);
   tls_.close(ignored);
   sweep_timer_.cancel();
   for (auto& [tuple, stream] : streams_) stream->close();
   streams_.clear();
-  for (auto& [port, relay] : relays_) relay->socket.close(ignored);
   relays_.clear();
 }
 
-void turn_server::receive_udp() {
-  udp_.async_receive_from(boost::asio::buffer(udp_buffer_), udp_sender_,
-                          [this](boost::system::error_code ec, std::size_t n) {
-                            if (ec == boost::asio::error::operation_aborted || stopped_) return;
-                            if (!ec) {
-                              const five_tuple from{client_transport::udp, udp_sender_,
-                                                    *udp_endpoint_};
-                              core_.on_client_message(from, bytes_view(udp_buffer_).first(n));
-                            }
-                            receive_udp();
-                          });
+bool turn_server::watch(datagram_socket& socket) {
+  epoll_event interest{};
+  interest.events = EPOLLIN | EPOLLET;
+  interest.data.ptr = &socket;
+  return ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_ADD, socket.fd, &interest) == 0;
+}
+
+void turn_server::wait_for_datagrams() {
+  poller_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](boost::system::error_code ec) {
+                       if (ec || stopped_) return;
+                       serve_ready_sockets();
+                       wait_for_datagrams();
+                     });
+}
+
+void turn_server::serve_ready_sockets() {
+  std::array<epoll_event, ready_batch> ready;
+  const int n = ::epoll_wait(poller_.native_handle(), ready.data(), ready_batch, 0);
+  serving_ = true;
+  for (int i = 0; i < n; ++i) drain(*static_cast<datagram_socket*>(ready[i].data.ptr));
+  if (to_clients_->count > 0) to_clients_->flush(udp_->fd);
+  serving_ = false;
+  closed_relays_.clear();
+}
+
+// Edge-triggered: every datagram that arrives after a read reports the
+// socket again, so reading until a short batch is enough.
+void turn_server::drain(datagram_socket& socket) {
+  for (bool retried = false; socket.fd >= 0;) {
+    const int n = receiver_->receive(socket.fd);
+    if (n < 0) {
+      // One read reports (and clears) a pending error; datagrams may wait behind it.
+      if (errno == EAGAIN || errno == EWOULDBLOCK || retried) return;
+      retried = true;
+      continue;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (&socket == udp_.get()) {
+        const five_tuple from{client_transport::udp, receiver_->senders[i], socket.local};
+        core_.on_client_message(from, receiver_->datagram(i));
+      } else {
+        core_.on_peer_datagram(socket.local, receiver_->senders[i], receiver_->datagram(i));
+      }
+    }
+    if (n < static_cast<int>(receive_batch)) return;
+  }
 }
 
 void turn_server::accept(tcp::acceptor& acceptor, client_transport transport) {
@@ -187,36 +351,23 @@ bool turn_server::open_relay_at(const transport_address& relayed) {
 }
 
 bool turn_server::bind_relay(std::uint16_t port) {
-  auto relay = std::make_shared<relay_socket>(io_);
-  relay->relayed = transport_address(config_.relay_address, port);
+  auto relay = std::make_unique<datagram_socket>();
   boost::system::error_code ec;
-  relay->socket.open(relay->relayed.protocol(), ec);
-  if (!ec) relay->socket.bind(relay->relayed, ec);
-  if (!ec) relay->socket.non_blocking(true, ec);
-  if (ec) return false;
-  relays_[port] = relay;
-  receive_from_peer(std::move(relay));
+  if (!relay->bind(transport_address(config_.relay_address, port), ec) || !watch(*relay)) {
+    return false;
+  }
+  relays_[port] = std::move(relay);
   return true;
-}
-
-void turn_server::receive_from_peer(std::shared_ptr<relay_socket> relay) {
-  auto& r = *relay;
-  r.socket.async_receive_from(
-      boost::asio::buffer(r.buffer), r.sender,
-      [this, relay = std::move(relay)](boost::system::error_code ec, std::size_t n) mutable {
-        if (ec == boost::asio::error::operation_aborted || stopped_ || !relay->socket.is_open()) {
-          return;
-        }
-        if (!ec) core_.on_peer_datagram(relay->relayed, relay->sender, bytes_view(relay->buffer).first(n));
-        receive_from_peer(std::move(relay));
-      });
 }
 
 void turn_server::close_relay(const transport_address& relayed) {
   const auto it = relays_.find(relayed.port());
   if (it == relays_.end()) return;
-  boost::system::error_code ignored;
-  it->second->socket.close(ignored);
+  // Out of the poll set before closing: a copy of the descriptor elsewhere
+  // (a forked child) would keep it there, reporting a freed socket.
+  ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_DEL, it->second->fd, nullptr);
+  it->second->close();
+  if (serving_) closed_relays_.push_back(std::move(it->second));
   relays_.erase(it);
 }
 
@@ -225,14 +376,19 @@ void turn_server::send_to_peer(const transport_address& relayed, const transport
   const auto it = relays_.find(relayed.port());
   if (it == relays_.end()) return;
   // Non-blocking: a datagram the kernel has no room for is lost, as on the wire.
-  boost::system::error_code ignored;
-  it->second->socket.send_to(boost::asio::buffer(data.data(), data.size()), peer, 0, ignored);
+  ::sendto(it->second->fd, data.data(), data.size(), MSG_DONTWAIT, peer.data(),
+           static_cast<socklen_t>(peer.size()));
 }
 
 void turn_server::send_to_client(const five_tuple& client, bytes_view bytes) {
   if (client.transport == client_transport::udp) {
-    boost::system::error_code ignored;
-    udp_.send_to(boost::asio::buffer(bytes.data(), bytes.size()), client.client, 0, ignored);
+    if (!serving_) {
+      ::sendto(udp_->fd, bytes.data(), bytes.size(), MSG_DONTWAIT, client.client.data(),
+               static_cast<socklen_t>(client.client.size()));
+      return;
+    }
+    if (!to_clients_->fits(bytes.size())) to_clients_->flush(udp_->fd);
+    to_clients_->add(client.client, bytes);
     return;
   }
   if (const auto it = streams_.find(client); it != streams_.end()) it->second->send(bytes);

@@ -3,6 +3,10 @@
 // allocation from the configured port range, answers Binding on its ports,
 // and expires what is due every second. Everything runs on the io_context's
 // thread, callbacks included; call it only from there.
+// The UDP sockets (listener and relays) are the hot path: they sit in one
+// edge-triggered epoll set of the server's own, which Asio watches as a
+// single descriptor; each wakeup drains every ready socket with recvmmsg
+// into one shared buffer and sends what goes to UDP clients with sendmmsg.
 #pragma once
 
 #include <map>
@@ -15,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -65,7 +70,9 @@ class turn_server final : private relay_io {
   }
 
  private:
-  struct relay_socket;
+  struct datagram_socket;
+  struct datagram_receiver;
+  struct client_send_queue;
 
   // relay_io
   std::optional<transport_address> open_relay(relay_port wanted) override;
@@ -76,17 +83,20 @@ class turn_server final : private relay_io {
   void send_to_client(const five_tuple& client, bytes_view bytes) override;
 
   bool bind_relay(std::uint16_t port);
-  void receive_from_peer(std::shared_ptr<relay_socket> relay);
-  void receive_udp();
+  // Adds the socket to the poll set; false when the kernel refuses.
+  bool watch(datagram_socket& socket);
+  void wait_for_datagrams();
+  void serve_ready_sockets();
+  void drain(datagram_socket& socket);
   void accept(boost::asio::ip::tcp::acceptor& acceptor, client_transport transport);
   template <class Stream>
   void adopt(Stream stream, const five_tuple& tuple);
   void sweep();
 
-  boost::asio::io_context& io_;
   turn_config config_;
   turn_core core_;
-  boost::asio::ip::udp::socket udp_;
+  boost::asio::posix::stream_descriptor poller_;
+  std::unique_ptr<datagram_socket> udp_;
   boost::asio::ip::tcp::acceptor tcp_;
   boost::asio::ip::tcp::acceptor tls_;
   boost::asio::ssl::context tls_context_;
@@ -94,9 +104,13 @@ class turn_server final : private relay_io {
   std::optional<transport_address> udp_endpoint_;
   std::optional<transport_address> tcp_endpoint_;
   std::optional<transport_address> tls_endpoint_;
-  std::vector<std::uint8_t> udp_buffer_;
-  boost::asio::ip::udp::endpoint udp_sender_;
-  std::map<std::uint16_t, std::shared_ptr<relay_socket>> relays_;
+  std::unique_ptr<datagram_receiver> receiver_;
+  std::unique_ptr<client_send_queue> to_clients_;
+  std::map<std::uint16_t, std::unique_ptr<datagram_socket>> relays_;
+  // Relay sockets closed while a wakeup is being served: its list of ready
+  // sockets may still point at them, so they are freed when it ends.
+  std::vector<std::unique_ptr<datagram_socket>> closed_relays_;
+  bool serving_ = false;
   std::map<five_tuple, std::shared_ptr<client_stream>> streams_;
   std::minstd_rand port_choice_;
   bool stopped_ = false;

@@ -20,6 +20,11 @@ TEST_CASE("ChannelData encodes, pads over streams only, and parses back") {
     CHECK(std::string(parsed->data.begin(), parsed->data.end()) == "hello");
   }
   CHECK(parse_channel_data(hex("40 01 00 00"))->data.empty());
+
+  // Into a reused buffer: what it held before is gone.
+  std::vector<std::uint8_t> reused = stream;
+  encode_channel_data(0x4000, text_bytes("hi"), false, reused);
+  CHECK(reused == hex("40 00 00 02 68 69"));
 }
 
 TEST_CASE("malformed ChannelData is refused") {

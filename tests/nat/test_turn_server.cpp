@@ -49,20 +49,26 @@ struct turn_client {
   std::uint8_t next_id = 1;
   std::vector<std::vector<std::uint8_t>> answers;
 
-  stun_message call(std::uint16_t method,
-                    const std::function<void(stun_writer&, const transaction_id&)>& add) {
+  using attributes = std::function<void(stun_writer&, const transaction_id&)>;
+
+  // A request with a fresh id, signed once the server has sent its nonce.
+  std::vector<std::uint8_t> request(std::uint16_t method, const attributes& add) {
+    const auto id = test::make_id(next_id++);
+    stun_writer w(stun_class::request, method, id);
+    add(w, id);
+    if (!nonce.empty()) {
+      add_string(w, attribute::username, credentials.username);
+      add_string(w, attribute::realm, realm);
+      add_string(w, attribute::nonce, nonce);
+      w.add_message_integrity(long_term_key(credentials.username, realm, credentials.password));
+    }
+    w.add_fingerprint();
+    return w.bytes();
+  }
+
+  stun_message call(std::uint16_t method, const attributes& add) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-      const auto id = test::make_id(next_id++);
-      stun_writer w(stun_class::request, method, id);
-      add(w, id);
-      if (!nonce.empty()) {
-        add_string(w, attribute::username, credentials.username);
-        add_string(w, attribute::realm, realm);
-        add_string(w, attribute::nonce, nonce);
-        w.add_message_integrity(long_term_key(credentials.username, realm, credentials.password));
-      }
-      w.add_fingerprint();
-      send(w.bytes());
+      send(request(method, add));
       answers.push_back(receive());
       auto m = parse_stun(answers.back());
       REQUIRE(m);
@@ -242,4 +248,65 @@ TEST_CASE("turn_server refuses streams past its limit, and configurations it can
   no_ports.relay_port_min = 50000;
   no_ports.relay_port_max = 49999;
   CHECK_THROWS_AS(turn_server(io, no_ports, {any, {}, {}, {}}), std::invalid_argument);
+}
+
+TEST_CASE(
+    "turn_server over UDP: a burst of Refreshes with LIFETIME 0 that arrives while the server is "
+    "busy releases every allocation") {
+  // More than the kernel's default receive buffer holds (256 such
+  // datagrams on loopback), few enough for a default limit of 1,024 descriptors.
+  constexpr std::size_t clients = 400;
+  turn_config config = test_config();
+  config.max_allocations = clients;
+  config.max_allocations_per_user = clients;
+  running_server s(config);
+  boost::asio::io_context client_io;
+  const auto server = *s.server->udp_endpoint();
+  std::vector<std::unique_ptr<udp::socket>> sockets;
+  std::vector<std::unique_ptr<turn_client>> allocated;
+  for (std::size_t i = 0; i < clients; ++i) {
+    auto& socket = *sockets.emplace_back(std::make_unique<udp::socket>(
+        client_io, udp::endpoint(boost::asio::ip::address_v4::loopback(), 0)));
+    receive_timeout(socket);
+    auto& c = *allocated.emplace_back(std::make_unique<turn_client>(
+        [&socket, server](bytes_view b) {
+          socket.send_to(boost::asio::buffer(b.data(), b.size()), server);
+        },
+        [&socket] {
+          std::vector<std::uint8_t> buffer(2048);
+          udp::endpoint from;
+          buffer.resize(socket.receive_from(boost::asio::buffer(buffer), from));
+          return buffer;
+        }));
+    c.allocate();
+  }
+  REQUIRE(s.allocations().size() == clients);
+
+  // The server's thread waits while every Refresh is queued at its socket.
+  std::promise<void> resume;
+  boost::asio::post(s.io, [done = resume.get_future()]() mutable { done.wait(); });
+  for (auto& c : allocated) {
+    c->send(c->request(stun_method::refresh, [](stun_writer& w, const transaction_id&) {
+      add_u32(w, attribute::lifetime, 0);
+    }));
+  }
+  resume.set_value();
+
+  for (int i = 0; i < 100 && !s.allocations().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(s.allocations().empty());
+  std::size_t released = 0;
+  for (auto& socket : sockets) {
+    // Every answer is there by now, or lost: nothing to wait for.
+    socket->non_blocking(true);
+    std::array<std::uint8_t, 2048> buffer{};
+    udp::endpoint from;
+    boost::system::error_code ec;
+    const auto n = socket->receive_from(boost::asio::buffer(buffer), from, 0, ec);
+    const auto answer = parse_stun(bytes_view(buffer).first(ec ? 0 : n));
+    released +=
+        answer && answer->method == stun_method::refresh && answer->klass == stun_class::success;
+  }
+  CHECK(released == clients);
 }
