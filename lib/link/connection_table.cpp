@@ -29,6 +29,7 @@ connection_table::connection_table(asio::io_context& io, const tls_context& cont
       config_(std::move(config)),
       callbacks_(std::move(callbacks)),
       ticker_(io),
+      pacer_(io),
       alive_(std::make_shared<connection_table*>(this)) {
   schedule_tick();
 }
@@ -125,6 +126,12 @@ void connection_table::adopt_path(std::shared_ptr<datagram_path> path, const tls
   ref.start();
 }
 
+std::optional<std::string> connection_table::protocol(const wire::node_id& peer) const {
+  const auto it = by_peer_.find(peer);
+  if (it == by_peer_.end()) return std::nullopt;
+  return it->second->protocol();
+}
+
 std::optional<std::size_t> connection_table::max_message_size(const wire::node_id& peer) const {
   const auto it = by_peer_.find(peer);
   if (it == by_peer_.end()) return std::nullopt;
@@ -168,15 +175,38 @@ void connection_table::schedule_tick() {
         connection_table& table = **self;
         table.reap();
         table.close_drained();
-        // Ticks may close links; closed ones wait in closed_, so these stay valid.
-        std::vector<overlay_link*> open;
-        for (const auto& entry : table.links_) open.push_back(entry.first);
-        for (overlay_link* link : open) link->tick();
+        table.tick_links();
         table.schedule_tick();
       });
 }
 
 void connection_table::reap() { closed_.clear(); }
+
+void connection_table::on_link_deadline(overlay_link&, link_time when) {
+  // Beyond the next tick, the tick will do.
+  if (when - link_clock::now() >= config_.tick_interval) return;
+  if (pace_at_ && *pace_at_ <= when) return;
+  schedule_pace(when);
+}
+
+void connection_table::schedule_pace(link_time when) {
+  pace_at_ = when;
+  pacer_.expires_at(when);
+  pacer_.async_wait([alive = std::weak_ptr<connection_table*>(alive_)](boost::system::error_code ec) {
+    auto self = alive.lock();
+    if (ec || !self) return;
+    connection_table& table = **self;
+    table.pace_at_.reset();
+    table.tick_links();
+  });
+}
+
+void connection_table::tick_links() {
+  // Ticks may close links; closed ones wait in closed_, so these stay valid.
+  std::vector<overlay_link*> open;
+  for (const auto& entry : links_) open.push_back(entry.first);
+  for (overlay_link* link : open) link->tick();
+}
 
 const wire::node_id* connection_table::registered_id(const overlay_link& link) const {
   const auto key = peer_key(link);

@@ -77,6 +77,9 @@ class connection_table final : private overlay_link::observer {
 
   bool connected(const wire::node_id& peer) const { return by_peer_.contains(peer); }
   std::optional<link_stats> stats(const wire::node_id& peer) const;
+  // The link's protocol and cipher ("DTLSv1.2 ...", "TLSv1.3 ..."); nullopt
+  // without a link.
+  std::optional<std::string> protocol(const wire::node_id& peer) const;
   // The largest message the link to `peer` takes whole (a DTLS link's is
   // below its path MTU); nullopt without a link.
   std::optional<std::size_t> max_message_size(const wire::node_id& peer) const;
@@ -101,6 +104,9 @@ class connection_table final : private overlay_link::observer {
   void on_link_responsiveness(overlay_link& link, bool responsive) override;
   void on_link_idle(overlay_link& link) override;
   void on_link_closed(overlay_link& link, const std::string& reason) override;
+  void on_link_deadline(overlay_link& link, link_time when) override;
+  void schedule_pace(link_time when);
+  void tick_links();
 
   boost::asio::io_context& io_;
   const tls_context& context_;
@@ -108,6 +114,9 @@ class connection_table final : private overlay_link::observer {
   link_config config_;
   link_callbacks callbacks_;
   boost::asio::steady_timer ticker_;
+  // Wakes links sooner than the next tick (DTLS pacing, retransmissions).
+  boost::asio::steady_timer pacer_;
+  std::optional<link_time> pace_at_;
   std::shared_ptr<tcp_listener> listener_;
   std::unordered_map<overlay_link*, std::unique_ptr<overlay_link>> links_;  // every open link
   std::unordered_map<wire::node_id, overlay_link*> by_peer_;                // the up ones

@@ -72,7 +72,14 @@ bool dtls_link::accept(std::vector<std::uint8_t> message) {
     return false;
   }
   pump(clock_());
+  announce_deadline();
   return true;
+}
+
+void dtls_link::announce_deadline() {
+  // Stop and wait (§6.6.3.1) sends the next message 10 ms after an ACK; a
+  // 100 ms tick would make that one message per tick.
+  if (const auto when = next_deadline()) observer_.on_link_deadline(*this, *when);
 }
 
 void dtls_link::send_keepalive() {
@@ -173,6 +180,7 @@ void dtls_link::on_datagram(wire::bytes_view datagram) {
     return;
   }
   pump(now);
+  announce_deadline();
 }
 
 void dtls_link::handle_record(wire::bytes_view record, link_time now) {

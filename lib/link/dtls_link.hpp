@@ -76,6 +76,7 @@ class dtls_link final : public overlay_link, private datagram_handler {
     link_duration wait{};
   };
 
+  void announce_deadline();
   void on_datagram(wire::bytes_view datagram) override;
   void on_path_closed(std::string_view reason) override;
 

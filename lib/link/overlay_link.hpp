@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "link/link_clock.hpp"
 #include "link/link_stats.hpp"
 #include "link/tls_session.hpp"
 #include "wire/ids.hpp"
@@ -44,6 +45,9 @@ class overlay_link {
     // Called once, for every close; the link may be destroyed afterwards,
     // but not from inside this call.
     virtual void on_link_closed(overlay_link& link, const std::string& reason) = 0;
+    // The link has work at `when` (a message paced after an ACK, a
+    // retransmission) sooner than its owner's next tick may come.
+    virtual void on_link_deadline(overlay_link& /*link*/, link_time /*when*/) {}
 
    protected:
     ~observer() = default;
