@@ -86,6 +86,13 @@ class link_transport final : public overlay::message_transport {
   void close_link(const wire::node_id& peer) override;
   std::size_t max_message_size(const wire::node_id& peer) const override;
 
+  // Where this node's overlay listener is advertised (after listen()).
+  std::optional<boost::asio::ip::tcp::endpoint> advertised() const { return advertised_; }
+  // Where `peer` listens for direct TLS links (bootstrap, restarts), learned
+  // other than from a No-ICE candidate (an ICE Attach's extension).
+  void remember_listener(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& at) {
+    listening_at_[peer] = at;
+  }
   // ICE (lib/nat's ice_transport) hands over each checked pair here: a
   // DTLS-UDP-SR link in `role` to `peer`, through the DTLS context set
   // before (none set: the path is dropped).
@@ -97,6 +104,9 @@ class link_transport final : public overlay::message_transport {
   std::size_t link_count() const noexcept { return table_.size(); }
   std::optional<link::link_stats> stats(const wire::node_id& peer) const {
     return table_.stats(peer);
+  }
+  std::optional<std::string> protocol(const wire::node_id& peer) const {
+    return table_.protocol(peer);
   }
   // Where a linked `peer` listens for overlay links: the address this node
   // dialled it at, or the candidate its Attach offered; nullopt for a peer

@@ -1,0 +1,126 @@
+// The overlay's message_transport with full ICE behind Attach (RFC 6940
+// §6.5.1.3): messages, link closes and sizes go to the link_transport it
+// wraps, and each Attach gets an ice_agent of its own. The offerer (the
+// Attach request's sender) is ICE-controlling and the DTLS server; the
+// answerer is controlled and the DTLS client (§6.5.1.9, §6.5.1.13). When the
+// checks select a pair, the link_transport adopts it as a DTLS-UDP-SR link,
+// with the same identity checks as every link.
+//
+// Candidates: host ones on the configured addresses, server-reflexive ones
+// from a STUN server (a linked peer, §6.5.1.4), and relayed ones from TURN
+// relays (TURN-SERVICE, §9); both come from providers asked afresh for
+// every agent. Bootstrap links stay direct TLS (§11.4): the link_transport
+// dials those itself.
+//
+// Threading: the io_context's thread, the overlay's; libnice runs on the
+// glib_loop_thread, which must outlive this transport.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "nat/glib_loop_thread.hpp"
+#include "nat/ice_agent.hpp"
+#include "nat/ice_path.hpp"
+#include "overlay/message_transport.hpp"
+#include "runtime/link_transport.hpp"
+
+namespace p2psip::nat {
+
+struct ice_transport_config {
+  // Host candidates on these addresses only; empty: every interface.
+  std::vector<boost::asio::ip::address> local_addresses;
+  // Asked per agent: a STUN server (a linked peer), and TURN relays with
+  // credentials. Unset or empty: none.
+  std::function<std::optional<transport_address>()> stun_server;
+  std::function<std::vector<turn_relay>()> relays;
+  // From the Attach to a checked pair; the overlay gives an Attach's link
+  // 5 reliability timers (15 s by default) to come up.
+  std::chrono::milliseconds connect_limit{12'000};
+};
+
+struct ice_transport_counters {
+  std::uint64_t offers = 0;
+  std::uint64_t answers = 0;
+  std::uint64_t paths = 0;     // pairs handed to the link layer
+  std::uint64_t failures = 0;  // agents that failed before a pair
+  // Pairs handed over, by the type of this side's candidate (host, srflx,
+  // prflx, relay: ice_candidate_type's order).
+  std::array<std::uint64_t, 4> selected_by_local_type{};
+};
+
+class ice_transport final : public overlay::message_transport {
+ public:
+  ice_transport(boost::asio::io_context& io, glib_loop_thread& loop,
+                runtime::link_transport& links, ice_transport_config config);
+  ~ice_transport() override;
+  ice_transport(const ice_transport&) = delete;
+  ice_transport& operator=(const ice_transport&) = delete;
+
+  bool send(const wire::node_id& to, std::vector<std::uint8_t> message) override {
+    return links_.send(to, std::move(message));
+  }
+  void offer_attach(
+      std::function<void(overlay::attach_offer_id, wire::attach_req_ans)> ready) override;
+  void answer_attach(const wire::node_id& peer, const wire::attach_req_ans& offer,
+                     std::function<void(wire::attach_req_ans)> ready) override;
+  void open_link(overlay::attach_offer_id offer, const wire::node_id& peer,
+                 const wire::attach_req_ans& answer) override;
+  void withdraw_offer(overlay::attach_offer_id offer) override;
+  void close_link(const wire::node_id& peer) override { links_.close_link(peer); }
+  std::size_t max_message_size(const wire::node_id& peer) const override {
+    return links_.max_message_size(peer);
+  }
+
+  const ice_transport_counters& counters() const noexcept { return counters_; }
+  // The pair the link to `peer` runs on, while that path lives.
+  std::optional<ice_selected_pair> pair_with(const wire::node_id& peer) const;
+  std::size_t agents() const noexcept { return offers_.size() + answers_.size(); }
+
+ private:
+  // An agent and its path until the checks end: a pair goes to the link
+  // layer, a failure ends it here.
+  struct negotiation {
+    std::shared_ptr<ice_path> path;
+    std::optional<wire::node_id> peer;  // known once answered (offers)
+    // What the overlay waits for, called once: the gathered description, or
+    // nullptr when gathering failed (an empty body then goes out, and the
+    // overlay's own timeout ends the attempt).
+    std::function<void(const ice_description*)> gathered;
+  };
+  using negotiation_map = std::map<std::uint64_t, negotiation>;
+
+  ice_agent_config agent_config(ice_role role) const;
+  // Starts gathering for entry `key` of `table`, the agent's handlers routed
+  // to its path; a selected pair goes to the link layer in `dtls_role`.
+  void start_agent(ice_role role, link::tls_role dtls_role, negotiation_map& table,
+                   std::uint64_t key, negotiation started);
+  std::optional<std::uint16_t> listen_port() const;
+  // Whether checks with `peer` are under way (an answered offer, an answer).
+  bool negotiating_with(const wire::node_id& peer) const;
+  void on_gathered(negotiation_map& table, std::uint64_t key, const ice_description* local);
+  void on_checked(negotiation_map& table, std::uint64_t key, link::tls_role dtls_role);
+  void on_failed(negotiation_map& table, std::uint64_t key, ice_failure why);
+
+  boost::asio::io_context& io_;
+  glib_loop_thread& loop_;
+  runtime::link_transport& links_;
+  ice_transport_config config_;
+  std::uint64_t last_key_ = 0;
+  negotiation_map offers_;   // by attach_offer_id
+  negotiation_map answers_;  // by a key of their own
+  std::map<wire::node_id, std::weak_ptr<ice_path>> handed_over_;  // for pair_with()
+  ice_transport_counters counters_;
+  // Lets agent handlers already posted see that the transport is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace p2psip::nat

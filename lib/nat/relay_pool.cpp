@@ -1,0 +1,80 @@
+#include "nat/relay_pool.hpp"
+
+#include <algorithm>
+
+#include "nat/turn_credentials.hpp"
+#include "runtime/wire_endpoint.hpp"
+
+namespace p2psip::nat {
+
+namespace {
+
+// Credentials this close to expiry are asked for again: an agent's
+// allocation must be refreshed with them for a while yet.
+constexpr std::int64_t renew_margin_s = 600;
+
+}  // namespace
+
+relay_pool::relay_pool(turn_service& service, const wire::node_id& self, unix_seconds now,
+                       std::size_t wanted)
+    : service_(service), self_(self), now_(std::move(now)), wanted_(wanted) {}
+
+relay_pool::~relay_pool() { *alive_ = false; }
+
+void relay_pool::refresh() {
+  const auto now = now_();
+  std::erase_if(held_, [now](const credentials_held& h) { return h.expiry - now < renew_margin_s; });
+  if (waiting_ > 0 || held_.size() >= wanted_) return;
+  ++waiting_;
+  service_.find([this, alive = alive_](const std::vector<found_relay>& found) {
+    if (!*alive) return;
+    --waiting_;
+    ask_found(found);
+  });
+}
+
+void relay_pool::ask_found(const std::vector<found_relay>& found) {
+  for (const auto& relay : found) {
+    if (held_.size() + waiting_ >= wanted_) break;
+    if (relay.node) ask(*relay.node);
+  }
+}
+
+void relay_pool::ask(const wire::node_id& node) {
+  if (node == self_ || std::ranges::any_of(held_, [&](const credentials_held& h) { return h.node == node; })) {
+    return;
+  }
+  ++waiting_;
+  service_.request_credentials(node, [this, alive = alive_, node](auto answer) {
+    if (!*alive) return;
+    --waiting_;
+    // Two asks of one relay may cross; one set of credentials is enough.
+    const bool held = std::ranges::any_of(held_, [&](const auto& h) { return h.node == node; });
+    if (answer && !held) take(node, *answer);
+  });
+}
+
+void relay_pool::take(const wire::node_id& node, const overlay_turn_credentials& credentials) {
+  const auto expiry = turn_rest_expiry(credentials.username);
+  if (!expiry) return;
+  // The relay's UDP transport address (advertised with the No-ICE DTLS link
+  // type); its TCP listener shares the port.
+  for (const auto& candidate : credentials.candidates) {
+    if (candidate.overlay_link != wire::overlay_link_type::dtls_udp_sr_no_ice) continue;
+    const auto where = runtime::from_wire(candidate.addr_port);
+    if (!where) continue;
+    held_.push_back({node, transport_address(where->first, where->second), credentials.username,
+                     credentials.password, *expiry});
+    return;
+  }
+}
+
+std::vector<turn_relay> relay_pool::relays() const {
+  std::vector<turn_relay> out;
+  for (const auto transport : {turn_transport::udp, turn_transport::tcp}) {
+    for (const auto& h : held_) out.push_back({h.server, h.username, h.password, transport});
+  }
+  return out;
+}
+
+}  // namespace p2psip::nat
