@@ -245,6 +245,8 @@ void p2psip_daemon::register_methods() {
   });
   server.handle("overlay.route",
                 [this](const json::object& p, control::responder r) { route(p, r); });
+  server.handle("overlay.attach",
+                [this](const json::object& p, control::responder r) { attach(p, r); });
   server.handle("storage.put",
                 [this](const json::object& p, control::responder r) { put(p, r); });
   server.handle("storage.get",
@@ -347,7 +349,18 @@ json::object p2psip_daemon::status() const {
           {"listen_port", listen_port_},
           {"sip", sip_->status()},
           {"relay", relay_.status()},
+          {"ice", ice_status()},
           {"discovery", discovery_status()}};
+}
+
+json::object p2psip_daemon::ice_status() const {
+  if (!ice_) return {{"enabled", false}};
+  const auto& c = ice_->counters();
+  return {{"enabled", true},
+          {"relays", relay_pool_ ? relay_pool_->held() : 0},
+          {"agents", ice_->agents()},
+          {"paths", c.paths},
+          {"failures", c.failures}};
 }
 
 json::object p2psip_daemon::discovery_status() const {
@@ -378,6 +391,7 @@ json::object p2psip_daemon::peers() const {
   json::array list;
   for (const auto& id : links) {
     json::object peer{{"node_id", id.hex()}, {"role", role_of(id)}};
+    describe_link(id, peer);
     if (auto stats = transport_.stats(id)) {
       if (stats->smoothed_rtt) {
         peer["rtt_ms"] =
@@ -390,6 +404,40 @@ json::object p2psip_daemon::peers() const {
           {"predecessors", hex_list(view.predecessors)},
           {"successors", hex_list(view.successors)},
           {"links", hex_list(links)}};
+}
+
+void p2psip_daemon::describe_link(const wire::node_id& peer, json::object& out) const {
+  const auto protocol = transport_.protocol(peer);
+  if (!protocol) return;
+  const bool datagram = protocol->starts_with("DTLS");
+  out["transport"] = datagram ? "dtls-udp" : "tls-tcp";
+  const auto pair = datagram && ice_ ? ice_->pair_with(peer) : std::nullopt;
+  if (!pair) return;
+  json::object described{{"local", nat::to_string(pair->local.type)},
+                         {"remote", nat::to_string(pair->remote.type)}};
+  if (pair->relay_server) {
+    described["relay"] = address_text(pair->relay_server->address()) + ":" +
+                         std::to_string(pair->relay_server->port());
+  }
+  out["pair"] = std::move(described);
+}
+
+void p2psip_daemon::attach(const json::object& params, control::responder respond) {
+  if (refuse_unless_joined(respond)) return;
+  const std::string hex(params.at("node_id").as_string());
+  const auto peer = wire::node_id::from_hex(hex);
+  if (!peer) {
+    return respond.error(control::make_error("bad_format", "node_id is not a Node-ID in hex"));
+  }
+  if (*peer == self_) {
+    return respond.error(control::make_error("bad_format", "node_id is this node's own"));
+  }
+  node_.attach({wire::destination::node(*peer)}, false, [this, respond](auto result) {
+    if (!result) return respond.error(request_failed(result.error()));
+    json::object out{{"node_id", result->hex()}};
+    describe_link(*result, out);
+    respond.result(std::move(out));
+  });
 }
 
 void p2psip_daemon::route(const json::object& params, control::responder respond) {

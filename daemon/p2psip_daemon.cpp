@@ -35,6 +35,15 @@ constexpr auto housekeeping_interval = 1s;
 // Credentials handed to overlay members by AppAttach: short-lived, since
 // nobody revokes them.
 constexpr std::chrono::seconds overlay_credential_ttl = std::chrono::hours(1);
+// How often (in housekeeping rounds, a second each) ICE's relay pool looks
+// for relays and renews credentials: each look is a few Finds.
+constexpr std::uint64_t relay_refresh_rounds = 30;
+constexpr std::uint64_t relay_retry_rounds = 5;
+std::int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
 
@@ -61,14 +70,20 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
       relay_tls_identity_(relay_tls_identity()),
       link_config_(link_parameters()),
       tls_(credentials_, authenticator_, link_config_, link_log_sink()),
+      dtls_(credentials_, authenticator_, link_config_, link_log_sink(),
+            link::tls_transport::datagram),
+      ice_loop_(config_.config.overlay.no_ice ? nullptr
+                                              : std::make_unique<nat::glib_loop_thread>("ice")),
       signer_(make_signer()),
       timers_(io),
       transport_(io, tls_, self_, link_config_),
       dialler_(io, transport_),
+      ice_(make_ice_transport()),
       security_(signer_, signatures_, [] { return std::chrono::system_clock::now(); }),
       kinds_(kinds_for(config_.config.overlay)),
       node_(
-          self_, overlay_parameters(config_.config.overlay), timers_, transport_, security_,
+          self_, overlay_parameters(config_.config.overlay), timers_, overlay_transport(),
+          security_,
           [](overlay::overlay_node& n) { return std::make_unique<overlay::chord_topology>(n); },
           std::random_device{}()),
       data_verifier_(signatures_, certificate_cache_),
@@ -90,6 +105,9 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
              if (ids.empty()) return std::nullopt;
              return ids.front();
            }}),
+      relay_pool_(config_.config.overlay.no_ice
+                      ? nullptr
+                      : std::make_unique<nat::relay_pool>(turn_service_, self_, unix_seconds)),
       signals_(io, SIGINT, SIGTERM, SIGHUP),
       watchdog_(io.get_executor(), notifier_,
                 [this] {
@@ -144,6 +162,33 @@ int p2psip_daemon::run() {
   schedule_housekeeping();
   io_.run();
   return exit_code_;
+}
+
+std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
+  if (!ice_loop_) return nullptr;
+  transport_.set_datagram_context(dtls_);
+  nat::ice_transport_config c;
+  const auto listen = asio::ip::make_address(config_.config.node.listen_address);
+  if (!listen.is_unspecified()) c.local_addresses.push_back(listen);
+  c.stun_server = [this] { return stun_server(); };
+  c.relays = [this] {
+    return relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{};
+  };
+  return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
+}
+
+overlay::message_transport& p2psip_daemon::overlay_transport() {
+  if (ice_) return *ice_;
+  return transport_;
+}
+
+std::optional<nat::transport_address> p2psip_daemon::stun_server() const {
+  const auto own = asio::ip::make_address(config_.config.node.listen_address);
+  for (const auto& peer : node_.linked_peers()) {
+    const auto at = transport_.listen_address(peer);
+    if (at && at->address() != own) return nat::transport_address(at->address(), at->port());
+  }
+  return std::nullopt;
 }
 
 void p2psip_daemon::open_stun_port(const asio::ip::tcp::endpoint& overlay) {
@@ -447,6 +492,11 @@ void p2psip_daemon::schedule_housekeeping() {
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     publish_state();  // isolation is noticed here: no event marks it
+    // Soon after joining, then now and then; sooner while none is held.
+    if (relay_pool_ && node_.state() == overlay::node_state::joined) {
+      const auto every = relay_pool_->relays().empty() ? relay_retry_rounds : relay_refresh_rounds;
+      if (housekeeping_rounds_++ % every == 0) relay_pool_->refresh();
+    }
     const auto peers = transport_.link_count();
     if (peers != last_status_peers_) {
       last_status_peers_ = peers;
@@ -498,6 +548,17 @@ void p2psip_daemon::refresh_metrics() {
   relay_.update_metrics(metrics_);
   metrics_.gauge("overlay_links", "live overlay links")
       .set(static_cast<double>(transport_.link_count()));
+  if (ice_) {
+    const auto& ice = ice_->counters();
+    for (std::size_t type = 0; type < ice.selected_by_local_type.size(); ++type) {
+      catch_up(metrics_.counter("ice_pairs_selected_total",
+                                "ICE pairs handed to DTLS links, by this side's candidate type",
+                                {{"type", nat::to_string(static_cast<nat::ice_candidate_type>(type))}}),
+               ice.selected_by_local_type[type]);
+    }
+    catch_up(metrics_.counter("ice_failures_total", "ICE attempts that ended without a pair"),
+             ice.failures);
+  }
   metrics_.gauge("storage_values", "values stored on this node")
       .set(static_cast<double>(storage_.store().value_count()));
   const auto& s = storage_.stats();

@@ -31,6 +31,9 @@
 #include "control/metrics_registry.hpp"
 #include "daemon/overlay_setup.hpp"
 #include "daemon/relay_service.hpp"
+#include "nat/glib_loop_thread.hpp"
+#include "nat/ice_transport.hpp"
+#include "nat/relay_pool.hpp"
 #include "nat/stun_port.hpp"
 #include "nat/turn_service.hpp"
 #include "daemon/state_paths.hpp"
@@ -87,8 +90,15 @@ class p2psip_daemon {
   void register_methods();
   boost::json::object status() const;
   boost::json::object discovery_status() const;
+  // node.status's ice: whether Attach uses ICE, relays with credentials held,
+  // agents still checking, pairs handed to links and failed attempts.
+  boost::json::object ice_status() const;
   boost::json::object peers() const;
   void route(const boost::json::object& params, control::responder respond);
+  // overlay.attach: an Attach to a node (a link to it, ICE or not).
+  void attach(const boost::json::object& params, control::responder respond);
+  // The link's transport (dtls-udp, tls-tcp) and, over ICE, the pair's types.
+  void describe_link(const wire::node_id& peer, boost::json::object& out) const;
   bool refuse_unless_joined(const control::responder& respond) const;
   bool refuse_other_kinds(const boost::json::object& params,
                           const control::responder& respond) const;
@@ -109,6 +119,11 @@ class p2psip_daemon {
   void check_reflexive_address(const boost::asio::ip::udp::endpoint& where);
   void announce_relay(const boost::asio::ip::udp::endpoint& where);
   void open_stun_port(const boost::asio::ip::tcp::endpoint& overlay);
+  std::unique_ptr<nat::ice_transport> make_ice_transport();
+  overlay::message_transport& overlay_transport();
+  // A linked peer's STUN server (its overlay port's UDP twin) for srflx
+  // candidates (RFC 6940 §6.5.1.4).
+  std::optional<nat::transport_address> stun_server() const;
   void find_relays(const control::responder& respond);
   void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.
@@ -149,11 +164,18 @@ class p2psip_daemon {
   std::string user_;
   nat::turn_tls_identity relay_tls_identity_;  // taken before signer_ takes the key
   link::link_config link_config_;
-  link::tls_context tls_;  // before signer_: see make_signer()
+  link::tls_context tls_;   // before signer_: see make_signer()
+  link::tls_context dtls_;  // DTLS-UDP-SR links over ICE; before signer_ too
+  // libnice's thread (ICE overlays): it outlives every agent, those in
+  // transport_'s links included.
+  std::unique_ptr<nat::glib_loop_thread> ice_loop_;
   identity::message_signer signer_;
   runtime::asio_timer_service timers_;
   runtime::link_transport transport_;
   bootstrap::link_dialler dialler_;
+  // Attach over full ICE (overlay.no-ice false): the overlay's transport,
+  // on transport_; null in a No-ICE overlay.
+  std::unique_ptr<nat::ice_transport> ice_;
   overlay::identity_message_security security_;
   storage::kind_registry kinds_;
   overlay::overlay_node node_;
@@ -170,6 +192,8 @@ class p2psip_daemon {
   // STUN on the UDP twin of the overlay port (RFC 6940 §6.5.1.4: linked
   // peers are each other's STUN servers); null when that port was taken.
   std::unique_ptr<nat::stun_port> stun_;
+  // TURN relays with credentials for the ICE agents (null without ICE).
+  std::unique_ptr<nat::relay_pool> relay_pool_;
   std::unique_ptr<control::control_server> control_;
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;
@@ -182,6 +206,7 @@ class p2psip_daemon {
   std::uint16_t listen_port_ = 0;
   bool ready_sent_ = false;
   bool relay_checking_ = false;  // asking peers for the reflexive address
+  std::uint64_t housekeeping_rounds_ = 0;
   bool shutting_down_ = false;
   bool finished_ = false;
   int exit_code_ = exit_ok;

@@ -77,6 +77,10 @@ std::vector<method_schema> schemas() {
                   {"sip", object,
                    "the SIP front: enabled, udp, tcp, and thread (running, or stalled when "
                    "its thread has not taken a task for 5 s; the watchdog pings stop then)"},
+                  {"ice", object,
+                   "ICE for Attach: enabled (false when overlay.no-ice is set); while enabled "
+                   "also relays (TURN relays with credentials held), agents (still "
+                   "gathering or checking), paths (pairs handed to DTLS links) and failures"},
                   {"discovery", object,
                    "LAN discovery: state (off, running, waiting for a usable interface, or "
                    "failed), the interfaces it runs on, and the problem while not running"},
@@ -89,10 +93,24 @@ std::vector<method_schema> schemas() {
        .access = method_access::state_changing,
        .result = {{"state", string, "the state after the request, normally leaving"}}},
       {.name = "overlay.peers",
-       .summary = "connected peers with their role and round-trip time",
+       .summary = "connected peers with their role, link and round-trip time",
        .result = {{"peers", array,
-                   "objects with node_id, address, role (predecessor, successor, finger, "
-                   "other) and rtt_ms"}}},
+                   "objects with node_id, role (predecessor, successor, finger, other), "
+                   "transport (dtls-udp over ICE, or tls-tcp), pair for ICE links (local and "
+                   "remote candidate types: host, srflx, prflx or relay; relay, the TURN "
+                   "server used) and rtt_ms"}}},
+      {.name = "overlay.attach",
+       .summary = "open a link to a node by Attach (ICE unless the overlay is No-ICE)",
+       .access = method_access::state_changing,
+       .params = {{.name = "node_id",
+                   .type = string,
+                   .description = "the node's Node-ID in hex",
+                   .required = true,
+                   .minimum = 32,
+                   .maximum = 32}},
+       .result = {{"node_id", string, "the node linked to"},
+                  {"transport", string, "dtls-udp or tls-tcp"},
+                  {"pair", object, "for an ICE link: local, remote and relay as in overlay.peers"}}},
       {.name = "overlay.fingers",
        .summary = "the Chord finger table",
        .result = {{"fingers", array, "objects with index, start (hex) and node_id (hex)"}}},

@@ -8,7 +8,8 @@
 #                    another prefix), each with a bridge of its own inside
 #       private hosts  <inside>.<index>, default route via the router
 #
-# Router types (iptables in the router's namespace):
+# Router types (iptables in the router's namespace; each drops unsolicited
+# packets addressed to itself, as home routers do):
 #   full-cone   endpoint-independent mapping and filtering: SNAT to the
 #               public address (source ports kept) and every inbound UDP
 #               DNATed to the router's first private host
@@ -33,6 +34,11 @@ lab_require() {
 }
 
 lab_ns() { echo "p2plab$$-$1"; }  # lab_ns NAME: the namespace's name
+
+# Before lab_init: public-looking addresses, since relay.mode auto refuses
+# private and documentation ones; the namespaces reach nothing outside
+# themselves.
+lab_public_looking() { lab_public_subnet=11.1.1; }
 
 # lab_init: the public bridge.
 lab_init() {
@@ -102,6 +108,12 @@ lab_router() {
     *) fail "unknown router type $type" ;;
   esac
   [ $? -eq 0 ] || fail "iptables refused $name's $type rules"
+  # Like a home router's firewall: unsolicited packets for the router itself
+  # are dropped before their conntrack entry is confirmed. Left to the stack,
+  # such an entry (a hole-punching check that arrives first) holds the
+  # mapped port, and the host's own packets then leave from another one.
+  $nat -A INPUT -i eth0 -m conntrack --ctstate NEW,INVALID -j DROP ||
+    fail "iptables refused $name's input rule"
   lab_address[$name]=$public
   lab_router_type[$name]=$type
   lab_router_inside[$name]=$inside

@@ -34,9 +34,7 @@ for tool in turnutils_uclient turnutils_peer; do
   command -v "$tool" >/dev/null || skip "$tool is missing (Debian coturn)"
 done
 make_work nat-lab
-# Public-looking addresses, since relay.mode auto refuses private and
-# documentation ones; the namespaces reach nothing outside themselves.
-lab_public_subnet=11.1.1
+lab_public_looking
 lab_init
 lab_public pub1 10
 lab_public pub2 11

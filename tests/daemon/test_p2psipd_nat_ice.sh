@@ -1,0 +1,109 @@
+#!/bin/bash
+# ICE overlay links through the NAT lab (nat_lab.sh), RFC 6940 §6.5.1 with
+# DTLS-UDP-SR links. Two public daemons with relays (relay.mode auto on
+# public-looking addresses; pub1 is the bootstrap node), and one daemon
+# behind each of: two port-restricted NATs, two symmetric NATs and a
+# firewall that drops UDP. Every daemon runs overlay.no-ice: false (full ICE).
+#   1. Every daemon joins; each NATed one puts a value, and every value is
+#      read from a public daemon and from behind another NAT.
+#   2. Between the two port-restricted NATs, overlay.attach makes a direct
+#      DTLS link: overlay.peers shows dtls-udp and a pair of srflx/prflx or
+#      host candidates, no relay.
+#   Not asserted yet (see the closing notes of issue 16): links through a
+#   relay between two symmetric NATs, and behind a UDP-blocking firewall
+#   through TURN over TCP; nodes behind those join through the 5 s fallback
+#   (an overlay of their own, then the merge).
+# Join times are printed; bars are for tests/bench. Needs root, ip(8) and
+# iptables; skipped (77) otherwise.
+#
+# usage: test_p2psipd_nat_ice.sh P2PSIPD P2PSIPCTL
+set -u
+P2PSIPD=$1
+P2PSIPCTL=$2
+here=$(dirname "$0")
+. "$here/p2psipd_test_lib.sh"
+. "$here/nat_lab.sh"
+
+lab_require
+make_work nat-ice
+lab_public_looking
+lab_init
+lab_public pub1 10
+lab_public pub2 11
+lab_router ra restricted 21
+lab_router rb restricted 22
+lab_router sa symmetric 23
+lab_router sb symmetric 24
+lab_router fw udp-blocked 25
+hosts=(pub1 pub2)
+for r in ra rb sa sb fw; do
+  lab_private "behind-$r" "$r" 2
+  hosts+=("behind-$r")
+done
+echo "lab: 2 public hosts; behind restricted NATs ra, rb, symmetric NATs sa, sb, firewall fw"
+
+for i in "${!hosts[@]}"; do
+  host=${hosts[$i]}
+  node_prefix[$i]=${lab_prefix[$host]}
+  cfg_listen_address=${lab_address[$host]}
+  cfg_listen_port=6084
+  cfg_bootstrap=""
+  ((i > 0)) && cfg_bootstrap="${lab_address[pub1]}:6084"
+  cfg_overlay_extra="  no-ice: false"
+  cfg_extra=""
+  ((i < 2)) && cfg_extra="relay:
+  mode: auto"
+  write_config "$i"
+done
+launch_node 0
+eventually 15 joined 0 || fail "pub1 did not start an overlay"
+launch_node 1
+eventually 15 joined 1 || fail "pub2 did not join"
+# The relays are published and found before the NATed nodes come.
+eventually 20 eval '[ -n "$(relays_seen_by 1)" ]' || fail "no relay found from pub2"
+holds_relays() { [ "$(ctl "$1" status | json_field 'r["ice"]["relays"]')" -gt 0 ]; }
+for ((i = 2; i < ${#hosts[@]}; i++)); do
+  started=$(date +%s%N)
+  launch_node "$i"
+  eventually 30 joined "$i" || fail "${hosts[$i]} did not join"
+  echo "${hosts[$i]} joined $(( ($(date +%s%N) - started) / 1000000 )) ms after its start"
+done
+# The relays are found through TURN-SERVICE and credentials asked of them
+# over the overlay (asserted where the ring is reached without a relay).
+for i in 1 2 3; do
+  eventually 30 holds_relays "$i" || fail "${hosts[$i]} holds no relay credentials"
+done
+echo "pub2, ra and rb hold TURN credentials for ICE"
+all=("${!hosts[@]}")
+
+id_of() { node_id_of "$1"; }
+# attach_pair FROM TO: overlay.attach from node FROM to node TO; the link's
+# transport and pair as "transport local remote relay" in $pair.
+attach_pair() {
+  local out
+  out=$(ctl "$1" overlay.attach "node_id=$(id_of "$2")" 2>&1) || { pair="attach failed: $out"; return 1; }
+  pair=$(json_field '" ".join([r.get("transport", "-"), r.get("pair", {}).get("local", "-"), r.get("pair", {}).get("remote", "-"), r.get("pair", {}).get("relay", "-")])' <<<"$out")
+}
+
+# --- 1. storage across NATs ----------------------------------------------------
+for ((i = 2; i < ${#hosts[@]}; i++)); do
+  owner=$(ctl "$i" status | json_field 'r["user"]')
+  eventually 30 eval "ctl $i put key=$owner/nat value=from-${hosts[$i]} >/dev/null" ||
+    fail "put from ${hosts[$i]} failed"
+  values["$owner/nat"]="from-${hosts[$i]}"
+done
+for reader in 1 2 5; do
+  eventually 30 none_lost "$reader" ||
+    fail "$lost of ${#values[@]} values not readable from ${hosts[$reader]}:$lost_keys"
+done
+echo "1. a value from behind each NAT is read from pub2, from behind ra and from behind sb"
+
+# --- 2. two port-restricted NATs: a direct link ---------------------------------
+eventually 30 attach_pair 2 3 || fail "ra could not attach to rb: $pair"
+read -r transport local remote relay <<<"$pair"
+[ "$transport" = dtls-udp ] || fail "ra-rb link is $transport, not dtls-udp"
+[ "$local" != relay ] && [ "$remote" != relay ] && [ "$local" != - ] ||
+  fail "ra-rb link is not direct: $pair"
+echo "2. ra-rb: direct DTLS link over ICE, pair $local-$remote"
+
+echo "PASS"
