@@ -185,6 +185,10 @@ void relay_service::stop() {
     server_->stop();
     work_.reset();
   });
+  // Then run() returns whatever the server still has outstanding: a relay
+  // turned off right after it started (relay.mode auto behind a NAT) once
+  // kept it running, and join() held the daemon's thread for good.
+  asio::post(*relay_io_, [io = relay_io_.get()] { io->stop(); });
   thread_.join();
   waiting_.clear();
   // The thread is gone: what it owned is the daemon thread's to destroy.
