@@ -323,9 +323,7 @@ void p2psip_daemon::obtain_credentials(const json::object& params,
       }
     }
     const auto expiry = nat::turn_rest_expiry(answer->username);
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now = unix_seconds();
     if (!expiry || uris.empty()) {
       return respond.error(control::make_error(
           "peer_error", "the relay's answer carries no TURN REST credentials or addresses"));

@@ -39,11 +39,6 @@ constexpr std::chrono::seconds overlay_credential_ttl = std::chrono::hours(1);
 // for relays and renews credentials: each look is a few Finds.
 constexpr std::uint64_t relay_refresh_rounds = 30;
 constexpr std::uint64_t relay_retry_rounds = 5;
-std::int64_t unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
 
@@ -170,7 +165,11 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
   nat::ice_transport_config c;
   const auto listen = asio::ip::make_address(config_.config.node.listen_address);
   if (!listen.is_unspecified()) c.local_addresses.push_back(listen);
-  c.stun_server = [this] { return stun_server(); };
+  c.stun_server = [this]() -> std::optional<nat::transport_address> {
+    const auto servers = peer_stun_servers(1);
+    if (servers.empty()) return std::nullopt;
+    return servers.front();
+  };
   c.relays = [this] {
     return relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{};
   };
@@ -182,13 +181,16 @@ overlay::message_transport& p2psip_daemon::overlay_transport() {
   return transport_;
 }
 
-std::optional<nat::transport_address> p2psip_daemon::stun_server() const {
+std::vector<nat::transport_address> p2psip_daemon::peer_stun_servers(std::size_t limit) const {
+  // A peer on this node's own address (the same host) tells nothing.
   const auto own = asio::ip::make_address(config_.config.node.listen_address);
+  std::vector<nat::transport_address> servers;
   for (const auto& peer : node_.linked_peers()) {
+    if (servers.size() == limit) break;
     const auto at = transport_.listen_address(peer);
-    if (at && at->address() != own) return nat::transport_address(at->address(), at->port());
+    if (at && at->address() != own) servers.emplace_back(at->address(), at->port());
   }
-  return std::nullopt;
+  return servers;
 }
 
 void p2psip_daemon::open_stun_port(const asio::ip::tcp::endpoint& overlay) {
@@ -265,13 +267,7 @@ void p2psip_daemon::check_reflexive_address(const asio::ip::udp::endpoint& where
   // RFC 6940 §9: a node whose reflexive address differs from its own is
   // behind a NAT and unsuitable. Up to three linked peers are asked; with
   // none to ask, the address check that started the relay stands.
-  std::vector<asio::ip::udp::endpoint> servers;
-  for (const auto& peer : node_.linked_peers()) {
-    if (servers.size() == reflexive_witnesses) break;
-    if (const auto at = transport_.listen_address(peer)) {
-      servers.emplace_back(at->address(), at->port());
-    }
-  }
+  const auto servers = peer_stun_servers(reflexive_witnesses);
   if (!stun_ || servers.empty()) {
     announce_relay(where);
     return;

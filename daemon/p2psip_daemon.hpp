@@ -121,9 +121,9 @@ class p2psip_daemon {
   void open_stun_port(const boost::asio::ip::tcp::endpoint& overlay);
   std::unique_ptr<nat::ice_transport> make_ice_transport();
   overlay::message_transport& overlay_transport();
-  // A linked peer's STUN server (its overlay port's UDP twin) for srflx
-  // candidates (RFC 6940 §6.5.1.4).
-  std::optional<nat::transport_address> stun_server() const;
+  // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
+  // twins, RFC 6940 §6.5.1.4): for srflx candidates and relay.mode auto.
+  std::vector<nat::transport_address> peer_stun_servers(std::size_t limit) const;
   void find_relays(const control::responder& respond);
   void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.

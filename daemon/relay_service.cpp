@@ -113,6 +113,12 @@ std::string address_text(const asio::ip::address& address) {
   return address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
 }
 
+std::int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::optional<asio::ip::udp::endpoint> relay_service::advertised() const {
   if (!running() || host_address_.is_unspecified()) return std::nullopt;
   return asio::ip::udp::endpoint(host_address_, udp_port_);
@@ -303,9 +309,7 @@ std::optional<nat::turn_credentials> relay_service::mint(
     const std::string& id, std::optional<std::chrono::seconds> ttl) const {
   if (!running()) return std::nullopt;
   const auto granted = ttl ? std::min(*ttl, credential_ttl_) : credential_ttl_;
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  const auto now = unix_seconds();
   // With ephemeral ports (relay.port: 0) UDP and TCP may differ.
   const std::string at = host_ + ":";
   return nat::mint_turn_credentials(

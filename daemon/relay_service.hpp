@@ -48,6 +48,8 @@ inline constexpr const char* turn_secret_file_name = "turn.secret";
 boost::json::object allocation_json(const nat::allocation_info& allocation);
 // An address as URIs and host:port texts write it: IPv6 in brackets.
 std::string address_text(const boost::asio::ip::address& address);
+// Seconds since 1970, as TURN REST usernames count expiry.
+std::int64_t unix_seconds();
 // relay.credentials' and relay.obtain's result: the TURN REST shape.
 boost::json::object credentials_json(const nat::turn_credentials& credentials);
 

@@ -24,33 +24,26 @@ std::optional<std::vector<std::uint8_t>> respond_classic_binding(
   constexpr std::uint16_t classic_binding_request = 0x0001;
   constexpr std::uint16_t classic_binding_response = 0x0101;
   if (bytes.size() < stun_header_size || !source.address().is_v4()) return std::nullopt;
-  const auto u16 = [&bytes](std::size_t at) {
-    return static_cast<std::uint16_t>(bytes[at] << 8 | bytes[at + 1]);
-  };
-  const std::size_t length = u16(2);
-  const bool has_cookie = u16(4) == (magic_cookie >> 16) && u16(6) == (magic_cookie & 0xffff);
-  if (u16(0) != classic_binding_request || has_cookie || length % 4 != 0 ||
-      length != bytes.size() - stun_header_size) {
+  const std::size_t length = load_u16(&bytes[2]);
+  if (load_u16(&bytes[0]) != classic_binding_request || load_u32(&bytes[4]) == magic_cookie ||
+      length % 4 != 0 || length != bytes.size() - stun_header_size) {
     return std::nullopt;
   }
   // Its attributes (CHANGE-REQUEST, say) are not acted on, but must fit.
   for (std::size_t at = stun_header_size; at < bytes.size();) {
     if (at + 4 > bytes.size()) return std::nullopt;
-    const std::size_t size = u16(at + 2);
+    const std::size_t size = load_u16(&bytes[at + 2]);
     if (size % 4 != 0 || at + 4 + size > bytes.size()) return std::nullopt;
     at += 4 + size;
   }
   std::vector<std::uint8_t> answer(bytes.begin(), bytes.begin() + stun_header_size);
-  answer[0] = classic_binding_response >> 8;
-  answer[1] = classic_binding_response & 0xff;
-  answer[2] = 0;
-  answer[3] = 12;  // one MAPPED-ADDRESS, IPv4
-  const auto address = source.address().to_v4().to_bytes();
-  const std::uint8_t mapped[] = {0x00, 0x01, 0x00, 0x08, 0x00, family_ipv4,
-                                 static_cast<std::uint8_t>(source.port() >> 8),
-                                 static_cast<std::uint8_t>(source.port() & 0xff)};
-  answer.insert(answer.end(), std::begin(mapped), std::end(mapped));
-  answer.insert(answer.end(), address.begin(), address.end());
+  store_u16(&answer[0], classic_binding_response);
+  store_u16(&answer[2], 12);  // one MAPPED-ADDRESS, IPv4
+  append_u16(answer, attribute::mapped_address);
+  append_u16(answer, 8);
+  append_u16(answer, family_ipv4);  // a zero byte, then the family
+  append_u16(answer, source.port());
+  append_u32(answer, source.address().to_v4().to_uint());
   return answer;
 }
 
