@@ -163,6 +163,7 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
   if (!ice_loop_) return nullptr;
   transport_.set_datagram_context(dtls_);
   nat::ice_transport_config c;
+  c.self = self_;
   const auto listen = asio::ip::make_address(config_.config.node.listen_address);
   if (!listen.is_unspecified()) c.local_addresses.push_back(listen);
   c.stun_server = [this]() -> std::optional<nat::transport_address> {

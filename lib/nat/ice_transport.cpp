@@ -147,7 +147,16 @@ void ice_transport::open_link(overlay::attach_offer_id offer, const wire::node_i
   const auto key = static_cast<std::uint64_t>(offer);
   const auto entry = offers_.find(key);
   if (entry == offers_.end()) return;
-  if (negotiating_with(peer)) {
+  const auto answering = std::ranges::find_if(
+      answers_, [&peer](const auto& other) { return other.second.peer == peer; });
+  const bool offered = std::ranges::any_of(
+      offers_, [&peer](const auto& other) { return other.second.peer == peer; });
+  if (answering != answers_.end() && !offered && config_.self > peer) {
+    // Crossed Attaches: each side answered the other's offer. Both keep the
+    // one offered by the larger Node-ID; keeping both, or dropping both,
+    // leaves each agent checking against one its peer has closed.
+    drop(answers_, answering->first);
+  } else if (answering != answers_.end() || offered) {
     // Several Attaches (finger searches, say) ended at the same peer: one
     // set of checks is enough, and its link serves them all.
     offers_.erase(entry);
@@ -155,6 +164,13 @@ void ice_transport::open_link(overlay::attach_offer_id offer, const wire::node_i
   }
   entry->second.peer = peer;
   if (const auto at = listener_of(answer)) links_.remember_listener(peer, *at);
+  if (answer.candidates.empty()) {
+    // The answerer is linked to us or checking with us already (see
+    // answer_attach): that link serves this Attach, no failure.
+    logs.write(log_level::debug, "ICE with " + peer.hex() + ": answered without candidates");
+    drop(offers_, key);
+    return;
+  }
   const auto remote = from_attach_body(answer, ice_role::controlling);
   if (!remote || remote->candidates.empty()) {
     on_failed(offers_, key, ice_failure::no_usable_remote);
@@ -187,6 +203,11 @@ bool ice_transport::negotiating_with(const wire::node_id& peer) const {
   return with(offers_) || with(answers_);
 }
 
+void ice_transport::drop(negotiation_map& table, std::uint64_t key) {
+  auto node = table.extract(key);
+  if (!node.empty() && node.mapped().gathered) std::exchange(node.mapped().gathered, nullptr)(nullptr);
+}
+
 void ice_transport::on_gathered(negotiation_map& table, std::uint64_t key,
                                 const ice_description* local) {
   const auto entry = table.find(key);
@@ -215,16 +236,16 @@ void ice_transport::on_checked(negotiation_map& table, std::uint64_t key,
 }
 
 void ice_transport::on_failed(negotiation_map& table, std::uint64_t key, ice_failure why) {
-  auto node = table.extract(key);
-  if (node.empty()) return;
+  const auto entry = table.find(key);
+  if (entry == table.end()) return;
   ++counters_.failures;
-  auto& n = node.mapped();
+  const auto& peer = entry->second.peer;
   // An answer's checks also end this way when the offerer reached the peer
   // by another path first and closed its agent: not worth a notice.
   const auto level = &table == &offers_ ? log_level::info : log_level::debug;
-  logs.write(level, std::string("ICE with ") + (n.peer ? n.peer->hex() : "a peer") +
+  logs.write(level, std::string("ICE with ") + (peer ? peer->hex() : "a peer") +
                         " failed: " + to_string(why));
-  if (n.gathered) std::exchange(n.gathered, nullptr)(nullptr);
+  drop(table, key);
 }
 
 }  // namespace p2psip::nat

@@ -36,6 +36,9 @@
 namespace p2psip::nat {
 
 struct ice_transport_config {
+  // This node: crossed Attaches keep the negotiation offered by the larger
+  // Node-ID, the same choice on both sides.
+  wire::node_id self;
   // Host candidates on these addresses only; empty: every interface.
   std::vector<boost::asio::ip::address> local_addresses;
   // Asked per agent: a STUN server (a linked peer), and TURN relays with
@@ -106,6 +109,9 @@ class ice_transport final : public overlay::message_transport {
   std::optional<std::uint16_t> listen_port() const;
   // Whether checks with `peer` are under way (an answered offer, an answer).
   bool negotiating_with(const wire::node_id& peer) const;
+  // Ends entry `key` of `table` without a pair; an answer still gathering
+  // goes out empty.
+  void drop(negotiation_map& table, std::uint64_t key);
   void on_gathered(negotiation_map& table, std::uint64_t key, const ice_description* local);
   void on_checked(negotiation_map& table, std::uint64_t key, link::tls_role dtls_role);
   void on_failed(negotiation_map& table, std::uint64_t key, ice_failure why);
