@@ -182,6 +182,14 @@ overlay::message_transport& p2psip_daemon::overlay_transport() {
   return transport_;
 }
 
+std::vector<wire::node_id> p2psip_daemon::directly_linked_peers() const {
+  std::vector<wire::node_id> direct;
+  for (const auto& peer : node_.linked_peers()) {
+    if (transport_.dialled(peer)) direct.push_back(peer);
+  }
+  return direct;
+}
+
 std::vector<nat::transport_address> p2psip_daemon::peer_stun_servers(std::size_t limit) const {
   // A peer on this node's own address (the same host) tells nothing.
   const auto own = asio::ip::make_address(config_.config.node.listen_address);
@@ -189,7 +197,19 @@ std::vector<nat::transport_address> p2psip_daemon::peer_stun_servers(std::size_t
   for (const auto& peer : node_.linked_peers()) {
     if (servers.size() == limit) break;
     const auto at = transport_.listen_address(peer);
-    if (at && at->address() != own) servers.emplace_back(at->address(), at->port());
+    if (!at) continue;
+    // Only an address known to be reachable from here: one this node
+    // dialled, or the host candidate an ICE check reached. An address a
+    // peer behind a NAT advertised is not, and libnice would wait for the
+    // STUN answer through all its retransmissions.
+    std::optional<asio::ip::address> reachable;
+    if (transport_.dialled(peer)) {
+      reachable = at->address();
+    } else if (const auto pair = ice_ ? ice_->pair_with(peer) : std::nullopt;
+               pair && pair->remote.type == nat::ice_candidate_type::host) {
+      reachable = pair->remote.address.address();
+    }
+    if (reachable && *reachable != own) servers.emplace_back(*reachable, at->port());
   }
   return servers;
 }
@@ -490,9 +510,11 @@ void p2psip_daemon::schedule_housekeeping() {
     if (ec) return;
     publish_state();  // isolation is noticed here: no event marks it
     // Soon after joining, then now and then; sooner while none is held.
-    if (relay_pool_ && node_.state() == overlay::node_state::joined) {
+    const auto state = node_.state();
+    if (relay_pool_ &&
+        (state == overlay::node_state::joining || state == overlay::node_state::joined)) {
       const auto every = relay_pool_->relays().empty() ? relay_retry_rounds : relay_refresh_rounds;
-      if (housekeeping_rounds_++ % every == 0) relay_pool_->refresh();
+      if (housekeeping_rounds_++ % every == 0) relay_pool_->refresh(directly_linked_peers());
     }
     const auto peers = transport_.link_count();
     if (peers != last_status_peers_) {

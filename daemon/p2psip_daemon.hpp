@@ -124,6 +124,8 @@ class p2psip_daemon {
   // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
   // twins, RFC 6940 §6.5.1.4): for srflx candidates and relay.mode auto.
   std::vector<nat::transport_address> peer_stun_servers(std::size_t limit) const;
+  // Linked peers this node dialled (bootstrap nodes): reachable directly.
+  std::vector<wire::node_id> directly_linked_peers() const;
   void find_relays(const control::responder& respond);
   void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.

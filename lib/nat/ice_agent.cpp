@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "nat/nice_candidate.hpp"
+#include "runtime/logger.hpp"
 
 namespace p2psip::nat {
 
@@ -80,6 +81,9 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   void report_failure(ice_failure why);
   void report_ready();
   void cancel_connect_limit();
+  void cancel_gathering_limit();
+  // The gathered report, once: at gathering-done or at the gathering limit.
+  void report_gathered();
 
   // What a close in flight keeps alive until libnice reports it done.
   struct closing {
@@ -93,6 +97,7 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   static void on_receive(NiceAgent* agent, guint stream, guint component, guint size, gchar* data,
                          gpointer self);
   static gboolean on_connect_limit(gpointer self);
+  static gboolean on_gathering_limit(gpointer self);
   static void on_closed(GObject* agent, GAsyncResult* result, gpointer closing);
 
   glib_loop_thread& loop_;
@@ -107,6 +112,8 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   NiceAgent* agent_ = nullptr;
   guint stream_ = 0;
   GSource* connect_limit_ = nullptr;
+  GSource* gathering_limit_ = nullptr;
+  bool gathered_ = false;
   bool shutting_down_ = false;
   enum class outcome { pending, ready, failed } outcome_ = outcome::pending;
 };
@@ -150,7 +157,14 @@ void ice_agent::state::start() {
 
 void ice_agent::state::gather() {
   if (shutting_down_) return;
-  if (!nice_agent_gather_candidates(agent_, stream_)) report_failure(ice_failure::gathering_failed);
+  if (!nice_agent_gather_candidates(agent_, stream_)) {
+    report_failure(ice_failure::gathering_failed);
+    return;
+  }
+  if (gathered_ || gathering_limit_) return;  // done already (host candidates only)
+  gathering_limit_ = g_timeout_source_new(static_cast<guint>(config_.gathering_limit.count()));
+  g_source_set_callback(gathering_limit_, on_gathering_limit, this, nullptr);
+  g_source_attach(gathering_limit_, loop_.context());
 }
 
 void ice_agent::state::set_remote(const ice_description& remote) {
@@ -185,6 +199,7 @@ void ice_agent::state::send(const std::vector<std::uint8_t>& datagram) {
 void ice_agent::state::close(std::function<void()> closed) {
   shutting_down_ = true;
   cancel_connect_limit();
+  cancel_gathering_limit();
   g_signal_handlers_disconnect_by_data(agent_, this);
   // The receive callback stays attached (it drops what comes now): detaching
   // it stops libnice reading the sockets, and the TURN servers' answers to
@@ -211,6 +226,7 @@ void ice_agent::state::report_failure(ice_failure why) {
   if (outcome_ == outcome::failed) return;
   outcome_ = outcome::failed;
   cancel_connect_limit();
+  cancel_gathering_limit();
   deliver([why](const ice_agent_handlers& handlers) {
     if (handlers.failed) handlers.failed(why);
   });
@@ -234,6 +250,13 @@ void ice_agent::state::report_ready() {
   });
 }
 
+void ice_agent::state::cancel_gathering_limit() {
+  if (!gathering_limit_) return;
+  g_source_destroy(gathering_limit_);
+  g_source_unref(gathering_limit_);
+  gathering_limit_ = nullptr;
+}
+
 void ice_agent::state::cancel_connect_limit() {
   if (!connect_limit_) return;
   g_source_destroy(connect_limit_);
@@ -241,25 +264,44 @@ void ice_agent::state::cancel_connect_limit() {
   connect_limit_ = nullptr;
 }
 
-void ice_agent::state::on_gathering_done(NiceAgent* agent, guint stream, gpointer data) {
+void ice_agent::state::on_gathering_done(NiceAgent*, guint, gpointer data) {
   auto& self = *static_cast<state*>(data);
-  if (self.shutting_down_) return;
+  if (!self.shutting_down_) self.report_gathered();
+}
+
+gboolean ice_agent::state::on_gathering_limit(gpointer data) {
+  auto& self = *static_cast<state*>(data);
+  // Dispatch holds its own reference; ours goes so cancel has nothing to do.
+  g_source_unref(self.gathering_limit_);
+  self.gathering_limit_ = nullptr;
+  if (self.shutting_down_ || self.gathered_) return G_SOURCE_REMOVE;
+  runtime::logs.write(runtime::log_level::debug,
+                      "ICE gathering cut at " + std::to_string(self.config_.gathering_limit.count()) +
+                          " ms: a STUN or TURN server has not answered");
+  self.report_gathered();
+  return G_SOURCE_REMOVE;
+}
+
+void ice_agent::state::report_gathered() {
+  if (gathered_) return;
+  gathered_ = true;
+  cancel_gathering_limit();
   gchar* ufrag = nullptr;
   gchar* password = nullptr;
-  nice_agent_get_local_credentials(agent, stream, &ufrag, &password);
+  nice_agent_get_local_credentials(agent_, stream_, &ufrag, &password);
   const g_string_ptr ufrag_owner(ufrag);
   const g_string_ptr password_owner(password);
   ice_description local{{ufrag ? ufrag : "", password ? password : ""}, {}};
-  GSList* list = nice_agent_get_local_candidates(agent, stream, nice_component_id);
+  GSList* list = nice_agent_get_local_candidates(agent_, stream_, nice_component_id);
   for (GSList* item = list; item; item = item->next) {
     local.candidates.push_back(from_nice(*static_cast<const NiceCandidate*>(item->data)));
   }
   g_slist_free_full(list, free_candidate);
   if (local.candidates.empty()) {
-    self.report_failure(ice_failure::gathering_failed);
+    report_failure(ice_failure::gathering_failed);
     return;
   }
-  self.deliver([local = std::move(local)](const ice_agent_handlers& handlers) {
+  deliver([local = std::move(local)](const ice_agent_handlers& handlers) {
     if (handlers.gathered) handlers.gathered(local);
   });
 }

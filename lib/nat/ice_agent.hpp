@@ -61,6 +61,10 @@ struct ice_agent_config {
   // From set_remote() to ready: failed(timed_out) when it runs out, whatever
   // the checks are doing.
   std::chrono::milliseconds connect_limit{30'000};
+  // From gather() to the gathered report: a STUN or TURN server that does
+  // not answer holds libnice's gathering for all its retransmissions, and
+  // the Attach waiting for it times out. What is gathered by then goes out.
+  std::chrono::milliseconds gathering_limit{2'000};
 };
 
 // The pair ICE selected; `relay_server` is the TURN server when the local

@@ -63,10 +63,14 @@ ice_agent_config ice_transport::agent_config(ice_role role) const {
   ice_agent_config c;
   c.role = role;
   c.local_addresses = config_.local_addresses;
-  if (config_.stun_server) {
+  if (config_.relays) c.relays = config_.relays();
+  // A TURN allocation's answer gives the server-reflexive candidate too. A
+  // STUN server besides would be asked RFC 3489 style (libnice's way), and
+  // libnice drops the cookie-less answer when a TURN discovery shares the
+  // socket: the gathering then waits for it through every retransmission.
+  if (config_.stun_server && c.relays.empty()) {
     if (auto server = config_.stun_server()) c.stun_servers.push_back(*server);
   }
-  if (config_.relays) c.relays = config_.relays();
   c.connect_limit = config_.connect_limit;
   return c;
 }

@@ -21,10 +21,14 @@ relay_pool::relay_pool(turn_service& service, const wire::node_id& self, unix_se
 
 relay_pool::~relay_pool() { *alive_ = false; }
 
-void relay_pool::refresh() {
+void relay_pool::refresh(const std::vector<wire::node_id>& direct) {
   const auto now = now_();
   std::erase_if(held_, [now](const credentials_held& h) { return h.expiry - now < renew_margin_s; });
   if (waiting_ > 0 || held_.size() >= wanted_) return;
+  for (const auto& node : direct) {
+    if (held_.size() + waiting_ >= wanted_) return;
+    ask(node);
+  }
   ++waiting_;
   service_.find([this, alive = alive_](const std::vector<found_relay>& found) {
     if (!*alive) return;

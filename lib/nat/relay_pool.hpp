@@ -31,9 +31,13 @@ class relay_pool {
   relay_pool& operator=(const relay_pool&) = delete;
 
   // Drops credentials about to expire and, unless enough are held or a
-  // round is under way, finds relays and asks them. Call it now and then
-  // (the daemon's housekeeping) while joined.
-  void refresh();
+  // round is under way, asks `direct` first (peers this node reaches
+  // directly, its bootstrap nodes say: those that run no relay refuse),
+  // then the relays TURN-SERVICE finds. Call it now and then (the daemon's
+  // housekeeping), joining too: a node behind a firewall that drops UDP is
+  // reached only through a relay, and until it is, its view of the ring is
+  // wrong and TURN-SERVICE finds nothing for it.
+  void refresh(const std::vector<wire::node_id>& direct = {});
   std::size_t held() const noexcept { return held_.size(); }
   // For an agent: every held relay, UDP then TCP.
   std::vector<turn_relay> relays() const;

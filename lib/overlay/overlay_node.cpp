@@ -745,9 +745,13 @@ void overlay_node::deliver_answer(wire::message message, const node_id& signer) 
 void overlay_node::deliver_request(wire::message message, const node_id& signer) {
   const auto transaction = message.header.transaction_id;
   // §6.2.1: a retransmitted request gets an equivalent answer. Processing it
-  // again gives one for every request but Store, whose answer (generation)
-  // changes; only Stores are remembered, which keeps the cache small.
-  const bool remembered = message.contents.code == message_code::store_req;
+  // again gives one for most requests, but not for Store, whose answer
+  // (generation) changes, nor for Attach and AppAttach: each answer starts
+  // an ICE agent with fresh credentials, and the offerer may pair with the
+  // wrong one. Only those are remembered, which keeps the cache small.
+  const auto asked = message.contents.code;
+  const bool remembered = asked == message_code::store_req || asked == message_code::attach_req ||
+                          asked == message_code::app_attach_req;
   const auto seen = remembered ? responses_.on_request(transaction, signer, timers_.now())
                                : request_lookup{request_state::fresh, {}};
   if (seen.state == request_state::in_progress) {

@@ -86,7 +86,10 @@ void link_transport::dial_address(const tcp::endpoint& endpoint,
                                   std::function<void(std::optional<wire::node_id>)> identified) {
   table_.connect_to_address(endpoint, [this, endpoint, identified = std::move(identified)](
                                           std::optional<wire::node_id> peer, const std::string&) {
-    if (peer) listening_at_[*peer] = endpoint;
+    if (peer) {
+      listening_at_[*peer] = endpoint;
+      dialled_.insert(*peer);
+    }
     if (identified) identified(peer);
   });
 }
@@ -94,6 +97,7 @@ void link_transport::dial_address(const tcp::endpoint& endpoint,
 void link_transport::dial(const wire::node_id& peer, const tcp::endpoint& endpoint) {
   if (table_.connected(peer)) return;
   listening_at_[peer] = endpoint;
+  dialled_.insert(peer);
   table_.connect(peer, endpoint);
 }
 
@@ -110,6 +114,7 @@ void link_transport::link_up(const wire::node_id& peer) {
 
 void link_transport::link_down(const wire::node_id& peer, const std::string& reason) {
   listening_at_.erase(peer);
+  dialled_.erase(peer);
   if (events_ != nullptr) events_->on_link_down(peer);
   if (observers_.on_link_down) observers_.on_link_down(peer, reason);
 }

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -113,6 +114,12 @@ class link_transport final : public overlay::message_transport {
   // that dialled in without attaching (its source port is not where it
   // listens).
   std::optional<boost::asio::ip::tcp::endpoint> listen_address(const wire::node_id& peer) const;
+  // Whether this node dialled a linked `peer` at listen_address(): that
+  // address is then reachable from here (no NAT in front of it), unlike one
+  // an Attach only advertised.
+  bool dialled(const wire::node_id& peer) const {
+    return dialled_.contains(peer) && table_.connected(peer);
+  }
   // Closes every link and the listener (on the way out).
   void close_all() { table_.close_all(); }
 
@@ -130,6 +137,7 @@ class link_transport final : public overlay::message_transport {
   std::optional<boost::asio::ip::tcp::endpoint> advertised_;
   // For the last-known peers file: where each peer listens.
   std::map<wire::node_id, boost::asio::ip::tcp::endpoint> listening_at_;
+  std::set<wire::node_id> dialled_;
 };
 
 }  // namespace p2psip::runtime

@@ -13,7 +13,8 @@
 #   - TURN: turnutils_uclient relays through the first daemon to
 #     turnutils_peer on the second's host with 0 lost, over UDP from behind
 #     the symmetric NAT and over TCP and TLS from behind the firewall;
-#   - a daemon behind each router joins the overlay by dialling out;
+#   - a daemon behind each router joins the overlay (full ICE: its links
+#     to peers other than the bootstrap node are DTLS over ICE);
 #   - relay.mode auto (RFC 6940 §9): the public daemons' relays run and are
 #     found through TURN-SERVICE; a daemon whose own address looks public
 #     but sits behind a full cone (11.2.24.2) learns from its linked peers'
@@ -53,6 +54,7 @@ echo "lab: 2 public hosts, routers ${routers[*]} hidden, a host behind each"
 
 # Daemons 0 and 1 on the public hosts, relays on; 2.. behind the routers.
 overlay_port=6084
+cfg_overlay_extra="  no-ice: false"
 node_host=(pub1 pub2)
 for r in "${routers[@]}" hidden; do node_host+=("behind-$r"); done
 hidden_node=$((${#node_host[@]} - 1))
@@ -73,7 +75,7 @@ for i in "${!node_host[@]}"; do
   ((i == 0)) && { eventually 15 joined 0 || fail "node 0 did not start an overlay"; }
 done
 eventually 30 all_joined "${!node_host[@]}" || fail "not every daemon joined"
-echo "${#node_host[@]} daemons joined, $((${#node_host[@]} - 2)) of them behind a router, by dialling out"
+echo "${#node_host[@]} daemons joined, $((${#node_host[@]} - 2)) of them behind a router"
 for i in 0 1; do
   [ "$(ctl "$i" status | json_field 'r["relay"]["running"]')" = True ] ||
     fail "node $i's relay is off: $(ctl "$i" status | json_field 'r["relay"]')"

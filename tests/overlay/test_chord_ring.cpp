@@ -122,3 +122,19 @@ TEST_CASE("a ring forms when Attach offers and answers take time to gather") {
   CHECK(wrong_after_crashes(world, {2, 9}, 120s) == 0);
   CHECK(world.net().stats().offers_outstanding == 0);
 }
+
+// §6.2.1: an AttachReq retransmitted while its answer is still gathering is
+// the same request. Answering each copy would start an ICE agent per copy,
+// and the offerer would check against one while the others wait in vain.
+TEST_CASE("an Attach retransmitted while its answer gathers is answered once") {
+  auto config = small_world(29);
+  config.overlay.reliability_timer = 500ms;
+  config.network.gathering_delay = 1200ms;  // two retransmissions meanwhile
+  sim::overlay_world world(config);
+  grow(world, 12, 60s);
+  CHECK(world.ring_consistent());
+  const auto& stats = world.net().stats();
+  INFO("offers " << stats.offers << ", answers " << stats.answers);
+  CHECK(stats.offers > 0);
+  CHECK(stats.answers <= stats.offers);
+}

@@ -37,11 +37,13 @@ void network::node::offer_attach(
   const attach_offer_id offer{++last_offer};
   offers.push_back(offer);
   ++net.stats_.offers_outstanding;
+  ++net.stats_.offers;
   after_gathering([this, offer, ready = std::move(ready)] { ready(offer, local_attach()); });
 }
 
 void network::node::answer_attach(const node_id&, const wire::attach_req_ans&,
                                   std::function<void(wire::attach_req_ans)> ready) {
+  ++net.stats_.answers;
   after_gathering([this, ready = std::move(ready)] { ready(local_attach()); });
 }
 

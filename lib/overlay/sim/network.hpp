@@ -41,6 +41,10 @@ struct network_stats {
   std::uint64_t dropped = 0;  // dead end or link gone before arrival
   // Attach offers gathered and neither opened nor withdrawn yet.
   std::uint64_t offers_outstanding = 0;
+  // Attach offers made and answers begun, for every node ever added: an
+  // answer per retransmitted AttachReq would outnumber the offers.
+  std::uint64_t offers = 0;
+  std::uint64_t answers = 0;
 };
 
 class network {
