@@ -82,6 +82,21 @@ bool is_rtp_profile(std::string_view protocol) {
 
 bool is_feedback_profile(std::string_view protocol) { return protocol.ends_with("AVPF"); }
 
+// sofia's parser mis-sizes an m= line's protocol token that holds bytes over
+// 0x7F: it then allocates without end (found by fuzz_sdp). RFC 4566 allows
+// UTF-8 only in free text (s=, i=, e=, p=, a= values), so other lines are
+// refused such bytes before sofia sees them.
+bool has_non_ascii_outside_text(std::string_view body) {
+  bool text_line = false;
+  bool line_start = true;
+  for (const char c : body) {
+    if (line_start) text_line = c == 's' || c == 'i' || c == 'e' || c == 'p' || c == 'a';
+    line_start = c == '\n';
+    if (static_cast<unsigned char>(c) > 0x7F && !text_line) return true;
+  }
+  return false;
+}
+
 sdp_media describe(const sdp_media_t* m, const sdp_session_t* s) {
   sdp_media out;
   out.type = m->m_type_name ? m->m_type_name : "";
@@ -248,6 +263,9 @@ result<sdp_session> sdp_session::parse(std::string_view body) {
   // sofia reads the copy it makes as a C string: a NUL would end it early.
   if (body.find('\0') != std::string_view::npos) {
     return media_error{media_errc::unparsable, "NUL in the body"};
+  }
+  if (has_non_ascii_outside_text(body)) {
+    return media_error{media_errc::unparsable, "a byte over 0x7F outside free text"};
   }
   auto p = std::make_unique<parsed>();
   p->parser = sdp_parse(p->home, body.data(), static_cast<issize_t>(body.size()), parse_flags);

@@ -243,6 +243,14 @@ TEST_CASE("bodies that are refused, and why") {
   CHECK(error_of(std::string("v=0\r\n\0o=x", 10)) == media_errc::unparsable);
   CHECK(error_of("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
                  "m=audio 70000 RTP/AVP 0\r\nc=IN IP4 192.0.2.1\r\n") == media_errc::unparsable);
+  // sofia's parser would allocate without end on this m-line (fuzz_sdp).
+  CHECK(error_of("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+                 "m=audio 1 RTP/A\xab\xaf\xdf\xcf 0\r\n") == media_errc::unparsable);
+  // UTF-8 in free text is fine.
+  CHECK(
+      sdp_session::parse("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=Gr\xc3\xbc\xc3\x9f\r\n"
+                         "c=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 1 RTP/AVP 0\r\n"
+                         "a=label:\xc3\xa9t\xc3\xa9\r\n"));
   std::string many = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n";
   for (std::size_t i = 0; i < max_media_lines; ++i) many += "m=audio 4000 RTP/AVP 0\r\n";
   CHECK(sdp_session::parse(many));
