@@ -76,8 +76,25 @@ std::optional<nat::ice_credentials> ice_of(const sdp_attribute_t* list) {
   return nat::ice_credentials{ufrag->a_value, pwd->a_value};
 }
 
-bool is_rtp_profile(std::string_view protocol) {
-  return protocol.starts_with("RTP/") || protocol.starts_with("UDP/TLS/RTP/");
+bool is_payload_type(const char* text) {
+  const std::string_view t = text ? text : "";
+  if (t.empty() || t.size() > 3 ||
+      !std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  return std::stoi(std::string(t)) <= 127;
+}
+
+// An RTP profile whose formats are payload types: what can be anchored and
+// printed as RTP/AVP or RTP/SAVP. sofia keeps the formats of profiles it does
+// not know ("RTP/AVPF", say) as text, unchecked.
+bool is_rtp(const sdp_media_t* m) {
+  const std::string_view protocol = m->m_proto_name ? m->m_proto_name : "";
+  if (!protocol.starts_with("RTP/") && !protocol.starts_with("UDP/TLS/RTP/")) return false;
+  for (const sdp_list_t* f = m->m_format; f; f = f->l_next) {
+    if (!is_payload_type(f->l_text)) return false;
+  }
+  return true;
 }
 
 bool is_feedback_profile(std::string_view protocol) { return protocol.ends_with("AVPF"); }
@@ -102,7 +119,7 @@ sdp_media describe(const sdp_media_t* m, const sdp_session_t* s) {
   out.type = m->m_type_name ? m->m_type_name : "";
   out.port = static_cast<std::uint16_t>(m->m_port);
   out.protocol = m->m_proto_name ? m->m_proto_name : "";
-  out.is_rtp = is_rtp_profile(out.protocol);
+  out.is_rtp = is_rtp(m);
   // sofia turns the formats of RTP/AVP and RTP/SAVP lines into rtpmaps
   // (one per payload type, in m-line order) and keeps other lines' as text.
   for (const sdp_rtpmap_t* r = m->m_rtpmaps; r; r = r->rm_next) {
@@ -233,12 +250,11 @@ struct sdp_session::parsed {
       m->m_key = nullptr;
       m->m_connections = nullptr;
       m->m_number_of_ports = 0;
-      const std::string_view protocol = m->m_proto_name ? m->m_proto_name : "";
-      if (!is_rtp_profile(protocol)) {
+      if (!is_rtp(m)) {
         m->m_port = 0;
         continue;
       }
-      set_profile(m, secure, is_feedback_profile(protocol));
+      set_profile(m, secure, is_feedback_profile(m->m_proto_name));
       if (m->m_port == 0) continue;
       each(h, m, index);
     }

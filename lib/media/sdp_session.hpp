@@ -15,7 +15,8 @@
 // Both keep formats, a=rtpmap and a=fmtp (telephone-event, RFC 4733, too),
 // the direction attributes (hold: sendonly, inactive) and every other
 // attribute. A rejected m-line (port 0) stays port 0; an m-line that is not
-// RTP (T.38 over udptl, say) cannot be anchored and is made port 0.
+// RTP (T.38 over udptl, say, or formats that are not payload types) cannot
+// be anchored and is made port 0.
 //
 // Errors are values (media_error), never exceptions; only allocation
 // failure throws (std::bad_alloc). Thread: any one thread at a time; each
@@ -51,7 +52,7 @@ struct sdp_media {
   std::string type;        // "audio", "video", "image", ...
   std::uint16_t port = 0;  // 0: rejected
   std::string protocol;    // "RTP/AVP", "RTP/SAVPF", "udptl", ...
-  bool is_rtp = false;     // the protocol is an RTP profile
+  bool is_rtp = false;     // an RTP profile whose formats are payload types (0-127)
   std::vector<std::string> formats;
   // The media-level c= address, else the session's; nothing when neither is
   // an IP literal (a host name: nothing here resolves DNS). 0.0.0.0 is kept:

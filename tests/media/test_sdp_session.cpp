@@ -222,6 +222,25 @@ TEST_CASE("IPv6 toward the phone, session-level hold, feedback profiles, non-RTP
   CHECK(contains(*out, "m=image 0 udptl t38\r\n"));  // cannot be anchored
 }
 
+TEST_CASE("an RTP profile whose formats are not payload types is not anchored") {
+  // Found by fuzz_sdp: printed as RTP/AVP, "0FV" made SDP sofia refuses.
+  const std::string body =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/SAP 0FV\r\nm=audio 4002 RTP/AVPF 0 128\r\nm=audio 4004 RTP/AVPF 0 127\r\n";
+  auto s = sdp_session::parse(body);
+  REQUIRE(s);
+  CHECK_FALSE(s->media()[0].is_rtp);
+  CHECK_FALSE(s->media()[1].is_rtp);
+  CHECK(s->media()[2].is_rtp);
+  auto out = s->toward_phone({make_address("127.0.0.1"), {40000, 40002, 40004}});
+  REQUIRE(out);
+  INFO(*out);
+  CHECK(contains(*out, "m=audio 0 RTP/SAP 0FV\r\n"));
+  CHECK(contains(*out, "m=audio 0 RTP/AVPF 0 128\r\n"));
+  CHECK(contains(*out, "m=audio 40004 RTP/AVPF 0 127\r\n"));
+  CHECK(sdp_session::parse(*out));
+}
+
 TEST_CASE("rewrite data that does not fit is refused") {
   auto s = sdp_session::parse(phone_offer);
   REQUIRE(s);
