@@ -190,6 +190,13 @@ void set_profile(sdp_media_t* m, bool secure, bool feedback) {
   }
 }
 
+// The caller's rewrite data must name every m-line, in order.
+std::optional<media_error> count_mismatch(std::size_t given, const char* what, std::size_t lines) {
+  if (given == lines) return std::nullopt;
+  return media_error{media_errc::bad_rewrite, std::to_string(given) + " " + what + " for " +
+                                                  std::to_string(lines) + " m-lines"};
+}
+
 result<std::string> print(su_home_t* home, const sdp_session_t* session) {
   sdp_printer_t* printer = sdp_print(home, session, nullptr, 0, print_flags);
   if (!printer) throw std::bad_alloc();
@@ -304,22 +311,14 @@ result<sdp_session> sdp_session::parse(std::string_view body) {
 }
 
 result<std::string> sdp_session::toward_phone(const phone_rewrite& rewrite) const {
-  if (rewrite.ports.size() != media_.size()) {
-    return media_error{media_errc::bad_rewrite, std::to_string(rewrite.ports.size()) +
-                                                    " ports for " + std::to_string(media_.size()) +
-                                                    " m-lines"};
-  }
+  if (auto error = count_mismatch(rewrite.ports.size(), "ports", media_.size())) return *error;
   return parsed_->rewrite(
       rewrite.address, false,
       [&](su_home_t*, sdp_media_t* m, std::size_t index) { m->m_port = rewrite.ports[index]; });
 }
 
 result<std::string> sdp_session::toward_daemon(const daemon_rewrite& rewrite) const {
-  if (rewrite.media.size() != media_.size()) {
-    return media_error{media_errc::bad_rewrite, std::to_string(rewrite.media.size()) +
-                                                    " media for " + std::to_string(media_.size()) +
-                                                    " m-lines"};
-  }
+  if (auto error = count_mismatch(rewrite.media.size(), "media", media_.size())) return *error;
   return parsed_->rewrite(
       rewrite.address, true, [&](su_home_t* h, sdp_media_t* m, std::size_t index) {
         const daemon_media& d = rewrite.media[index];

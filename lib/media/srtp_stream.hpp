@@ -38,6 +38,7 @@ class srtp_stream {
   // far daemon's (it unprotects). srtp_failed when libsrtp refuses either.
   static result<srtp_stream> create(const sdes_crypto& outbound, const sdes_crypto& inbound);
 
+  // A moved-from stream may only be destroyed or assigned to.
   srtp_stream(srtp_stream&&) noexcept;
   srtp_stream& operator=(srtp_stream&&) noexcept;
   ~srtp_stream();
