@@ -99,17 +99,28 @@ bool is_rtp(const sdp_media_t* m) {
 
 bool is_feedback_profile(std::string_view protocol) { return protocol.ends_with("AVPF"); }
 
-// sofia's parser mis-sizes an m= line's protocol token that holds bytes over
-// 0x7F: it then allocates without end (found by fuzz_sdp). RFC 4566 allows
-// UTF-8 only in free text (s=, i=, e=, p=, a= values), so other lines are
-// refused such bytes before sofia sees them.
-bool has_non_ascii_outside_text(std::string_view body) {
-  bool text_line = false;
-  bool line_start = true;
-  for (const char c : body) {
-    if (line_start) text_line = c == 's' || c == 'i' || c == 'e' || c == 'p' || c == 'a';
-    line_start = c == '\n';
-    if (static_cast<unsigned char>(c) > 0x7F && !text_line) return true;
+// sofia 1.12.11 loops without end, allocating, on an m= line whose format
+// list holds a character outside its token set (found by fuzz_sdp: "m=audio
+// 0 R::" takes all memory). RFC 4566's m= line is tokens, '/' and spaces
+// only, so such lines are refused before sofia sees them. Lines are split
+// and their leading blanks skipped as sofia does.
+bool is_media_line_char(char c) {
+  constexpr std::string_view extra = "-!#$%&'*+.^_`{|}~/ \t";
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         extra.find(c) != std::string_view::npos;
+}
+
+bool has_malformed_media_line(std::string_view body) {
+  std::size_t at = 0;
+  while (at < body.size()) {
+    std::size_t end = body.find_first_of("\r\n", at);
+    if (end == std::string_view::npos) end = body.size();
+    auto line = body.substr(at, end - at);
+    line.remove_prefix(std::min(line.find_first_not_of(" \t"), line.size()));
+    if (line.starts_with("m=") && !std::all_of(line.begin() + 2, line.end(), is_media_line_char)) {
+      return true;
+    }
+    at = end + 1;
   }
   return false;
 }
@@ -287,8 +298,8 @@ result<sdp_session> sdp_session::parse(std::string_view body) {
   if (body.find('\0') != std::string_view::npos) {
     return media_error{media_errc::unparsable, "NUL in the body"};
   }
-  if (has_non_ascii_outside_text(body)) {
-    return media_error{media_errc::unparsable, "a byte over 0x7F outside free text"};
+  if (has_malformed_media_line(body)) {
+    return media_error{media_errc::unparsable, "m= line with a character outside SDP tokens"};
   }
   auto p = std::make_unique<parsed>();
   p->parser = sdp_parse(p->home, body.data(), static_cast<issize_t>(body.size()), parse_flags);

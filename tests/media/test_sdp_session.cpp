@@ -262,9 +262,12 @@ TEST_CASE("bodies that are refused, and why") {
   CHECK(error_of(std::string("v=0\r\n\0o=x", 10)) == media_errc::unparsable);
   CHECK(error_of("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n"
                  "m=audio 70000 RTP/AVP 0\r\nc=IN IP4 192.0.2.1\r\n") == media_errc::unparsable);
-  // sofia's parser would allocate without end on this m-line (fuzz_sdp).
-  CHECK(error_of("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
-                 "m=audio 1 RTP/A\xab\xaf\xdf\xcf 0\r\n") == media_errc::unparsable);
+  // sofia's parser would allocate without end on these m-lines (fuzz_sdp).
+  const std::string head =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n";
+  CHECK(error_of(head + "m=audio 1 RTP/A\xab\xaf\xdf\xcf 0\r\n") == media_errc::unparsable);
+  CHECK(error_of(head + "m=audio 0 R::") == media_errc::unparsable);
+  CHECK(error_of(head + " \tm=audio 0 X 0:\n") == media_errc::unparsable);
   // UTF-8 in free text is fine.
   CHECK(
       sdp_session::parse("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=Gr\xc3\xbc\xc3\x9f\r\n"
