@@ -276,7 +276,19 @@ struct sdp_session::parsed {
       if (m->m_port == 0) continue;
       each(h, m, index);
     }
-    return print(h, copy);
+    auto out = print(h, copy);
+    // What a profile sofia does not know kept unchecked (an a=rtpmap, say)
+    // is checked once the line is RTP/AVP or RTP/SAVP: never send what
+    // sofia itself would refuse.
+    if (out) {
+      sdp_parser_t* check =
+          sdp_parse(h, out->data(), static_cast<issize_t>(out->size()), parse_flags);
+      if (!check) throw std::bad_alloc();
+      if (const char* error = sdp_parsing_error(check)) {
+        return media_error{media_errc::print_failed, std::string("rewritten SDP: ") + error};
+      }
+    }
+    return out;
   }
 };
 

@@ -241,6 +241,18 @@ TEST_CASE("an RTP profile whose formats are not payload types is not anchored") 
   CHECK(sdp_session::parse(*out));
 }
 
+TEST_CASE("a rewrite that sofia would not read back is refused") {
+  // Found by fuzz_sdp: an unknown profile keeps a=rtpmap unchecked; as
+  // RTP/AVP the same line is a bad rtpmap.
+  auto s = sdp_session::parse(
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/SA8 101\r\na=rtpmap:101 \x8c\x9a-event/8000\r\n");
+  REQUIRE(s);
+  auto out = s->toward_phone({make_address("127.0.0.1"), {40000}});
+  REQUIRE_FALSE(out);
+  CHECK(out.error().code == media_errc::print_failed);
+}
+
 TEST_CASE("rewrite data that does not fit is refused") {
   auto s = sdp_session::parse(phone_offer);
   REQUIRE(s);
