@@ -31,14 +31,6 @@ std::optional<T> number(std::string_view text) {
   return value;
 }
 
-// ice-char: ALPHA / DIGIT / "+" / "/" (RFC 8839 §5.1).
-bool is_ice_chars(std::string_view s) noexcept {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-  });
-}
-
 bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return (x | 0x20) == (y | 0x20);
@@ -62,6 +54,13 @@ std::optional<nat::ice_candidate_type> type_named(std::string_view name) {
 }
 
 }  // namespace
+
+bool is_ice_chars(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  });
+}
 
 std::optional<nat::ice_candidate> parse_sdp_candidate(std::string_view value) {
   const auto f = split_spaces(value);

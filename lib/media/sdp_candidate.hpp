@@ -20,4 +20,8 @@ std::optional<nat::ice_candidate> parse_sdp_candidate(std::string_view value);
 // The attribute's value, component 1, transport UDP.
 std::string format_sdp_candidate(const nat::ice_candidate& candidate);
 
+// ice-char (ALPHA / DIGIT / "+" / "/"): what foundations, ufrags and
+// passwords are made of (RFC 8839 §5.1, §5.4).
+bool is_ice_chars(std::string_view text) noexcept;
+
 }  // namespace p2psip::media

@@ -101,13 +101,29 @@ bool is_feedback_profile(std::string_view protocol) { return protocol.ends_with(
 
 // sofia 1.12.11 loops without end, allocating, on an m= line whose format
 // list holds a character outside its token set (found by fuzz_sdp: "m=audio
-// 0 R::" takes all memory). RFC 4566's m= line is tokens, '/' and spaces
-// only, so such lines are refused before sofia sees them. Lines are split
-// and their leading blanks skipped as sofia does.
-bool is_media_line_char(char c) {
-  constexpr std::string_view extra = "-!#$%&'*+.^_`{|}~/ \t";
+// 0 R::" and "m=o 0P /" take all memory). So m= lines are held to RFC
+// 4566's grammar before sofia sees them: media token, port ["/" count],
+// proto (tokens joined by '/'), then format tokens, separated by blanks.
+// Lines are split and their leading blanks skipped as sofia does.
+bool is_token_char(char c) {
+  constexpr std::string_view extra = "-!#$%&'*+.^_`{|}~";
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          extra.find(c) != std::string_view::npos;
+}
+
+bool is_media_field(std::string_view field, std::size_t index) {
+  const auto all = [&](auto ok) { return std::all_of(field.begin(), field.end(), ok); };
+  if (index == 1) {
+    const auto slash = field.find('/');
+    const auto digits = [](std::string_view t) {
+      return !t.empty() &&
+             std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    return digits(field.substr(0, slash)) &&
+           (slash == std::string_view::npos || digits(field.substr(slash + 1)));
+  }
+  if (index == 2) return all([](char c) { return c == '/' || is_token_char(c); });
+  return all(is_token_char);
 }
 
 bool has_malformed_media_line(std::string_view body) {
@@ -116,11 +132,19 @@ bool has_malformed_media_line(std::string_view body) {
     std::size_t end = body.find_first_of("\r\n", at);
     if (end == std::string_view::npos) end = body.size();
     auto line = body.substr(at, end - at);
-    line.remove_prefix(std::min(line.find_first_not_of(" \t"), line.size()));
-    if (line.starts_with("m=") && !std::all_of(line.begin() + 2, line.end(), is_media_line_char)) {
-      return true;
-    }
     at = end + 1;
+    line.remove_prefix(std::min(line.find_first_not_of(" \t"), line.size()));
+    if (!line.starts_with("m=")) continue;
+    line.remove_prefix(2);
+    std::size_t index = 0;
+    while (!line.empty()) {
+      const auto start = line.find_first_not_of(" \t");
+      if (start == std::string_view::npos) break;
+      line.remove_prefix(start);
+      const auto field = line.substr(0, line.find_first_of(" \t"));
+      if (!is_media_field(field, index++)) return true;
+      line.remove_prefix(field.size());
+    }
   }
   return false;
 }
@@ -342,6 +366,19 @@ result<std::string> sdp_session::toward_phone(const phone_rewrite& rewrite) cons
 
 result<std::string> sdp_session::toward_daemon(const daemon_rewrite& rewrite) const {
   if (auto error = count_mismatch(rewrite.media.size(), "media", media_.size())) return *error;
+  // sofia prints values as given: a CR or LF here would forge SDP lines.
+  for (const auto& d : rewrite.media) {
+    const auto& c = d.ice.credentials;
+    const bool foundations_ok = std::all_of(
+        d.ice.candidates.begin(), d.ice.candidates.end(), [](const nat::ice_candidate& x) {
+          return !x.foundation.empty() && is_ice_chars(x.foundation);
+        });
+    if (c.ufrag.size() < 4 || c.ufrag.size() > 256 || c.password.size() < 22 ||
+        c.password.size() > 256 || !is_ice_chars(c.ufrag) || !is_ice_chars(c.password) ||
+        !foundations_ok) {
+      return media_error{media_errc::bad_rewrite, "ICE ufrag, password or foundation (RFC 8839)"};
+    }
+  }
   return parsed_->rewrite(
       rewrite.address, true, [&](su_home_t* h, sdp_media_t* m, std::size_t index) {
         const daemon_media& d = rewrite.media[index];

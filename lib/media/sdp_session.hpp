@@ -101,8 +101,9 @@ class sdp_session {
 
   const std::vector<sdp_media>& media() const noexcept { return media_; }
 
-  // bad_rewrite when the ports or media do not number the m-lines or the
-  // address is unspecified; print_failed if sofia cannot print the result
+  // bad_rewrite when the ports or media do not number the m-lines, the
+  // address is unspecified, or (toward_daemon) an ICE ufrag (4-256), password
+  // (22-256) or foundation is not ice-chars; print_failed if sofia cannot print the result
   // or would not read it back (an unknown profile's unchecked a=rtpmap).
   result<std::string> toward_phone(const phone_rewrite& rewrite) const;
   result<std::string> toward_daemon(const daemon_rewrite& rewrite) const;

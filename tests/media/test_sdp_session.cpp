@@ -265,6 +265,18 @@ TEST_CASE("rewrite data that does not fit is refused") {
   auto none = s->toward_daemon({make_address("198.51.100.1"), {}});
   REQUIRE_FALSE(none);
   CHECK(none.error().code == media_errc::bad_rewrite);
+  // ICE values that are not RFC 8839's, or would forge lines, are refused.
+  for (int which = 0; which < 4; ++which) {
+    daemon_rewrite rewrite{make_address("198.51.100.1"), {daemon_line(50000), daemon_line(50002)}};
+    auto& ice = rewrite.media[1].ice;
+    if (which == 0) ice.credentials.ufrag = "abc";
+    if (which == 1) ice.credentials.password = "short";
+    if (which == 2) ice.credentials.ufrag = "abcd\r\na=crypto:x";
+    if (which == 3) ice.candidates[0].foundation = "1 2";
+    auto bad = s->toward_daemon(rewrite);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == media_errc::bad_rewrite);
+  }
 }
 
 TEST_CASE("bodies that are refused, and why") {
@@ -280,6 +292,10 @@ TEST_CASE("bodies that are refused, and why") {
   CHECK(error_of(head + "m=audio 1 RTP/A\xab\xaf\xdf\xcf 0\r\n") == media_errc::unparsable);
   CHECK(error_of(head + "m=audio 0 R::") == media_errc::unparsable);
   CHECK(error_of(head + " \tm=audio 0 X 0:\n") == media_errc::unparsable);
+  CHECK(error_of(head + "m=o 0P /\r\n") == media_errc::unparsable);
+  CHECK(error_of(head + "m=audio 4000/x RTP/AVP 0\r\n") == media_errc::unparsable);
+  CHECK(error_of(head + "m=au:dio 4000 RTP/AVP 0\r\n") == media_errc::unparsable);
+  CHECK(sdp_session::parse(head + "m=audio 4000/2 RTP/AVP 0 8\r\n"));
   // UTF-8 in free text is fine.
   CHECK(
       sdp_session::parse("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=Gr\xc3\xbc\xc3\x9f\r\n"
