@@ -99,12 +99,14 @@ bool is_rtp(const sdp_media_t* m) {
 
 bool is_feedback_profile(std::string_view protocol) { return protocol.ends_with("AVPF"); }
 
-// sofia 1.12.11 loops without end, allocating, on an m= line whose format
-// list holds a character outside its token set (found by fuzz_sdp: "m=audio
-// 0 R::" and "m=o 0P /" take all memory). So m= lines are held to RFC
-// 4566's grammar before sofia sees them: media token, port ["/" count],
-// proto (tokens joined by '/'), then format tokens, separated by blanks.
-// Lines are split and their leading blanks skipped as sofia does.
+// sofia 1.12.11 loops without end, allocating until memory runs out, when
+// an m= line's format list starts with anything but a token, blanks left
+// over included (found by fuzz_sdp: "m=audio 0 R::", "m=o 0P /", and
+// "m=image 5000 udptl \t", where the tab follows the blank after the
+// protocol). So m= lines are held to RFC 4566's grammar before sofia sees
+// them (media token, port ["/" count], proto: tokens joined by '/', then
+// format tokens, separated by blanks), and their trailing blanks are
+// dropped. Lines are split and their leading blanks skipped as sofia does.
 bool is_token_char(char c) {
   constexpr std::string_view extra = "-!#$%&'*+.^_`{|}~";
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -126,27 +128,32 @@ bool is_media_field(std::string_view field, std::size_t index) {
   return all(is_token_char);
 }
 
-bool has_malformed_media_line(std::string_view body) {
+// The body with each m= line's trailing blanks dropped, or nothing when an
+// m= line breaks the grammar.
+std::optional<std::string> sofia_safe(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
   std::size_t at = 0;
   while (at < body.size()) {
     std::size_t end = body.find_first_of("\r\n", at);
     if (end == std::string_view::npos) end = body.size();
-    auto line = body.substr(at, end - at);
+    std::string_view line = body.substr(at, end - at);
+    const std::string_view separator = body.substr(end, end < body.size() ? 1 : 0);
     at = end + 1;
-    line.remove_prefix(std::min(line.find_first_not_of(" \t"), line.size()));
-    if (!line.starts_with("m=")) continue;
-    line.remove_prefix(2);
-    std::size_t index = 0;
-    while (!line.empty()) {
-      const auto start = line.find_first_not_of(" \t");
-      if (start == std::string_view::npos) break;
-      line.remove_prefix(start);
-      const auto field = line.substr(0, line.find_first_of(" \t"));
-      if (!is_media_field(field, index++)) return true;
-      line.remove_prefix(field.size());
+    auto fields = line.substr(std::min(line.find_first_not_of(" \t"), line.size()));
+    if (fields.starts_with("m=")) {
+      line = line.substr(0, line.find_last_not_of(" \t") + 1);
+      fields = fields.substr(2, fields.find_last_not_of(" \t") - 1);
+      for (std::size_t index = 0; !fields.empty(); ++index) {
+        fields.remove_prefix(std::min(fields.find_first_not_of(" \t"), fields.size()));
+        const auto field = fields.substr(0, fields.find_first_of(" \t"));
+        if (!is_media_field(field, index)) return std::nullopt;
+        fields.remove_prefix(field.size());
+      }
     }
+    out.append(line).append(separator);
   }
-  return false;
+  return out;
 }
 
 sdp_media describe(const sdp_media_t* m, const sdp_session_t* s) {
@@ -334,11 +341,10 @@ result<sdp_session> sdp_session::parse(std::string_view body) {
   if (body.find('\0') != std::string_view::npos) {
     return media_error{media_errc::unparsable, "NUL in the body"};
   }
-  if (has_malformed_media_line(body)) {
-    return media_error{media_errc::unparsable, "m= line with a character outside SDP tokens"};
-  }
+  const auto safe = sofia_safe(body);
+  if (!safe) return media_error{media_errc::unparsable, "m= line outside RFC 4566's grammar"};
   auto p = std::make_unique<parsed>();
-  p->parser = sdp_parse(p->home, body.data(), static_cast<issize_t>(body.size()), parse_flags);
+  p->parser = sdp_parse(p->home, safe->data(), static_cast<issize_t>(safe->size()), parse_flags);
   if (!p->parser) throw std::bad_alloc();
   if (const char* error = sdp_parsing_error(p->parser)) {
     return media_error{media_errc::unparsable, error};

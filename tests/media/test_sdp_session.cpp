@@ -296,6 +296,16 @@ TEST_CASE("bodies that are refused, and why") {
   CHECK(error_of(head + "m=audio 4000/x RTP/AVP 0\r\n") == media_errc::unparsable);
   CHECK(error_of(head + "m=au:dio 4000 RTP/AVP 0\r\n") == media_errc::unparsable);
   CHECK(sdp_session::parse(head + "m=audio 4000/2 RTP/AVP 0 8\r\n"));
+  CHECK(error_of(head + "m=\r\n") == media_errc::unparsable);
+  // Trailing blanks are dropped: after a protocol with no format, a blank
+  // then a tab looped sofia too.
+  CHECK(sdp_session::parse(head + "m=image 5000 udptl \t\r\n"));
+  auto trailing =
+      sdp_session::parse(head + "m=image 5000 udptl t38 \t \r\nm=audio 4000 RTP/AVP 0 8\t\n");
+  REQUIRE(trailing);
+  CHECK(trailing->media()[0].formats == std::vector<std::string>{"t38"});
+  CHECK(trailing->media()[1].formats == std::vector<std::string>{"0", "8"});
+  CHECK(sdp_session::parse(head + "m= \taudio  4000 RTP/AVP\t0\r\n"));
   // UTF-8 in free text is fine.
   CHECK(
       sdp_session::parse("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=Gr\xc3\xbc\xc3\x9f\r\n"
