@@ -1,9 +1,12 @@
 // SRTP between two daemons: what one protects the other unprotects, RTP and
 // RTCP, both suites; tampering, replay, the wrong key and truncation are
-// refused, and a refused packet does not disturb the ones after it.
+// refused, and a refused packet does not disturb the ones after it; streams
+// made on several threads at once (srtp_init runs once).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "media/srtp_stream.hpp"
@@ -146,4 +149,21 @@ TEST_CASE("streams move") {
   auto packet = rtp_packet(9);
   REQUIRE(moved.protect(packet) == srtp_outcome::ok);
   CHECK(c.b.unprotect(packet) == srtp_outcome::ok);
+}
+
+TEST_CASE("streams made and used on several threads at once, one stream per thread") {
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&ok] {
+      call c;
+      auto packet = rtp_packet(1);
+      if (c.a.protect(packet) == srtp_outcome::ok && c.b.unprotect(packet) == srtp_outcome::ok &&
+          packet == rtp_packet(1)) {
+        ++ok;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(ok == 4);
 }
