@@ -15,8 +15,8 @@ enum class media_errc : std::uint8_t {
   unparsable,              // sofia's SDP parser refused the body
   no_media,                // no m-line at all
   too_many_media,          // more m-lines than max_media_lines
-  bad_rewrite,             // the caller's rewrite data does not fit the SDP (count, address)
-  print_failed,            // sofia could not print the rewritten session
+  bad_rewrite,             // the caller's rewrite data does not fit (count, address, ICE values)
+  print_failed,            // sofia could not print the rewrite, or would not read it back
   bad_crypto,              // an a=crypto value that is not RFC 4568 syntax
   unsupported_suite,       // a crypto suite other than AES_CM_128_HMAC_SHA1_80/_32
   bad_key,                 // inline key not base64 or not 30 bytes
