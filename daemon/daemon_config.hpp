@@ -71,7 +71,7 @@ struct overlay_config {
   // No-ICE (direct TLS over TCP) until ICE overlays (false: DTLS-UDP-SR
   // over libnice, lib/nat's ice_transport) pass the NAT lab in full: see
   // p2psipd.yaml(5).
-  bool no_ice = true;
+  bool no_ice = false;
   std::uint32_t max_message_size = 5000;
   std::uint8_t initial_ttl = 100;
   std::chrono::milliseconds overlay_reliability_timer{3000};

@@ -39,6 +39,7 @@ constexpr std::chrono::seconds overlay_credential_ttl = std::chrono::hours(1);
 // for relays and renews credentials: each look is a few Finds.
 constexpr std::uint64_t relay_refresh_rounds = 30;
 constexpr std::uint64_t relay_retry_rounds = 5;
+constexpr auto relay_wait_before_join = 1s;
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
 
@@ -409,6 +410,21 @@ void p2psip_daemon::start_membership() {
   // Its announcements reach the keeper once the loop runs, after start().
   start_discovery();
   options.discovery = discovery_ != nullptr;
+  if (relay_pool_) {
+    // TURN credentials from the peers linked already (a bootstrap node that
+    // relays) before the join's first Attach gathers: behind a firewall that
+    // drops UDP it is reachable only through one. A relay that is slow to
+    // answer delays the join by a second at most.
+    options.before_join = [this](std::function<void()> join) {
+      auto once = std::make_shared<std::function<void()>>(std::move(join));
+      const auto go = [once] {
+        if (*once) std::exchange(*once, nullptr)();
+      };
+      relay_pool_->refresh(directly_linked_peers());
+      relay_pool_->on_settled(go);
+      timers_.schedule(relay_wait_before_join, go);
+    };
+  }
   membership_ =
       std::make_unique<bootstrap::membership_keeper>(node_, timers_, dialler_, std::move(options));
   membership_->start();

@@ -149,7 +149,18 @@ bool membership_keeper::isolated() const {
 void membership_keeper::use_linked_peer(const wire::node_id& peer) {
   if (!dialler_.connected(peer)) return;
   if (node_.state() == node_state::idle) {
-    node_.join(peer);
+    if (!options_.before_join) {
+      node_.join(peer);
+      return;
+    }
+    if (join_pending_) return;
+    join_pending_ = true;
+    options_.before_join([this, peer, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.expired()) return;
+      join_pending_ = false;
+      // The way in may have gone meanwhile; the next one found joins.
+      if (node_.state() == node_state::idle && dialler_.connected(peer)) node_.join(peer);
+    });
   } else if (node_.state() == node_state::joined) {
     node_.topology().introduce(peer);
   }

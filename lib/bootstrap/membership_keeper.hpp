@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,6 +48,11 @@ struct membership_options {
   // How often (±25%) a joined node Pings each bootstrap node's Node-ID
   // through its ring, and dials and introduces one the Ping does not reach.
   overlay::duration merge_probe_interval = std::chrono::seconds(30);
+  // Called before joining through a linked peer; the join starts when it
+  // calls its argument (unset: at once). With ICE, TURN credentials from
+  // the peers already linked make the join's first Attach reachable from
+  // behind a firewall that drops UDP.
+  std::function<void(std::function<void()> join)> before_join;
 };
 
 class membership_keeper {
@@ -122,6 +128,7 @@ class membership_keeper {
   bool stopped_ = false;
   // Answers that arrive after destruction see this expire and do nothing.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool join_pending_ = false;  // before_join runs
 };
 
 }  // namespace p2psip::bootstrap

@@ -34,6 +34,7 @@ void relay_pool::refresh(const std::vector<wire::node_id>& direct) {
     if (!*alive) return;
     --waiting_;
     ask_found(found);
+    settle_if_idle();
   });
 }
 
@@ -51,11 +52,28 @@ void relay_pool::ask(const wire::node_id& node) {
   ++waiting_;
   service_.request_credentials(node, [this, alive = alive_, node](auto answer) {
     if (!*alive) return;
-    --waiting_;
     // Two asks of one relay may cross; one set of credentials is enough.
     const bool held = std::ranges::any_of(held_, [&](const auto& h) { return h.node == node; });
     if (answer && !held) take(node, *answer);
+    // A relay that refuses or does not answer is offered no more until a
+    // find sees it again.
+    if (!answer) service_.forget(node);
+    --waiting_;
+    settle_if_idle();
   });
+}
+
+void relay_pool::on_settled(std::function<void()> settled) {
+  if (waiting_ == 0) {
+    settled();
+    return;
+  }
+  settled_.push_back(std::move(settled));
+}
+
+void relay_pool::settle_if_idle() {
+  if (waiting_ > 0) return;
+  for (auto& settled : std::exchange(settled_, {})) settled();
 }
 
 void relay_pool::take(const wire::node_id& node, const overlay_turn_credentials& credentials) {

@@ -38,6 +38,9 @@ class relay_pool {
   // reached only through a relay, and until it is, its view of the ring is
   // wrong and TURN-SERVICE finds nothing for it.
   void refresh(const std::vector<wire::node_id>& direct = {});
+  // Runs `settled` once no find or credential request is under way (at
+  // once when none is).
+  void on_settled(std::function<void()> settled);
   std::size_t held() const noexcept { return held_.size(); }
   // For an agent: every held relay, UDP then TCP.
   std::vector<turn_relay> relays() const;
@@ -62,6 +65,9 @@ class relay_pool {
   std::size_t wanted_;
   std::vector<credentials_held> held_;
   std::size_t waiting_ = 0;  // finds and credential requests under way
+  std::vector<std::function<void()>> settled_;
+  // Runs on_settled's callbacks once nothing is under way.
+  void settle_if_idle();
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

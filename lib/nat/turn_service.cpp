@@ -105,12 +105,20 @@ void turn_service::store_all(bool exists, std::function<void(std::size_t stored)
 }
 
 void turn_service::find(std::function<void(const std::vector<found_relay>&)> done) {
+  const auto now = node_.timers().now();
+  std::erase_if(cache_, [&](const found_relay& r) { return now - r.seen > options_.lifetime; });
   find_at(options_.find_attempts, std::move(done));
+}
+
+void turn_service::forget(const wire::node_id& relay) {
+  std::erase_if(cache_, [&](const found_relay& r) { return r.node == relay; });
 }
 
 void turn_service::find_at(int attempts_left,
                            std::function<void(const std::vector<found_relay>&)> done) {
   if (attempts_left <= 0) {
+    // No probe met a TURN-SERVICE resource: nothing is advertised now.
+    cache_.clear();
     done(cache_);
     return;
   }
@@ -163,7 +171,14 @@ void turn_service::fetch_relay(const wire::resource_id& resource, std::function<
             if (values == nullptr) continue;
             for (const auto& data : *values) {
               const auto* value = std::get_if<wire::data_value>(&data.value.entry);
-              if (value == nullptr || !value->exists) continue;
+              if (value == nullptr) continue;
+              if (!value->exists) {
+                // Withdrawn (§7.2): its signer relays no more.
+                if (options_.signer_of) {
+                  if (const auto signer = options_.signer_of(data.signature)) forget(*signer);
+                }
+                continue;
+              }
               if (auto server = wire::from_bytes<wire::turn_server>(value->value)) {
                 remember(*server, options_.signer_of ? options_.signer_of(data.signature)
                                                      : std::nullopt);

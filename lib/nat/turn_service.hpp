@@ -77,9 +77,14 @@ class turn_service {
   bool publishing() const noexcept { return publishing_; }
 
   // Looks for relays at random Resource-IDs until one is found or the
-  // attempts run out; `done` gets the cache afterwards.
+  // attempts run out; `done` gets the cache afterwards. The cache forgets a
+  // relay whose withdrawal (a tombstone it signed) a Fetch returns, one not
+  // seen again for a lifetime, and everything when no attempt found any
+  // TURN-SERVICE resource: what it offers is what the overlay advertises.
   void find(std::function<void(const std::vector<found_relay>&)> done);
   const std::vector<found_relay>& cache() const noexcept { return cache_; }
+  // Drops what the cache holds for `relay` (it refused credentials, say).
+  void forget(const wire::node_id& relay);
 
   // Asks `relay` for TURN credentials by AppAttach: the request's signature
   // proves this node's membership, and the relay mints credentials for its

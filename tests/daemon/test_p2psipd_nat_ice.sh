@@ -4,15 +4,16 @@
 # public-looking addresses; pub1 is the bootstrap node), and one daemon
 # behind each of: two port-restricted NATs, two symmetric NATs and a
 # firewall that drops UDP. Every daemon runs overlay.no-ice: false (full ICE).
-#   1. Every daemon joins; the two behind port-restricted NATs each put a
-#      value, read from both public daemons and from behind the other NAT.
+#   1. Every daemon joins and each one behind a router puts a value, read
+#      from every daemon (the ring is whole: each links to its neighbours).
 #   2. Between the two port-restricted NATs, overlay.attach makes a direct
 #      DTLS link: overlay.peers shows dtls-udp and a pair of srflx/prflx or
 #      host candidates, no relay.
-#   Not asserted yet (see the closing notes of issue 16): links through a
-#   relay between two symmetric NATs, and behind a UDP-blocking firewall
-#   through TURN over TCP; nodes behind those join through the 5 s fallback
-#   (an overlay of their own, then the merge).
+#   3. Between the two symmetric NATs the link goes through a relay: a relay
+#      candidate on one side at least, under a DTLS session that came up.
+#   4. Behind the UDP-blocking firewall the node is reached through TURN
+#      over TCP: its links to peers other than its bootstrap node are DTLS
+#      over a relayed candidate, and a public node attaches to it.
 # Join times are printed; bars are for tests/bench. Needs root, ip(8) and
 # iptables; skipped (77) otherwise.
 #
@@ -68,12 +69,12 @@ for ((i = 2; i < ${#hosts[@]}; i++)); do
   eventually 30 joined "$i" || fail "${hosts[$i]} did not join"
   echo "${hosts[$i]} joined $(( ($(date +%s%N) - started) / 1000000 )) ms after its start"
 done
-# The relays are found through TURN-SERVICE and credentials asked of them
-# over the overlay (asserted where the ring is reached without a relay).
-for i in 1 2 3; do
+# The relays are found through TURN-SERVICE (or asked of the bootstrap node
+# while joining) and credentials asked of them over the overlay.
+for i in "${!hosts[@]}"; do
   eventually 30 holds_relays "$i" || fail "${hosts[$i]} holds no relay credentials"
 done
-echo "pub2, ra and rb hold TURN credentials for ICE"
+echo "every daemon holds TURN credentials (the other public daemon's relay, at least)"
 all=("${!hosts[@]}")
 
 id_of() { node_id_of "$1"; }
@@ -86,19 +87,17 @@ attach_pair() {
 }
 
 # --- 1. storage across NATs ----------------------------------------------------
-# Behind the port-restricted NATs; the symmetric ones and the firewall join
-# through the fallback, and their rings are not asserted yet.
-for i in 2 3; do
+for ((i = 2; i < ${#hosts[@]}; i++)); do
   owner=$(ctl "$i" status | json_field 'r["user"]')
   eventually 30 eval "ctl $i put key=$owner/nat value=from-${hosts[$i]} >/dev/null" ||
     fail "put from ${hosts[$i]} failed"
   values["$owner/nat"]="from-${hosts[$i]}"
 done
-for reader in 0 1 2 3; do
+for reader in "${all[@]}"; do
   eventually 30 none_lost "$reader" ||
     fail "$lost of ${#values[@]} values not readable from ${hosts[$reader]}:$lost_keys"
 done
-echo "1. a value from behind each restricted NAT is read from both public daemons and across the NATs"
+echo "1. a value from behind each router is read from every daemon"
 
 # --- 2. two port-restricted NATs: a direct link ---------------------------------
 eventually 30 attach_pair 2 3 || fail "ra could not attach to rb: $pair"
@@ -107,5 +106,19 @@ read -r transport local remote relay <<<"$pair"
 [ "$local" != relay ] && [ "$remote" != relay ] && [ "$local" != - ] ||
   fail "ra-rb link is not direct: $pair"
 echo "2. ra-rb: direct DTLS link over ICE, pair $local-$remote"
+
+# --- 3. two symmetric NATs: through a relay --------------------------------------
+eventually 30 attach_pair 4 5 || fail "sa could not attach to sb: $pair"
+read -r transport local remote relay <<<"$pair"
+[ "$transport" = dtls-udp ] || fail "sa-sb link is $transport, not dtls-udp"
+[ "$local" = relay ] || [ "$remote" = relay ] || fail "sa-sb link is not relayed: $pair"
+echo "3. sa-sb: DTLS over ICE through a relay, pair $local-$remote (relay $relay)"
+
+# --- 4. the UDP-blocking firewall: TURN over TCP ----------------------------------
+eventually 30 attach_pair 1 6 || fail "pub2 could not attach to the node behind the firewall: $pair"
+read -r transport local remote relay <<<"$pair"
+[ "$transport" = dtls-udp ] && [ "$remote" = relay ] ||
+  fail "pub2-fw link is not DTLS to a relayed candidate: $pair"
+echo "4. behind the UDP-blocking firewall: reached over a relayed candidate ($local-$remote)"
 
 echo "PASS"

@@ -130,6 +130,13 @@ TEST_CASE("relays published with a density are found by Find at random Resource-
   w.world().scheduler().run_for(20s);
   REQUIRE(none);
   CHECK(none->empty());
+  // The node that found them before does not offer them from its cache.
+  std::optional<std::vector<nat::found_relay>> again;
+  finder->find([&](const auto& relays) { again = relays; });
+  w.world().scheduler().run_for(20s);
+  REQUIRE(again);
+  CHECK(again->empty());
+  CHECK(finder->cache().empty());
 }
 
 TEST_CASE("a density of 0 publishes nothing and the density is capped at 20") {
