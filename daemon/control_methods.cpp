@@ -358,7 +358,8 @@ json::object p2psip_daemon::ice_status() const {
           {"relays", relay_pool_ ? relay_pool_->held() : 0},
           {"agents", ice_->agents()},
           {"paths", c.paths},
-          {"failures", c.failures}};
+          {"failures", c.failures},
+          {"udp", !udp_blocked_ ? "unknown" : *udp_blocked_ ? "blocked" : "open"}};
 }
 
 json::object p2psip_daemon::discovery_status() const {

@@ -39,7 +39,7 @@ constexpr std::chrono::seconds overlay_credential_ttl = std::chrono::hours(1);
 // for relays and renews credentials: each look is a few Finds.
 constexpr std::uint64_t relay_refresh_rounds = 30;
 constexpr std::uint64_t relay_retry_rounds = 5;
-constexpr auto relay_wait_before_join = 1s;
+constexpr auto relay_wait_before_join = 800ms;
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
 
@@ -175,6 +175,7 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
   c.relays = [this] {
     return relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{};
   };
+  c.udp_blocked = [this] { return udp_blocked_.value_or(false); };
   return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
 }
 
@@ -189,6 +190,18 @@ std::vector<wire::node_id> p2psip_daemon::directly_linked_peers() const {
     if (transport_.dialled(peer)) direct.push_back(peer);
   }
   return direct;
+}
+
+void p2psip_daemon::probe_udp(std::function<void()> done) {
+  const auto servers = peer_stun_servers(1);
+  if (!stun_ || servers.empty()) {
+    done();
+    return;
+  }
+  stun_->ask(servers.front(), [this, done = std::move(done)](auto mapped) {
+    udp_blocked_ = !mapped.has_value();
+    done();
+  });
 }
 
 std::vector<nat::transport_address> p2psip_daemon::peer_stun_servers(std::size_t limit) const {
@@ -414,15 +427,25 @@ void p2psip_daemon::start_membership() {
     // TURN credentials from the peers linked already (a bootstrap node that
     // relays) before the join's first Attach gathers: behind a firewall that
     // drops UDP it is reachable only through one. A relay that is slow to
-    // answer delays the join by a second at most.
+    // answer delays the join by 0.8 s at most.
+    // Whether UDP gets out is probed meanwhile: without an answer by then,
+    // the join's agents take TURN over TCP only (until one comes), rather
+    // than wait out UDP allocations that cannot succeed.
     options.before_join = [this](std::function<void()> join) {
       auto once = std::make_shared<std::function<void()>>(std::move(join));
       const auto go = [once] {
         if (*once) std::exchange(*once, nullptr)();
       };
-      relay_pool_->refresh(directly_linked_peers());
-      relay_pool_->on_settled(go);
-      timers_.schedule(relay_wait_before_join, go);
+      auto both = std::make_shared<int>(2);
+      const auto one_done = [both, go] {
+        if (--*both == 0) go();
+      };
+      relay_pool_->ask_now(directly_linked_peers(), one_done);
+      probe_udp(one_done);
+      timers_.schedule(relay_wait_before_join, [this, go] {
+        if (!udp_blocked_ && stun_ && !peer_stun_servers(1).empty()) udp_blocked_ = true;
+        go();
+      });
     };
   }
   membership_ =
@@ -530,7 +553,11 @@ void p2psip_daemon::schedule_housekeeping() {
     if (relay_pool_ &&
         (state == overlay::node_state::joining || state == overlay::node_state::joined)) {
       const auto every = relay_pool_->relays().empty() ? relay_retry_rounds : relay_refresh_rounds;
-      if (housekeeping_rounds_++ % every == 0) relay_pool_->refresh(directly_linked_peers());
+      if (housekeeping_rounds_++ % every == 0) {
+        relay_pool_->refresh(directly_linked_peers());
+        // A firewall opened, or a probe lost: asked again while blocked.
+        if (udp_blocked_.value_or(false)) probe_udp([] {});
+      }
     }
     const auto peers = transport_.link_count();
     if (peers != last_status_peers_) {

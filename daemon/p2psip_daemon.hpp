@@ -126,6 +126,10 @@ class p2psip_daemon {
   std::vector<nat::transport_address> peer_stun_servers(std::size_t limit) const;
   // Linked peers this node dialled (bootstrap nodes): reachable directly.
   std::vector<wire::node_id> directly_linked_peers() const;
+  // Asks a directly reachable peer's STUN server whether UDP gets out and
+  // sets udp_blocked_ from the answer (or its absence); `done` afterwards,
+  // at once when there is nobody to ask.
+  void probe_udp(std::function<void()> done);
   void find_relays(const control::responder& respond);
   void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.
@@ -196,6 +200,9 @@ class p2psip_daemon {
   std::unique_ptr<nat::stun_port> stun_;
   // TURN relays with credentials for the ICE agents (null without ICE).
   std::unique_ptr<nat::relay_pool> relay_pool_;
+  // Whether UDP got out to a STUN server last asked (probe_udp); unset
+  // before the first answer.
+  std::optional<bool> udp_blocked_;
   std::unique_ptr<control::control_server> control_;
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;

@@ -80,7 +80,9 @@ std::vector<method_schema> schemas() {
                   {"ice", object,
                    "ICE for Attach: enabled (false when overlay.no-ice is set); while enabled "
                    "also relays (TURN relays with credentials held), agents (still "
-                   "gathering or checking), paths (pairs handed to DTLS links) and failures"},
+                   "gathering or checking), paths (pairs handed to DTLS links), failures, "
+                   "and udp (open, or blocked when a directly linked peer's STUN server did "
+                   "not answer: agents then use TURN over TCP only; unknown before a probe)"},
                   {"discovery", object,
                    "LAN discovery: state (off, running, waiting for a usable interface, or "
                    "failed), the interfaces it runs on, and the problem while not running"},

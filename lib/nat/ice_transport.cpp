@@ -64,11 +64,15 @@ ice_agent_config ice_transport::agent_config(ice_role role) const {
   c.role = role;
   c.local_addresses = config_.local_addresses;
   if (config_.relays) c.relays = config_.relays();
+  const bool udp_blocked = config_.udp_blocked && config_.udp_blocked();
+  if (udp_blocked) {
+    std::erase_if(c.relays, [](const turn_relay& r) { return r.transport == turn_transport::udp; });
+  }
   // A TURN allocation's answer gives the server-reflexive candidate too. A
   // STUN server besides would be asked RFC 3489 style (libnice's way), and
   // libnice drops the cookie-less answer when a TURN discovery shares the
   // socket: the gathering then waits for it through every retransmission.
-  if (config_.stun_server && c.relays.empty()) {
+  if (config_.stun_server && c.relays.empty() && !udp_blocked) {
     if (auto server = config_.stun_server()) c.stun_servers.push_back(*server);
   }
   c.connect_limit = config_.connect_limit;

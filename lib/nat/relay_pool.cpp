@@ -30,12 +30,30 @@ void relay_pool::refresh(const std::vector<wire::node_id>& direct) {
     ask(node);
   }
   ++waiting_;
-  service_.find([this, alive = alive_](const std::vector<found_relay>& found) {
-    if (!*alive) return;
-    --waiting_;
-    ask_found(found);
-    settle_if_idle();
-  });
+  // A find that meets only this node's own relay, or ones held already,
+  // keeps probing.
+  service_.find(
+      [this, alive = alive_](const std::vector<found_relay>& found) {
+        if (!*alive) return;
+        --waiting_;
+        ask_found(found);
+      },
+      [this](const found_relay& relay) { return usable(relay); });
+}
+
+void relay_pool::ask_now(const std::vector<wire::node_id>& direct,
+                         std::function<void()> answered) {
+  auto left = std::make_shared<std::size_t>(direct.size() + 1);
+  auto one_done = [left, answered = std::move(answered)] {
+    if (--*left == 0) answered();
+  };
+  for (const auto& node : direct) ask(node, one_done);
+  one_done();
+}
+
+bool relay_pool::usable(const found_relay& relay) const {
+  return relay.node && *relay.node != self_ &&
+         std::ranges::none_of(held_, [&](const credentials_held& h) { return h.node == *relay.node; });
 }
 
 void relay_pool::ask_found(const std::vector<found_relay>& found) {
@@ -45,35 +63,23 @@ void relay_pool::ask_found(const std::vector<found_relay>& found) {
   }
 }
 
-void relay_pool::ask(const wire::node_id& node) {
+void relay_pool::ask(const wire::node_id& node, std::function<void()> then) {
   if (node == self_ || std::ranges::any_of(held_, [&](const credentials_held& h) { return h.node == node; })) {
+    if (then) then();
     return;
   }
   ++waiting_;
-  service_.request_credentials(node, [this, alive = alive_, node](auto answer) {
+  service_.request_credentials(node, [this, alive = alive_, node, then = std::move(then)](auto answer) {
     if (!*alive) return;
+    --waiting_;
     // Two asks of one relay may cross; one set of credentials is enough.
     const bool held = std::ranges::any_of(held_, [&](const auto& h) { return h.node == node; });
     if (answer && !held) take(node, *answer);
     // A relay that refuses or does not answer is offered no more until a
     // find sees it again.
     if (!answer) service_.forget(node);
-    --waiting_;
-    settle_if_idle();
+    if (then) then();
   });
-}
-
-void relay_pool::on_settled(std::function<void()> settled) {
-  if (waiting_ == 0) {
-    settled();
-    return;
-  }
-  settled_.push_back(std::move(settled));
-}
-
-void relay_pool::settle_if_idle() {
-  if (waiting_ > 0) return;
-  for (auto& settled : std::exchange(settled_, {})) settled();
 }
 
 void relay_pool::take(const wire::node_id& node, const overlay_turn_credentials& credentials) {

@@ -38,9 +38,10 @@ class relay_pool {
   // reached only through a relay, and until it is, its view of the ring is
   // wrong and TURN-SERVICE finds nothing for it.
   void refresh(const std::vector<wire::node_id>& direct = {});
-  // Runs `settled` once no find or credential request is under way (at
-  // once when none is).
-  void on_settled(std::function<void()> settled);
+  // Asks each of `direct` for credentials now (those held or this node
+  // skipped); `answered` runs once every one asked has answered, at once
+  // when none was.
+  void ask_now(const std::vector<wire::node_id>& direct, std::function<void()> answered);
   std::size_t held() const noexcept { return held_.size(); }
   // For an agent: every held relay, UDP then TCP.
   std::vector<turn_relay> relays() const;
@@ -55,8 +56,11 @@ class relay_pool {
   };
 
   void ask_found(const std::vector<found_relay>& found);
-  // Asks `node` for credentials unless they are held already.
-  void ask(const wire::node_id& node);
+  // Asks `node` for credentials unless they are held already; `then` (if
+  // set) runs after the answer, and at once when nothing was asked.
+  void ask(const wire::node_id& node, std::function<void()> then = {});
+  // A relay this node could ask: another node's, credentials not held.
+  bool usable(const found_relay& relay) const;
   void take(const wire::node_id& node, const overlay_turn_credentials& credentials);
 
   turn_service& service_;
@@ -65,9 +69,7 @@ class relay_pool {
   std::size_t wanted_;
   std::vector<credentials_held> held_;
   std::size_t waiting_ = 0;  // finds and credential requests under way
-  std::vector<std::function<void()>> settled_;
-  // Runs on_settled's callbacks once nothing is under way.
-  void settle_if_idle();
+
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

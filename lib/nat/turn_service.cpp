@@ -104,21 +104,21 @@ void turn_service::store_all(bool exists, std::function<void(std::size_t stored)
   }
 }
 
-void turn_service::find(std::function<void(const std::vector<found_relay>&)> done) {
+void turn_service::find(found_callback done, relay_filter wanted) {
   const auto now = node_.timers().now();
   std::erase_if(cache_, [&](const found_relay& r) { return now - r.seen > options_.lifetime; });
-  find_at(options_.find_attempts, std::move(done));
+  find_at(options_.find_attempts, std::move(done), std::move(wanted), false);
 }
 
 void turn_service::forget(const wire::node_id& relay) {
   std::erase_if(cache_, [&](const found_relay& r) { return r.node == relay; });
 }
 
-void turn_service::find_at(int attempts_left,
-                           std::function<void(const std::vector<found_relay>&)> done) {
+void turn_service::find_at(int attempts_left, found_callback done, relay_filter wanted,
+                           bool met_any) {
   if (attempts_left <= 0) {
     // No probe met a TURN-SERVICE resource: nothing is advertised now.
-    cache_.clear();
+    if (!met_any) cache_.clear();
     done(cache_);
     return;
   }
@@ -130,7 +130,7 @@ void turn_service::find_at(int attempts_left,
   wire::find_req request{target, {wire::well_known_kind::turn_service}};
   node_.send_request(
       {wire::destination::resource(target)}, {message_code::find_req, std::move(request)},
-      [this, attempts_left, done = std::move(done),
+      [this, attempts_left, met_any, done = std::move(done), wanted = std::move(wanted),
        alive = std::weak_ptr<bool>(alive_)](overlay::answer_result answer) mutable {
         if (alive.expired()) return;
         const auto* found = answer ? std::get_if<wire::find_ans>(&answer->body.value) : nullptr;
@@ -145,9 +145,13 @@ void turn_service::find_at(int attempts_left,
             }
           }
         }
-        if (!closest) return find_at(attempts_left - 1, std::move(done));
-        fetch_relay(*closest, [this, attempts_left, done = std::move(done)]() mutable {
-          if (cache_.empty()) return find_at(attempts_left - 1, std::move(done));
+        if (!closest) {
+          return find_at(attempts_left - 1, std::move(done), std::move(wanted), met_any);
+        }
+        fetch_relay(*closest, [this, attempts_left, done = std::move(done),
+                               wanted = std::move(wanted)]() mutable {
+          const bool enough = wanted ? std::ranges::any_of(cache_, wanted) : !cache_.empty();
+          if (!enough) return find_at(attempts_left - 1, std::move(done), std::move(wanted), true);
           done(cache_);
         });
       });

@@ -57,6 +57,8 @@ struct found_relay {
 
 class turn_service {
  public:
+  using found_callback = std::function<void(const std::vector<found_relay>&)>;
+  using relay_filter = std::function<bool(const found_relay&)>;
   using sign_function =
       std::function<bool(const wire::resource_id&, wire::kind_id, wire::stored_data&)>;
   using wall_clock = std::function<std::uint64_t()>;  // ms since 1970
@@ -81,7 +83,8 @@ class turn_service {
   // relay whose withdrawal (a tombstone it signed) a Fetch returns, one not
   // seen again for a lifetime, and everything when no attempt found any
   // TURN-SERVICE resource: what it offers is what the overlay advertises.
-  void find(std::function<void(const std::vector<found_relay>&)> done);
+  // `wanted` (unset: any relay) says which cached relay ends the probing.
+  void find(found_callback done, relay_filter wanted = {});
   const std::vector<found_relay>& cache() const noexcept { return cache_; }
   // Drops what the cache holds for `relay` (it refused credentials, say).
   void forget(const wire::node_id& relay);
@@ -99,7 +102,7 @@ class turn_service {
  private:
   void store_all(bool exists, std::function<void(std::size_t stored)> done);
   void schedule_refresh();
-  void find_at(int attempts_left, std::function<void(const std::vector<found_relay>&)> done);
+  void find_at(int attempts_left, found_callback done, relay_filter wanted, bool met_any);
   void fetch_relay(const wire::resource_id& resource, std::function<void()> done);
   void remember(const wire::turn_server& server, std::optional<wire::node_id> node);
 

@@ -32,30 +32,11 @@ lab_init
 lab_public pub1 10
 lab_public pub2 11
 routers=(cone restricted symmetric firewall)
-declare -A router_type=([cone]=full-cone [restricted]=restricted [symmetric]=symmetric
-  [firewall]=udp-blocked)
-hosts=(pub1 pub2)
-index=20
-for r in "${routers[@]}"; do
-  lab_router "$r" "${router_type[$r]}" "$index"
-  lab_private "behind-$r" "$r" 2
-  hosts+=("behind-$r")
-  index=$((index + 1))
-done
+lab_routers 20 cone=full-cone restricted=restricted symmetric=symmetric firewall=udp-blocked
 
 configure() {  # configure NODE HOST: its config, a fresh state directory
-  local i=$1 host=$2
-  node_prefix[$i]=${lab_prefix[$host]}
-  cfg_listen_address=${lab_address[$host]}
-  cfg_listen_port=6084
-  cfg_bootstrap=""
-  ((i > 0)) && cfg_bootstrap="${lab_address[pub1]}:6084"
-  cfg_overlay_extra="  no-ice: false"
-  cfg_extra=""
-  ((i < 2)) && cfg_extra="relay:
-  mode: auto"
-  rm -rf "$work/n$i"
-  write_config "$i"
+  rm -rf "$work/n$1"
+  lab_ice_daemon "$1" "$2" $(($1 < 2))
 }
 configure 0 pub1
 launch_node 0
@@ -94,5 +75,5 @@ echo "|---|---|---|---|"
 for r in "${routers[@]}"; do
   read -r median worst < <(tr ' ' '\n' <<<"${times[$r]}" | sed '/^$/d' | sort -n |
     awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)], v[NR]}')
-  echo "| ${router_type[$r]} | $median | $worst | ${fallbacks[$r]:-0} of $ROUNDS |"
+  echo "| ${lab_router_type[$r]} | $median | $worst | ${fallbacks[$r]:-0} of $ROUNDS |"
 done

@@ -135,3 +135,33 @@ lab_private() {
       -j DNAT --to-destination "$subnet.$index" || fail "iptables refused $router's DNAT"
   fi
 }
+
+# lab_routers FIRST_INDEX NAME=TYPE...: a router NAME of each TYPE (as
+# lab_router takes it) at consecutive indexes, and the host behind-NAME
+# behind each.
+lab_routers() {
+  local index=$1 spec
+  shift
+  for spec in "$@"; do
+    lab_router "${spec%%=*}" "${spec#*=}" "$index"
+    lab_private "behind-${spec%%=*}" "${spec%%=*}" 2
+    index=$((index + 1))
+  done
+}
+
+# lab_ice_daemon NODE HOST RELAY: daemon NODE's config (write_config) for
+# HOST: full ICE, overlay port 6084, pub1's daemon the bootstrap node unless
+# NODE is 0, and relay.mode auto when RELAY is 1.
+lab_ice_daemon() {
+  local i=$1 host=$2 relay=$3
+  node_prefix[$i]=${lab_prefix[$host]}
+  cfg_listen_address=${lab_address[$host]}
+  cfg_listen_port=6084
+  cfg_bootstrap=""
+  ((i > 0)) && cfg_bootstrap="${lab_address[pub1]}:6084"
+  cfg_overlay_extra="  no-ice: false"
+  cfg_extra=""
+  ((relay)) && cfg_extra="relay:
+  mode: auto"
+  write_config "$i"
+}

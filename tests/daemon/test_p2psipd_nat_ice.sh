@@ -31,31 +31,11 @@ lab_public_looking
 lab_init
 lab_public pub1 10
 lab_public pub2 11
-lab_router ra restricted 21
-lab_router rb restricted 22
-lab_router sa symmetric 23
-lab_router sb symmetric 24
-lab_router fw udp-blocked 25
-hosts=(pub1 pub2)
-for r in ra rb sa sb fw; do
-  lab_private "behind-$r" "$r" 2
-  hosts+=("behind-$r")
-done
+lab_routers 21 ra=restricted rb=restricted sa=symmetric sb=symmetric fw=udp-blocked
+hosts=(pub1 pub2 behind-ra behind-rb behind-sa behind-sb behind-fw)
 echo "lab: 2 public hosts; behind restricted NATs ra, rb, symmetric NATs sa, sb, firewall fw"
 
-for i in "${!hosts[@]}"; do
-  host=${hosts[$i]}
-  node_prefix[$i]=${lab_prefix[$host]}
-  cfg_listen_address=${lab_address[$host]}
-  cfg_listen_port=6084
-  cfg_bootstrap=""
-  ((i > 0)) && cfg_bootstrap="${lab_address[pub1]}:6084"
-  cfg_overlay_extra="  no-ice: false"
-  cfg_extra=""
-  ((i < 2)) && cfg_extra="relay:
-  mode: auto"
-  write_config "$i"
-done
+for i in "${!hosts[@]}"; do lab_ice_daemon "$i" "${hosts[$i]}" $((i < 2)); done
 launch_node 0
 eventually 15 joined 0 || fail "pub1 did not start an overlay"
 launch_node 1

@@ -40,14 +40,7 @@ lab_init
 lab_public pub1 10
 lab_public pub2 11
 routers=(cone restricted symmetric firewall)
-declare -A router_type=([cone]=full-cone [restricted]=restricted [symmetric]=symmetric
-  [firewall]=udp-blocked)
-index=20
-for r in "${routers[@]}"; do
-  lab_router "$r" "${router_type[$r]}" "$index"
-  lab_private "behind-$r" "$r" 2
-  index=$((index + 1))
-done
+lab_routers 20 cone=full-cone restricted=restricted symmetric=symmetric firewall=udp-blocked
 lab_router hidden full-cone 24 11.2.24
 lab_private behind-hidden hidden 2
 echo "lab: 2 public hosts, routers ${routers[*]} hidden, a host behind each"
@@ -106,8 +99,8 @@ for r in "${routers[@]}"; do
   out=$(probe "behind-$r" udp "$stun1" "$stun2")
   first=$(mapped_of "$stun1" "$out")
   second=$(mapped_of "$stun2" "$out")
-  echo "behind $r (${router_type[$r]}): mapped $first and $second"
-  case ${router_type[$r]} in
+  echo "behind $r (${lab_router_type[$r]}): mapped $first and $second"
+  case ${lab_router_type[$r]} in
     udp-blocked)
       [ "$first" = none ] && [ "$second" = none ] || fail "UDP crossed the firewall: $out"
       out=$(probe "behind-$r" tcp "$stun1")
@@ -122,7 +115,7 @@ for r in "${routers[@]}"; do
       ;;
     *)
       [ "${first%:*}" = "${lab_address[$r]}" ] || fail "not mapped to the router's address: $out"
-      [ "$first" = "$second" ] || fail "the ${router_type[$r]} NAT made two mappings: $out"
+      [ "$first" = "$second" ] || fail "the ${lab_router_type[$r]} NAT made two mappings: $out"
       ;;
   esac
 done
