@@ -175,7 +175,7 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
   c.relays = [this] {
     return relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{};
   };
-  c.udp_blocked = [this] { return udp_blocked_.value_or(false); };
+  c.udp_blocked = [this] { return udp_blocked_; };
   return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
 }
 

@@ -64,9 +64,11 @@ ice_agent_config ice_transport::agent_config(ice_role role) const {
   c.role = role;
   c.local_addresses = config_.local_addresses;
   if (config_.relays) c.relays = config_.relays();
-  const bool udp_blocked = config_.udp_blocked && config_.udp_blocked();
-  if (udp_blocked) {
-    std::erase_if(c.relays, [](const turn_relay& r) { return r.transport == turn_transport::udp; });
+  const auto udp_known = config_.udp_blocked ? config_.udp_blocked() : std::nullopt;
+  const bool udp_blocked = udp_known.value_or(false);
+  if (udp_known) {
+    const auto useless = *udp_known ? turn_transport::udp : turn_transport::tcp;
+    std::erase_if(c.relays, [useless](const turn_relay& r) { return r.transport == useless; });
   }
   // A TURN allocation's answer gives the server-reflexive candidate too. A
   // STUN server besides would be asked RFC 3489 style (libnice's way), and

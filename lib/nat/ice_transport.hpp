@@ -45,9 +45,10 @@ struct ice_transport_config {
   // credentials. Unset or empty: none.
   std::function<std::optional<transport_address>()> stun_server;
   std::function<std::vector<turn_relay>()> relays;
-  // True when UDP does not get out (a firewall): agents then ask no STUN
-  // server and only TURN over TCP, whose answers alone can come back.
-  std::function<bool()> udp_blocked;
+  // Whether UDP gets out, when known. Blocked (a firewall): agents ask no
+  // STUN server and only TURN over TCP, whose answers alone come back.
+  // Open: TURN over UDP only, half the allocations. Unknown: both.
+  std::function<std::optional<bool>()> udp_blocked;
   // From the Attach to a checked pair; the overlay gives an Attach's link
   // 5 reliability timers (15 s by default) to come up.
   std::chrono::milliseconds connect_limit{12'000};
