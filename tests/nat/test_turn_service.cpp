@@ -38,7 +38,8 @@ class relay_world {
 
   overlay::sim::overlay_world& world() { return world_; }
 
-  std::unique_ptr<nat::turn_service> service_on(const wire::node_id& id, std::uint32_t density) {
+  std::unique_ptr<nat::turn_service> service_on(const wire::node_id& id, std::uint32_t density,
+                                                int find_attempts = 8) {
     auto* node = world_.node(id);
     return std::make_unique<nat::turn_service>(
         *node,
@@ -49,6 +50,7 @@ class relay_world {
         nat::turn_service_options{
             .density = density,
             .lifetime = 120s,
+            .find_attempts = find_attempts,
             // A simulated signature names its signer's Node-ID first.
             .signer_of = [](const wire::signature& signature) {
               return wire::node_id::from_span(
@@ -137,6 +139,25 @@ TEST_CASE("relays published with a density are found by Find at random Resource-
   REQUIRE(again);
   CHECK(again->empty());
   CHECK(finder->cache().empty());
+}
+
+// A relay's own node looks for relays for its ICE agents: its own relay is
+// no use to it, so one find probes on past it until another turns up
+// (without the filter it stops at the first relay named, most often its own).
+TEST_CASE("a find with a filter probes on until it meets a relay the filter wants") {
+  relay_world w;
+  const auto ids = w.world().joined_ids();
+  auto own = w.service_on(ids[0], 6, 64);
+  auto other = w.service_on(ids[5], 1);
+  own->publish(relay_address(0xC6336401));
+  other->publish(relay_address(0xC6336402));
+  w.world().scheduler().run_for(5s);
+  std::optional<std::vector<nat::found_relay>> found;
+  const auto not_own = [&](const nat::found_relay& r) { return r.node && *r.node != ids[0]; };
+  own->find([&](const auto& relays) { found = relays; }, not_own);
+  w.world().scheduler().run_for(120s);
+  REQUIRE(found);
+  CHECK(std::ranges::any_of(*found, not_own));
 }
 
 TEST_CASE("a density of 0 publishes nothing and the density is capped at 20") {
