@@ -3,9 +3,10 @@
 # sockets): four daemons bootstrapped from the first form one consistent
 # ring; a value put on one is read on every other; it survives kill -9 of
 # one daemon; SIGTERM makes another leave gracefully (exit 0) and the value
-# stays readable. MODE `ice` runs the same with overlay.no-ice: false: the
-# links Attach makes are DTLS-UDP-SR over ICE (overlay.peers says dtls-udp),
-# the bootstrap links stay TLS.
+# stays readable. MODE `no-ice` (the default here) sets overlay.no-ice:
+# true, every link TLS over TCP (overlay.peers says tls-tcp); MODE `ice`
+# runs the same with full ICE, the daemon's default: the links Attach makes
+# are DTLS-UDP-SR over ICE (dtls-udp), the bootstrap links stay TLS.
 #
 # usage: test_p2psipd_ring.sh P2PSIPD P2PSIPCTL [MODE]
 set -u
@@ -15,7 +16,11 @@ MODE=${3:-no-ice}
 NODES=4
 . "$(dirname "$0")/p2psipd_test_lib.sh"
 make_work ring
-[ "$MODE" = ice ] && cfg_overlay_extra="  no-ice: false"
+case $MODE in
+  ice) cfg_overlay_extra="  no-ice: false" ;;
+  no-ice) cfg_overlay_extra="  no-ice: true" ;;
+  *) echo "unknown mode $MODE" >&2; exit 2 ;;
+esac
 
 # --- one ring ------------------------------------------------------------------
 start_first_node
@@ -25,12 +30,12 @@ eventually 60 all_joined "${live[@]}" || fail "not every daemon joined"
 echo "all $NODES joined"
 eventually 60 ring_consistent "${live[@]}" || fail "the ring is not consistent"
 echo "ring consistent"
-if [ "$MODE" = ice ]; then
-  # Nodes 1-3 dialled node 0 (TLS); between them the links are Attach's.
-  transports=$(ctl 1 peers | json_field '" ".join(sorted(p.get("transport", "-") for p in r["peers"]))')
-  [ "$transports" = "dtls-udp dtls-udp tls-tcp" ] || fail "node 1's links are $transports"
-  echo "node 1's links: $transports"
-fi
+# Nodes 1-3 dialled node 0 (TLS); between them the links are Attach's.
+transports=$(ctl 1 peers | json_field '" ".join(sorted(p.get("transport", "-") for p in r["peers"]))')
+expected="tls-tcp tls-tcp tls-tcp"
+[ "$MODE" = ice ] && expected="dtls-udp dtls-udp tls-tcp"
+[ "$transports" = "$expected" ] || fail "node 1's links are $transports, not $expected"
+echo "node 1's links: $transports"
 [ "$(stat -c %a "$work/n0/state/node.key")" = 600 ] || fail "node.key is not mode 0600"
 ctl 0 fingers >/dev/null || fail "overlay.fingers failed"
 ctl 0 route id=some-resource | json_field 'r["next_hop"]' >/dev/null || fail "overlay.route failed"
