@@ -39,6 +39,7 @@ constexpr std::chrono::seconds overlay_credential_ttl = std::chrono::hours(1);
 // for relays and renews credentials: each look is a few Finds.
 constexpr std::uint64_t relay_refresh_rounds = 30;
 constexpr std::uint64_t relay_retry_rounds = 5;
+constexpr std::uint64_t relay_retry_max_rounds = 300;
 constexpr auto relay_wait_before_join = 800ms;
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
@@ -548,16 +549,21 @@ void p2psip_daemon::schedule_housekeeping() {
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     publish_state();  // isolation is noticed here: no event marks it
-    // Soon after joining, then now and then; sooner while none is held.
+    // Soon after joining, then now and then. While none is held, sooner at
+    // first and then less and less often: each round is Finds across the
+    // overlay, and in an overlay with no relay at all they would be most of
+    // an idle node's traffic.
     const auto state = node_.state();
     if (relay_pool_ &&
-        (state == overlay::node_state::joining || state == overlay::node_state::joined)) {
-      const auto every = relay_pool_->relays().empty() ? relay_retry_rounds : relay_refresh_rounds;
-      if (housekeeping_rounds_++ % every == 0) {
-        relay_pool_->refresh(directly_linked_peers());
-        // A firewall opened, or a probe lost: asked again while blocked.
-        if (udp_blocked_.value_or(false)) probe_udp([] {});
-      }
+        (state == overlay::node_state::joining || state == overlay::node_state::joined) &&
+        housekeeping_rounds_++ >= next_relay_round_) {
+      const bool none = relay_pool_->relays().empty();
+      relay_retry_wait_ = none ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds)
+                               : relay_retry_rounds;
+      next_relay_round_ = housekeeping_rounds_ + (none ? relay_retry_wait_ : relay_refresh_rounds);
+      relay_pool_->refresh(directly_linked_peers());
+      // A firewall opened, or a probe lost: asked again while blocked.
+      if (udp_blocked_.value_or(false)) probe_udp([] {});
     }
     const auto peers = transport_.link_count();
     if (peers != last_status_peers_) {

@@ -13,7 +13,8 @@
 # front on an ephemeral loopback port, as the embedded default runs it).
 # Every process is killed on exit.
 #
-# usage: [SIP=on] tests/bench/bench_daemons.sh BUILD_DIR [NODES=32] [IDLE_S=60] [RATE_S=10]
+# usage: [SIP=on] [NO_ICE=true] tests/bench/bench_daemons.sh BUILD_DIR [NODES=32] [IDLE_S=60] [RATE_S=10]
+#   NO_ICE sets overlay.no-ice (unset: the daemon's default, full ICE).
 #   BUILD_DIR: a release build with daemon/p2psipd, tools/p2psipctl/p2psipctl
 #   and tests/bench/bench_control built.
 set -u
@@ -22,6 +23,7 @@ NODES=${2:-32}
 IDLE=${3:-60}
 RATE_S=${4:-10}
 SIP=${SIP:-off}
+NO_ICE=${NO_ICE:-}
 JOIN_TIMEOUT=120
 P2PSIPD=$BUILD/daemon/p2psipd
 P2PSIPCTL=$BUILD/tools/p2psipctl/p2psipctl
@@ -68,6 +70,7 @@ start_node() {  # start_node INDEX [BOOTSTRAP_PORT]
     echo "overlay:"
     echo "  name: bench.p2psip.local"
     echo "  self-signed-permitted: true"
+    [ -n "$NO_ICE" ] && echo "  no-ice: $NO_ICE"
     if [ -n "$bootstrap" ]; then
       echo "  bootstrap-nodes:"
       echo "    - 127.0.0.1:$bootstrap"
