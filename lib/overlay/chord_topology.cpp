@@ -508,12 +508,24 @@ void chord_topology::refresh_finger() {
   last_finger_refresh_ = now;
   const uint128 bits = (uint128{node_.random()()} << 64) | node_.random()();
   const auto target = fingers.random_target(*index, bits);
-  // A Ping finds who holds the point (§10.7.4.2); an Attach to the same
-  // Resource-ID reaches the same peer and links it in one exchange.
+  // A Ping finds who holds the point (§10.7.4.2), and only a peer not
+  // linked yet is then Attached: mostly the holder is linked already, and
+  // an Attach offer costs an ICE agent (sockets, candidate gathering, relay
+  // allocations) whatever the answer.
   const auto asked = node_.timers().now();
-  node_.attach({key_destination(target)}, false, [this, asked](auto result) {
-    if (result) keep_or_close(*result, asked);
-  });
+  node_.send_request({key_destination(target)}, {message_code::ping_req, wire::ping_req{}},
+                     [this, asked](answer_result result) {
+                       if (!result || !joined_ || leaving_) return;
+                       const auto holder = result->responder;
+                       if (holder == node_.self()) return;
+                       if (node_.connected(holder)) {
+                         keep_or_close(holder, asked);
+                         return;
+                       }
+                       attach_peer(holder, std::nullopt, [this, holder, asked](bool linked) {
+                         if (linked) keep_or_close(holder, asked);
+                       });
+                     });
 }
 
 // --- leaving (§10.9) ------------------------------------------------------------
