@@ -198,15 +198,32 @@ void chord_topology::attach_to_neighbors_of(const node_id& admitting,
 }
 
 void chord_topology::attach_fingers() {
-  // §10.5: the i'th finger by an Attach to n + 2^(128-i), routed normally.
+  // §10.5: the i'th finger is whoever holds n + 2^(128-i), routed normally.
   const auto& fingers = table_.fingers();
   for (std::size_t i = 0; i < fingers.size(); ++i) {
-    if (fingers.valid(i)) continue;
-    const auto asked = node_.timers().now();
-    node_.attach({key_destination(fingers.range_start(i))}, false, [this, asked](auto result) {
-      if (result) keep_or_close(*result, asked);
-    });
+    if (!fingers.valid(i)) seek_finger(fingers.range_start(i));
   }
+}
+
+void chord_topology::seek_finger(const node_id& point) {
+  // A Ping finds who holds the point (§10.7.4.2), and only a peer not
+  // linked yet is then Attached: mostly the holder is linked already, and
+  // an Attach offer costs an ICE agent (sockets, candidate gathering, relay
+  // allocations) whatever the answer.
+  const auto asked = node_.timers().now();
+  node_.send_request({key_destination(point)}, {message_code::ping_req, wire::ping_req{}},
+                     [this, asked](answer_result result) {
+                       if (!result || !joined_ || leaving_) return;
+                       const auto holder = result->responder;
+                       if (holder == node_.self()) return;
+                       if (node_.connected(holder)) {
+                         keep_or_close(holder, asked);
+                         return;
+                       }
+                       attach_peer(holder, std::nullopt, [this, holder, asked](bool linked) {
+                         if (linked) keep_or_close(holder, asked);
+                       });
+                     });
 }
 
 void chord_topology::send_join() {
@@ -508,24 +525,7 @@ void chord_topology::refresh_finger() {
   last_finger_refresh_ = now;
   const uint128 bits = (uint128{node_.random()()} << 64) | node_.random()();
   const auto target = fingers.random_target(*index, bits);
-  // A Ping finds who holds the point (§10.7.4.2), and only a peer not
-  // linked yet is then Attached: mostly the holder is linked already, and
-  // an Attach offer costs an ICE agent (sockets, candidate gathering, relay
-  // allocations) whatever the answer.
-  const auto asked = node_.timers().now();
-  node_.send_request({key_destination(target)}, {message_code::ping_req, wire::ping_req{}},
-                     [this, asked](answer_result result) {
-                       if (!result || !joined_ || leaving_) return;
-                       const auto holder = result->responder;
-                       if (holder == node_.self()) return;
-                       if (node_.connected(holder)) {
-                         keep_or_close(holder, asked);
-                         return;
-                       }
-                       attach_peer(holder, std::nullopt, [this, holder, asked](bool linked) {
-                         if (linked) keep_or_close(holder, asked);
-                       });
-                     });
+  seek_finger(target);
 }
 
 // --- leaving (§10.9) ------------------------------------------------------------

@@ -61,6 +61,8 @@ class chord_topology final : public topology_plugin {
   void begin_join();
   void attach_to_neighbors_of(const node_id& admitting, const wire::chord_update& update);
   void attach_fingers();
+  // Links the holder of `point` as a finger: Ping, then Attach if unlinked.
+  void seek_finger(const node_id& point);
   void send_join();
   void join_failed();
   void become_joined();
