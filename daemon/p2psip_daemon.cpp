@@ -557,7 +557,7 @@ void p2psip_daemon::schedule_housekeeping() {
     if (relay_pool_ &&
         (state == overlay::node_state::joining || state == overlay::node_state::joined) &&
         housekeeping_rounds_++ >= next_relay_round_) {
-      const bool none = relay_pool_->relays().empty();
+      const bool none = relay_pool_->held() == 0;
       relay_retry_wait_ = none ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds)
                                : relay_retry_rounds;
       next_relay_round_ = housekeeping_rounds_ + (none ? relay_retry_wait_ : relay_refresh_rounds);

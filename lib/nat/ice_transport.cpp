@@ -157,10 +157,8 @@ void ice_transport::open_link(overlay::attach_offer_id offer, const wire::node_i
   const auto key = static_cast<std::uint64_t>(offer);
   const auto entry = offers_.find(key);
   if (entry == offers_.end()) return;
-  const auto answering = std::ranges::find_if(
-      answers_, [&peer](const auto& other) { return other.second.peer == peer; });
-  const bool offered = std::ranges::any_of(
-      offers_, [&peer](const auto& other) { return other.second.peer == peer; });
+  const auto answering = with_peer(answers_, peer);
+  const bool offered = with_peer(offers_, peer) != offers_.end();
   if (answering != answers_.end() && !offered && config_.self > peer) {
     // Crossed Attaches: each side answered the other's offer. Both keep the
     // one offered by the larger Node-ID; keeping both, or dropping both,
@@ -206,11 +204,13 @@ std::optional<std::uint16_t> ice_transport::listen_port() const {
   return at->port();
 }
 
+ice_transport::negotiation_map::const_iterator ice_transport::with_peer(
+    const negotiation_map& table, const wire::node_id& peer) {
+  return std::ranges::find_if(table, [&peer](const auto& entry) { return entry.second.peer == peer; });
+}
+
 bool ice_transport::negotiating_with(const wire::node_id& peer) const {
-  const auto with = [&peer](const negotiation_map& table) {
-    return std::ranges::any_of(table, [&peer](const auto& entry) { return entry.second.peer == peer; });
-  };
-  return with(offers_) || with(answers_);
+  return with_peer(offers_, peer) != offers_.end() || with_peer(answers_, peer) != answers_.end();
 }
 
 void ice_transport::drop(negotiation_map& table, std::uint64_t key) {

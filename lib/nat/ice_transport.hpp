@@ -111,6 +111,9 @@ class ice_transport final : public overlay::message_transport {
   void start_agent(ice_role role, link::tls_role dtls_role, negotiation_map& table,
                    std::uint64_t key, negotiation started);
   std::optional<std::uint16_t> listen_port() const;
+  // The entry of `table` negotiating with `peer`, or its end.
+  static negotiation_map::const_iterator with_peer(const negotiation_map& table,
+                                                   const wire::node_id& peer);
   // Whether checks with `peer` are under way (an answered offer, an answer).
   bool negotiating_with(const wire::node_id& peer) const;
   // Ends entry `key` of `table` without a pair; an answer still gathering

@@ -52,8 +52,11 @@ void relay_pool::ask_now(const std::vector<wire::node_id>& direct,
 }
 
 bool relay_pool::usable(const found_relay& relay) const {
-  return relay.node && *relay.node != self_ &&
-         std::ranges::none_of(held_, [&](const credentials_held& h) { return h.node == *relay.node; });
+  return relay.node && *relay.node != self_ && !holds(*relay.node);
+}
+
+bool relay_pool::holds(const wire::node_id& node) const {
+  return std::ranges::any_of(held_, [&](const credentials_held& h) { return h.node == node; });
 }
 
 void relay_pool::ask_found(const std::vector<found_relay>& found) {
@@ -64,7 +67,7 @@ void relay_pool::ask_found(const std::vector<found_relay>& found) {
 }
 
 void relay_pool::ask(const wire::node_id& node, std::function<void()> then) {
-  if (node == self_ || std::ranges::any_of(held_, [&](const credentials_held& h) { return h.node == node; })) {
+  if (node == self_ || holds(node)) {
     if (then) then();
     return;
   }
@@ -73,8 +76,7 @@ void relay_pool::ask(const wire::node_id& node, std::function<void()> then) {
     if (!*alive) return;
     --waiting_;
     // Two asks of one relay may cross; one set of credentials is enough.
-    const bool held = std::ranges::any_of(held_, [&](const auto& h) { return h.node == node; });
-    if (answer && !held) take(node, *answer);
+    if (answer && !holds(node)) take(node, *answer);
     // A relay that refuses or does not answer is offered no more until a
     // find sees it again.
     if (!answer) service_.forget(node);

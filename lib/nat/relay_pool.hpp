@@ -61,6 +61,7 @@ class relay_pool {
   void ask(const wire::node_id& node, std::function<void()> then = {});
   // A relay this node could ask: another node's, credentials not held.
   bool usable(const found_relay& relay) const;
+  bool holds(const wire::node_id& node) const;
   void take(const wire::node_id& node, const overlay_turn_credentials& credentials);
 
   turn_service& service_;

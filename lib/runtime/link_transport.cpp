@@ -86,25 +86,21 @@ void link_transport::dial_address(const tcp::endpoint& endpoint,
                                   std::function<void(std::optional<wire::node_id>)> identified) {
   table_.connect_to_address(endpoint, [this, endpoint, identified = std::move(identified)](
                                           std::optional<wire::node_id> peer, const std::string&) {
-    if (peer) {
-      listening_at_[*peer] = endpoint;
-      dialled_.insert(*peer);
-    }
+    if (peer) listening_at_[*peer] = {endpoint, true};
     if (identified) identified(peer);
   });
 }
 
 void link_transport::dial(const wire::node_id& peer, const tcp::endpoint& endpoint) {
   if (table_.connected(peer)) return;
-  listening_at_[peer] = endpoint;
-  dialled_.insert(peer);
+  listening_at_[peer] = {endpoint, true};
   table_.connect(peer, endpoint);
 }
 
 std::optional<tcp::endpoint> link_transport::listen_address(const wire::node_id& peer) const {
   const auto found = listening_at_.find(peer);
   if (found == listening_at_.end() || !table_.connected(peer)) return std::nullopt;
-  return found->second;
+  return found->second.at;
 }
 
 void link_transport::link_up(const wire::node_id& peer) {
@@ -114,7 +110,6 @@ void link_transport::link_up(const wire::node_id& peer) {
 
 void link_transport::link_down(const wire::node_id& peer, const std::string& reason) {
   listening_at_.erase(peer);
-  dialled_.erase(peer);
   if (events_ != nullptr) events_->on_link_down(peer);
   if (observers_.on_link_down) observers_.on_link_down(peer, reason);
 }
@@ -138,7 +133,7 @@ void link_transport::answer_attach(const wire::node_id& peer, const wire::attach
                                    std::function<void(wire::attach_req_ans)> ready) {
   // Where the offerer listens, for dialling it back later (a restart)
   // although it dials this node now.
-  if (const auto endpoint = first_usable_candidate(offer)) listening_at_[peer] = *endpoint;
+  if (const auto endpoint = first_usable_candidate(offer)) listening_at_[peer].at = *endpoint;
   ready(local_attach());
 }
 

@@ -17,7 +17,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -92,7 +91,7 @@ class link_transport final : public overlay::message_transport {
   // Where `peer` listens for direct TLS links (bootstrap, restarts), learned
   // other than from a No-ICE candidate (an ICE Attach's extension).
   void remember_listener(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& at) {
-    listening_at_[peer] = at;
+    listening_at_[peer].at = at;
   }
   // ICE (lib/nat's ice_transport) hands over each checked pair here: a
   // DTLS-UDP-SR link in `role` to `peer`, through the DTLS context set
@@ -118,7 +117,8 @@ class link_transport final : public overlay::message_transport {
   // address is then reachable from here (no NAT in front of it), unlike one
   // an Attach only advertised.
   bool dialled(const wire::node_id& peer) const {
-    return dialled_.contains(peer) && table_.connected(peer);
+    const auto found = listening_at_.find(peer);
+    return found != listening_at_.end() && found->second.dialled && table_.connected(peer);
   }
   // Closes every link and the listener (on the way out).
   void close_all() { table_.close_all(); }
@@ -136,8 +136,11 @@ class link_transport final : public overlay::message_transport {
   observers observers_;
   std::optional<boost::asio::ip::tcp::endpoint> advertised_;
   // For the last-known peers file: where each peer listens.
-  std::map<wire::node_id, boost::asio::ip::tcp::endpoint> listening_at_;
-  std::set<wire::node_id> dialled_;
+  struct listener {
+    boost::asio::ip::tcp::endpoint at;
+    bool dialled = false;  // this node reached it there itself
+  };
+  std::map<wire::node_id, listener> listening_at_;
 };
 
 }  // namespace p2psip::runtime
