@@ -120,6 +120,8 @@ class p2psip_daemon {
   void announce_relay(const boost::asio::ip::udp::endpoint& where);
   void open_stun_port(const boost::asio::ip::tcp::endpoint& overlay);
   std::unique_ptr<nat::ice_transport> make_ice_transport();
+  // How the SIP channel opens ICE streams; nothing in a No-ICE overlay.
+  decltype(usage::sip_service_options::open_ice_stream) sip_ice_streams();
   overlay::message_transport& overlay_transport();
   // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
   // twins, RFC 6940 §6.5.1.4): for srflx candidates and relay.mode auto.

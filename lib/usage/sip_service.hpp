@@ -61,6 +61,8 @@ struct sip_service_options {
   bool self_signed_permitted = false;
   wire::hash_algorithm self_signed_digest = wire::hash_algorithm::sha256;
   std::string node_listen_address = "0.0.0.0";  // where the channel listens
+  // An ICE overlay: how the channel opens its streams (sip_channel_config).
+  decltype(sip_channel_config::open_ice_stream) open_ice_stream;
 };
 
 class sip_service {
