@@ -290,8 +290,13 @@ void connection_table::on_link_closed(overlay_link& link, const std::string& rea
   if (const auto* peer = registered_id(link)) {
     down = *peer;
     by_peer_.erase(*down);
-  } else if (link.peer_node_ids().empty() && link.expected_peer()) {
-    down = link.expected_peer();  // a connect() that never came up
+  } else if (link.peer_node_ids().empty() && link.expected_peer() &&
+             !by_peer_.contains(*link.expected_peer())) {
+    // A connect() that never came up. Not while another link to that peer
+    // is up (discovery dialled it while ICE was checking, say): the overlay
+    // would drop a live peer from its tables, and only an Update from that
+    // peer, minutes away with self-tuning, would bring it back.
+    down = link.expected_peer();
   }
   if (auto identified = take_identified_handler(link)) identified(std::nullopt, reason);
   draining_.erase(&link);

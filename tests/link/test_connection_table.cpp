@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "link/connection_table.hpp"
+#include "link/udp_datagram_path.hpp"
 #include "test_loopback.hpp"
 #include "test_pki.hpp"
 #include "wire/codec.hpp"
@@ -331,7 +332,10 @@ TEST_CASE("a peer that stops reading gets back-pressure, then is closed") {
   link_config config = loopback_config();
   config.failure_timeout = 1500ms;
   config.send_queue_bytes = 64 * 1024;
-  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
+  const auto a_credentials = test::make_credentials(p.ca, id(a_hex));
+  node a(io, a_credentials, p.trust.authenticator, config);
+  tls_context dtls(a_credentials, p.trust.authenticator, config, a.events.sink(),
+                   tls_transport::datagram);
   raw_client c(io, p, a, a.table.listen(loopback));
   c.peer.stop_reading();
 
@@ -365,7 +369,10 @@ TEST_CASE("idle links send keepalives that the peer ACKs") {
   link_config config = loopback_config();
   config.keepalive_interval = 50ms;
   SECTION("empty keepalive frames") {
-    node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
+    const auto a_credentials = test::make_credentials(p.ca, id(a_hex));
+  node a(io, a_credentials, p.trust.authenticator, config);
+  tls_context dtls(a_credentials, p.trust.authenticator, config, a.events.sink(),
+                   tls_transport::datagram);
     node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator, config);
     b.table.connect(id(a_hex), a.table.listen(loopback));
     REQUIRE(run_until(io, [&] {
@@ -378,7 +385,10 @@ TEST_CASE("idle links send keepalives that the peer ACKs") {
   }
   SECTION("the overlay's ping callback instead") {
     int pings_due = 0;
-    node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
+    const auto a_credentials = test::make_credentials(p.ca, id(a_hex));
+  node a(io, a_credentials, p.trust.authenticator, config);
+  tls_context dtls(a_credentials, p.trust.authenticator, config, a.events.sink(),
+                   tls_transport::datagram);
     node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator, config,
            [&](link_callbacks& callbacks) {
              callbacks.on_keepalive_due = [&](const node_id& peer) {
@@ -399,7 +409,10 @@ TEST_CASE("a peer that stops ACKing turns unresponsive, recovers, then fails") {
   config.keepalive_interval = 50ms;
   config.rto.initial = 100ms;
   config.failure_timeout = 600ms;
-  node a(io, test::make_credentials(p.ca, id(a_hex)), p.trust.authenticator, config);
+  const auto a_credentials = test::make_credentials(p.ca, id(a_hex));
+  node a(io, a_credentials, p.trust.authenticator, config);
+  tls_context dtls(a_credentials, p.trust.authenticator, config, a.events.sink(),
+                   tls_transport::datagram);
   raw_client c(io, p, a, a.table.listen(loopback));
   // The raw peer reads but never ACKs: the keepalive (sequence 0) goes unanswered.
   REQUIRE(run_until(io, [&] { return !a.events.responsiveness.empty(); }));
@@ -549,4 +562,34 @@ TEST_CASE("a link dialled by address still refuses a certificate the trust polic
     CHECK_FALSE(identified[0].second.empty());
     CHECK(b.events.ups.empty());
   }
+}
+
+// An ICE path whose DTLS handshake never finishes while another link to the
+// same peer is up (discovery dialled it meanwhile): the failed attempt is
+// no link-down for the peer, whose link stays up and carries messages.
+TEST_CASE("a link that never came up does not take down the peer's live link") {
+  asio::io_context io;
+  test::ca_overlay p;
+  auto config = loopback_config();
+  config.handshake_timeout = std::chrono::milliseconds(300);
+  const auto a_credentials = test::make_credentials(p.ca, id(a_hex));
+  node a(io, a_credentials, p.trust.authenticator, config);
+  tls_context dtls(a_credentials, p.trust.authenticator, config, a.events.sink(),
+                   tls_transport::datagram);
+  node b(io, test::make_credentials(p.ca, id(b_hex)), p.trust.authenticator, config);
+  a.table.connect(id(b_hex), b.table.listen(loopback));
+  REQUIRE(run_until(io, [&] { return a.table.connected(id(b_hex)) && b.table.connected(id(a_hex)); }));
+
+  // A datagram path to a socket that never answers, as a stalled ICE pair.
+  const asio::ip::udp::endpoint any_port(loopback.address(), 0);
+  auto path = udp_datagram_path::bind(io, any_port);
+  asio::ip::udp::socket silent(io, any_port);
+  path->connect(silent.local_endpoint());
+  a.table.adopt_path(path, dtls, tls_role::client, id(b_hex));
+  REQUIRE(run_until(io, [&] { return a.events.logged("DTLS handshake timed out"); }, 5s));
+  CHECK(a.events.downs.empty());
+  CHECK(a.table.connected(id(b_hex)));
+  REQUIRE(a.table.send(id(b_hex), bytes("still linked")) == send_result::queued);
+  REQUIRE(run_until(io, [&] { return b.events.messages.size() == 1; }));
+  CHECK(b.events.messages[0].second == bytes("still linked"));
 }
