@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -29,6 +30,14 @@ std::chrono::seconds seconds_between(time_point now, const ASN1_TIME* t) {
   asn1_time_ptr now_asn1(ASN1_TIME_set(nullptr, now_t));
   ASN1_TIME_diff(&days, &secs, now_asn1.get(), t);
   return std::chrono::seconds(static_cast<long long>(days) * 86400 + secs);
+}
+
+// An unreadable time gives `unreadable`, chosen by the caller so that the
+// window it bounds is empty.
+time_point to_time_point(const ASN1_TIME* t, time_point unreadable) noexcept {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return unreadable;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 }  // namespace
@@ -173,6 +182,14 @@ status node_certificate::check_validity(time_point now) const {
     return identity_error{identity_errc::certificate_expired, "notAfter has passed"};
   }
   return {};
+}
+
+time_point node_certificate::not_before() const noexcept {
+  return to_time_point(X509_get0_notBefore(cert_.get()), time_point::max());
+}
+
+time_point node_certificate::not_after() const noexcept {
+  return to_time_point(X509_get0_notAfter(cert_.get()), time_point::min());
 }
 
 result<std::vector<std::uint8_t>> node_certificate::hash(wire::hash_algorithm algorithm) const {
