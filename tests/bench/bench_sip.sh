@@ -27,7 +27,8 @@
 #   BUILD_DIR: a release build with daemon/p2psipd and tools/p2psipctl/p2psipctl.
 #   Knobs (environment): RATES="2000 4000 …" STEP_S=3 FIXED_RATE=1000 FIXED_S=10
 #   RING=10 WARM_CALLS=200 MEM_AORS=5000 KAMAILIO_CHILDREN=2 KEEP=1 (keep work dir)
-#   REPL_AORS=20000 REPL_RATE=5000 PERF=0 (PERF_CALLGRAPH=--call-graph=dwarf PERF_FREQ=99).
+#   REPL_AORS=20000 REPL_RATE=5000 PERF=0 (PERF_CALLGRAPH=--call-graph=dwarf PERF_FREQ=99;
+#   register records n0 during its fixed-rate run). RATES="" runs only the fixed rate.
 # Exits 77 when sipp is missing; the register part is skipped without kamailio.
 set -u
 BUILD=${1:?usage: bench_sip.sh BUILD_DIR [register,call,replicate,memory]}
@@ -178,8 +179,15 @@ bench_register() {
   for server in kamailio p2psipd; do
     target=$kam
     [ $server = p2psipd ] && fresh_ring 3 && target=127.0.0.1:$(sip_port 0)
+    local perf_pid=""
+    if [ "$PERF" = 1 ] && [ $server = p2psipd ]; then
+      perf record -F "${PERF_FREQ:-499}" ${PERF_CALLGRAPH:--g} -o "$work/perf-fixed.data" \
+        -p "${pids[0]}" >/dev/null 2>&1 &
+      perf_pid=$!
+    fi
     run_sipp "$server-fixed" "$target" -sf "$SCEN/register.xml" -key prefix "${server:0:1}fixed-" \
       -r "$FIXED_RATE" -m "$calls" -trace_msg -message_file "$work/$server-fixed.msg"
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; fi
     read -r success failed retrans _ <<<"$($FIGURES stat "$work/$server-fixed.csv")"
     printf '  %-9s %s ms; %d calls 200, %s failed, %s retransmissions\n' "$server" \
       "$($FIGURES latency "$work/$server-fixed.msg" REGISTER 200 | cut -d' ' -f5-8,11,12)" \
