@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <deque>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -38,6 +39,34 @@ time_point to_time_point(const ASN1_TIME* t, time_point unreadable) noexcept {
   std::tm tm{};
   if (ASN1_TIME_to_tm(t, &tm) != 1) return unreadable;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+// The certificates last built or parsed on this thread, found by their exact
+// DER bytes. A registrar mints an AOR's certificate and parses it again when
+// its own Store arrives (it is one of the storing nodes), and OpenSSL 3.0's
+// d2i_X509 builds a decoder context per call (~120 µs). A handful suffices:
+// the Stores in flight are bounded (sip_directory keeps 16).
+class recent_certificates {
+ public:
+  std::optional<node_certificate> find(byte_span der) const {
+    for (const auto& cert : entries_) {
+      if (std::ranges::equal(cert.der(), der)) return cert;
+    }
+    return std::nullopt;
+  }
+  void add(const node_certificate& cert) {
+    if (entries_.size() == capacity) entries_.pop_front();
+    entries_.push_back(cert);
+  }
+
+ private:
+  static constexpr std::size_t capacity = 64;
+  std::deque<node_certificate> entries_;
+};
+
+recent_certificates& recent() {
+  thread_local recent_certificates certificates;
+  return certificates;
 }
 
 }  // namespace
@@ -89,10 +118,12 @@ result<node_certificate> node_certificate::adopt(x509_ptr cert) {
     }
   }
   out.cert_ = std::move(cert);
+  recent().add(out);
   return out;
 }
 
 result<node_certificate> node_certificate::from_der(byte_span der) {
+  if (auto known = recent().find(der)) return std::move(*known);
   const unsigned char* p = der.data();
   x509_ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!cert || p != der.data() + der.size()) {
