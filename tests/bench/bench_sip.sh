@@ -33,7 +33,7 @@
 set -u
 BUILD=${1:?usage: bench_sip.sh BUILD_DIR [register,call,replicate,memory]}
 PARTS=${2:-register,call,replicate,memory}
-RATES=${RATES:-2000 4000 6000 8000 10000 12000 14000 16000}
+RATES=${RATES-2000 4000 6000 8000 10000 12000 14000 16000}
 STEP_S=${STEP_S:-3}
 FIXED_RATE=${FIXED_RATE:-1000}
 FIXED_S=${FIXED_S:-10}
