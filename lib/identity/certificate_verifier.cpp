@@ -20,9 +20,9 @@ bool certificate_verifier::is_root(const node_certificate& cert) const noexcept 
          policy_.root_certs.end();
 }
 
-status certificate_verifier::verify_chain(const node_certificate& leaf,
-                                          std::span<const node_certificate> intermediates,
-                                          time_point now) const {
+auto certificate_verifier::verify_chain(const node_certificate& leaf,
+                                        std::span<const node_certificate> intermediates,
+                                        time_point now) const -> result<validity_window> {
   if (policy_.root_certs.empty()) {
     return identity_error{identity_errc::untrusted_chain, "the overlay has no root-cert"};
   }
@@ -38,7 +38,17 @@ status certificate_verifier::verify_chain(const node_certificate& leaf,
     return openssl_error(identity_errc::crypto_failure, "cannot start chain verification");
   }
   X509_STORE_CTX_set_time(ctx.get(), 0, std::chrono::system_clock::to_time_t(now));
-  if (X509_verify_cert(ctx.get()) == 1) return {};
+  if (X509_verify_cert(ctx.get()) == 1) {
+    validity_window window{leaf.not_before(), leaf.not_after()};
+    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      auto cert = node_certificate::from_native(sk_X509_value(chain, i));
+      if (!cert) return cert.error();
+      window.from = std::max(window.from, cert->not_before());
+      window.until = std::min(window.until, cert->not_after());
+    }
+    return window;
+  }
 
   const int error = X509_STORE_CTX_get_error(ctx.get());
   const std::string reason = X509_verify_cert_error_string(error);
@@ -59,6 +69,7 @@ result<verified_identity> certificate_verifier::verify(
   // A root of our own configuration presented as a leaf goes through the chain
   // check like any CA-issued certificate; any other self-issued one is self-signed.
   const bool self_signed = leaf.is_self_issued() && !is_root(leaf);
+  validity_window window{leaf.not_before(), leaf.not_after()};
   if (self_signed) {
     if (!policy_.self_signed_permitted) {
       return identity_error{identity_errc::self_signed_forbidden,
@@ -70,9 +81,11 @@ result<verified_identity> certificate_verifier::verify(
     }
   } else if (auto chained = verify_chain(leaf, intermediates, now); !chained) {
     return chained.error();
+  } else {
+    window = *chained;
   }
 
-  verified_identity identity{leaf, {}, leaf.user_name(), self_signed};
+  verified_identity identity{leaf, {}, leaf.user_name(), self_signed, window.from, window.until};
   for (const auto& uri : leaf.node_uris()) {
     if (uri.overlay == policy_.overlay) identity.node_ids.push_back(uri.node);
   }

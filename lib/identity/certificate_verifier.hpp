@@ -30,6 +30,10 @@ struct verified_identity {
   std::optional<std::string> user_name;
   // Self-signed user names are the holder's own claim, not vouched for (§13.3).
   bool self_signed = false;
+  // When this verdict holds: the intersection of the validity periods of the
+  // leaf and of every certificate of the chain that verified it.
+  time_point valid_from = time_point::min();
+  time_point valid_until = time_point::max();
 };
 
 class certificate_verifier {
@@ -54,8 +58,13 @@ class certificate_verifier {
   const trust_policy& policy() const noexcept { return policy_; }
 
  private:
-  status verify_chain(const node_certificate& leaf,
-                      std::span<const node_certificate> intermediates, time_point now) const;
+  struct validity_window {
+    time_point from;
+    time_point until;
+  };
+  result<validity_window> verify_chain(const node_certificate& leaf,
+                                       std::span<const node_certificate> intermediates,
+                                       time_point now) const;
   bool is_root(const node_certificate& cert) const noexcept;
 
   trust_policy policy_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
+#include <deque>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -29,6 +31,42 @@ std::chrono::seconds seconds_between(time_point now, const ASN1_TIME* t) {
   asn1_time_ptr now_asn1(ASN1_TIME_set(nullptr, now_t));
   ASN1_TIME_diff(&days, &secs, now_asn1.get(), t);
   return std::chrono::seconds(static_cast<long long>(days) * 86400 + secs);
+}
+
+// An unreadable time gives `unreadable`, chosen by the caller so that the
+// window it bounds is empty.
+time_point to_time_point(const ASN1_TIME* t, time_point unreadable) noexcept {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return unreadable;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+// The certificates last built or parsed on this thread, found by their exact
+// DER bytes. A registrar mints an AOR's certificate and parses it again when
+// its own Store arrives (it is one of the storing nodes), and OpenSSL 3.0's
+// d2i_X509 builds a decoder context per call (~120 µs). A handful suffices:
+// the Stores in flight are bounded (sip_directory keeps 16).
+class recent_certificates {
+ public:
+  std::optional<node_certificate> find(byte_span der) const {
+    for (const auto& cert : entries_) {
+      if (std::ranges::equal(cert.der(), der)) return cert;
+    }
+    return std::nullopt;
+  }
+  void add(const node_certificate& cert) {
+    if (entries_.size() == capacity) entries_.pop_front();
+    entries_.push_back(cert);
+  }
+
+ private:
+  static constexpr std::size_t capacity = 64;
+  std::deque<node_certificate> entries_;
+};
+
+recent_certificates& recent() {
+  thread_local recent_certificates certificates;
+  return certificates;
 }
 
 }  // namespace
@@ -80,10 +118,12 @@ result<node_certificate> node_certificate::adopt(x509_ptr cert) {
     }
   }
   out.cert_ = std::move(cert);
+  recent().add(out);
   return out;
 }
 
 result<node_certificate> node_certificate::from_der(byte_span der) {
+  if (auto known = recent().find(der)) return std::move(*known);
   const unsigned char* p = der.data();
   x509_ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!cert || p != der.data() + der.size()) {
@@ -173,6 +213,14 @@ status node_certificate::check_validity(time_point now) const {
     return identity_error{identity_errc::certificate_expired, "notAfter has passed"};
   }
   return {};
+}
+
+time_point node_certificate::not_before() const noexcept {
+  return to_time_point(X509_get0_notBefore(cert_.get()), time_point::max());
+}
+
+time_point node_certificate::not_after() const noexcept {
+  return to_time_point(X509_get0_notAfter(cert_.get()), time_point::min());
 }
 
 result<std::vector<std::uint8_t>> node_certificate::hash(wire::hash_algorithm algorithm) const {

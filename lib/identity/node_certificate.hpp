@@ -50,6 +50,9 @@ class node_certificate {
   bool is_self_issued() const noexcept;
   // identity_errc::certificate_expired / certificate_not_yet_valid, or ok.
   status check_validity(time_point now) const;
+  // notBefore and notAfter, to the second.
+  time_point not_before() const noexcept;
+  time_point not_after() const noexcept;
 
   // SignerIdentity cert_hash: H(DER certificate) (§6.3.4).
   result<std::vector<std::uint8_t>> hash(wire::hash_algorithm algorithm) const;

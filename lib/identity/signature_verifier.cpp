@@ -72,14 +72,21 @@ result<verified_signer> signature_verifier::resolve_signer(
     return identity_error{identity_errc::invalid_signer_identity,
                           "SignerIdentity type " + std::to_string(identity.type)};
   }
-  // The cache usually knows the signer, so its certificate in the bucket is
-  // recognised by its bytes and not parsed again; the rest are intermediates.
+  // The cache usually knows the signer, and its verdict on the signer's
+  // certificate holds until the chain's validity ends: nothing is parsed or
+  // checked again but the signature itself.
   std::optional<signer_match> match = cache_.find(identity);
+  if (match) {
+    if (const auto* known = verified_.find(match->certificate.der(), now)) {
+      return signer_of(*known, *match, claimed);
+    }
+  }
   std::vector<node_certificate> intermediates;
   for (const auto& generic : certificates) {
     if (generic.type != static_cast<std::uint8_t>(wire::certificate_type::x509)) continue;
     if (match && generic.certificate == match->certificate.der()) continue;
-    auto cert = node_certificate::from_der(generic.certificate);
+    const auto* known = verified_.find(generic.certificate, now);
+    auto cert = known != nullptr ? known->certificate : node_certificate::from_der(generic.certificate);
     if (!cert) continue;  // an unusable extra certificate cannot vouch for anyone
     if (!match) {
       if (auto found = match_signer(identity, *cert)) {
@@ -96,21 +103,29 @@ result<verified_signer> signature_verifier::resolve_signer(
 
   auto verified = certificates_.verify(match->certificate, intermediates, now);
   if (!verified) return verified.error();
-  if (!match->node && match->certificate.node_uris().size() > 1) {
+  verified_.add(*verified);
+  auto signer = signer_of(*verified, *match, claimed);
+  if (signer) cache_.add(match->certificate);
+  return signer;
+}
+
+result<verified_signer> signature_verifier::signer_of(const verified_identity& verified,
+                                                      const signer_match& match,
+                                                      std::optional<wire::node_id> claimed) {
+  if (!match.node && match.certificate.node_uris().size() > 1) {
     return identity_error{identity_errc::invalid_signer_identity,
                           "cert_hash names a certificate with several Node-IDs (§6.3.4)"};
   }
-  const wire::node_id node = match->node.value_or(verified->node_ids.front());
-  if (!contains(verified->node_ids, node)) {
+  const wire::node_id node = match.node.value_or(verified.node_ids.front());
+  if (!contains(verified.node_ids, node)) {
     return identity_error{identity_errc::node_id_not_in_certificate,
                           node.hex() + " is not a Node-ID of this overlay"};
   }
-  if (claimed && !contains(verified->node_ids, *claimed)) {
+  if (claimed && !contains(verified.node_ids, *claimed)) {
     return identity_error{identity_errc::node_id_not_in_certificate,
                           "the signer's certificate lacks claimed Node-ID " + claimed->hex()};
   }
-  cache_.add(match->certificate);
-  return verified_signer{std::move(*verified), node};
+  return verified_signer{verified, node};
 }
 
 result<verified_signer> signature_verifier::verify(

@@ -9,6 +9,7 @@
 
 #include "identity/certificate_cache.hpp"
 #include "identity/certificate_verifier.hpp"
+#include "identity/verified_certificate_cache.hpp"
 #include "wire/message_contents.hpp"
 #include "wire/security_block.hpp"
 #include "wire/stored_data.hpp"
@@ -23,7 +24,8 @@ struct verified_signer {
 class signature_verifier {
  public:
   // Both must outlive the verifier; verified signers' certificates are added
-  // to `cache` so later signatures may omit them.
+  // to `cache` so later signatures may omit them, and the verdict on each is
+  // kept (verified_certificate_cache) so that it is checked once.
   signature_verifier(const certificate_verifier& certificates, certificate_cache& cache) noexcept
       : certificates_(certificates), cache_(cache) {}
 
@@ -57,9 +59,14 @@ class signature_verifier {
   result<verified_signer> resolve_signer(const wire::signer_identity& identity,
                                          std::span<const wire::generic_certificate> certificates,
                                          std::optional<wire::node_id> claimed, time_point now);
+  // The Node-ID checks of §6.3.4 on a certificate already verified.
+  static result<verified_signer> signer_of(const verified_identity& verified,
+                                           const signer_match& match,
+                                           std::optional<wire::node_id> claimed);
 
   const certificate_verifier& certificates_;
   certificate_cache& cache_;
+  verified_certificate_cache verified_;  // verdicts of certificates_, hence one per verifier
 };
 
 }  // namespace p2psip::identity

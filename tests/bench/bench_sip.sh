@@ -12,27 +12,37 @@
 #   call      INVITE→180 through a daemon that has no link to the callee's
 #             home daemon (RING daemons): the first contact (Fetch, AppAttach,
 #             TLS) and WARM_CALLS warm calls, p50/p99.
+#   replicate REPL_AORS fresh AORs sent to n0 of 3 at REPL_RATE/s: AORs per
+#             second stored with both replicas (first REGISTER to the last of
+#             the 3 × REPL_AORS values), against the ECDSA P-256 sign/verify
+#             rate `openssl speed` measures in the same run. PERF=1 records
+#             the 3 daemons with `perf record -g` (report in the work dir).
 #   memory    MEM_AORS fresh AORs registered on one of 3 daemons, then as
 #             many more (the marginal cost): growth of VmRSS, RssAnon and the
 #             malloc heap of every daemon, per AOR.
 # Response times are SIPp's own microsecond message timestamps (-trace_msg),
 # what a softphone would see. Every process started here is killed on exit.
 #
-# usage: tests/bench/bench_sip.sh BUILD_DIR [PARTS=register,call,memory]
+# usage: tests/bench/bench_sip.sh BUILD_DIR [PARTS=register,call,replicate,memory]
 #   BUILD_DIR: a release build with daemon/p2psipd and tools/p2psipctl/p2psipctl.
 #   Knobs (environment): RATES="2000 4000 …" STEP_S=3 FIXED_RATE=1000 FIXED_S=10
-#   RING=10 WARM_CALLS=200 MEM_AORS=5000 KAMAILIO_CHILDREN=2 KEEP=1 (keep work dir).
+#   RING=10 WARM_CALLS=200 MEM_AORS=5000 KAMAILIO_CHILDREN=2 KEEP=1 (keep work dir)
+#   REPL_AORS=20000 REPL_RATE=5000 PERF=0 (PERF_CALLGRAPH=--call-graph=dwarf PERF_FREQ=99;
+#   register records n0 during its fixed-rate run). RATES="" runs only the fixed rate.
 # Exits 77 when sipp is missing; the register part is skipped without kamailio.
 set -u
-BUILD=${1:?usage: bench_sip.sh BUILD_DIR [register,call,memory]}
-PARTS=${2:-register,call,memory}
-RATES=${RATES:-2000 4000 6000 8000 10000 12000 14000 16000}
+BUILD=${1:?usage: bench_sip.sh BUILD_DIR [register,call,replicate,memory]}
+PARTS=${2:-register,call,replicate,memory}
+RATES=${RATES-2000 4000 6000 8000 10000 12000 14000 16000}
 STEP_S=${STEP_S:-3}
 FIXED_RATE=${FIXED_RATE:-1000}
 FIXED_S=${FIXED_S:-10}
 RING=${RING:-10}
 WARM_CALLS=${WARM_CALLS:-200}
 MEM_AORS=${MEM_AORS:-5000}
+REPL_AORS=${REPL_AORS:-20000}
+REPL_RATE=${REPL_RATE:-5000}
+PERF=${PERF:-0}
 KAMAILIO_CHILDREN=${KAMAILIO_CHILDREN:-2}
 P2PSIPD=$BUILD/daemon/p2psipd
 P2PSIPCTL=$BUILD/tools/p2psipctl/p2psipctl
@@ -169,8 +179,15 @@ bench_register() {
   for server in kamailio p2psipd; do
     target=$kam
     [ $server = p2psipd ] && fresh_ring 3 && target=127.0.0.1:$(sip_port 0)
+    local perf_pid=""
+    if [ "$PERF" = 1 ] && [ $server = p2psipd ]; then
+      perf record -F "${PERF_FREQ:-499}" ${PERF_CALLGRAPH:--g} -o "$work/perf-fixed.data" \
+        -p "${pids[0]}" >/dev/null 2>&1 &
+      perf_pid=$!
+    fi
     run_sipp "$server-fixed" "$target" -sf "$SCEN/register.xml" -key prefix "${server:0:1}fixed-" \
       -r "$FIXED_RATE" -m "$calls" -trace_msg -message_file "$work/$server-fixed.msg"
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null; fi
     read -r success failed retrans _ <<<"$($FIGURES stat "$work/$server-fixed.csv")"
     printf '  %-9s %s ms; %d calls 200, %s failed, %s retransmissions\n' "$server" \
       "$($FIGURES latency "$work/$server-fixed.msg" REGISTER 200 | cut -d' ' -f5-8,11,12)" \
@@ -250,6 +267,78 @@ bench_call() {
 }
 
 # =============================================================================
+# replicate: AORs stored with both replicas per second, against the crypto limit
+# =============================================================================
+# ecdsa_rates: "SIGNS VERIFIES" per second of one core, ECDSA P-256 (openssl speed).
+ecdsa_rates() {
+  openssl speed -seconds 3 ecdsap256 2>/dev/null |
+    awk '/256 bits ecdsa \(nistp256\)/ {print int($(NF-1)), int($NF)}'
+}
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+bench_replicate() {
+  echo "== replicate: $REPL_AORS fresh AORs at $REPL_RATE/s to n0 of 3, until stored with 2 replicas"
+  local before after
+  before=$(ecdsa_rates)
+  fresh_ring 3
+  local i perf_pids=() cpu0=()
+  for i in 0 1 2; do cpu0[$i]=$(cpu_ticks "${pids[$i]}"); done
+  if [ "$PERF" = 1 ]; then
+    for i in 0 1 2; do
+      perf record -F "${PERF_FREQ:-499}" ${PERF_CALLGRAPH:--g} -o "$work/perf-n$i.data" -p "${pids[$i]}" >/dev/null 2>&1 &
+      perf_pids+=($!)
+    done
+  fi
+  local want=$((3 * REPL_AORS)) t0 t1 t2
+  t0=$(date +%s.%N)
+  run_sipp replicate "127.0.0.1:$(sip_port 0)" -sf "$SCEN/register.xml" -key prefix repl- \
+    -r "$REPL_RATE" -m "$REPL_AORS"
+  t1=$(date +%s.%N)
+  local deadline=$((SECONDS + 300))
+  while [ "$(stored_values 0 1 2)" -lt "$want" ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  t2=$(date +%s.%N)
+  local stored cpu=0
+  stored=$(stored_values 0 1 2)
+  for i in 0 1 2; do cpu=$((cpu + $(cpu_ticks "${pids[$i]}") - cpu0[i])); done
+  for i in "${perf_pids[@]}"; do kill -INT "$i" 2>/dev/null; wait "$i" 2>/dev/null; done
+  after=$(ecdsa_rates)
+  read -r success _ <<<"$($FIGURES stat "$work/replicate.csv")"
+  python3 - "$REPL_AORS" "$success" "$stored" "$t0" "$t1" "$t2" "$cpu" "$(getconf CLK_TCK)" \
+    "$(nproc)" $before $after <<'PY'
+import sys
+n, ok, stored = map(int, sys.argv[1:4])
+t0, t1, t2 = map(float, sys.argv[4:7])
+cpu, tck, cores = int(sys.argv[7]) / int(sys.argv[8]), int(sys.argv[8]), int(sys.argv[9])
+s1, v1, s2, v2 = map(int, sys.argv[10:14])
+sign, verify = (s1 + s2) / 2, (v1 + v2) / 2
+# What RFC 6940 asks per AOR on a 3-node ring (each value at its responsible
+# node and 2 replicas): the AOR's key and self-signed certificate, the value's
+# signature, 3 Stores and 3 StoreAns each signed and verified, and at each of
+# the 3 storing nodes the certificate's self-signature and the value's
+# signature verified once.  Key generation counts as one sign.
+signs, verifies = 1 + 1 + 1 + 6, 6 + 3 + 3
+per_aor = signs / sign + verifies / verify
+limit = cores / per_aor
+rate = stored / 3 / (t2 - t0)
+print(f"  {ok} of {n} REGISTERs answered 200 in {t1 - t0:.1f} s; {stored} of {3 * n} values stored "
+      f"{t2 - t1:.1f} s after the last 200")
+print(f"  stored with 2 replicas: {rate:,.0f} AORs/s ({stored / (t2 - t0):,.0f} values/s); "
+      f"{cpu * 1000 / max(stored / 3, 1):.2f} ms of daemon CPU per AOR")
+print(f"  crypto limit: openssl speed P-256 {sign:,.0f} signs/s, {verify:,.0f} verifies/s per core; "
+      f"{signs} signs + {verifies} verifies per AOR on {cores} cores = {limit:,.0f} AORs/s; "
+      f"measured {100 * rate / limit:.0f} % of it")
+PY
+  if [ "$PERF" = 1 ]; then
+    for i in 0 1 2; do
+      perf report -i "$work/perf-n$i.data" --no-children --percent-limit 1.5 --stdio \
+        -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -25 >"$work/perf-n$i.txt"
+      echo "  perf n$i (self time, top):"
+      head -12 "$work/perf-n$i.txt" | sed 's/^/    /'
+    done
+  fi
+}
+
+# =============================================================================
 # memory: growth per registration, every daemon of a 3-node overlay
 # =============================================================================
 # memory_row NODE: "VmRSS RssAnon heap" in bytes.
@@ -308,5 +397,6 @@ PY
 # =============================================================================
 wants register && bench_register
 wants call && bench_call
+wants replicate && bench_replicate
 wants memory && bench_memory
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) after the run"

@@ -86,6 +86,25 @@ TEST_CASE("certificate copies share one X509 and compare equal") {
   CHECK(copy.node_ids() == cert.node_ids());
 }
 
+TEST_CASE("a certificate built or parsed here is not parsed again from the same bytes") {
+  auto ca = test::make_ca();
+  const auto cert = test::enroll(ca, "frank@example.org").certificate;
+  const auto again = must(node_certificate::from_der(cert.der()));
+  CHECK(again == cert);
+  CHECK(again.native() == cert.native());  // the X509 already built, not a second d2i_X509
+  CHECK(again.node_ids() == cert.node_ids());
+  CHECK(again.user_name() == cert.user_name());
+
+  auto altered = cert.der();
+  altered.back() ^= 1;  // a bit of the signature: still a certificate, another one
+  const auto other = must(node_certificate::from_der(altered));
+  CHECK(other.der() == altered);
+  CHECK(other.native() != cert.native());
+  CHECK_FALSE(other == cert);
+  altered.push_back(0);
+  CHECK(node_certificate::from_der(altered).error().code == identity_errc::malformed_certificate);
+}
+
 TEST_CASE("malformed certificates are refused") {
   auto ca = test::make_ca();
   auto der = test::enroll(ca, "erin@example.org").certificate.der();

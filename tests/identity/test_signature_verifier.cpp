@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "identity/certificate_builder.hpp"
 #include "identity/message_signer.hpp"
 #include "identity/self_signed.hpp"
 #include "identity/signature_verifier.hpp"
@@ -32,6 +33,24 @@ signed_message sign_with(message_signer& signer) {
   m.block.certificates = {signer.generic_certificate()};
   m.block.signature = must(signer.sign_message(overlay, transaction, m.contents));
   return m;
+}
+
+const auto test_resource = *wire::resource_id::from_span(std::vector<std::uint8_t>(16, 7));
+
+// A TURN-SERVICE value at test_resource, signed by `signer`.
+wire::stored_data signed_value(message_signer& signer, std::vector<std::uint8_t> bytes) {
+  wire::stored_data data;
+  data.storage_time = 1700000000000;
+  data.lifetime = 60;
+  data.value.entry = wire::data_value{true, std::move(bytes)};
+  REQUIRE(signer.sign_stored_data(test_resource, wire::well_known_kind::turn_service, data));
+  return data;
+}
+
+message_signer self_signed_signer(const std::string& user) {
+  auto key = must(key_pair::generate());
+  auto cert = must(make_self_signed_certificate(key, {test::test_overlay, user}, now));
+  return must(message_signer::create(std::move(key), std::move(cert)));
 }
 
 // One overlay: its CA, the verifier for its policy, a cache and a signer.
@@ -147,10 +166,7 @@ TEST_CASE("a signer claiming a Node-ID its certificate lacks is rejected") {
 
 TEST_CASE("self-signed signers follow the overlay's policy") {
   fixture f;
-  auto key = must(key_pair::generate());
-  const auto cert =
-      must(make_self_signed_certificate(key, {test::test_overlay, "adhoc@example.org"}, now));
-  auto signer = must(message_signer::create(std::move(key), cert));
+  auto signer = self_signed_signer("adhoc@example.org");
   const auto m = sign_with(signer);
   CHECK(f.error_of(m) == identity_errc::self_signed_forbidden);
 
@@ -188,12 +204,8 @@ TEST_CASE("unusable SignerIdentity and algorithms are rejected") {
 TEST_CASE("StoredData signatures verify, and tampering is detected") {
   fixture f;
   auto signer = f.signer_for("alice@example.org");
-  const auto resource = *wire::resource_id::from_span(std::vector<std::uint8_t>(16, 7));
-  wire::stored_data data;
-  data.storage_time = 1700000000000;
-  data.lifetime = 60;
-  data.value.entry = wire::data_value{true, {9, 9, 9}};
-  REQUIRE(signer.sign_stored_data(resource, wire::well_known_kind::turn_service, data));
+  const auto& resource = test_resource;
+  auto data = signed_value(signer, {9, 9, 9});
   const std::vector<wire::generic_certificate> certs = {signer.generic_certificate()};
 
   CHECK(must(f.verifier.verify_stored_data(resource, wire::well_known_kind::turn_service, data,
@@ -208,4 +220,81 @@ TEST_CASE("StoredData signatures verify, and tampering is detected") {
                                              certs, {}, now);
   REQUIRE_FALSE(later);
   CHECK(later.error().code == identity_errc::bad_signature);
+}
+
+TEST_CASE("a signer's certificate is verified once, and every signature is still checked") {
+  fixture f;
+  auto alice = f.signer_for("alice@example.org");
+  const auto m = sign_with(alice);
+  REQUIRE(f.verifier.verify_message(m.block, overlay, transaction, m.contents, {}, now));
+
+  SECTION("tampered contents or signature of a later message") {
+    auto later = sign_with(alice);
+    later.contents.front() ^= 1;
+    CHECK(f.error_of(later) == identity_errc::bad_signature);
+    later = sign_with(alice);
+    later.block.signature.value[12] ^= 1;
+    CHECK(f.error_of(later) == identity_errc::bad_signature);
+  }
+  SECTION("a tampered stored value") {
+    auto data = signed_value(alice, {1, 2, 3});
+    const std::vector<wire::generic_certificate> certs = {alice.generic_certificate()};
+    REQUIRE(f.verifier.verify_stored_data(test_resource, wire::well_known_kind::turn_service, data,
+                                          certs, {}, now));
+    std::get<wire::data_value>(data.value.entry).value.back() ^= 1;
+    const auto tampered = f.verifier.verify_stored_data(
+        test_resource, wire::well_known_kind::turn_service, data, certs, {}, now);
+    REQUIRE_FALSE(tampered);
+    CHECK(tampered.error().code == identity_errc::bad_signature);
+  }
+  SECTION("another key signing under the cached certificate") {
+    auto mallory = f.signer_for("mallory@example.org");
+    auto forged = sign_with(mallory);
+    forged.block.signature.identity = m.block.signature.identity;
+    forged.block.certificates = m.block.certificates;
+    CHECK(f.error_of(forged) == identity_errc::bad_signature);
+  }
+  SECTION("a different certificate from a foreign CA") {
+    auto foreign_ca = test::make_ca(now);
+    auto creds = test::enroll(foreign_ca, "alice@example.org", 1, key_algorithm::ecdsa_p256, now);
+    auto impostor = must(message_signer::create(std::move(creds.key), creds.certificate));
+    CHECK(f.error_of(sign_with(impostor)) == identity_errc::untrusted_chain);
+  }
+  SECTION("the cached certificate outside its validity") {
+    CHECK(f.error_of(m, {}, now + 24h * 400) == identity_errc::certificate_expired);
+    CHECK(f.error_of(m, {}, now - 1h) == identity_errc::certificate_not_yet_valid);
+    CHECK(f.verifier.verify_message(m.block, overlay, transaction, m.contents, {}, now));
+  }
+  SECTION("a claimed Node-ID the cached certificate lacks") {
+    auto bob = f.signer_for("bob@example.org");
+    CHECK(f.error_of(m, bob.node()) == identity_errc::node_id_not_in_certificate);
+  }
+}
+
+TEST_CASE("a verdict is kept per verifier: another trust policy decides for itself") {
+  fixture f;
+  auto signer = self_signed_signer("adhoc@example.org");
+  const auto m = sign_with(signer);
+
+  const certificate_verifier permissive(trust_policy{test::test_overlay, {}, true});
+  signature_verifier adhoc(permissive, f.cache);  // the same certificate cache as f.verifier
+  REQUIRE(adhoc.verify_message(m.block, overlay, transaction, m.contents, {}, now));
+  CHECK(f.error_of(m) == identity_errc::self_signed_forbidden);
+
+  SECTION("a self-signed certificate naming the cached signer's Node-ID from another key") {
+    auto other = must(key_pair::generate());
+    certificate_spec spec;
+    spec.subject_key = other.native();
+    spec.node_ids = {signer.node()};
+    spec.overlay = test::test_overlay;
+    spec.user_name = "adhoc@example.org";
+    spec.not_before = now - 1h;
+    spec.not_after = now + 24h;
+    const auto forged_cert = must(issue_certificate(spec, other, nullptr));
+    auto forger = must(message_signer::create(std::move(other), forged_cert));
+    const auto forged = sign_with(forger);
+    const auto r = adhoc.verify_message(forged.block, overlay, transaction, forged.contents, {}, now);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == identity_errc::self_signed_node_id_mismatch);
+  }
 }
