@@ -18,6 +18,7 @@
 #include "identity/key_pair.hpp"
 #include "identity/node_certificate.hpp"
 #include "nat/address_range.hpp"
+#include "storage/kind_definition.hpp"
 
 namespace p2psip::daemon {
 namespace {
@@ -174,6 +175,7 @@ std::optional<std::uint32_t> well_known_kind(std::string_view name) {
   if (name == "TURN-SERVICE") return 2;
   if (name == "CERTIFICATE_BY_NODE") return 3;
   if (name == "CERTIFICATE_BY_USER") return 16;
+  if (name == "SIP-INBOX") return storage::sip_inbox_kind.value;  // p2psip's own
   return std::nullopt;
 }
 
@@ -198,7 +200,7 @@ void read_kind(config_context& context, const YAML::Node& node, const std::strin
   kind.data_model = static_cast<kind_data_model>(model);
   std::size_t policy = 0;
   r.choice("access-control", policy,
-           {"USER-MATCH", "NODE-MATCH", "USER-NODE-MATCH", "NODE-MULTIPLE"});
+           {"USER-MATCH", "NODE-MATCH", "USER-NODE-MATCH", "NODE-MULTIPLE", "INBOX"});
   kind.access_control = static_cast<kind_access_control>(policy);
   r.integer("max-count", kind.max_count, 1, max_u32);
   r.integer("max-size", kind.max_size, 1, max_u32);
@@ -322,6 +324,9 @@ void read_sip(config_context& context, const YAML::Node& node, sip_config& out) 
   out.auth = static_cast<sip_auth_mode>(auth);
   r.path("auth-file", out.auth_file);
   r.string("realm", out.realm);
+  std::int64_t offline_s = out.offline_lifetime.count();
+  r.integer("offline-lifetime", offline_s, 0, 30 * 24 * 3600);
+  out.offline_lifetime = std::chrono::seconds(offline_s);
   r.finish();
   if (!context.failed() && out.enabled && out.auth == sip_auth_mode::always && !out.auth_file) {
     r.fail_at("auth", "digest authentication needs auth-file");

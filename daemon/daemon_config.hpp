@@ -32,7 +32,7 @@ inline constexpr std::uint16_t default_relay_tls_port = 5349;
 
 enum class self_signed_digest { sha1, sha256 };
 enum class kind_data_model { single_value, array, dictionary };
-enum class kind_access_control { user_match, node_match, user_node_match, node_multiple };
+enum class kind_access_control { user_match, node_match, user_node_match, node_multiple, inbox };
 // The log level is the process logger's (runtime/logger.hpp).
 using runtime::log_level;
 using runtime::parse_log_level;

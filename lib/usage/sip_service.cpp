@@ -120,6 +120,22 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
                   .aor_key_seed = aor_key_seed(options_, state_dir)}),
       channel_(io, node, tls,
                {.listen_address = asio::ip::make_address(options_.node_listen_address)}),
+      inbox_(
+          node, signer,
+          [this](const std::string& user) { return directory_.user_signer(user); },
+          [this](const sip::offline_message& m, std::function<void(bool)> delivered) {
+            if (!front_) return delivered(false);
+            front_->deliver_stored(m, [delivered](const sip::message_result& r) {
+              delivered(r.status >= 200 && r.status < 300);
+            });
+          },
+          {.lifetime = options_.sip.offline_lifetime,
+           .ledger_file = state_dir.empty() ? state_dir : state_dir / inbox_ledger_file_name}),
+      apps_([this](const std::string& aor, const std::string& token, std::chrono::seconds expires,
+                   std::function<void(sip::app_binding_answer)> done) {
+        if (!front_) return done({503, "the SIP front is off", {}, {}});
+        front_->bind_app(aor, token, expires, std::move(done));
+      }),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
       tick_(io) {}
 
@@ -147,6 +163,12 @@ void sip_service::start() {
   fc.auth = auth_mode_of(c.auth);
   fc.auth_realm = c.realm.empty() ? options_.overlay_name : c.realm;
   if (c.auth_file) fc.auth_db = c.auth_file->string();
+  if (c.offline_lifetime.count() > 0) {
+    fc.store_offline = [this, alive = alive_](const sip::offline_message& m,
+                                              std::function<void(sip::offline_answer)> done) {
+      if (*alive) inbox_.store(m, std::move(done));
+    };
+  }
 
   sip::sip_events ev;
   ev.on_registration = [this, alive = alive_](const sip::registration_info& r) {
@@ -155,11 +177,18 @@ void sip_service::start() {
     for (const auto& b : r.contacts) contacts.push_back(contact_json(b));
     events_.publish("sip.registration", {{"aor", r.aor}, {"contacts", std::move(contacts)}});
   };
+  ev.on_registered = [this, alive = alive_](const std::string& aor) {
+    if (*alive) inbox_.drain(aor);
+  };
   ev.on_dialog = [this, alive = alive_](const sip::dialog_info& d, bool ended) {
     if (!*alive) return;
     auto fields = dialog_json(d);
     fields["ended"] = ended;
     events_.publish("sip.dialog", std::move(fields));
+  };
+  ev.on_app_message = [this, alive = alive_](const sip::app_message& m,
+                                             std::function<void(bool)> queued) {
+    queued(*alive && apps_.deliver(m));
   };
   // The front first: the channel splices inbound streams to its TCP
   // endpoint, so AppAttach is answered only once that exists.
@@ -203,9 +232,16 @@ void sip_service::restore_bindings() {
     return;
   }
   auto& restored = parsed.aors;
-  // The config may have changed since the file was saved.
+  // The config may have changed since the file was saved. Apps' contacts
+  // lived with control connections, which a restart ended.
   std::erase_if(restored,
                 [&](const saved_aor& a) { return !sip_aor_allowed(options_.sip, a.aor); });
+  for (auto& a : restored) {
+    std::erase_if(a.contacts, [](const sip::contact_binding& c) {
+      return c.uri.find(std::string(";") + sip::app_token_param + "=") != std::string::npos;
+    });
+  }
+  std::erase_if(restored, [](const saved_aor& a) { return a.contacts.empty(); });
   if (restored.empty() && parsed.expired == 0) return;
   std::size_t contacts = 0;
   for (const auto& a : restored) contacts += a.contacts.size();
@@ -221,6 +257,8 @@ void sip_service::schedule_tick() {
   tick_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
     if (ec || !*alive || !front_) return;
     directory_.publish_pending();
+    inbox_.drain_waiting();
+    apps_.tick(app_clock::now());
     save_if_changed();
     if (!probe_sent_) {
       probe_sent_ = std::chrono::steady_clock::now();
@@ -327,6 +365,43 @@ void sip_service::register_methods(control::control_server& server) {
       for (const auto& d : all) list.push_back(dialog_json(d));
       r.result({{"dialogs", std::move(list)}});
     });
+  });
+  server.handle("sip.register", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor = sip::normalize_aor(std::string(p.at("aor").as_string()));
+    if (aor.find('@') == std::string::npos || !sip_aor_allowed(options_.sip, aor)) {
+      return r.error(control::make_error(
+          "aor_not_allowed",
+          "not an AOR this node may register (user@domain, within sip.users and sip.domains): " +
+              std::string(p.at("aor").as_string()),
+          {{"aor", p.at("aor")}}));
+    }
+    std::optional<std::chrono::seconds> lease;
+    if (const auto* expires = p.if_contains("expires"))
+      lease = std::chrono::seconds(expires->as_int64());
+    apps_.claim(aor, r.client(), lease, [r](const app_claim& c) {
+      if (c.status != 200) {
+        return r.error(control::make_error(
+            c.status == 403 ? "aor_not_allowed" : "delivery_failed",
+            "the binding was refused: " + std::to_string(c.status) + " " + c.phrase,
+            {{"aor", c.aor}, {"status", c.status}}));
+      }
+      r.result({{"aor", c.aor},
+                {"contact", c.contact},
+                {"expires_s", c.expires.count()},
+                {"lease_s", c.lease.count()}});
+    });
+  });
+  server.handle("sip.unregister", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor = sip::normalize_aor(std::string(p.at("aor").as_string()));
+    if (!apps_.release(aor, r.client())) {
+      return r.error(control::make_error("not_registered",
+                                         "this client owns no registration of " +
+                                             std::string(p.at("aor").as_string()),
+                                         {{"aor", p.at("aor")}}));
+    }
+    r.result({{"aor", aor}, {"removed", true}});
   });
   server.handle("sip.message", [this](const json::object& p, control::responder r) {
     if (refuse_unless_running(r)) return;

@@ -24,6 +24,7 @@ constexpr std::array aliases{
     method_alias{"reload", "config.reload"},    method_alias{"registrations", "sip.registrations"},
     method_alias{"lookup", "sip.lookup"},       method_alias{"calls", "sip.dialogs"},
     method_alias{"message", "sip.message"},     method_alias{"relays", "relay.allocations"},
+    method_alias{"messages", "sip.register"},
 };
 
 std::optional<double> parse_seconds(std::string_view text) {
