@@ -351,6 +351,37 @@ void read_control(config_context& context, const YAML::Node& node, control_confi
   r.finish();
 }
 
+// "PORT" (on 127.0.0.1), "ADDRESS:PORT" or "[IPv6]:PORT"; nullopt when not.
+std::optional<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? "127.0.0.1" : text.substr(0, colon);
+  const std::string port = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoul(port) > 65535 || !is_ip_literal(host)) {
+    return std::nullopt;
+  }
+  return std::pair{host, static_cast<std::uint16_t>(std::stoul(port))};
+}
+
+std::optional<std::string> refuse_unless_listen(const std::string& text) {
+  if (parse_listen(text)) return std::nullopt;
+  return "'" + text + "' is not PORT, ADDRESS:PORT or [IPv6]:PORT with an IP address";
+}
+
+void read_metrics(config_context& context, const YAML::Node& node, metrics_config& out) {
+  mapping_reader r(context, node, "metrics");
+  std::string listen;
+  r.checked_string("http-listen", listen, refuse_unless_listen);
+  r.finish();
+  if (const auto parsed = parse_listen(listen)) {
+    out.http = true;
+    out.http_address = parsed->first;
+    out.http_port = parsed->second;
+  }
+}
+
 std::optional<std::string> refuse_unless_cidr(const std::string& text) {
   if (nat::address_range::parse(text)) return std::nullopt;
   return "'" + text + "' is not an address or CIDR block like 10.0.0.0/8 or 2001:db8::/32";
@@ -481,6 +512,7 @@ daemon_config read_document(config_context& context, const YAML::Node& root) {
   read_discovery(context, section("discovery"), config.discovery);
   read_sip(context, section("sip"), config.sip);
   read_control(context, section("control"), config.control);
+  read_metrics(context, section("metrics"), config.metrics);
   read_relay(context, section("relay"), config.node, config.relay);
   read_log(context, section("log"), config.log);
   r.finish();

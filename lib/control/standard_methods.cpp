@@ -19,6 +19,7 @@ constexpr std::array event_topics{
     std::string_view{"peer.down"},       std::string_view{"storage.stored"},
     std::string_view{"storage.expired"}, std::string_view{"sip.registration"},
     std::string_view{"sip.dialog"},      std::string_view{"sip.message.received"},
+    std::string_view{"sip.presence"},
     std::string_view{"relay.allocation"}, std::string_view{"events.lost"},
 };
 
@@ -171,6 +172,18 @@ std::vector<method_schema> schemas() {
                   {"status", integer, "the SIP status a request would get when not routable, "
                                       "else 0"},
                   {"reason", string, "why, when status is not 0"}}},
+      {.name = "sip.presence",
+       .summary = "whether an AOR is reachable now (open) or not (closed), from its "
+                  "registrations",
+       .params = {aor_param("aor", "the AOR, e.g. sip:alice@office.example")},
+       .result = {{"aor", string, "the AOR as asked"},
+                  {"status", string, "open or closed (the PIDF basic status)"},
+                  {"where", string, "local (registered here), overlay (at another node) or "
+                                    "empty when closed"},
+                  {"reason", string, "why closed: not registered, or registered but unreachable"}},
+       .notes = "A registration counts as open (issue 19); PUBLISH of PIDF and SUBSCRIBE/NOTIFY "
+                "are not implemented yet. The event sip.presence (aor, status) follows the "
+                "AORs registered with this node as their bindings come and go."},
       {.name = "sip.dialogs",
        .summary = "the SIP dialogs (calls) this node's front is proxying",
        .result = {{"dialogs", array,

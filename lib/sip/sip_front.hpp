@@ -33,6 +33,11 @@
 //  4. otherwise the AOR: local bindings first (forking to every contact,
 //     best response per §16.7), else overlay_directory::lookup and one
 //     branch per destination node through node_channel.
+//     An out-of-dialog MESSAGE from a local sender that finds no reachable
+//     contact goes to sip_front_config::store_offline (202 once stored).
+// A Request-URI carrying p2p-app=TOKEN (and no Route left) is the contact of
+// an app on the control socket (bind_app, app_delivery.hpp), checked before
+// step 2.
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).

@@ -175,6 +175,10 @@ void sip_service::start() {
     if (!*alive) return;
     json::array contacts;
     for (const auto& b : r.contacts) contacts.push_back(contact_json(b));
+    // Presence from registrations: open while the AOR has a contact here.
+    const bool open = !r.contacts.empty();
+    if (open ? open_aors_.insert(r.aor).second : open_aors_.erase(r.aor) != 0)
+      events_.publish("sip.presence", {{"aor", r.aor}, {"status", open ? "open" : "closed"}});
     events_.publish("sip.registration", {{"aor", r.aor}, {"contacts", std::move(contacts)}});
   };
   ev.on_registered = [this, alive = alive_](const std::string& aor) {
@@ -356,6 +360,28 @@ void sip_service::register_methods(control::control_server& server) {
            {"reason", answer.local.empty() ? (answer.overlay.reason.empty() ? answer.overlay.phrase
                                                                             : answer.overlay.reason)
                                            : std::string()}});
+    });
+  });
+  server.handle("sip.presence", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor(p.at("aor").as_string());
+    front_->lookup(aor, [r, aor](const sip::lookup_answer& answer) {
+      const auto& overlay = answer.overlay;
+      if (answer.local.empty() && (overlay.status == 408 || overlay.status == 503)) {
+        return r.error(control::make_error(overlay.status == 408 ? "timeout" : "no_route",
+                                           overlay.reason.empty() ? overlay.phrase : overlay.reason,
+                                           {{"aor", aor}}));
+      }
+      if (answer.local.empty() && overlay.status == 400)
+        return r.error(control::make_error("bad_format", "not an AOR: " + aor, {{"aor", aor}}));
+      const bool local = !answer.local.empty();
+      const bool open = local || (overlay.status == 0 && !overlay.targets.empty());
+      r.result({{"aor", aor},
+                {"status", open ? "open" : "closed"},
+                {"where", local ? "local" : open ? "overlay" : ""},
+                {"reason", open                    ? ""
+                           : overlay.status == 404 ? "not registered"
+                                                   : "registered but unreachable"}});
     });
   });
   server.handle("sip.dialogs", [this](const json::object&, control::responder r) {

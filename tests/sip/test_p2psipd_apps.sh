@@ -8,7 +8,8 @@
 # UAS on B. Its connection closing ends its binding; with none left a
 # MESSAGE is kept offline (202) and handed to the next app that registers.
 # Bad input (not an AOR, a lease below the minimum, an AOR not owned) gets a
-# clear error and changes no binding.
+# clear error and changes no binding. sip.presence and its event follow the
+# AOR: open while an app holds it, closed after.
 #
 # usage: test_p2psipd_apps.sh P2PSIPD P2PSIPCTL SCENARIO_DIR
 # Exits 77 when sipp is missing. Every process is killed by the trap.
@@ -60,6 +61,10 @@ refused "sip.unregister of an AOR nobody owns" not_registered sip.unregister "ao
 [ "$(app_contacts)" = 0 ] && ok "no binding after the refusals" || bad "bindings: $(ctl 0 registrations)"
 
 # --- an app owns sip:app@ on A, published in the overlay ---------------------------------
+"$P2PSIPCTL" --socket "${sockets[0]}" --json events topics=sip.presence >"$work/presence.out" 2>&1 &
+helper_pids+=("$!")
+presence_of() { ctl "$1" sip.presence "aor=$APP" | json_field 'r["status"] + "/" + r["where"]'; }
+[ "$(presence_of 1)" = "closed/" ] && ok "sip.presence on B: closed before any app" || bad "presence: $(presence_of 1)"
 start_app app1
 APP1=$LAST_PID
 if eventually 10 contacts_are 1 && eventually 20 published "$APP" 0; then
@@ -68,6 +73,8 @@ else
   bad "registrations on A: $(ctl 0 registrations 2>&1); app: $(cat "$work/app1.out")"
 fi
 eventually 20 found_at "$APP" 1 "$NODE_A" && ok "lookup on B names A" || bad "lookup on B: $(ctl 1 lookup "aor=$APP" 2>&1)"
+[ "$(presence_of 1)" = "open/overlay" ] && ok "sip.presence on B: open, at another node" || bad "presence on B: $(presence_of 1)"
+[ "$(presence_of 0)" = "open/local" ] && ok "sip.presence on A: open, here" || bad "presence on A: $(presence_of 0)"
 
 # --- a second app shares the AOR: forking delivers to both ------------------------------------
 start_app app2
@@ -121,6 +128,12 @@ eventually 10 contacts_are 0 && ok "no app left: sip:app@ unregistered" ||
 # Withdrawn from the overlay too: B finds nobody and keeps the MESSAGE offline.
 not_found_from_b() { [ "$(ctl 1 lookup "aor=$APP" | json_field 'r["status"]')" != 0 ]; }
 eventually 10 not_found_from_b || bad "B still finds the app: $(ctl 1 lookup "aor=$APP" 2>&1)"
+[ "$(presence_of 1)" = "closed/" ] && ok "sip.presence on B: closed once no app is left" || bad "presence on B: $(presence_of 1)"
+statuses=$(python3 -c '
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+print(" ".join(e["status"] for e in events if e.get("topic") == "sip.presence"))' "$work/presence.out")
+[ "$statuses" = "open closed" ] && ok "sip.presence events on A: open, then closed" || bad "presence events: $statuses"
 send_message m3 202 "MESSAGE with no app left → 202 Accepted (kept in the inbox)"
 
 start_app app3
