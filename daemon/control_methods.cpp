@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
 #include "control/rpc_error.hpp"
@@ -220,6 +222,27 @@ void p2psip_daemon::open_control_socket() {
   }
   logs.write(log_level::notice, "control socket " + control_->socket_path());
   register_methods();
+  open_metrics_listener();
+}
+
+// metrics.http-listen: Prometheus scrapes GET /metrics there.
+void p2psip_daemon::open_metrics_listener() {
+  const auto& m = config_.config.metrics;
+  if (!m.http) return;
+  const boost::asio::ip::tcp::endpoint at(boost::asio::ip::make_address(m.http_address),
+                                          m.http_port);
+  metrics_http_ = std::make_unique<control::metrics_http_server>(
+      io_, control::metrics_http_config{.listen = at}, [this] {
+        refresh_metrics();
+        return metrics_.to_prometheus();
+      });
+  const auto bound = metrics_http_->endpoint();
+  const std::string url = "http://" +
+                          (bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                   : bound.address().to_string()) +
+                          ":" + std::to_string(bound.port()) + "/metrics";
+  logs.write(log_level::notice, "metrics on " + url);
+  std::cout << "p2psipd: metrics on " << url << "\n" << std::flush;
 }
 
 void p2psip_daemon::register_methods() {

@@ -18,6 +18,7 @@
 #include "identity/key_pair.hpp"
 #include "identity/node_certificate.hpp"
 #include "nat/address_range.hpp"
+#include "storage/kind_definition.hpp"
 
 namespace p2psip::daemon {
 namespace {
@@ -174,6 +175,7 @@ std::optional<std::uint32_t> well_known_kind(std::string_view name) {
   if (name == "TURN-SERVICE") return 2;
   if (name == "CERTIFICATE_BY_NODE") return 3;
   if (name == "CERTIFICATE_BY_USER") return 16;
+  if (name == "SIP-INBOX") return storage::sip_inbox_kind.value;  // p2psip's own
   return std::nullopt;
 }
 
@@ -198,7 +200,7 @@ void read_kind(config_context& context, const YAML::Node& node, const std::strin
   kind.data_model = static_cast<kind_data_model>(model);
   std::size_t policy = 0;
   r.choice("access-control", policy,
-           {"USER-MATCH", "NODE-MATCH", "USER-NODE-MATCH", "NODE-MULTIPLE"});
+           {"USER-MATCH", "NODE-MATCH", "USER-NODE-MATCH", "NODE-MULTIPLE", "INBOX"});
   kind.access_control = static_cast<kind_access_control>(policy);
   r.integer("max-count", kind.max_count, 1, max_u32);
   r.integer("max-size", kind.max_size, 1, max_u32);
@@ -322,6 +324,9 @@ void read_sip(config_context& context, const YAML::Node& node, sip_config& out) 
   out.auth = static_cast<sip_auth_mode>(auth);
   r.path("auth-file", out.auth_file);
   r.string("realm", out.realm);
+  std::int64_t offline_s = out.offline_lifetime.count();
+  r.integer("offline-lifetime", offline_s, 0, 30 * 24 * 3600);
+  out.offline_lifetime = std::chrono::seconds(offline_s);
   r.finish();
   if (!context.failed() && out.enabled && out.auth == sip_auth_mode::always && !out.auth_file) {
     r.fail_at("auth", "digest authentication needs auth-file");
@@ -344,6 +349,37 @@ void read_control(config_context& context, const YAML::Node& node, control_confi
   r.checked_string("group", out.group, refuse_unless_nonempty);
   r.string("admin-group", out.admin_group);
   r.finish();
+}
+
+// "PORT" (on 127.0.0.1), "ADDRESS:PORT" or "[IPv6]:PORT"; nullopt when not.
+std::optional<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& text) {
+  const auto colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? "127.0.0.1" : text.substr(0, colon);
+  const std::string port = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      std::stoul(port) > 65535 || !is_ip_literal(host)) {
+    return std::nullopt;
+  }
+  return std::pair{host, static_cast<std::uint16_t>(std::stoul(port))};
+}
+
+std::optional<std::string> refuse_unless_listen(const std::string& text) {
+  if (parse_listen(text)) return std::nullopt;
+  return "'" + text + "' is not PORT, ADDRESS:PORT or [IPv6]:PORT with an IP address";
+}
+
+void read_metrics(config_context& context, const YAML::Node& node, metrics_config& out) {
+  mapping_reader r(context, node, "metrics");
+  std::string listen;
+  r.checked_string("http-listen", listen, refuse_unless_listen);
+  r.finish();
+  if (const auto parsed = parse_listen(listen)) {
+    out.http = true;
+    out.http_address = parsed->first;
+    out.http_port = parsed->second;
+  }
 }
 
 std::optional<std::string> refuse_unless_cidr(const std::string& text) {
@@ -476,6 +512,7 @@ daemon_config read_document(config_context& context, const YAML::Node& root) {
   read_discovery(context, section("discovery"), config.discovery);
   read_sip(context, section("sip"), config.sip);
   read_control(context, section("control"), config.control);
+  read_metrics(context, section("metrics"), config.metrics);
   read_relay(context, section("relay"), config.node, config.relay);
   read_log(context, section("log"), config.log);
   r.finish();

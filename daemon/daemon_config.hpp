@@ -32,7 +32,7 @@ inline constexpr std::uint16_t default_relay_tls_port = 5349;
 
 enum class self_signed_digest { sha1, sha256 };
 enum class kind_data_model { single_value, array, dictionary };
-enum class kind_access_control { user_match, node_match, user_node_match, node_multiple };
+enum class kind_access_control { user_match, node_match, user_node_match, node_multiple, inbox };
 // The log level is the process logger's (runtime/logger.hpp).
 using runtime::log_level;
 using runtime::parse_log_level;
@@ -111,6 +111,14 @@ struct control_config {
   friend bool operator==(const control_config&, const control_config&) = default;
 };
 
+// metrics.* keys: the optional Prometheus scrape endpoint, off by default.
+struct metrics_config {
+  bool http = false;  // metrics.http-listen was given
+  std::string http_address = "127.0.0.1";
+  std::uint16_t http_port = 0;  // 0: ephemeral
+  friend bool operator==(const metrics_config&, const metrics_config&) = default;
+};
+
 // auto: on only where the relay address is public (relay_choice below).
 enum class relay_mode { automatic, on, off };
 
@@ -138,6 +146,7 @@ struct daemon_config {
   discovery_config discovery;
   sip_config sip;
   control_config control;
+  metrics_config metrics;
   relay_config relay;
   log_level log = log_level::info;
   friend bool operator==(const daemon_config&, const daemon_config&) = default;

@@ -17,6 +17,7 @@ storage::access_policy access_policy_of(kind_access_control policy) {
     case kind_access_control::node_match: return storage::access_policy::node_match;
     case kind_access_control::user_node_match: return storage::access_policy::user_node_match;
     case kind_access_control::node_multiple: return storage::access_policy::node_multiple;
+    case kind_access_control::inbox: return storage::access_policy::inbox;
   }
   return storage::access_policy::user_match;
 }

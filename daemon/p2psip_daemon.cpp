@@ -402,6 +402,19 @@ void p2psip_daemon::observe() {
       notifier_.ready(daemon::overlay_status_text(reported_state(), transport_.link_count()));
     }
   });
+  // Values this node holds as the responsible peer, or that left it.
+  storage_.on_stored([this](const wire::store_req& store) {
+    for (const auto& block : store.kind_data) {
+      const auto* values = std::get_if<0>(&block.values);
+      events_.publish("storage.stored", {{"resource_id", store.resource.hex()},
+                                         {"kind", block.kind.value},
+                                         {"values", values ? values->size() : 0}});
+    }
+  });
+  storage_.on_expired([this](const storage::expired_value& gone) {
+    events_.publish("storage.expired",
+                    {{"resource_id", gone.resource.hex()}, {"kind", gone.kind.value}});
+  });
   transport_.set_observers(
       {.on_link_up =
            [this](const wire::node_id& peer) {

@@ -27,6 +27,7 @@
 #include "bootstrap/link_dialler.hpp"
 #include "bootstrap/membership_keeper.hpp"
 #include "control/control_server.hpp"
+#include "control/metrics_http_server.hpp"
 #include "control/event_bus.hpp"
 #include "control/metrics_registry.hpp"
 #include "daemon/overlay_setup.hpp"
@@ -87,6 +88,7 @@ class p2psip_daemon {
 
   // --- control socket (control_methods.cpp) ---------------------------------
   void open_control_socket();
+  void open_metrics_listener();
   void register_methods();
   boost::json::object status() const;
   boost::json::object discovery_status() const;
@@ -206,6 +208,7 @@ class p2psip_daemon {
   // before the first answer.
   std::optional<bool> udp_blocked_;
   std::unique_ptr<control::control_server> control_;
+  std::unique_ptr<control::metrics_http_server> metrics_http_;  // metrics.http-listen
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;
   watchdog_pinger watchdog_;

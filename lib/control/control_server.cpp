@@ -81,6 +81,17 @@ struct server_state : std::enable_shared_from_this<server_state> {
   std::vector<char> read_buffer = std::vector<char>(read_chunk_bytes);
 };
 
+// What a client_handle reaches of a connection.
+class client_port {
+ public:
+  virtual bool is_open() const = 0;
+  virtual bool notify(std::string_view topic, json::object fields) = 0;
+  virtual void on_close(std::function<void()> closed) = 0;
+
+ protected:
+  ~client_port() = default;
+};
+
 struct pending_call {
   pending_call(std::weak_ptr<connection> owner, json::value id, const peer_credentials& peer)
       : owner(std::move(owner)), id(std::move(id)), peer(peer) {}
@@ -103,7 +114,8 @@ void send_now(unix_socket::socket& socket, const std::string& line) {
   (void)::send(socket.native_handle(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-class connection : public std::enable_shared_from_this<connection> {
+class connection final : public detail::client_port,
+                         public std::enable_shared_from_this<connection> {
  public:
   connection(std::shared_ptr<detail::server_state> server, unix_socket::socket socket,
              std::uint64_t order)
@@ -153,6 +165,27 @@ class connection : public std::enable_shared_from_this<connection> {
 
   std::size_t queued_events() const { return events_.size(); }
 
+  bool is_open() const override { return !closed_; }
+
+  bool notify(std::string_view topic, json::object fields) override {
+    if (closed_ || !subscription_.active() || !topic_matches(topics_, topic) ||
+        events_.size() + (events_lost_ > 0 ? 1 : 0) >= server_->config.event_queue_limit) {
+      return false;
+    }
+    json::object params{{"topic", topic}};
+    for (auto& field : fields) params.insert_or_assign(field.key(), std::move(field.value()));
+    events_.push_back(std::make_shared<const std::string>(encode_notification("event", params)));
+    auto& stats = server_->stats;
+    stats.event_queue_high_water = std::max(stats.event_queue_high_water, events_.size());
+    start_write();
+    return true;
+  }
+
+  void on_close(std::function<void()> closed) override {
+    if (closed_) return closed();
+    close_callbacks_.push_back(std::move(closed));
+  }
+
   // Has not sent one request yet, so nothing of it waits on the daemon.
   bool silent() const { return !spoke_; }
   std::uint64_t order() const { return order_; }
@@ -181,6 +214,7 @@ class connection : public std::enable_shared_from_this<connection> {
     events_.clear();
     responses_.clear();
     server_->connections.erase(keep_alive);
+    for (auto& closed : std::exchange(close_callbacks_, {})) closed();
   }
 
  private:
@@ -402,6 +436,7 @@ class connection : public std::enable_shared_from_this<connection> {
     // The answer is queued before the subscription exists, and answers are
     // written before events, so the snapshot always comes first.
     respond.result({{"topics", std::move(topic_list)}, {"snapshot", std::move(snapshot)}});
+    topics_ = topics;
     subscription_ = server_->events.subscribe(std::move(topics),
                                               [weak = weak_from_this()](const event& published) {
                                                 if (auto self = weak.lock())
@@ -520,6 +555,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::deque<std::shared_ptr<const std::string>> events_;
   std::uint64_t events_lost_ = 0;
   event_subscription subscription_;
+  std::vector<std::string> topics_;  // the subscription's filter
+  std::vector<std::function<void()>> close_callbacks_;
   std::string write_buffer_;
   bool writing_ = false;
   bool close_after_flush_ = false;
@@ -652,6 +689,30 @@ bool responder::answered() const { return call_->answered; }
 bool responder::client_connected() const { return !call_->owner.expired(); }
 
 const peer_credentials& responder::peer() const { return call_->peer; }
+
+client_handle responder::client() const {
+  std::shared_ptr<detail::client_port> port = call_->owner.lock();
+  return client_handle(port);
+}
+
+bool client_handle::connected() const {
+  auto port = port_.lock();
+  return port && port->is_open();
+}
+
+bool client_handle::notify(std::string_view topic, json::object fields) const {
+  auto port = port_.lock();
+  return port && port->notify(topic, std::move(fields));
+}
+
+void client_handle::on_close(std::function<void()> closed) const {
+  if (auto port = port_.lock()) return port->on_close(std::move(closed));
+  closed();
+}
+
+bool client_handle::same_as(const client_handle& other) const {
+  return !port_.owner_before(other.port_) && !other.port_.owner_before(port_);
+}
 
 control_server::control_server(asio::io_context& io, control_server_config config,
                                schema_catalog catalog, event_bus& events)

@@ -60,7 +60,32 @@ struct control_server_config {
 namespace detail {
 struct pending_call;
 struct server_state;
+class client_port;
 }  // namespace detail
+
+// One control connection, as handlers may keep it beyond a call: to send it
+// events of its own (not broadcast on the bus) and to hear when it closes,
+// e.g. to end what the client owns. Copies refer to the same connection; a
+// default-constructed handle, or one whose connection closed, is not
+// connected. Use on the server's thread only.
+class client_handle {
+ public:
+  client_handle() = default;
+  explicit client_handle(std::weak_ptr<detail::client_port> port) : port_(std::move(port)) {}
+
+  bool connected() const;
+  // Queues the event on this client's events.subscribe stream when the
+  // client subscribed to a filter matching `topic` and its queue has room;
+  // false otherwise (then nothing is queued and nothing counts as lost).
+  bool notify(std::string_view topic, boost::json::object fields) const;
+  // `closed` runs once when the connection closes; at once when it is gone.
+  void on_close(std::function<void()> closed) const;
+  // Whether both refer to the same connection.
+  bool same_as(const client_handle& other) const;
+
+ private:
+  std::weak_ptr<detail::client_port> port_;
+};
 
 // Answers one request, now or later. Copies share the call: the first
 // result() or error() wins and later ones are ignored. If the client has gone
@@ -75,6 +100,8 @@ class responder {
   bool answered() const;
   bool client_connected() const;
   const peer_credentials& peer() const;
+  // The connection the request came on.
+  client_handle client() const;
 
  private:
   std::shared_ptr<detail::pending_call> call_;

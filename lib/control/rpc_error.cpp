@@ -60,6 +60,8 @@ constexpr std::array errors{
     error_description{ec::sip_not_registered, "not_registered", "no registration for that AOR"},
     error_description{ec::sip_delivery_failed, "delivery_failed",
                       "the SIP request could not be delivered"},
+    error_description{ec::sip_aor_not_allowed, "aor_not_allowed",
+                      "not an AOR this node may register (sip.users, sip.domains)"},
     error_description{ec::relay_off, "relay_off",
                       "the STUN/TURN relay is not running (relay.mode, or it could not bind)"},
 };

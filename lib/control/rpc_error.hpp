@@ -34,6 +34,7 @@ inline constexpr int storage_denied = -32031;
 inline constexpr int storage_too_large = -32032;
 inline constexpr int sip_not_registered = -32040;
 inline constexpr int sip_delivery_failed = -32041;
+inline constexpr int sip_aor_not_allowed = -32042;
 inline constexpr int relay_off = -32050;
 }  // namespace error_code
 

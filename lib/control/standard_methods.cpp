@@ -18,8 +18,9 @@ constexpr std::array event_topics{
     std::string_view{"node.state"},      std::string_view{"peer.up"},
     std::string_view{"peer.down"},       std::string_view{"storage.stored"},
     std::string_view{"storage.expired"}, std::string_view{"sip.registration"},
-    std::string_view{"sip.dialog"},      std::string_view{"relay.allocation"},
-    std::string_view{"events.lost"},
+    std::string_view{"sip.dialog"},      std::string_view{"sip.message.received"},
+    std::string_view{"sip.presence"},
+    std::string_view{"relay.allocation"}, std::string_view{"events.lost"},
 };
 
 constexpr std::array levels{std::string_view{"trace"}, std::string_view{"debug"},
@@ -171,6 +172,18 @@ std::vector<method_schema> schemas() {
                   {"status", integer, "the SIP status a request would get when not routable, "
                                       "else 0"},
                   {"reason", string, "why, when status is not 0"}}},
+      {.name = "sip.presence",
+       .summary = "whether an AOR is reachable now (open) or not (closed), from its "
+                  "registrations",
+       .params = {aor_param("aor", "the AOR, e.g. sip:alice@office.example")},
+       .result = {{"aor", string, "the AOR as asked"},
+                  {"status", string, "open or closed (the PIDF basic status)"},
+                  {"where", string, "local (registered here), overlay (at another node) or "
+                                    "empty when closed"},
+                  {"reason", string, "why closed: not registered, or registered but unreachable"}},
+       .notes = "A registration counts as open (issue 19); PUBLISH of PIDF and SUBSCRIBE/NOTIFY "
+                "are not implemented yet. The event sip.presence (aor, status) follows the "
+                "AORs registered with this node as their bindings come and go."},
       {.name = "sip.dialogs",
        .summary = "the SIP dialogs (calls) this node's front is proxying",
        .result = {{"dialogs", array,
@@ -194,6 +207,39 @@ std::vector<method_schema> schemas() {
                    .maximum = 128}},
        .result = {{"status", integer, "the final SIP status of the MESSAGE"},
                   {"phrase", string, "its reason phrase"}}},
+      {.name = "sip.register",
+       .summary = "own an AOR from this control connection, with no softphone: MESSAGEs to it "
+                  "arrive as sip.message.received events on this connection",
+       .access = method_access::state_changing,
+       .params = {aor_param("aor", "the AOR to own, e.g. sip:app@office.example"),
+                  {.name = "expires",
+                   .type = integer,
+                   .description = "a lease in seconds that outlives the connection; absent: "
+                                  "the AOR is owned while this connection lasts",
+                   .minimum = 60,
+                   .maximum = 604800}},
+       .result = {{"aor", string, "the AOR, normalized"},
+                  {"contact", string, "the contact bound to it on this node's front"},
+                  {"expires_s", integer, "the binding's lifetime (the daemon refreshes it)"},
+                  {"lease_s", integer, "the lease asked for; 0 while the connection lasts"}},
+       .notes = "The binding is published in the overlay like a phone's registration, and "
+                "phones and other apps may share the AOR: forking delivers to all of them. "
+                "Subscribe to sip.message.received (events.subscribe) on the same connection "
+                "first: a MESSAGE is answered 200 only once queued on the owning connection's "
+                "stream, otherwise 480, and the sender's daemon then keeps it in the "
+                "recipient's inbox. The event carries message_id (the MESSAGE's Call-ID), "
+                "from, to, aor, content_type and body, and goes to the owning connection only. "
+                "Calling it again refreshes the binding or changes its lease; a leased "
+                "binding whose connection is gone is taken over by the next client that "
+                "registers the AOR."},
+      {.name = "sip.unregister",
+       .summary = "give up an AOR this control connection owns (sip.register)",
+       .access = method_access::state_changing,
+       .params = {aor_param("aor", "the AOR")},
+       .result = {{"aor", string, "the AOR, normalized"},
+                  {"removed", boolean, "true"}},
+       .notes = "Fails with not_registered when this connection owns no such AOR (a leased "
+                "one whose connection is gone may be given up by any client)."},
       {.name = "relay.find",
        .summary = "TURN relays other nodes advertise (TURN-SERVICE, RFC 6940 §9), found by Find "
                   "at random Resource-IDs, and the ones found before",

@@ -8,9 +8,6 @@ namespace p2psip::sip {
 
 namespace {
 
-// Request-URI parameter marking a request already routed by another daemon.
-constexpr const char* local_only_param = "p2p-local";
-
 // Where nta sends a request for another daemon: the channel's loopback end.
 std::string node_stream_url(const stream_endpoint& ep) {
   return "sip:" + ep.host + ":" + std::to_string(ep.port) + ";transport=tcp";
@@ -96,6 +93,8 @@ int forking_proxy::forward(nta_incoming_t* irq, const sip_t* sip, bool pop_route
   const url_t* ruri = sip->sip_request->rq_url;
   proxy_txn* t = new_txn(irq, sip);
   if (!t) return 500;
+  t->may_go_offline = cfg_.store_offline && t->method == sip_method_message && !next_route &&
+                      !sip->sip_to->a_tag && !url_has_param(ruri, local_only_param);
   if (pop_route) {
     sip_t* s = sip_object(t->request);
     sip_route_remove(t->request, s);
@@ -321,6 +320,7 @@ void forking_proxy::add_branch(proxy_txn* t, const std::string& target_uri,
 
 void forking_proxy::txn_reply(proxy_txn* t, int status, const char* phrase,
                               const std::string& reason) {
+  if (divert_offline(t, status)) return;
   if (!t->final_sent && t->irq) {
     reply(t->irq, cfg_.user_agent, status, phrase, reason);
     t->final_sent = true;
@@ -329,11 +329,40 @@ void forking_proxy::txn_reply(proxy_txn* t, int status, const char* phrase,
   maybe_done(t);
 }
 
+bool forking_proxy::divert_offline(proxy_txn* t, int status) {
+  if (!t->may_go_offline || t->final_sent || t->cancelled || !t->irq ||
+      (status != 404 && status != 408 && status != 480))
+    return false;
+  t->may_go_offline = false;
+  const sip_t* sip = sip_object(t->request);
+  offline_message m;
+  m.from = url_str(home_, sip->sip_from->a_url);
+  m.to = normalize_aor(url_str(home_, sip->sip_request->rq_url));
+  if (sip->sip_content_type && sip->sip_content_type->c_type)
+    m.content_type = sip->sip_content_type->c_type;
+  if (sip->sip_payload) m.body.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  m.message_id = t->call_id;
+  ++t->pending_opens;  // keeps the transaction until the inbox answers
+  const std::uint64_t id = t->id;
+  auto back = bridge_.back_here<offline_answer>([this, id, status](offline_answer a) {
+    auto it = txns_.find(id);
+    if (it == txns_.end()) return;
+    proxy_txn* tt = it->second.get();
+    --tt->pending_opens;
+    if (a.status == 0) a.status = status;
+    if (a.phrase.empty()) a.phrase = sip_status_phrase(a.status) ? sip_status_phrase(a.status) : "";
+    txn_reply(tt, a.status, a.phrase.c_str(), a.reason);
+  });
+  bridge_.to_overlay([store = cfg_.store_offline, m = std::move(m), back] { store(m, back); });
+  return true;
+}
+
 void forking_proxy::maybe_done(proxy_txn* t) {
   if (t->pending_opens > 0) return;
   const bool branches_done =
       std::all_of(t->branches.begin(), t->branches.end(), [](const branch& b) { return b.done; });
   if (!branches_done) return;
+  if (!t->final_sent && divert_offline(t, t->best ? t->best_status : 480)) return;
   if (!t->final_sent) {
     if (t->best && t->irq) {
       msg_t* best = t->best;
@@ -366,13 +395,22 @@ void forking_proxy::destroy_txn(proxy_txn* t) {
   txns_.erase(t->id);
 }
 
+// CANCEL applies to INVITE only (RFC 3261 §9.1): nta ends a non-INVITE
+// client transaction asked to cancel, and its branch kept a dangling handle
+// (a MESSAGE forked to two contacts crashed the front). Non-INVITE branches
+// run to their end.
+void forking_proxy::cancel_pending(proxy_txn* t, const branch* except) {
+  if (t->method != sip_method_invite) return;
+  for (auto& b : t->branches)
+    if (&b != except && b.orq && !b.done) nta_outgoing_tcancel(b.orq, nullptr, nullptr, TAG_END());
+}
+
 int forking_proxy::on_upstream_event(proxy_txn* t, nta_incoming_t*, const sip_t* sip) {
   if (!sip) {
     // nta is done with the server transaction (timeout or termination).
     t->irq = nullptr;
     t->final_sent = true;
-    for (auto& b : t->branches)
-      if (b.orq && !b.done) nta_outgoing_tcancel(b.orq, nullptr, nullptr, TAG_END());
+    cancel_pending(t, nullptr);
     maybe_done(t);
     return 0;
   }
@@ -423,18 +461,18 @@ int forking_proxy::on_branch_response(branch* b, nta_outgoing_t* orq, const sip_
   }
   if (t->method == sip_method_bye) dialogs_.end(t->call_id, false);  // any final answer
   if (status < 300) {
-    // Every 2xx is forwarded (§16.7 step 5), even after the first.
-    if (sip) forward_response(t, orq, b->remote);
+    // Every 2xx to an INVITE is forwarded (§16.7 step 5), even after the
+    // first; a non-INVITE server transaction takes one final response (a
+    // second one, from a forked MESSAGE, crashed nta).
+    if (sip && (t->method == sip_method_invite || !t->final_sent))
+      forward_response(t, orq, b->remote);
     if (t->method == sip_method_invite && sip)
       dialogs_.track(sip, sip_object(t->request), b->remote);
     t->final_sent = true;
     if (!b->done) {
       b->done = true;
       b->status = status;
-      for (auto& other : t->branches) {
-        if (&other != b && other.orq && !other.done)
-          nta_outgoing_tcancel(other.orq, nullptr, nullptr, TAG_END());
-      }
+      cancel_pending(t, b);
     }
     maybe_done(t);
     return 0;
@@ -461,10 +499,7 @@ int forking_proxy::on_branch_response(branch* b, nta_outgoing_t* orq, const sip_
         t->best_status = ranked;
       }
     }
-    if (status >= 600) {
-      for (auto& other : t->branches)
-        if (other.orq && !other.done) nta_outgoing_tcancel(other.orq, nullptr, nullptr, TAG_END());
-    }
+    if (status >= 600) cancel_pending(t, b);
   }
   maybe_done(t);
   return 0;

@@ -50,6 +50,7 @@ struct proxy_txn {
   int best_status = 0;
   std::string call_id;
   std::string host_name_hop;  // a target left out: its next hop needs DNS
+  bool may_go_offline = false;  // a MESSAGE sip_front_config::store_offline may keep
 };
 
 class forking_proxy {
@@ -96,7 +97,11 @@ class forking_proxy {
   void open_node_branch(proxy_txn* t, const wire::node_id& node);
   void finish_branch_wait(proxy_txn* t);
   void txn_reply(proxy_txn* t, int status, const char* phrase, const std::string& reason = {});
+  // Hands a MESSAGE that found no reachable contact to store_offline; true
+  // when it did (the answer comes from there).
+  bool divert_offline(proxy_txn* t, int status);
   void maybe_done(proxy_txn* t);
+  void cancel_pending(proxy_txn* t, const branch* except);
   void destroy_txn(proxy_txn* t);
   void forward_response(proxy_txn* t, nta_outgoing_t* orq, bool remote);
   int on_stray_response(nta_outgoing_t* orq, const sip_t* sip);

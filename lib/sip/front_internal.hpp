@@ -117,6 +117,10 @@ struct front_address {
   std::string record_route() const;
 };
 
+// Request-URI parameter marking a request already routed by another daemon
+// (or one for local bindings only): no overlay lookup, no inbox.
+inline constexpr const char* local_only_param = "p2p-local";
+
 std::string to_string(const char* s);
 std::string url_str(su_home_t* home, const url_t* u);
 std::string param_value(const url_t* u, const char* name);

@@ -15,13 +15,14 @@ message_originator::~message_originator() {
 
 void message_originator::send(const std::string& from, const std::string& to,
                               const std::string& body, const std::string& ctype,
-                              std::function<void(message_result)> done) {
+                              std::function<void(message_result)> done, bool local_only) {
   auto fail = [&](int st, const char* ph) { answer(done, {st, ph}); };
   msg_t* msg = nta_msg_create(agent_, 0);
   if (!msg) return fail(500, "Server Internal Error");
   sip_t* sip = sip_object(msg);
   su_home_t* mh = msg_home(msg);
   url_t* ruri = url_make(mh, normalize_aor(to).c_str());
+  if (ruri && local_only) url_param_add(mh, ruri, local_only_param);
   sip_from_t* f = sip_from_make(mh, from.c_str());
   sip_to_t* t = sip_to_make(mh, to.c_str());
   if (!ruri || !f || !t || normalize_aor(to).empty()) {

@@ -24,8 +24,10 @@ class message_originator {
   message_originator(const message_originator&) = delete;
   message_originator& operator=(const message_originator&) = delete;
 
+  // `local_only`: to this front's own bindings of `to` only (p2p-local).
   void send(const std::string& from, const std::string& to, const std::string& body,
-            const std::string& content_type, std::function<void(message_result)> done);
+            const std::string& content_type, std::function<void(message_result)> done,
+            bool local_only = false);
   // `why` goes in the BYE's Reason header (RFC 3326).
   void end_dialog(const dialog_teardown& dialog, const std::string& why);
 

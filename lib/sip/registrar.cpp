@@ -9,13 +9,15 @@ namespace p2psip::sip {
 
 registrar::registrar(su_home_t* home, const sip_front_config& cfg, overlay_directory& directory,
                      const thread_bridge& bridge, digest_auth& digest,
-                     std::function<void(const registration_info&)> on_registration)
+                     std::function<void(const registration_info&)> on_registration,
+                     std::function<void(const std::string& aor)> on_registered)
     : home_(home),
       cfg_(cfg),
       directory_(directory),
       bridge_(bridge),
       digest_(digest),
       on_registration_(std::move(on_registration)),
+      on_registered_(std::move(on_registered)),
       bindings_(cfg.limits, cfg.gr_token) {}
 
 void registrar::handle(nta_incoming_t* irq, const sip_t* sip) {
@@ -90,6 +92,7 @@ void registrar::handle(nta_incoming_t* irq, const sip_t* sip) {
     // The overlay hears of the change before the softphone sees its 200.
     publish(aor);
     if (o.changed) announce({aor, o.current});
+    if (!o.current.empty()) registered(aor);
   }
   const bool gruu_ok = sip->sip_supported && sip_has_feature(sip->sip_supported, "gruu");
   const auto now = sip_clock::now();
@@ -127,6 +130,17 @@ void registrar::handle(nta_incoming_t* irq, const sip_t* sip) {
   nta_incoming_mreply(irq, resp);
 }
 
+register_outcome registrar::apply_local(const register_request& req) {
+  if (req.aor.find('@') == std::string::npos) return {400, "Bad AOR", {}, {}, false};
+  if (cfg_.may_register && !cfg_.may_register(req.aor)) return {403, "Forbidden", {}, {}, false};
+  register_outcome o = bindings_.apply(req, sip_clock::now());
+  if (o.status != 200) return o;
+  publish(req.aor);
+  if (o.changed) announce({req.aor, o.current});
+  if (!o.current.empty()) registered(req.aor);
+  return o;
+}
+
 void registrar::publish(const std::string& aor) {
   const auto now = sip_clock::now();
   auto live = bindings_.lookup(aor, now);
@@ -150,8 +164,16 @@ void registrar::expire_due() {
 }
 
 void registrar::restore(const std::vector<registration_info>& saved) {
-  for (const auto& r : saved)
-    if (bindings_.restore(r.aor, r.contacts, sip_clock::now())) publish(r.aor);
+  for (const auto& r : saved) {
+    if (!bindings_.restore(r.aor, r.contacts, sip_clock::now())) continue;
+    publish(r.aor);
+    registered(r.aor);
+  }
+}
+
+void registrar::registered(const std::string& aor) const {
+  if (!on_registered_) return;
+  bridge_.to_overlay([cb = on_registered_, aor] { cb(aor); });
 }
 
 // The control plane hears of a binding set that changed.

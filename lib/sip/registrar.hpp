@@ -20,10 +20,14 @@ class registrar {
  public:
   registrar(su_home_t* home, const sip_front_config& cfg, overlay_directory& directory,
             const thread_bridge& bridge, digest_auth& digest,
-            std::function<void(const registration_info&)> on_registration);
+            std::function<void(const registration_info&)> on_registration,
+            std::function<void(const std::string& aor)> on_registered = {});
 
   // Answers the REGISTER itself; the caller destroys the transaction handle.
   void handle(nta_incoming_t* irq, const sip_t* sip);
+  // A binding the daemon makes itself (an app on the control socket): the
+  // same table, overlay publication and event as a REGISTER's.
+  register_outcome apply_local(const register_request& req);
   // Drops expired bindings and publishes the AORs that changed.
   void expire_due();
   // Bindings saved before a restart; each AOR restored is published.
@@ -34,6 +38,7 @@ class registrar {
  private:
   void publish(const std::string& aor);
   void announce(registration_info info) const;
+  void registered(const std::string& aor) const;
 
   su_home_t* home_;
   const sip_front_config& cfg_;
@@ -41,6 +46,7 @@ class registrar {
   const thread_bridge& bridge_;
   digest_auth& digest_;
   std::function<void(const registration_info&)> on_registration_;
+  std::function<void(const std::string& aor)> on_registered_;
   binding_table bindings_;
 };
 

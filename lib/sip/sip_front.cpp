@@ -12,6 +12,7 @@
 #include <system_error>
 #include <thread>
 
+#include "sip/app_delivery.hpp"
 #include "sip/dialog_tracker.hpp"
 #include "sip/digest_auth.hpp"
 #include "sip/forking_proxy.hpp"
@@ -55,6 +56,8 @@ struct sip_front::impl {
   dialog_tracker dialogs;
   std::unique_ptr<forking_proxy> proxy;          // while the agent lives
   std::unique_ptr<message_originator> messages;  // while the agent lives
+  app_delivery apps;
+  std::uint32_t app_cseq = 0;  // the CSeq of bind_app's register_requests
 
   impl(sip_front_config c, overlay_directory& d, node_channel& ch, executor ex, sip_events ev,
        std::shared_ptr<sdp_rewriter> s)
@@ -65,13 +68,17 @@ struct sip_front::impl {
         bridge(std::move(ex)),
         where{cfg.listen_host, cfg.self.hex(), {}, nullptr},
         digest(home, cfg),
-        reg(home, cfg, directory, bridge, digest, std::move(ev.on_registration)),
-        dialogs(home, where, bridge, std::move(ev.on_dialog)) {}
+        reg(home, cfg, directory, bridge, digest, std::move(ev.on_registration),
+            std::move(ev.on_registered)),
+        dialogs(home, where, bridge, std::move(ev.on_dialog)),
+        apps(home, cfg, bridge, std::move(ev.on_app_message)) {}
 
   void run(std::promise<void>& started);
   bool start_agent();
   void shutdown_agent();
   int on_request(nta_incoming_t* irq, const sip_t* sip);
+  app_binding_answer bind_app(const std::string& aor, const std::string& token,
+                              std::chrono::seconds expires);
   void on_node_unreachable(const wire::node_id& node);
 };
 
@@ -214,6 +221,12 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
   bool pop_route = route && where.route_is_ours(route->r_url);
   const sip_route_t* next_route = pop_route ? route->r_next : route;
 
+  // An app's contact (app_delivery.hpp): bound only by this front.
+  if (const std::string app = param_value(ruri, app_token_param); !app.empty() && !next_route) {
+    apps.handle(irq, sip, app);
+    return 0;
+  }
+
   // For the daemon itself: no user part (OPTIONS keepalives and pings, or
   // anything addressed to our own host:port).
   const bool for_self_uri = (!ruri->url_user || !*ruri->url_user) && !next_route &&
@@ -254,6 +267,25 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
   }
   if (sip->sip_to->a_tag) dialogs.note_request(sip);
   return proxy->forward(irq, sip, pop_route, next_route);
+}
+
+app_binding_answer sip_front::impl::bind_app(const std::string& aor, const std::string& token,
+                                             std::chrono::seconds expires) {
+  register_request req;
+  req.aor = normalize_aor(aor);
+  req.call_id = "app-" + token;
+  req.cseq = ++app_cseq;
+  contact_update c;
+  c.uri = app_contact(where, token);
+  c.expires = expires;
+  req.contacts.push_back(c);
+  const register_outcome o = reg.apply_local(req);
+  app_binding_answer a{o.status, o.phrase, c.uri, std::chrono::seconds{0}};
+  for (const auto& b : o.current)
+    if (b.uri == c.uri) a.expires = b.remaining(sip_clock::now());
+  if (o.status == 423)
+    a.phrase += ": expires below the minimum of " + std::to_string(o.min_expires.count()) + " s";
+  return a;
 }
 
 // The daemon behind a dialog's far side is gone: its party will never send
@@ -346,6 +378,23 @@ void sip_front::lookup(const std::string& aor, std::function<void(lookup_answer)
         done(ans);
       });
     });
+  });
+}
+
+void sip_front::bind_app(const std::string& aor, const std::string& token,
+                         std::chrono::seconds expires,
+                         std::function<void(app_binding_answer)> done) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, aor, token, expires, done = std::move(done)] {
+    auto answer = i->bind_app(aor, token, expires);
+    i->bridge.to_overlay([done, answer] { done(answer); });
+  });
+}
+
+void sip_front::deliver_stored(const offline_message& m, std::function<void(message_result)> done) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, m, done = std::move(done)]() mutable {
+    i->messages->send(m.from, m.to, m.body, m.content_type, std::move(done), true);
   });
 }
 

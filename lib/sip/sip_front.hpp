@@ -33,6 +33,11 @@
 //  4. otherwise the AOR: local bindings first (forking to every contact,
 //     best response per §16.7), else overlay_directory::lookup and one
 //     branch per destination node through node_channel.
+//     An out-of-dialog MESSAGE from a local sender that finds no reachable
+//     contact goes to sip_front_config::store_offline (202 once stored).
+// A Request-URI carrying p2p-app=TOKEN (and no Route left) is the contact of
+// an app on the control socket (bind_app, app_delivery.hpp), checked before
+// step 2.
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
@@ -84,6 +89,25 @@ enum class auth_mode {
   never,
 };
 
+// A MESSAGE kept for a recipient with no reachable contact (its inbox), or
+// handed back from it.
+struct offline_message {
+  std::string from;  // From URI
+  std::string to;    // the recipient's AOR
+  std::string content_type;
+  std::string body;
+  std::string message_id;  // the MESSAGE's Call-ID
+};
+
+// What the sender of a MESSAGE kept offline hears: 202 once stored, else
+// the status to send (e.g. 480 Inbox Full, 513), or 0 for the failure
+// that made it go offline, with `reason` in a Reason header.
+struct offline_answer {
+  int status = 0;
+  std::string phrase;
+  std::string reason;
+};
+
 struct sip_front_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 5060;  // 0: an ephemeral port (same for UDP and TCP)
@@ -100,6 +124,11 @@ struct sip_front_config {
   std::string auth_db;
   std::string user_agent = "p2psipd";
   std::size_t max_message_size = std::size_t{64} * 1024;
+  // An out-of-dialog MESSAGE from a local sender (not handed over by another
+  // daemon) that found no reachable contact (404, 408, 480) is passed here,
+  // on the overlay thread, instead of failing; its answer is the sender's.
+  // Empty: such MESSAGEs fail.
+  std::function<void(const offline_message&, std::function<void(offline_answer)>)> store_offline;
 };
 
 struct dialog_info {
@@ -113,11 +142,38 @@ struct dialog_info {
   std::chrono::system_clock::time_point started{};
 };
 
+// A MESSAGE that reached the contact of an app (sip_front::bind_app).
+struct app_message {
+  std::string token;       // the app's, as given to bind_app
+  std::string message_id;  // the MESSAGE's Call-ID
+  std::string from;        // From URI
+  std::string to;          // To URI
+  std::string content_type;
+  std::string body;
+};
+
 struct sip_events {
   // An AOR's binding set changed (contacts empty: the AOR is gone).
   std::function<void(const registration_info&)> on_registration;
+  // A REGISTER or an app's binding added or refreshed a contact of the AOR
+  // (changed or not): the moment to hand it what waited offline.
+  std::function<void(const std::string& aor)> on_registered;
   // A dialog appeared, was confirmed, or ended (`ended` true).
   std::function<void(const dialog_info&, bool ended)> on_dialog;
+  // A MESSAGE for an app's contact: call `queued(true)` once it is queued
+  // for a live client of that app, else `queued(false)` (the sender gets
+  // 480). Unset: every app contact answers 480.
+  std::function<void(const app_message&, std::function<void(bool)> queued)> on_app_message;
+};
+
+// The contact URI parameter that carries an app's token (app_delivery.hpp).
+inline constexpr const char* app_token_param = "p2p-app";
+
+struct app_binding_answer {
+  int status = 0;  // 200, or the REGISTER status the same binding would get
+  std::string phrase;
+  std::string contact;          // the app's contact URI
+  std::chrono::seconds expires{0};  // as granted (0: removed)
 };
 
 struct lookup_answer {
@@ -161,6 +217,18 @@ class sip_front {
   // A MESSAGE originated by the daemon, routed like any other request.
   void send_message(const std::string& from, const std::string& to, const std::string& body,
                     const std::string& content_type, std::function<void(message_result)> done);
+
+  // Binds (expires > 0) or removes (0) the contact of an app on the control
+  // socket for `aor`, as a REGISTER from a phone would: the same binding
+  // table, overlay publication and sip.registration event. `token` (random,
+  // [0-9a-f]) names the contact; MESSAGEs to it come to
+  // sip_events::on_app_message (app_delivery.hpp).
+  void bind_app(const std::string& aor, const std::string& token, std::chrono::seconds expires,
+                std::function<void(app_binding_answer)> done);
+
+  // A MESSAGE from the inbox, sent to the local contacts of its recipient
+  // only (never to the overlay, never kept offline again).
+  void deliver_stored(const offline_message& message, std::function<void(message_result)> done);
 
   // Bindings saved before a restart: binding_table::restore(), then each
   // AOR restored is published as after a REGISTER.

@@ -26,6 +26,18 @@ std::optional<std::string> check_node_key(const wire::stored_data_value& value, 
   return std::nullopt;
 }
 
+std::optional<std::string> check_inbox(const wire::resource_id& resource,
+                                       const wire::stored_data_value& value, const signer& who) {
+  const auto* entry = std::get_if<wire::dictionary_entry>(&value.entry);
+  if (entry == nullptr) return "INBOX applies to dictionary entries only";
+  const auto& node = who.node.bytes();
+  if (entry->key.size() >= node.size() && std::equal(node.begin(), node.end(), entry->key.begin()))
+    return std::nullopt;
+  if (!check_user(resource, who)) return std::nullopt;
+  return "the dictionary key does not start with the signer's Node-ID " + who.node.hex() +
+         ", and the signer is not the user the Resource-ID is for";
+}
+
 std::optional<std::string> check_node_multiple(const kind_definition& kind,
                                                const wire::resource_id& resource,
                                                const signer& who) {
@@ -71,6 +83,7 @@ std::optional<std::string> check_access(const kind_definition& kind,
       if (auto refused = check_user(resource, who)) return refused;
       return check_node_key(value, who);
     case access_policy::node_multiple: return check_node_multiple(kind, resource, who);
+    case access_policy::inbox: return check_inbox(resource, value, who);
   }
   return "unknown access policy";
 }

@@ -28,7 +28,11 @@ wire::resource_id node_multiple_resource(const wire::node_id& node, std::uint8_t
 // Why `who` may not write `value` of `kind` at `resource`, or nullopt when the
 // Kind's policy allows it. The text is meant for an Error_Forbidden's
 // error_info. USER-NODE-MATCH needs a dictionary entry keyed by the signer's
-// Node-ID bytes; any other model is refused.
+// Node-ID bytes; any other model is refused. INBOX (p2psip's own, for
+// offline messages) allows a dictionary key that starts with the signer's
+// Node-ID bytes (a sender writes its own entries), or any key when the
+// signer's user name hashes to the Resource-ID (the recipient removes
+// delivered ones).
 std::optional<std::string> check_access(const kind_definition& kind,
                                         const wire::resource_id& resource,
                                         const wire::stored_data_value& value, const signer& who);

@@ -8,6 +8,7 @@ const char* to_string(access_policy policy) noexcept {
     case access_policy::node_match: return "NODE-MATCH";
     case access_policy::user_node_match: return "USER-NODE-MATCH";
     case access_policy::node_multiple: return "NODE-MULTIPLE";
+    case access_policy::inbox: return "INBOX";
   }
   return "unknown policy";
 }
@@ -18,6 +19,10 @@ std::optional<std::string> validate(const kind_definition& definition) {
   if (definition.policy == access_policy::user_node_match &&
       definition.model != wire::data_model::dictionary) {
     return "USER-NODE-MATCH may be used only with the dictionary model (RFC 6940 §7.3.3)";
+  }
+  if (definition.policy == access_policy::inbox &&
+      definition.model != wire::data_model::dictionary) {
+    return "INBOX may be used only with the dictionary model";
   }
   if (definition.policy == access_policy::node_multiple &&
       (definition.max_node_multiple == 0 || definition.max_node_multiple > 255)) {
@@ -63,6 +68,12 @@ std::vector<kind_definition> default_kind_definitions() {
        .policy = access_policy::user_match,
        .max_count = 32,
        .max_size = 4096},
+      // 50 messages per recipient, each at most 10 KiB encoded.
+      {.kind = sip_inbox_kind,
+       .model = data_model::dictionary,
+       .policy = access_policy::inbox,
+       .max_count = 50,
+       .max_size = 10240},
   };
 }
 

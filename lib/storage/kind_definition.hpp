@@ -15,7 +15,14 @@
 namespace p2psip::storage {
 
 // The §7.3 policies, named by their configuration strings.
-enum class access_policy : std::uint8_t { user_match, node_match, user_node_match, node_multiple };
+// `inbox` is p2psip's own, for SIP-INBOX (below): see access_control.hpp.
+enum class access_policy : std::uint8_t {
+  user_match,
+  node_match,
+  user_node_match,
+  node_multiple,
+  inbox
+};
 
 const char* to_string(access_policy policy) noexcept;
 
@@ -23,6 +30,9 @@ const char* to_string(access_policy policy) noexcept;
 // H(user name), writable by that user only. 0xF0000001 is the first Kind-ID of
 // the private-use range (RFC 6940 §14.6).
 inline constexpr wire::kind_id app_data_kind{0xf0000001};
+// Offline SIP messages (lib/usage/sip_inbox.hpp): a dictionary at
+// H(user@domain) keyed by the sender node's Node-ID and a sequence number.
+inline constexpr wire::kind_id sip_inbox_kind{0xf0000002};
 
 struct kind_definition {
   wire::kind_id kind;
@@ -46,7 +56,7 @@ struct kind_definition {
 std::optional<std::string> validate(const kind_definition& definition);
 
 // The built-in definitions: SIP-REGISTRATION, TURN-SERVICE,
-// CERTIFICATE_BY_NODE, CERTIFICATE_BY_USER and app_data_kind.
+// CERTIFICATE_BY_NODE, CERTIFICATE_BY_USER, app_data_kind and sip_inbox_kind.
 std::vector<kind_definition> default_kind_definitions();
 
 }  // namespace p2psip::storage

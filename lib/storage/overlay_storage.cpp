@@ -92,6 +92,7 @@ void overlay_storage::handle_store(const overlay::incoming_request& request,
     return;
   }
   ++stats_.stores;
+  if (stored_observer_) stored_observer_(store);
   // §10.4: the responsible peer stores the replicas on its successors, with
   // the generation it just assigned (replica Stores carry it, §7.4.1.1). The
   // answer names the replicas that acknowledged (§7.4.1.2 lets the storing

@@ -43,6 +43,11 @@ class overlay_storage {
   void on_expired(std::function<void(const expired_value&)> observer) {
     expired_observer_ = std::move(observer);
   }
+  // Called for each original Store this node accepted as the responsible
+  // peer (not for replicas), before replication (for events).
+  void on_stored(std::function<void(const wire::store_req&)> observer) {
+    stored_observer_ = std::move(observer);
+  }
 
  private:
   time_point now() const;
@@ -86,6 +91,7 @@ class overlay_storage {
   bool recheck_pending_ = false;
   overlay_storage_stats stats_;
   std::function<void(const expired_value&)> expired_observer_;
+  std::function<void(const wire::store_req&)> stored_observer_;
 };
 
 }  // namespace p2psip::storage

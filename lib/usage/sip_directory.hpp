@@ -145,6 +145,13 @@ class sip_directory final : public sip::overlay_directory {
   // Counts publish() and withdraw() calls: the front's bindings changed.
   std::uint64_t changes() const noexcept { return changes_; }
 
+  // The identity that signs for `resource_name` (user@domain): the node's
+  // own when its certificate names that user, else a per-AOR one where the
+  // overlay permits them; nullptr when there is none.
+  identity::message_signer* user_signer(const std::string& resource_name) {
+    return signer_for(resource_name);
+  }
+
   // The outcome of the AOR's last Store: "stored", "storing", "not joined"
   // or "refused: ..."; "stored" too for an AOR never published.
   std::string publication_state(const std::string& aor) const;

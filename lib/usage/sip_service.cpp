@@ -121,6 +121,22 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
       channel_(io, node, tls,
                {.listen_address = asio::ip::make_address(options_.node_listen_address),
                 .open_ice_stream = options_.open_ice_stream}),
+      inbox_(
+          node, signer,
+          [this](const std::string& user) { return directory_.user_signer(user); },
+          [this](const sip::offline_message& m, std::function<void(bool)> delivered) {
+            if (!front_) return delivered(false);
+            front_->deliver_stored(m, [delivered](const sip::message_result& r) {
+              delivered(r.status >= 200 && r.status < 300);
+            });
+          },
+          {.lifetime = options_.sip.offline_lifetime,
+           .ledger_file = state_dir.empty() ? state_dir : state_dir / inbox_ledger_file_name}),
+      apps_([this](const std::string& aor, const std::string& token, std::chrono::seconds expires,
+                   std::function<void(sip::app_binding_answer)> done) {
+        if (!front_) return done({503, "the SIP front is off", {}, {}});
+        front_->bind_app(aor, token, expires, std::move(done));
+      }),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
       tick_(io) {}
 
@@ -148,19 +164,36 @@ void sip_service::start() {
   fc.auth = auth_mode_of(c.auth);
   fc.auth_realm = c.realm.empty() ? options_.overlay_name : c.realm;
   if (c.auth_file) fc.auth_db = c.auth_file->string();
+  if (c.offline_lifetime.count() > 0) {
+    fc.store_offline = [this, alive = alive_](const sip::offline_message& m,
+                                              std::function<void(sip::offline_answer)> done) {
+      if (*alive) inbox_.store(m, std::move(done));
+    };
+  }
 
   sip::sip_events ev;
   ev.on_registration = [this, alive = alive_](const sip::registration_info& r) {
     if (!*alive) return;
     json::array contacts;
     for (const auto& b : r.contacts) contacts.push_back(contact_json(b));
+    // Presence from registrations: open while the AOR has a contact here.
+    const bool open = !r.contacts.empty();
+    if (open ? open_aors_.insert(r.aor).second : open_aors_.erase(r.aor) != 0)
+      events_.publish("sip.presence", {{"aor", r.aor}, {"status", open ? "open" : "closed"}});
     events_.publish("sip.registration", {{"aor", r.aor}, {"contacts", std::move(contacts)}});
+  };
+  ev.on_registered = [this, alive = alive_](const std::string& aor) {
+    if (*alive) inbox_.drain(aor);
   };
   ev.on_dialog = [this, alive = alive_](const sip::dialog_info& d, bool ended) {
     if (!*alive) return;
     auto fields = dialog_json(d);
     fields["ended"] = ended;
     events_.publish("sip.dialog", std::move(fields));
+  };
+  ev.on_app_message = [this, alive = alive_](const sip::app_message& m,
+                                             std::function<void(bool)> queued) {
+    queued(*alive && apps_.deliver(m));
   };
   // The front first: the channel splices inbound streams to its TCP
   // endpoint, so AppAttach is answered only once that exists.
@@ -204,9 +237,16 @@ void sip_service::restore_bindings() {
     return;
   }
   auto& restored = parsed.aors;
-  // The config may have changed since the file was saved.
+  // The config may have changed since the file was saved. Apps' contacts
+  // lived with control connections, which a restart ended.
   std::erase_if(restored,
                 [&](const saved_aor& a) { return !sip_aor_allowed(options_.sip, a.aor); });
+  for (auto& a : restored) {
+    std::erase_if(a.contacts, [](const sip::contact_binding& c) {
+      return c.uri.find(std::string(";") + sip::app_token_param + "=") != std::string::npos;
+    });
+  }
+  std::erase_if(restored, [](const saved_aor& a) { return a.contacts.empty(); });
   if (restored.empty() && parsed.expired == 0) return;
   std::size_t contacts = 0;
   for (const auto& a : restored) contacts += a.contacts.size();
@@ -222,6 +262,8 @@ void sip_service::schedule_tick() {
   tick_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
     if (ec || !*alive || !front_) return;
     directory_.publish_pending();
+    inbox_.drain_waiting();
+    apps_.tick(app_clock::now());
     save_if_changed();
     if (!probe_sent_) {
       probe_sent_ = std::chrono::steady_clock::now();
@@ -321,6 +363,28 @@ void sip_service::register_methods(control::control_server& server) {
                                            : std::string()}});
     });
   });
+  server.handle("sip.presence", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor(p.at("aor").as_string());
+    front_->lookup(aor, [r, aor](const sip::lookup_answer& answer) {
+      const auto& overlay = answer.overlay;
+      if (answer.local.empty() && (overlay.status == 408 || overlay.status == 503)) {
+        return r.error(control::make_error(overlay.status == 408 ? "timeout" : "no_route",
+                                           overlay.reason.empty() ? overlay.phrase : overlay.reason,
+                                           {{"aor", aor}}));
+      }
+      if (answer.local.empty() && overlay.status == 400)
+        return r.error(control::make_error("bad_format", "not an AOR: " + aor, {{"aor", aor}}));
+      const bool local = !answer.local.empty();
+      const bool open = local || (overlay.status == 0 && !overlay.targets.empty());
+      r.result({{"aor", aor},
+                {"status", open ? "open" : "closed"},
+                {"where", local ? "local" : open ? "overlay" : ""},
+                {"reason", open                    ? ""
+                           : overlay.status == 404 ? "not registered"
+                                                   : "registered but unreachable"}});
+    });
+  });
   server.handle("sip.dialogs", [this](const json::object&, control::responder r) {
     if (refuse_unless_running(r)) return;
     front_->dialogs([r](std::vector<sip::dialog_info> all) {
@@ -328,6 +392,43 @@ void sip_service::register_methods(control::control_server& server) {
       for (const auto& d : all) list.push_back(dialog_json(d));
       r.result({{"dialogs", std::move(list)}});
     });
+  });
+  server.handle("sip.register", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor = sip::normalize_aor(std::string(p.at("aor").as_string()));
+    if (aor.find('@') == std::string::npos || !sip_aor_allowed(options_.sip, aor)) {
+      return r.error(control::make_error(
+          "aor_not_allowed",
+          "not an AOR this node may register (user@domain, within sip.users and sip.domains): " +
+              std::string(p.at("aor").as_string()),
+          {{"aor", p.at("aor")}}));
+    }
+    std::optional<std::chrono::seconds> lease;
+    if (const auto* expires = p.if_contains("expires"))
+      lease = std::chrono::seconds(expires->as_int64());
+    apps_.claim(aor, r.client(), lease, [r](const app_claim& c) {
+      if (c.status != 200) {
+        return r.error(control::make_error(
+            c.status == 403 ? "aor_not_allowed" : "delivery_failed",
+            "the binding was refused: " + std::to_string(c.status) + " " + c.phrase,
+            {{"aor", c.aor}, {"status", c.status}}));
+      }
+      r.result({{"aor", c.aor},
+                {"contact", c.contact},
+                {"expires_s", c.expires.count()},
+                {"lease_s", c.lease.count()}});
+    });
+  });
+  server.handle("sip.unregister", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor = sip::normalize_aor(std::string(p.at("aor").as_string()));
+    if (!apps_.release(aor, r.client())) {
+      return r.error(control::make_error("not_registered",
+                                         "this client owns no registration of " +
+                                             std::string(p.at("aor").as_string()),
+                                         {{"aor", p.at("aor")}}));
+    }
+    r.result({{"aor", aor}, {"removed", true}});
   });
   server.handle("sip.message", [this](const json::object& p, control::responder r) {
     if (refuse_unless_running(r)) return;

@@ -2,8 +2,9 @@
 // thread) wired to the overlay through sip_directory (SIP-REGISTRATION
 // Store/Fetch) and sip_channel (AppAttach + TLS streams between daemons),
 // its JSON-RPC methods (sip.registrations, sip.lookup, sip.dialogs,
-// sip.message), its events (sip.registration, sip.dialog), and sofia-sip's
-// log routed to the daemon's logger.
+// sip.message, and for apps sip.register and sip.unregister: app_bindings.hpp),
+// its events (sip.registration, sip.dialog, and sip.message.received to the
+// app that owns the AOR), and sofia-sip's log routed to the daemon's logger.
 //
 // Bindings survive a restart (bindings_store.hpp): at start the saved ones
 // are put back into the front and published once joined; while running, a
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,8 +38,10 @@
 #include "link/tls_context.hpp"
 #include "overlay/overlay_node.hpp"
 #include "sip/bindings.hpp"
+#include "usage/app_bindings.hpp"
 #include "usage/sip_channel.hpp"
 #include "usage/sip_directory.hpp"
+#include "usage/sip_inbox.hpp"
 #include "usage/sip_usage_config.hpp"
 
 namespace p2psip::sip {
@@ -84,7 +88,8 @@ class sip_service {
   void stop();
   bool running() const noexcept { return front_ != nullptr; }
 
-  // sip.registrations, sip.lookup, sip.dialogs, sip.message.
+  // sip.registrations, sip.lookup, sip.dialogs, sip.message, sip.register,
+  // sip.unregister.
   void register_methods(control::control_server& server);
   // For node.status: where the front listens and whether its thread runs,
   // or nothing when off.
@@ -108,7 +113,10 @@ class sip_service {
   const sip_service_options options_;
   sip_directory directory_;
   sip_channel channel_;
+  sip_inbox inbox_;
   std::unique_ptr<sip::sip_front> front_;
+  app_bindings apps_;
+  std::set<std::string> open_aors_;  // AORs with a contact here (sip.presence events)
   std::filesystem::path bindings_file_;
   boost::asio::steady_timer tick_;
   std::uint64_t saved_changes_ = 0;  // directory_.changes() at the last save

@@ -1,6 +1,7 @@
 // The SIP usage's settings: the sip section of p2psipd.yaml(5).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -26,6 +27,9 @@ struct sip_config {
   sip_auth_mode auth = sip_auth_mode::automatic;
   std::optional<std::filesystem::path> auth_file;  // sofia auth_module users file
   std::string realm;                               // empty: the overlay name
+  // How long a MESSAGE for a recipient with no reachable contact is kept in
+  // the overlay (sip_inbox.hpp); 0: such MESSAGEs fail instead.
+  std::chrono::seconds offline_lifetime{std::chrono::hours(24 * 7)};
   friend bool operator==(const sip_config&, const sip_config&) = default;
 };
 

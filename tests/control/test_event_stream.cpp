@@ -151,3 +151,46 @@ TEST_CASE("a reader that does not read costs a bounded queue and learns what it 
   server.on_loop([&] { server.events.publish("peer.down", {{"node_id", "0b"}}); });
   CHECK(read_json(client).at("params").at("topic") == json::value("peer.down"));
 }
+
+TEST_CASE("a client handle sends events to its own subscriber only and hears it close",
+          "[events]") {
+  test_server server;
+  auto subscribed = server.connect();
+  auto other = server.connect();
+  REQUIRE(std::holds_alternative<rpc_response>(
+      subscribed.call("events.subscribe", {{"topics", json::array{"sip.message.*"}}}, 5s)));
+  // overlay.route parks its responder: each handle is that call's connection.
+  const auto parked = [&] { return server.on_loop([&] { return server.state.parked.size(); }); };
+  const std::string route = encode_request(1, "overlay.route", {{"id", "00aa"}});
+  subscribed.send_line(route);
+  REQUIRE(eventually([&] { return parked() == 1; }));
+  other.send_line(route);
+  REQUIRE(eventually([&] { return parked() == 2; }));
+
+  int closed = 0;
+  const auto sent = server.on_loop([&] {
+    auto mine = server.state.parked[0].client();
+    auto theirs = server.state.parked[1].client();
+    if (mine.same_as(theirs) || !mine.connected()) return std::string("handles confused");
+    // Not subscribed, or a topic outside the filter: nothing is queued.
+    if (theirs.notify("sip.message.received", {{"body", "x"}})) return std::string("theirs took it");
+    if (mine.notify("peer.up", {})) return std::string("filter ignored");
+    if (!mine.notify("sip.message.received", {{"body", "hello"}})) return std::string("refused");
+    mine.on_close([&closed] { ++closed; });
+    return std::string("ok");
+  });
+  REQUIRE(sent == "ok");
+  const auto line = read_json(subscribed);
+  CHECK(line.at("params").at("topic") == json::value("sip.message.received"));
+  CHECK(line.at("params").at("body") == json::value("hello"));
+
+  { auto gone = std::move(subscribed); }
+  CHECK(eventually([&] { return server.on_loop([&] { return closed; }) == 1; }));
+  CHECK_FALSE(server.on_loop([&] { return server.state.parked[0].client().connected(); }));
+  // A handle of a closed connection runs a close callback at once.
+  CHECK(server.on_loop([&] {
+    int late = 0;
+    server.state.parked[0].client().on_close([&late] { ++late; });
+    return late;
+  }) == 1);
+}

@@ -12,6 +12,7 @@
 #include <boost/json/parse.hpp>
 
 #include "cli_arguments.hpp"
+#include "human_output.hpp"
 #include "control_test_support.hpp"
 
 extern char** environ;
@@ -231,7 +232,8 @@ TEST_CASE("p2psipctl: usage errors are caught from the schemas and exit 3", "[p2
   // No daemon at this path: usage errors must be found before connecting.
   const std::string socket = (dir.path() / "none.sock").string();
   const std::vector<std::vector<std::string>> bad{
-      {"node.explode"},
+      {"explode"},
+      {"node.explode", "justaword"},
       {"status", "verbose=1"},
       {"put", "key=k", "value=v", "lifetime=soon"},
       {"put", "value=v"},
@@ -249,6 +251,52 @@ TEST_CASE("p2psipctl: usage errors are caught from the schemas and exit 3", "[p2
     CHECK(result.code == 3);
     CHECK(result.err.find("p2psipctl: ") == 0);
   }
+}
+
+TEST_CASE("p2psipctl: a method it has no schema for is still sent, values as JSON or text",
+          "[p2psipctl]") {
+  const std::vector<std::string_view> args{"node.explode", "count=3", "loud=true", "ids=[1,2]",
+                                           "name=bob", "quoted=\"7\""};
+  const auto parsed = ctl::parse_arguments(args, standard_catalog(), [](const char*) {
+    return static_cast<const char*>(nullptr);
+  });
+  REQUIRE(std::holds_alternative<ctl::invocation>(parsed));
+  const auto& call = std::get<ctl::invocation>(parsed);
+  CHECK(call.method == "node.explode");
+  CHECK(call.params.at("count") == json::value(3));
+  CHECK(call.params.at("loud") == json::value(true));
+  CHECK(call.params.at("ids") == json::parse("[1,2]"));
+  CHECK(call.params.at("name") == json::value("bob"));
+  CHECK(call.params.at("quoted") == json::value("7"));
+
+  // Sent: the daemon, not the CLI, says what it thinks of it.
+  test_server server;
+  const auto sent = run_ctl({"--socket", server.path, "node.explode", "count=3"});
+  CHECK(sent.code == 1);
+  CHECK(sent.err.find("method_not_found") != std::string::npos);
+}
+
+TEST_CASE("p2psipctl: human output is tables all the way down, never JSON in a cell",
+          "[p2psipctl]") {
+  const auto registrations = json::parse(R"({"registrations":[
+      {"aor":"sip:alice@x","published":"stored","contacts":[
+          {"uri":"sip:alice@10.0.0.1","expires_s":60},{"uri":"sip:alice@10.0.0.2","expires_s":30}]},
+      {"aor":"sip:bob@x","published":"storing","contacts":[{"uri":"sip:bob@10.0.0.3"}]}]})");
+  const auto text = ctl::render_human(registrations.as_object());
+  INFO(text);
+  CHECK(text.find('{') == std::string::npos);
+  CHECK(text.find("CONTACTS.URI") != std::string::npos);
+  // One line per contact; the second contact's line leaves the AOR blank.
+  CHECK(text.find("sip:alice@x  stored     sip:alice@10.0.0.1  60") != std::string::npos);
+  CHECK(text.find("\n" + std::string(26, ' ') + "sip:alice@10.0.0.2  30") != std::string::npos);
+  CHECK(text.find("sip:bob@10.0.0.3") != std::string::npos);
+
+  const auto metrics = json::parse(R"({"format":"json","metrics":{"peers":{"type":"gauge",
+      "help":"linked peers","samples":[{"labels":{"role":"finger"},"value":2}]}}})");
+  const auto shown = ctl::render_human(metrics.as_object());
+  INFO(shown);
+  CHECK(shown.find('{') == std::string::npos);
+  CHECK(shown.find("LABELS.ROLE") != std::string::npos);
 }
 
 TEST_CASE("p2psipctl: typed values follow the parameter's type", "[p2psipctl]") {

@@ -4,7 +4,8 @@
 # the daemon's user, nor in that group is refused (the kernel refuses the
 # connection, and with the mode opened up the daemon answers
 # permission_denied); a group member may call read-only methods but not
-# state-changing ones (relay.credentials too: it hands out secrets), and
+# state-changing ones (relay.credentials too: it hands out secrets; and
+# owning an AOR with sip.register, or giving it up), and
 # nothing stored changes when it tries; a member
 # of control.admin-group may. A missing admin group stops the daemon with
 # a clear error. Needs root (temporary groups; callers run under setpriv as
@@ -65,7 +66,8 @@ as_reader --socket "$socket" status >/dev/null || fail "group member could not c
 as_reader --socket "$socket" peers >/dev/null || fail "group member could not call overlay.peers"
 as_reader --socket "$socket" get "key=$owner/guarded" >/dev/null || fail "group member could not get"
 for call in "put key=$owner/guarded value=overwritten" "log.set_level level=debug" \
-  "config.reload" "relay.credentials" "node.leave"; do
+  "config.reload" "relay.credentials" "sip.register aor=sip:app@office.test" \
+  "sip.unregister aor=sip:app@office.test" "node.leave"; do
   status=0
   # shellcheck disable=SC2086
   out=$(as_reader --socket "$socket" $call 2>&1) || status=$?

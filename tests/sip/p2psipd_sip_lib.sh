@@ -106,6 +106,29 @@ run_sipp() {
     -message_file "$work/$name.msg" -trace_msg "$@" >"$work/$name.out" 2>&1
 }
 
+# message_xml OUT RURI CODE [BODY]: a SIPp scenario ($SCEN/uac_expect.xml)
+# sending one MESSAGE to RURI and expecting CODE.
+message_xml() {
+  sed -e "s|@METHOD@|MESSAGE|g" -e "s|@RURI@|$2|g" -e "s|@MF@|70|g" -e "s|@CODE@|$3|g" \
+    -e "s|@HDRRE@|SIP/2.0 $3|g" -e "s|hello through the proxy|${4:-hello through the proxy}|" \
+    "$SCEN/uac_expect.xml" >"$1"
+}
+
+# received_bodies FILE: the bodies of the sip.message.received events that
+# `p2psipctl --json messages` wrote to FILE, one per line.
+received_bodies() {
+  python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("topic") == "sip.message.received":
+        print(m["body"].strip())
+PY
+}
+
 # finish NODE...: the verdict; on failure the given nodes' log tails.
 finish() {
   local i

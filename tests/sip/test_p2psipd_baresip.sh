@@ -8,7 +8,9 @@
 # alice dials bob's AOR through ctrl_tcp, bob auto-answers, both see
 # CALL_ESTABLISHED and both daemons list the confirmed dialog; alice hangs
 # up, both see CALL_CLOSED and the dialogs are gone; then alice sends bob a
-# MESSAGE that his baresip shows. Media stays on loopback (ausine source,
+# MESSAGE that his baresip shows; an app on daemon B (p2psipctl messages,
+# no softphone) owns sip:app@ and its sip.message shows in bob's baresip too.
+# Media stays on loopback (ausine source,
 # aubridge player: no sound device).
 #
 # usage: test_p2psipd_baresip.sh P2PSIPD P2PSIPCTL
@@ -198,6 +200,16 @@ if phone alice message "$TEXT" >/dev/null; then ok "alice sends a MESSAGE"; else
 check "bob's baresip shows alice's MESSAGE" saw bob CONSOLE "text=sip:alice@$DOMAIN: \"$TEXT\""
 alice_error() { grep -qE '\[31m[0-9]{3} ' "$work/alice/out"; }
 if alice_error; then bad "alice's MESSAGE was refused: $(grep -E '\[31m[0-9]{3}' "$work/alice/out")"; else ok "no error answer to alice's MESSAGE"; fi
+
+# --- an app on daemon B (no softphone there) owns sip:app@ and messages bob ----------------
+"$P2PSIPCTL" --socket "${sockets[1]}" --json messages "aor=sip:app@$DOMAIN" >"$work/app.out" 2>&1 &
+helper_pids+=("$!")
+check "p2psipctl messages on B: sip:app@ stored in the overlay" eventually 20 published "sip:app@$DOMAIN" 1
+APP_TEXT="hello bob, from an app $$"
+app_status=$(ctl 1 message "from=sip:app@$DOMAIN" "to=sip:bob@$DOMAIN" "body=$APP_TEXT" |
+  json_field 'r["status"]' 2>&1)
+[ "$app_status" = 200 ] && ok "the app's sip.message on B → 200" || bad "the app's sip.message: $app_status"
+check "bob's baresip shows the app's MESSAGE" saw bob CONSOLE "text=sip:app@$DOMAIN: \"$APP_TEXT\""
 
 for i in 0 1 2; do check "node $i still runs" kill -0 "${pids[$i]}"; done
 if [ "$FAILS" -ne 0 ]; then

@@ -4,7 +4,7 @@
 # daemon A (a SIP-REGISTRATION Store in the overlay); SIPp UACs on daemon C
 # reach her through a Fetch, an AppAttach and a TLS stream between the
 # daemons: INVITE → 180/200 → ACK → BYE 200, MESSAGE → 200, an unknown AOR
-# → 404, CANCEL before the answer → 487; sip.message from C's control socket
+# → 404 (a MESSAGE to it → 202, kept offline), CANCEL before the answer → 487; sip.message from C's control socket
 # → 200. p2psipctl registrations on A lists alice, lookup on C names A.
 #
 # usage: test_p2psipd_sip.sh P2PSIPD P2PSIPCTL SCENARIO_DIR
@@ -113,8 +113,9 @@ if [ "$status" = 200 ]; then ok "p2psipctl message on C → 200"; else bad "sip.
 uas_done "$UAS" "alice's UAS got the daemon's MESSAGE"
 
 # --- unknown AOR ------------------------------------------------------------------------
-expect_xml "$work/m404.xml" MESSAGE "sip:nobody@$DOMAIN" 404 "SIP/2.0 404"
-client m404 "MESSAGE to an unknown AOR via C → 404" "$SIP_C" -sf "$work/m404.xml"
+# A MESSAGE is kept in the overlay for an AOR with no contact (offline messages).
+expect_xml "$work/m202.xml" MESSAGE "sip:nobody@$DOMAIN" 202 "SIP/2.0 202"
+client m202 "MESSAGE to an unknown AOR via C → 202 (kept offline)" "$SIP_C" -sf "$work/m202.xml"
 sed -e "s|@CODE@|404|g" -e "s|@HDRRE@|SIP/2.0 404|g" "$SCEN/uac_invite_expect.xml" >"$work/i404.xml"
 client i404 "INVITE to an unknown AOR via C → 404" "$SIP_C" -sf "$work/i404.xml" -s nobody
 

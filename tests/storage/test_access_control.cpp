@@ -91,3 +91,28 @@ TEST_CASE("a refusal explains itself") {
   CHECK_THAT(*reason, Catch::Contains("bob@example.org"));
   CHECK(describe(alice) == "alice@example.org/" + alice.node.hex());
 }
+
+TEST_CASE("INBOX: senders write keys under their Node-ID, the recipient any key") {
+  const auto& inbox = kind(sip_inbox_kind);
+  const auto resource = user_resource("alice@example.org");
+  // Bob's node writes an entry keyed by its Node-ID and a sequence number.
+  auto bobs_entry = [&](const wire::node_id& n) {
+    wire::dictionary_key key(n.bytes().begin(), n.bytes().end());
+    key.insert(key.end(), {0, 0, 1, 2, 3, 4, 5, 6});
+    return wire::stored_data_value{wire::dictionary_entry{key, {true, {1}}}};
+  };
+  CHECK_FALSE(check_access(inbox, resource, bobs_entry(bob.node), bob));
+  CHECK_FALSE(check_access(inbox, resource, keyed_by(bob.node), bob));
+  // Nobody else may write (or remove) under Bob's Node-ID...
+  const signer carol{"carol@example.org", node(0xc0)};
+  const auto refused = check_access(inbox, resource, bobs_entry(bob.node), carol);
+  REQUIRE(refused);
+  CHECK(refused->find("Node-ID") != std::string::npos);
+  // ...except Alice, whose inbox it is: she removes what was delivered.
+  CHECK_FALSE(check_access(inbox, resource, bobs_entry(bob.node), alice));
+  // A key shorter than a Node-ID is no sender's.
+  const wire::stored_data_value short_key{wire::dictionary_entry{{0xb0}, {true, {1}}}};
+  CHECK(check_access(inbox, resource, short_key, bob));
+  // Other models are refused.
+  CHECK(check_access(inbox, resource, single(), alice));
+}

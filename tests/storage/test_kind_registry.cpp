@@ -11,7 +11,7 @@ namespace known = wire::well_known_kind;
 
 TEST_CASE("the defaults define the RFC Kinds with their models and policies") {
   const auto registry = kind_registry::with_defaults();
-  REQUIRE(registry.all().size() == 5);
+  REQUIRE(registry.all().size() == 6);
 
   const auto* sip = registry.find(known::sip_registration);
   REQUIRE(sip != nullptr);
@@ -42,6 +42,12 @@ TEST_CASE("the defaults define the RFC Kinds with their models and policies") {
   CHECK(app_data_kind.value >= 0xf0000001u);
   CHECK(app_data_kind.value <= 0xfffffffeu);
 
+  const auto* inbox = registry.find(sip_inbox_kind);
+  REQUIRE(inbox != nullptr);
+  CHECK(inbox->model == data_model::dictionary);
+  CHECK(inbox->policy == access_policy::inbox);
+  CHECK(sip_inbox_kind.value >= 0xf0000001u);
+
   for (const auto& definition : registry.all()) CHECK_FALSE(validate(definition));
 }
 
@@ -59,9 +65,9 @@ TEST_CASE("limits are configurable and a redefinition replaces the Kind") {
   REQUIRE_FALSE(registry.define(sip));
   CHECK(registry.find(known::sip_registration)->max_count == 3);
   CHECK(registry.find(known::sip_registration)->max_size == 100);
-  CHECK(registry.all().size() == 5);
+  CHECK(registry.all().size() == 6);
 
-  const kind_definition extra{.kind = wire::kind_id{0xf0000002},
+  const kind_definition extra{.kind = wire::kind_id{0xf0000010},
                               .model = data_model::array,
                               .policy = access_policy::node_match,
                               .max_count = 10,
@@ -92,6 +98,10 @@ TEST_CASE("unusable definitions are refused with a reason") {
                  .policy = access_policy::node_multiple,
                  .max_node_multiple = 256}));
   CHECK(refused({.kind = wire::kind_id{9}, .model = data_model::single_value, .max_count = 2}));
+  CHECK(refused({.kind = wire::kind_id{9},
+                 .model = data_model::array,
+                 .policy = access_policy::inbox,
+                 .max_count = 4}));
 }
 
 TEST_CASE("the registry's lookup lets the codec decode its Kinds, the private one included") {

@@ -24,6 +24,7 @@ constexpr std::array aliases{
     method_alias{"reload", "config.reload"},    method_alias{"registrations", "sip.registrations"},
     method_alias{"lookup", "sip.lookup"},       method_alias{"calls", "sip.dialogs"},
     method_alias{"message", "sip.message"},     method_alias{"relays", "relay.allocations"},
+    method_alias{"messages", "sip.register"},   method_alias{"presence", "sip.presence"},
 };
 
 std::optional<double> parse_seconds(std::string_view text) {
@@ -117,6 +118,31 @@ std::variant<json::value, usage_error> typed_value(const control::param_schema& 
   return typed_scalar(param, param.type, text);
 }
 
+namespace {
+
+// A method this CLI has no schema for (a newer daemon's, subsystem.verb) is
+// still sent: each value as the JSON literal it spells (42, true, [1,2],
+// "quoted"), else as a string; the daemon validates it.
+std::variant<invocation, usage_error> untyped_call(invocation command,
+                                                   std::span<const std::string_view> words) {
+  const auto dot = command.method.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == command.method.size())
+    return usage_error{"unknown method " + command.method};
+  for (const auto word : words.subspan(1)) {
+    const std::size_t equals = word.find('=');
+    if (equals == std::string_view::npos || equals == 0) {
+      return usage_error{"expected key=value, got '" + std::string(word) + "'"};
+    }
+    const std::string_view text = word.substr(equals + 1);
+    boost::system::error_code ec;
+    json::value literal = json::parse(text, ec);
+    command.params[word.substr(0, equals)] = ec ? json::value(text) : std::move(literal);
+  }
+  return command;
+}
+
+}  // namespace
+
 std::variant<invocation, usage_error> parse_arguments(std::span<const std::string_view> args,
                                                       const control::schema_catalog& catalog,
                                                       const environment_lookup& getenv) {
@@ -179,7 +205,7 @@ std::variant<invocation, usage_error> parse_arguments(std::span<const std::strin
   }
   command.method = resolve_alias(words[0]);
   const control::method_schema* schema = catalog.find(command.method);
-  if (!schema) return usage_error{"unknown method " + std::string(words[0])};
+  if (!schema) return untyped_call(std::move(command), words);
   if (command.prometheus) {
     if (command.method != "metrics.get") return usage_error{"--prometheus goes with metrics"};
     command.params["format"] = "prometheus";

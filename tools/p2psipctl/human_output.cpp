@@ -37,23 +37,66 @@ std::string upper(std::string text) {
   return text;
 }
 
+// A table row as lines of (column, text): a nested object adds its members
+// as columns "key.member", and a nested table (an array of objects, such as
+// a registration's contacts) adds one line per element, so that no cell
+// holds JSON.
+using flat_line = std::vector<std::pair<std::string, std::string>>;
+
+std::vector<flat_line> flatten(const json::object& row, const std::string& prefix) {
+  std::vector<flat_line> lines(1);
+  for (const auto& member : row) {
+    const std::string key = prefix + std::string(member.key());
+    const json::value& value = member.value();
+    std::vector<flat_line> nested;
+    if (value.is_object()) {
+      nested = flatten(value.as_object(), key + ".");
+    } else if (value.is_array() && is_table(value.as_array())) {
+      for (const auto& element : value.as_array()) {
+        auto more = flatten(element.as_object(), key + ".");
+        nested.insert(nested.end(), more.begin(), more.end());
+      }
+    } else if (value.is_array()) {
+      std::string items;
+      for (const auto& item : value.as_array()) items += (items.empty() ? "" : ", ") + cell(item);
+      lines[0].emplace_back(key, items.empty() ? "-" : items);
+      continue;
+    } else {
+      lines[0].emplace_back(key, cell(value));
+      continue;
+    }
+    for (std::size_t i = 0; i < nested.size(); ++i) {
+      if (i >= lines.size()) lines.emplace_back();
+      lines[i].insert(lines[i].end(), nested[i].begin(), nested[i].end());
+    }
+  }
+  return lines;
+}
+
 void render_table(const json::array& rows, const std::string& indent, std::string& out) {
+  std::vector<std::vector<flat_line>> flat;
   std::vector<std::string> columns;
   for (const auto& row : rows) {
-    for (const auto& member : row.as_object()) {
-      const std::string key(member.key());
-      if (std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
+    flat.push_back(flatten(row.as_object(), ""));
+    for (const auto& line : flat.back()) {
+      for (const auto& [key, text] : line) {
+        if (std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
+      }
     }
   }
   std::vector<std::vector<std::string>> cells;
   std::vector<std::size_t> widths;
   for (const auto& column : columns) widths.push_back(column.size());
-  for (const auto& row : rows) {
-    auto& line = cells.emplace_back();
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      const json::value* value = row.as_object().if_contains(columns[c]);
-      line.push_back(value ? cell(*value) : "-");
-      widths[c] = std::max(widths[c], line.back().size());
+  for (const auto& lines : flat) {
+    for (std::size_t l = 0; l < lines.size(); ++l) {
+      auto& line = cells.emplace_back();
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        const auto found = std::find_if(lines[l].begin(), lines[l].end(),
+                                        [&](const auto& entry) { return entry.first == columns[c]; });
+        // A continuation line leaves the row's own cells blank.
+        line.push_back(found != lines[l].end() ? found->second : l == 0 ? "-" : "");
+        widths[c] = std::max(widths[c], line.back().size());
+      }
     }
   }
   const auto emit = [&](const std::vector<std::string>& line) {
@@ -62,6 +105,7 @@ void render_table(const json::array& rows, const std::string& indent, std::strin
       text += line[c];
       if (c + 1 < line.size()) text += std::string(widths[c] - line[c].size() + 2, ' ');
     }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
     out += text + '\n';
   };
   std::vector<std::string> header;

@@ -85,8 +85,11 @@ int run_call(const invocation& command) {
   return exit_ok;
 }
 
-// Streams the snapshot, then one JSON object per event, until interrupted.
-int run_events(const invocation& command) {
+// events.subscribe: streams the snapshot, then one JSON object per event,
+// until interrupted. sip.register (messages): subscribes to
+// sip.message.received on the same connection first, so the AOR is owned
+// and its MESSAGEs printed as they arrive, for as long as this runs.
+int run_stream(const invocation& command) {
   catch_interrupts();
   auto connected = control::control_client::connect(command.socket_path);
   if (auto* failure = std::get_if<control::transport_failure>(&connected)) {
@@ -96,8 +99,17 @@ int run_events(const invocation& command) {
   const auto print_event = [](const control::rpc_notification& notification) {
     std::cout << json::serialize(notification.params) << std::endl;
   };
-  auto answer = client.call(command.method, command.params,
-                            command.timeout.value_or(default_call_timeout), print_event);
+  const auto timeout = command.timeout.value_or(default_call_timeout);
+  if (command.method == "sip.register") {
+    auto subscribed = client.call(
+        "events.subscribe", {{"topics", json::array{"sip.message.received"}}}, timeout);
+    if (auto* failure = std::get_if<control::transport_failure>(&subscribed)) {
+      return fail(exit_unreachable, failure->reason);
+    }
+    auto& response = std::get<control::rpc_response>(subscribed);
+    if (response.error) return report_daemon_error(*response.error, command.json_output);
+  }
+  auto answer = client.call(command.method, command.params, timeout, print_event);
   if (auto* failure = std::get_if<control::transport_failure>(&answer)) {
     return interrupted ? exit_ok : fail(exit_unreachable, failure->reason);
   }
@@ -190,7 +202,9 @@ int main(int argc, char** argv) {
     case command_kind::completion: std::cout << render_bash_completion(catalog); return exit_ok;
     case command_kind::wait_joined: return run_wait_joined(command);
     case command_kind::call:
-      return command.method == "events.subscribe" ? run_events(command) : run_call(command);
+      return command.method == "events.subscribe" || command.method == "sip.register"
+                 ? run_stream(command)
+                 : run_call(command);
   }
   return exit_usage;
 }
