@@ -19,7 +19,7 @@ constexpr std::array event_topics{
     std::string_view{"peer.down"},       std::string_view{"storage.stored"},
     std::string_view{"storage.expired"}, std::string_view{"sip.registration"},
     std::string_view{"sip.dialog"},      std::string_view{"relay.allocation"},
-    std::string_view{"events.lost"},
+    std::string_view{"media"},           std::string_view{"events.lost"},
 };
 
 constexpr std::array levels{std::string_view{"trace"}, std::string_view{"debug"},

@@ -91,6 +91,9 @@ class ice_transport final : public overlay::message_transport {
   // The pair the link to `peer` runs on, while that path lives.
   std::optional<ice_selected_pair> pair_with(const wire::node_id& peer) const;
   std::size_t agents() const noexcept { return offers_.size() + answers_.size(); }
+  // What an agent of `role` gets now: addresses, STUN server, TURN relays
+  // (the media anchor's agents use the same servers).
+  ice_agent_config agent_config(ice_role role) const;
 
  private:
   // An agent and its path until the checks end: a pair goes to the link
@@ -105,7 +108,6 @@ class ice_transport final : public overlay::message_transport {
   };
   using negotiation_map = std::map<std::uint64_t, negotiation>;
 
-  ice_agent_config agent_config(ice_role role) const;
   // Starts gathering for entry `key` of `table`, the agent's handlers routed
   // to its path; a selected pair goes to the link layer in `dtls_role`.
   void start_agent(ice_role role, link::tls_role dtls_role, negotiation_map& table,

@@ -33,6 +33,12 @@ write_sip_config() {
   [ -n "${2:-}" ] && cfg_bootstrap="127.0.0.1:$2"
   write_config "$1"
   cfg_bootstrap=$saved
+  enable_sip "$1"
+}
+
+# enable_sip INDEX: node INDEX's written config gets SIP on loopback, an
+# ephemeral port, and sip_extra[INDEX].
+enable_sip() {
   python3 - "$work/n$1/p2psipd.yaml" "${sip_extra[$1]:-}" <<'PY'
 import sys
 path, extra = sys.argv[1], sys.argv[2]
