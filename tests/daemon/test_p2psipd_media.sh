@@ -9,7 +9,9 @@
 #  - datagrams on the ICE path between the daemons, none of them carrying a
 #    payload a phone sent (SRTP between the daemons);
 # p2psipctl calls shows each daemon's leg: path ready, SRTP on, packets
-# both ways. After the hangup, both phones see CALL_CLOSED, the daemons
+# both ways. alice holds (re-INVITE, sendonly) beyond the inactivity time
+# and the call stays, then resumes and bob's audio comes again. After the
+# hangup, both phones see CALL_CLOSED, the daemons
 # list no call and neither phone-facing port nor the ICE path's sockets
 # stay bound, and the media_calls metric is 0. A second call that bob
 # rejects (486) releases its ports too. With media.inactivity 5 s: bob's
@@ -75,7 +77,24 @@ leg_b=127.0.0.1:$(field media_b.json 'r["phone_port"]')
 path_a=$(field media_a.json 'r["local"]["address"]')
 path_b=$(field media_a.json 'r["remote"]["address"]')
 check "the path's type is host on loopback" [ "$(field media_a.json 'r["local"]["type"]')" = host ]
-sleep 2
+
+# --- hold and resume: re-INVITEs through both anchors ----------------------------------
+directions() {  # directions NODE: the stream's phone and far directions
+  media_of "$1" | json_field 'r["phone_direction"] + " " + r["far_direction"]'
+}
+mark_alice=$(event_count alice)
+phone alice hold >/dev/null || bad "alice's hold was refused"
+check "A: alice's hold (sendonly) and bob's answer (recvonly)" \
+  eventually 5 eval '[ "$(directions 0)" = "sendonly recvonly" ]'
+check "B: the same, seen from bob's side" eventually 5 eval '[ "$(directions 1)" = "recvonly sendonly" ]'
+sleep 7
+check "a held call outlives the inactivity time" \
+  eval '! grep -q CALL_CLOSED <(tail -n +$((mark_alice + 1)) "$work/alice/events")'
+far_packets() { media_of 0 | json_field 'r["from_far"]["packets"]'; }
+held_packets=$(far_packets)
+phone alice resume >/dev/null || bad "alice's resume was refused"
+check "A: resumed, sendrecv both ways" eventually 5 eval '[ "$(directions 0)" = "sendrecv sendrecv" ]'
+check "A: bob's audio comes again after the resume" eventually 5 eval '[ "$(far_packets)" -gt $((held_packets + 50)) ]'
 
 mark_alice=$(event_count alice)
 mark_bob=$(event_count bob)
