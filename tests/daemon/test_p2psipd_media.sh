@@ -14,8 +14,9 @@
 # hangup, both phones see CALL_CLOSED, the daemons
 # list no call and neither phone-facing port nor the ICE path's sockets
 # stay bound, and the media_calls metric is 0. A second call that bob
-# rejects (486) releases its ports too. With media.inactivity 5 s: bob's
-# phone killed mid-call, alice gets a BYE from daemon A (media inactivity,
+# rejects (486) and one alice cancels while it rings release their ports
+# too; A's media events mark the start, the path and the inactivity. With
+# media.inactivity 5 s: bob's phone killed mid-call, alice gets a BYE from daemon A (media inactivity,
 # its Reason says so) within the inactivity time; daemon B killed mid-call,
 # alice gets a BYE within that time too (whichever of the media silence or
 # the unreachable daemon A notices first).
@@ -58,6 +59,9 @@ capture=$!
 helper_pids+=("$capture")
 eventually 5 grep -q "Capturing on" "$work/tshark.out" || fail "tshark did not start"
 
+"$P2PSIPCTL" --socket "${sockets[0]}" --json events topics=media >"$work/events_a.log" 2>&1 &
+helper_pids+=("$!")
+
 # --- a call, audio both ways -----------------------------------------------------------
 mark_alice=$(event_count alice)
 mark_bob=$(event_count bob)
@@ -77,6 +81,8 @@ leg_b=127.0.0.1:$(field media_b.json 'r["phone_port"]')
 path_a=$(field media_a.json 'r["local"]["address"]')
 path_b=$(field media_a.json 'r["remote"]["address"]')
 check "the path's type is host on loopback" [ "$(field media_a.json 'r["local"]["type"]')" = host ]
+media_event() { grep -q "\"what\": *\"$1\"" "$work/events_a.log"; }
+check "A's media events: start and path" eval 'media_event start && media_event path'
 
 # --- hold and resume: re-INVITEs through both anchors ----------------------------------
 directions() {  # directions NODE: the stream's phone and far directions
@@ -144,6 +150,21 @@ check "B's port of the rejected call is released" eventually 5 unbound "$ringing
 check "A's media_calls metric is 0 after the reject" eventually 5 no_media_calls 0
 check "B's media_calls metric is 0 after the reject" eventually 5 no_media_calls 1
 
+# --- a call alice cancels while it rings: its ports go too ------------------------------
+mark_alice=$(event_count alice)
+mark_bob=$(event_count bob)
+phone alice dial "sip:bob@$DOMAIN" >/dev/null || bad "alice's dial was refused"
+check "bob: the cancelled call rings" saw bob CALL_INCOMING --after "$mark_bob"
+check "A anchors the ringing call" eventually 5 eval '[ -n "$(media_of 0)" ]'
+ringing_leg_a=127.0.0.1:$(media_of 0 | json_field 'r["phone_port"]')
+ringing_leg_b=127.0.0.1:$(media_of 1 | json_field 'r["phone_port"]')
+phone alice hangup >/dev/null || bad "alice's cancel was refused"
+check "bob: CALL_CLOSED after the CANCEL" saw bob CALL_CLOSED --after "$mark_bob"
+check "A's port of the cancelled call is released" eventually 5 unbound "$ringing_leg_a"
+check "B's port of the cancelled call is released" eventually 5 unbound "$ringing_leg_b"
+check "A's media_calls metric is 0 after the CANCEL" eventually 5 no_media_calls 0
+check "B's media_calls metric is 0 after the CANCEL" eventually 5 no_media_calls 1
+
 # established_call: alice calls bob, he answers, audio flows through A.
 established_call() {
   mark_alice=$(event_count alice)
@@ -164,6 +185,7 @@ check "alice: CALL_CLOSED after bob's phone died (media inactivity, 5 s)" \
 check "... within the inactivity time and a sweep" [ $(($(date +%s) - gone_at)) -le 8 ]
 check "A ended it for media inactivity" grep -q "ended: no media for 5 s" "$work/n0/log"
 check "alice's BYE says why" grep -q 'text="no media for 5 s' "$work/alice/out"
+check "A's media events: inactive" media_event inactive
 check "no call left on A after bob's phone died" eventually 5 no_calls 0
 check "no call left on B after bob's phone died" eventually 8 no_calls 1
 
