@@ -174,8 +174,10 @@ std::vector<method_schema> schemas() {
       {.name = "sip.dialogs",
        .summary = "the SIP dialogs (calls) this node's front is proxying",
        .result = {{"dialogs", array,
-                   "objects with call_id, from, to, state (early or confirmed), remote and "
-                   "started"}}},
+                   "objects with call_id, from, to, state (early or confirmed), remote, "
+                   "started and media: one object per stream anchored here (m_line, type, "
+                   "phone_port, srtp, path, local and remote candidate type and address, "
+                   "relay, from_phone and from_far packets, bytes, lost, jitter_ms)"}}},
       {.name = "sip.message",
        .summary = "send a SIP MESSAGE (instant message) from this node",
        .access = method_access::state_changing,

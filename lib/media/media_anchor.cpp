@@ -204,7 +204,11 @@ void media_anchor::process(const sip::sdp_context& ctx, const std::string& body,
   if (stopping_) return done(std::nullopt);
   // A request goes toward the phone when the next hop is not a daemon; a
   // response when it came from one.
-  const bool toward_local_phone = ctx.status == 0 ? !ctx.remote_leg : ctx.remote_leg;
+  // A stray response's origin is not known: only a far daemon's SDP carries
+  // ICE and keys.
+  const bool toward_local_phone = ctx.stray         ? looks_like_far_daemon(*session)
+                                  : ctx.status == 0 ? !ctx.remote_leg
+                                                    : ctx.remote_leg;
   auto it = calls_.find(ctx.call_id);
   if (it != calls_.end() && is_2xx(ctx.status) && !it->second->confirmed) {
     it->second->confirmed = true;
@@ -232,7 +236,9 @@ void media_anchor::process(const sip::sdp_context& ctx, const std::string& body,
     return done(body);  // between two phones of this daemon, or not anchored at all
   }
   if (it == calls_.end()) {
-    if (ctx.status != 0 || !wants_anchor(*session)) return done(body);
+    // Only an offer in a request starts an anchored call; an ACK's SDP is a
+    // late offer's answer (that call was not anchored).
+    if (ctx.status != 0 || ctx.ack || !wants_anchor(*session)) return done(body);
     call_for(ctx.call_id, nat::ice_role::controlling);
   }
   toward_daemon(ctx.call_id, body, std::move(session), done);

@@ -152,7 +152,8 @@ bool forking_proxy::prepare_forward(msg_t* msg, sip_t* sip, const url_t* new_rur
     if (!rr || msg_header_insert(msg, (msg_pub_t*)sip, (msg_header_t*)rr) < 0) return false;
   }
   const std::string cid = sip->sip_call_id ? to_string(sip->sip_call_id->i_id) : "";
-  return rewrite_sdp(msg, sip, {cid, sdp_direction::toward_callee, remote, 0});
+  const bool ack = sip->sip_request && sip->sip_request->rq_method == sip_method_ack;
+  return rewrite_sdp(msg, sip, {cid, sdp_direction::toward_callee, remote, 0, ack});
 }
 
 // The dialog tracker and the media plug-in learn together that a dialog ended.
@@ -510,7 +511,16 @@ int forking_proxy::on_stray_response(nta_outgoing_t* orq, const sip_t* sip) {
   }
   msg_t* resp = nta_outgoing_getresponse(orq);
   if (!resp) return 0;
-  sip_via_remove(resp, sip_object(resp));
+  sip_t* rs = sip_object(resp);
+  sip_via_remove(resp, rs);
+  // A 2xx retransmission carries the SDP again: rewritten like the first,
+  // so that a far daemon's keys never reach a phone.
+  const int status = rs->sip_status ? rs->sip_status->st_status : 0;
+  const std::string cid = rs->sip_call_id ? to_string(rs->sip_call_id->i_id) : "";
+  if (!rewrite_sdp(resp, rs, {cid, sdp_direction::toward_caller, false, status, false, true})) {
+    msg_destroy(resp);
+    return 0;
+  }
   nta_incoming_mreply(stray_irq_, resp);
   return 0;
 }

@@ -20,6 +20,11 @@ struct sdp_context {
   // another daemon (the branch was one to a daemon).
   bool remote_leg = false;
   int status = 0;  // a response's status code; 0 for a request
+  // An ACK: it never starts an offer/answer (a late offer's answer).
+  bool ack = false;
+  // A response no transaction matched (a 2xx retransmission): remote_leg
+  // is not known, the rewriter must tell from the SDP itself.
+  bool stray = false;
 };
 
 class sdp_rewriter {

@@ -189,6 +189,18 @@ TEST_CASE("two anchors carry a call's RTP both ways, as SRTP over ICE, and relea
   CHECK(s.from_phone.packets > 0);
   CHECK(s.from_far.packets > 0);
 
+  // A 2xx retransmission (a stray response: where it came from is not
+  // known) is rewritten like the first, so no key reaches a phone.
+  const auto again_at_alice =
+      a.rewrite({"call-1", sip::sdp_direction::toward_caller, false, 200, false, true}, *answer);
+  REQUIRE(again_at_alice);
+  CHECK(again_at_alice->find("crypto") == std::string::npos);
+  CHECK(first_port(*again_at_alice) == leg_a);
+  const auto again_from_bob = b.rewrite(
+      {"call-1", sip::sdp_direction::toward_caller, false, 200, false, true}, phone_sdp(bob.port));
+  REQUIRE(again_from_bob);
+  CHECK(again_from_bob->find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") != std::string::npos);
+
   // A failed re-INVITE keeps the confirmed call; the BYE ends it.
   a.dialog_ended("call-1", true);
   CHECK(reports_of(a).size() == 1);
@@ -210,6 +222,8 @@ TEST_CASE("SDP that is not anchored passes untouched; SDP that cannot be read is
   // Between two phones of one daemon.
   CHECK(a.rewrite({"local", sip::sdp_direction::toward_callee, false, 0}, plain) == plain);
   CHECK(a.rewrite({"local", sip::sdp_direction::toward_caller, false, 200}, plain) == plain);
+  // An ACK's SDP (a late offer's answer) starts nothing.
+  CHECK(a.rewrite({"late", sip::sdp_direction::toward_callee, true, 0, true}, plain) == plain);
   // media.anchor never: a phone's offer toward another daemon.
   CHECK(n.rewrite({"never", sip::sdp_direction::toward_callee, true, 0}, plain) == plain);
   CHECK(reports_of(a).empty());
