@@ -142,7 +142,8 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::uint8_t> packet(12 + 160, 0xd5);
-  packet[0] = 0x80;
+  packet[0] = 0x80;  // version 2
+  packet[1] = 0;     // PCMU
   std::uint64_t sent = 0;
   auto send_all = [&](std::uint16_t seq) {
     packet[2] = static_cast<std::uint8_t>(seq >> 8);
