@@ -247,3 +247,32 @@ TEST_CASE("SDP that is not anchored passes untouched; SDP that cannot be read is
   CHECK(at_phone->find("crypto") == std::string::npos);
   CHECK(at_phone->find("RTP/AVP") != std::string::npos);
 }
+
+TEST_CASE(
+    "a call that finds no phone-facing port free is refused; the port comes back at its end") {
+  // One even port with its neighbour free, for a range of one pair.
+  std::uint16_t first = 0;
+  for (std::uint16_t p = 41000; p < 60000 && !first; p += 2)
+    if (port_free(p) && port_free(static_cast<std::uint16_t>(p + 1))) first = p;
+  REQUIRE(first != 0);
+  media::media_anchor_config one_pair;
+  one_pair.port_min = first;
+  one_pair.port_max = static_cast<std::uint16_t>(first + 1);
+  media::media_anchor a({}, loopback_ice(), {});
+  media::media_anchor b(one_pair, loopback_ice(), {});
+  const auto offer1 =
+      a.rewrite({"c1", sip::sdp_direction::toward_callee, true, 0}, phone_sdp(4000));
+  const auto offer2 =
+      a.rewrite({"c2", sip::sdp_direction::toward_callee, true, 0}, phone_sdp(4002));
+  REQUIRE(offer1);
+  REQUIRE(offer2);
+  const auto at_phone1 = b.rewrite({"c1", sip::sdp_direction::toward_callee, false, 0}, *offer1);
+  REQUIRE(at_phone1);
+  CHECK(first_port(*at_phone1) == first);
+  CHECK_FALSE(b.rewrite({"c2", sip::sdp_direction::toward_callee, false, 0}, *offer2));
+  b.dialog_ended("c1", false);
+  b.dialog_ended("c2", false);
+  const auto at_phone2 = b.rewrite({"c2", sip::sdp_direction::toward_callee, false, 0}, *offer2);
+  REQUIRE(at_phone2);
+  CHECK(first_port(*at_phone2) == first);
+}
