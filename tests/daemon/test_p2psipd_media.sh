@@ -136,34 +136,30 @@ no_media_calls() { [ "$(metric "$1" media_calls)" = 0 ]; }
 check "A's media_calls metric is back to 0" eventually 5 no_media_calls 0
 check "B's media_calls metric is back to 0" eventually 5 no_media_calls 1
 
-# --- a call bob rejects (486): its ports go too ------------------------------------
-mark_alice=$(event_count alice)
-mark_bob=$(event_count bob)
-phone alice dial "sip:bob@$DOMAIN" >/dev/null || bad "alice's second dial was refused"
-check "bob: the second call rings" saw bob CALL_INCOMING --after "$mark_bob"
-check "B anchors the ringing call" eventually 5 eval '[ -n "$(media_of 1)" ]'
-ringing_leg=127.0.0.1:$(media_of 1 | json_field 'r["phone_port"]')
-phone bob hangup >/dev/null || bad "bob's reject was refused"
-check "alice: CALL_CLOSED after the reject" saw alice CALL_CLOSED --after "$mark_alice"
-check "no call left on A after the reject" eventually 5 no_calls 0
-check "B's port of the rejected call is released" eventually 5 unbound "$ringing_leg"
-check "A's media_calls metric is 0 after the reject" eventually 5 no_media_calls 0
-check "B's media_calls metric is 0 after the reject" eventually 5 no_media_calls 1
-
-# --- a call alice cancels while it rings: its ports go too ------------------------------
-mark_alice=$(event_count alice)
-mark_bob=$(event_count bob)
-phone alice dial "sip:bob@$DOMAIN" >/dev/null || bad "alice's dial was refused"
-check "bob: the cancelled call rings" saw bob CALL_INCOMING --after "$mark_bob"
-check "A anchors the ringing call" eventually 5 eval '[ -n "$(media_of 0)" ]'
-ringing_leg_a=127.0.0.1:$(media_of 0 | json_field 'r["phone_port"]')
-ringing_leg_b=127.0.0.1:$(media_of 1 | json_field 'r["phone_port"]')
-phone alice hangup >/dev/null || bad "alice's cancel was refused"
-check "bob: CALL_CLOSED after the CANCEL" saw bob CALL_CLOSED --after "$mark_bob"
-check "A's port of the cancelled call is released" eventually 5 unbound "$ringing_leg_a"
-check "B's port of the cancelled call is released" eventually 5 unbound "$ringing_leg_b"
-check "A's media_calls metric is 0 after the CANCEL" eventually 5 no_media_calls 0
-check "B's media_calls metric is 0 after the CANCEL" eventually 5 no_media_calls 1
+# ended_while_ringing WHO WHAT: alice calls bob and, while it rings, WHO
+# hangs up (bob: a 486; alice: a CANCEL); the other phone sees the call
+# closed, and both daemons' ports and calls go.
+ended_while_ringing() {
+  local who=$1 what=$2 other=alice leg_a leg_b mark_other
+  [ "$who" = alice ] && other=bob
+  mark_bob=$(event_count bob)
+  mark_other=$(event_count "$other")
+  phone alice dial "sip:bob@$DOMAIN" >/dev/null || bad "alice's dial was refused"
+  check "bob: the call to end with a $what rings" saw bob CALL_INCOMING --after "$mark_bob"
+  check "both daemons anchor the ringing call" \
+    eventually 5 eval '[ -n "$(media_of 0)" ] && [ -n "$(media_of 1)" ]'
+  leg_a=127.0.0.1:$(media_of 0 | json_field 'r["phone_port"]')
+  leg_b=127.0.0.1:$(media_of 1 | json_field 'r["phone_port"]')
+  phone "$who" hangup >/dev/null || bad "$who's hangup was refused"
+  check "$other: CALL_CLOSED after the $what" saw "$other" CALL_CLOSED --after "$mark_other"
+  check "no call left on A after the $what" eventually 5 no_calls 0
+  check "A's port of the call is released after the $what" eventually 5 unbound "$leg_a"
+  check "B's port of the call is released after the $what" eventually 5 unbound "$leg_b"
+  check "A's media_calls metric is 0 after the $what" eventually 5 no_media_calls 0
+  check "B's media_calls metric is 0 after the $what" eventually 5 no_media_calls 1
+}
+ended_while_ringing bob 486
+ended_while_ringing alice CANCEL
 
 # established_call: alice calls bob, he answers, audio flows through A.
 established_call() {
