@@ -143,8 +143,18 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
                                        media_->reports([answer](auto calls, auto) {
                                          answer(calls_media_json(calls));
                                        });
-                                     }},
+                                     },
+                                 .open_ice_stream = sip_ice_streams()},
       paths_.state_dir);
+}
+
+decltype(usage::sip_service_options::open_ice_stream) p2psip_daemon::sip_ice_streams() {
+  if (!ice_) return {};
+  // The SIP channel's streams take their candidates where links do.
+  return [this](nat::ice_role role, nat::ice_stream_handlers handlers) {
+    return nat::ice_stream::open(ice_->loop(), io_.get_executor(), ice_->agent_config(role),
+                                 std::move(handlers));
+  };
 }
 
 p2psip_daemon::~p2psip_daemon() { transport_.set_events(nullptr); }

@@ -126,6 +126,8 @@ class p2psip_daemon {
   nat::ice_agent_config media_ice_config() const;
   std::shared_ptr<media::media_anchor> make_media_anchor();
   void update_media_metrics();
+  // How the SIP channel opens ICE streams; nothing in a No-ICE overlay.
+  decltype(usage::sip_service_options::open_ice_stream) sip_ice_streams();
   overlay::message_transport& overlay_transport();
   // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
   // twins, RFC 6940 §6.5.1.4): for srflx candidates and relay.mode auto.

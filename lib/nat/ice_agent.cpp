@@ -1,5 +1,7 @@
 #include "nat/ice_agent.hpp"
 
+#include <deque>
+
 #include <glib.h>
 #include <nice/agent.h>
 #include <boost/asio/post.hpp>
@@ -67,8 +69,8 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   void start();
   void gather();
   void set_remote(const ice_description& remote);
-  void send(const std::vector<std::uint8_t>& datagram);
-  void close(std::function<void()> closed);
+  void send(std::vector<std::uint8_t> bytes);
+  void close(std::function<void()> closed, std::chrono::milliseconds linger);
 
  private:
   // Runs `call` with the handlers on the executor unless closed by then.
@@ -84,6 +86,8 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   void cancel_gathering_limit();
   // The gathered report, once: at gathering-done or at the gathering limit.
   void report_gathered();
+  // Reliable mode: hands PseudoTCP what it takes of the queue.
+  void flush();
 
   // What a close in flight keeps alive until libnice reports it done.
   struct closing {
@@ -96,6 +100,9 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
                                gpointer self);
   static void on_receive(NiceAgent* agent, guint stream, guint component, guint size, gchar* data,
                          gpointer self);
+  static void on_writable(NiceAgent* agent, guint stream, guint component, gpointer self);
+  static gboolean on_linger_end(gpointer closing);
+  void finish_close(std::function<void()> closed);
   static gboolean on_connect_limit(gpointer self);
   static gboolean on_gathering_limit(gpointer self);
   static void on_closed(GObject* agent, GAsyncResult* result, gpointer closing);
@@ -115,6 +122,8 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   GSource* gathering_limit_ = nullptr;
   bool gathered_ = false;
   bool shutting_down_ = false;
+  std::deque<std::vector<std::uint8_t>> unsent_;  // reliable mode
+  std::size_t unsent_offset_ = 0;                 // into unsent_.front()
   enum class outcome { pending, ready, failed } outcome_ = outcome::pending;
 };
 
@@ -124,7 +133,8 @@ void ice_agent::state::start() {
   // every check to end, and a check towards an address behind a NAT takes
   // all its retransmissions (tens of seconds) to fail.
   agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
-                               NICE_AGENT_OPTION_NONE);
+                               config_.reliable ? NICE_AGENT_OPTION_RELIABLE
+                                                : NICE_AGENT_OPTION_NONE);
   // UPnP would ask routers on the LAN for mappings; ICE-TCP is not RELOAD's.
   // Keepalives are checks rather than indications so that a lost path ends
   // in FAILED.
@@ -152,6 +162,9 @@ void ice_agent::state::start() {
   }
   g_signal_connect(agent_, "candidate-gathering-done", G_CALLBACK(on_gathering_done), this);
   g_signal_connect(agent_, "component-state-changed", G_CALLBACK(on_state_changed), this);
+  if (config_.reliable) {
+    g_signal_connect(agent_, "reliable-transport-writable", G_CALLBACK(on_writable), this);
+  }
   nice_agent_attach_recv(agent_, stream_, nice_component_id, loop_.context(), on_receive, this);
 }
 
@@ -190,13 +203,65 @@ void ice_agent::state::set_remote(const ice_description& remote) {
   g_source_attach(connect_limit_, loop_.context());
 }
 
-void ice_agent::state::send(const std::vector<std::uint8_t>& datagram) {
+void ice_agent::state::send(std::vector<std::uint8_t> bytes) {
   if (shutting_down_) return;
-  nice_agent_send(agent_, stream_, nice_component_id, static_cast<guint>(datagram.size()),
-                  reinterpret_cast<const gchar*>(datagram.data()));
+  if (!config_.reliable) {
+    nice_agent_send(agent_, stream_, nice_component_id, static_cast<guint>(bytes.size()),
+                    reinterpret_cast<const gchar*>(bytes.data()));
+    return;
+  }
+  unsent_.push_back(std::move(bytes));
+  flush();
 }
 
-void ice_agent::state::close(std::function<void()> closed) {
+void ice_agent::state::flush() {
+  std::size_t taken = 0;
+  while (!unsent_.empty() && !shutting_down_) {
+    const auto& front = unsent_.front();
+    const auto left = front.size() - unsent_offset_;
+    // Before PseudoTCP is connected, and whenever its window is full, it
+    // takes nothing (-1, would block) and says when by reliable-transport-writable.
+    const gint sent = nice_agent_send(agent_, stream_, nice_component_id, static_cast<guint>(left),
+                                      reinterpret_cast<const gchar*>(front.data() + unsent_offset_));
+    if (sent <= 0) break;
+    taken += static_cast<std::size_t>(sent);
+    unsent_offset_ += static_cast<std::size_t>(sent);
+    if (unsent_offset_ == front.size()) {
+      unsent_.pop_front();
+      unsent_offset_ = 0;
+    }
+  }
+  if (taken == 0) return;
+  deliver([taken](const ice_agent_handlers& handlers) {
+    if (handlers.written) handlers.written(taken);
+  });
+}
+
+void ice_agent::state::on_writable(NiceAgent*, guint, guint, gpointer data) {
+  static_cast<state*>(data)->flush();
+}
+
+void ice_agent::state::close(std::function<void()> closed, std::chrono::milliseconds linger) {
+  if (linger.count() > 0 && config_.reliable && outcome_ == outcome::ready) {
+    // The handlers are closed already; PseudoTCP keeps sending (and
+    // retransmitting) what it took, a TLS close_notify say, until then.
+    GSource* source = g_timeout_source_new(static_cast<guint>(linger.count()));
+    g_source_set_callback(source, on_linger_end,
+                          new closing{shared_from_this(), std::move(closed)}, nullptr);
+    g_source_attach(source, loop_.context());
+    g_source_unref(source);
+    return;
+  }
+  finish_close(std::move(closed));
+}
+
+gboolean ice_agent::state::on_linger_end(gpointer data) {
+  std::unique_ptr<closing> done(static_cast<closing*>(data));
+  done->self->finish_close(std::move(done->closed));
+  return G_SOURCE_REMOVE;
+}
+
+void ice_agent::state::finish_close(std::function<void()> closed) {
   shutting_down_ = true;
   cancel_connect_limit();
   cancel_gathering_limit();
@@ -366,15 +431,16 @@ void ice_agent::set_remote(const ice_description& remote) {
 void ice_agent::send(std::span<const std::uint8_t> datagram) {
   if (state_->handlers_closed()) return;
   state_->loop().post(
-      [state = state_, bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())] {
-        state->send(bytes);
+      [state = state_, bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())]() mutable {
+        state->send(std::move(bytes));
       });
 }
 
-void ice_agent::close(std::function<void()> closed) {
+void ice_agent::close(std::function<void()> closed, std::chrono::milliseconds linger) {
   if (!state_->begin_close()) return;
-  state_->loop().post(
-      [state = state_, closed = std::move(closed)]() mutable { state->close(std::move(closed)); });
+  state_->loop().post([state = state_, closed = std::move(closed), linger]() mutable {
+    state->close(std::move(closed), linger);
+  });
 }
 
 }  // namespace p2psip::nat

@@ -1,5 +1,7 @@
 // A full ICE agent (RFC 8445) for one RELOAD link: one stream, one UDP
 // component, datagrams in and out, on libnice running on a glib_loop_thread.
+// In reliable mode (an AppAttach's byte stream) libnice runs PseudoTCP over
+// the selected pair instead: bytes in and out, in order, none lost.
 //
 // Threads: construct, call and destroy an ice_agent on the thread running
 // `executor`; every handler runs there too. The NiceAgent lives on the loop
@@ -65,6 +67,10 @@ struct ice_agent_config {
   // not answer holds libnice's gathering for all its retransmissions, and
   // the Attach waiting for it times out. What is gathered by then goes out.
   std::chrono::milliseconds gathering_limit{2'000};
+  // PseudoTCP over the pair (libnice's reliable mode): `datagram` then gets
+  // the stream's bytes in order, and send() queues what libnice cannot take
+  // yet; `written` reports what it took.
+  bool reliable = false;
 };
 
 // The pair ICE selected; `relay_server` is the TURN server when the local
@@ -95,6 +101,8 @@ struct ice_agent_handlers {
   std::function<void(ice_failure why)> failed;
   // May come before ready: the peer may conclude first.
   std::function<void(std::span<const std::uint8_t> datagram)> datagram;
+  // Reliable mode: this many bytes given to send() were taken by PseudoTCP.
+  std::function<void(std::size_t bytes)> written;
 };
 
 class ice_agent {
@@ -112,11 +120,12 @@ class ice_agent {
   // description; connectivity checks start.
   void set_remote(const ice_description& remote);
   // One datagram on the selected pair; dropped while there is none (datagram
-  // semantics).
+  // semantics). Reliable mode: bytes for the stream, queued until taken.
   void send(std::span<const std::uint8_t> datagram);
   // Stops the handlers at once, then releases TURN allocations and sockets on
   // the loop thread; `closed` runs on the executor when that is done.
-  void close(std::function<void()> closed = {});
+  // Reliable mode: PseudoTCP goes on sending what it took for `linger` first.
+  void close(std::function<void()> closed = {}, std::chrono::milliseconds linger = {});
 
  private:
   class state;

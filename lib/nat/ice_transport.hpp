@@ -91,9 +91,11 @@ class ice_transport final : public overlay::message_transport {
   // The pair the link to `peer` runs on, while that path lives.
   std::optional<ice_selected_pair> pair_with(const wire::node_id& peer) const;
   std::size_t agents() const noexcept { return offers_.size() + answers_.size(); }
-  // What an agent of `role` gets now: addresses, STUN server, TURN relays
-  // (the media anchor's agents use the same servers).
+  // An agent's configuration from the same candidate sources as links (a
+  // STUN server, relays, the UDP verdict): for an AppAttach's ice_stream,
+  // and the media anchor's agents.
   ice_agent_config agent_config(ice_role role) const;
+  glib_loop_thread& loop() const noexcept { return loop_; }
 
  private:
   // An agent and its path until the checks end: a pair goes to the link

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <utility>
@@ -311,7 +312,20 @@ void chord_topology::remove_peer(const node_id& peer, departure how) {
   if (was_neighbor && joined_ && !leaving_ && table_.neighbors().empty()) {
     lost_ring_ = how == departure::failed;
   }
-  if (neighbor_set() != before) neighbors_changed(range_changed);
+  const auto after = neighbor_set();
+  if (after != before) {
+    // Peers the failure moved into the lists (re-offered from the fingers,
+    // or a predecessor now a successor too) hear an Update, as add_peer's
+    // newcomers do (RFC 7363 §5.2): after a partition the far end of each
+    // half's arc takes this node in only so, since its own range may not
+    // change and periodic Updates may be minutes apart.
+    if (joined_ && !leaving_ && node_.config().self_tuning) {
+      std::vector<node_id> newcomers;
+      std::ranges::set_difference(after, before, std::back_inserter(newcomers));
+      for (const auto& newcomer : newcomers) send_update(newcomer, update_kind::neighbors);
+    }
+    neighbors_changed(range_changed);
+  }
   // Everything left of the ring lost: this node must join again (§10.7.1).
   const auto way_in = node_.any_link();
   if (joined_ && !leaving_ && table_.neighbors().empty() && way_in) {

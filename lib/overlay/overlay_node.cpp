@@ -384,13 +384,24 @@ void overlay_node::app_attach(
                });
 }
 
-void overlay_node::set_app_attach_handler(wire::application_id application,
-                                          app_attach_handler handler) {
-  if (handler) {
-    app_attach_handlers_[application.value] = std::move(handler);
+void overlay_node::set_app_attach_responder(wire::application_id application,
+                                            app_attach_responder responder) {
+  if (responder) {
+    app_attach_handlers_[application.value] = std::move(responder);
   } else {
     app_attach_handlers_.erase(application.value);
   }
+}
+
+void overlay_node::set_app_attach_handler(wire::application_id application,
+                                          app_attach_handler handler) {
+  if (!handler) return set_app_attach_responder(application, {});
+  set_app_attach_responder(application,
+                           [handler = std::move(handler)](const wire::app_attach_req& request,
+                                                          const node_id& sender,
+                                                          const app_attach_reply& reply) {
+                             reply(handler(request, sender));
+                           });
 }
 
 std::vector<overlay_node::attach_callback> overlay_node::take_pending_links(const node_id& peer) {
@@ -823,13 +834,18 @@ void overlay_node::deliver_request(wire::message message, const node_id& signer)
         reply.error(reload_error_code::not_found, "application not supported here");
         return;
       }
-      auto answer = served->second(wanted, signer);
-      if (!answer) {
-        reply.error(reload_error_code::forbidden, "application refused to this node");
-        return;
-      }
-      answer->application = wanted.application;
-      reply.answer({message_code::app_attach_ans, std::move(*answer)});
+      served->second(wanted, signer,
+                     [this, life = std::weak_ptr(life_), reply, application = wanted.application](
+                         std::optional<wire::app_attach_ans> answer) mutable {
+                       if (life.expired() || state_ == node_state::stopped) return;
+                       if (!answer) {
+                         reply.error(reload_error_code::forbidden,
+                                     "application refused to this node");
+                         return;
+                       }
+                       answer->application = application;
+                       reply.answer({message_code::app_attach_ans, std::move(*answer)});
+                     });
       return;
     }
     default: break;

@@ -124,11 +124,16 @@ class overlay_node final : public transport_events {
   // The handler for requests with `code` (Store, Fetch, AppAttach ...).
   void handle(wire::message_code code, request_handler handler);
   // What this node answers an AppAttachReq for `application` with: the
-  // handler gets the request and its verified sender and returns the
-  // AppAttachAns (its candidates, ufrag, password, role), or nullopt to
-  // refuse this requester (Error_Forbidden). Applications without a handler
-  // are answered Error_Not_Found (§6.5.2.2). No ICE yet: handlers offer a
-  // host candidate of a listener of their own (ICE arrives with libnice).
+  // responder gets the request and its verified sender, and later passes
+  // `reply` the AppAttachAns (its candidates, ufrag, password, role), or
+  // nullopt to refuse this requester (Error_Forbidden); later, since an ICE
+  // answer waits for its candidates to be gathered. Applications without one
+  // are answered Error_Not_Found (§6.5.2.2).
+  using app_attach_reply = std::function<void(std::optional<wire::app_attach_ans>)>;
+  using app_attach_responder = std::function<void(const wire::app_attach_req& request,
+                                                  const node_id& sender, app_attach_reply reply)>;
+  void set_app_attach_responder(wire::application_id application, app_attach_responder responder);
+  // The same for an answer known at once.
   using app_attach_handler = std::function<std::optional<wire::app_attach_ans>(
       const wire::app_attach_req& request, const node_id& sender)>;
   void set_app_attach_handler(wire::application_id application, app_attach_handler handler);
@@ -210,7 +215,7 @@ class overlay_node final : public transport_events {
   };
   std::unordered_map<node_id, link_state> links_;
   std::unordered_map<std::uint16_t, request_handler> handlers_;
-  std::unordered_map<std::uint16_t, app_attach_handler> app_attach_handlers_;
+  std::unordered_map<std::uint16_t, app_attach_responder> app_attach_handlers_;
   // Attaches waiting for the link to the answering peer to come up.
   using attach_callback = std::function<void(wire::basic_result<node_id, request_error>)>;
   std::unordered_multimap<node_id, attach_callback> pending_links_;

@@ -1,13 +1,16 @@
 #include "usage/sip_channel.hpp"
 
+#include <array>
 #include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "link/tls_session.hpp"
+#include "nat/ice_candidate_codec.hpp"
 #include "runtime/link_transport.hpp"
 #include "runtime/logger.hpp"
+#include "usage/sip_stream_framer.hpp"
 
 namespace p2psip::usage {
 
@@ -22,11 +25,30 @@ using asio::ip::tcp;
 
 // One TLS stream to a peer daemon (remote, ciphertext) joined to one
 // loopback TCP connection of the front (local, plaintext).
+//
+// Keepalives (RFC 5626 §4.4.1) between the daemons, at message boundaries:
+// the side that opened the stream sends a double-CRLF ping every
+// keepalive_interval, the other answers each with a CRLF pong, and either
+// side ends a stream that brought nothing for keepalive_silence_limit. A
+// daemon that died, or restarted, then loses its streams in seconds, as a
+// TCP reset would tell: an ICE stream's path gives no such sign for tens of
+// seconds. Keepalives are not passed to the fronts.
 class splice : public std::enable_shared_from_this<splice> {
  public:
   splice(asio::io_context& io, const link::tls_context& tls, link::tls_role role,
-         std::optional<wire::node_id> expected, const sip_channel_config& config)
-      : tls_(tls, role, expected), role_(role), config_(config), timer_(io) {}
+         std::optional<wire::node_id> expected, bool pinger, const sip_channel_config& config)
+      : tls_(tls, role, expected), role_(role), pinger_(pinger), config_(config), timer_(io) {
+    outbound_.on_message_bytes = [this](wire::bytes_view bytes) { tls_.send(bytes); };
+    inbound_.on_message_bytes = [this](wire::bytes_view bytes) {
+      deliver_local({bytes.begin(), bytes.end()});
+    };
+    inbound_.on_keepalive = [this](std::size_t crlfs) {
+      if (pinger_) return;  // pongs: the arrival itself is the news
+      unpaired_crlfs_ += crlfs;
+      pongs_due_ += unpaired_crlfs_ / 2;
+      unpaired_crlfs_ %= 2;
+    };
+  }
   splice(const splice&) = delete;
   splice& operator=(const splice&) = delete;
 
@@ -35,7 +57,7 @@ class splice : public std::enable_shared_from_this<splice> {
   // Once, when either side ended or a bound was hit.
   std::function<void(splice&, const std::string& why)> on_closed;
 
-  void attach_remote(std::shared_ptr<link::tcp_stream> remote) {
+  void attach_remote(std::shared_ptr<link::byte_stream> remote) {
     remote_ = std::move(remote);
     remote_->start(remote_side_);
     timer_.expires_after(config_.handshake_timeout);
@@ -137,21 +159,65 @@ class splice : public std::enable_shared_from_this<splice> {
     if (state == link::tls_state::failed) {
       return far_side_ended("TLS: " + tls_.failure(), link::close_mode::abort);
     }
+    last_received_ = std::chrono::steady_clock::now();
     if (state != link::tls_state::handshaking && !established_) {
       established_ = true;
       timer_.cancel();
+      schedule_keepalive();
       if (!to_remote_.empty()) {
-        tls_.send(to_remote_);
-        to_remote_.clear();
-        flush_remote();
+        send_plain(std::exchange(to_remote_, {}));
+        if (closed_) return;
       }
       if (on_established) on_established(*this);
       if (closed_) return;
     }
-    if (!plain.empty()) deliver_local(std::move(plain));
+    if (!plain.empty() && !inbound_.feed(wire::bytes_view(plain.data(), plain.size()))) {
+      return far_side_ended("peer daemon: " + *inbound_.failed(), link::close_mode::abort);
+    }
+    if (closed_) return;
+    send_keepalives();
     if (state == link::tls_state::closed) {
       far_side_ended("peer sent close_notify", link::close_mode::graceful);
     }
+  }
+
+  // Plaintext from the front to the peer, framed so that keepalives go in
+  // between messages only.
+  void send_plain(const std::vector<std::uint8_t>& plain) {
+    if (!outbound_.feed(wire::bytes_view(plain.data(), plain.size()))) {
+      return close("front: " + *outbound_.failed(), link::close_mode::abort);
+    }
+    send_keepalives();
+    flush_remote();
+  }
+
+  void send_keepalives() {
+    if (!established_ || closed_ || !outbound_.at_boundary()) return;
+    static constexpr std::array<std::uint8_t, 4> ping{'\r', '\n', '\r', '\n'};
+    const bool any = ping_due_ || pongs_due_ > 0;
+    if (std::exchange(ping_due_, false)) tls_.send(wire::bytes_view(ping.data(), ping.size()));
+    for (; pongs_due_ > 0; --pongs_due_) tls_.send(wire::bytes_view(ping.data(), 2));
+    if (any) flush_remote();
+  }
+
+  void schedule_keepalive() {
+    timer_.expires_after(config_.keepalive_interval);
+    timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->closed_) return;
+      const auto silent = std::chrono::steady_clock::now() - self->last_received_;
+      if (silent > self->config_.keepalive_silence_limit) {
+        return self->far_side_ended(
+            "nothing from the peer daemon for " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(silent).count()) +
+                " ms",
+            link::close_mode::abort);
+      }
+      if (self->pinger_) self->ping_due_ = true;
+      self->send_keepalives();
+      self->schedule_keepalive();
+    });
   }
 
   void deliver_local(std::vector<std::uint8_t> plain) {
@@ -177,20 +243,26 @@ class splice : public std::enable_shared_from_this<splice> {
     if (!remote_ || remote_->queued_bytes() + plain.size() > config_.max_buffer) {
       return far_side_ended("peer does not read: buffer bound", link::close_mode::abort);
     }
-    tls_.send(plain);
-    flush_remote();
+    send_plain({plain.begin(), plain.end()});
   }
 
   link::tls_session tls_;
   link::tls_role role_;
+  const bool pinger_;  // this side opened the stream
   const sip_channel_config& config_;
   asio::steady_timer timer_;
   side remote_side_{*this, true};
   side local_side_{*this, false};
-  std::shared_ptr<link::tcp_stream> remote_;
+  std::shared_ptr<link::byte_stream> remote_;  // TCP, or an ice_stream
   std::shared_ptr<link::tcp_stream> local_;
   std::vector<std::uint8_t> to_local_;   // plaintext before the front connection exists
   std::vector<std::uint8_t> to_remote_;  // plaintext before the handshake is done
+  sip_stream_framer outbound_;  // what the front sends
+  sip_stream_framer inbound_;   // what the peer daemon sends
+  std::chrono::steady_clock::time_point last_received_ = std::chrono::steady_clock::now();
+  bool ping_due_ = false;
+  std::size_t pongs_due_ = 0;
+  std::size_t unpaired_crlfs_ = 0;
   bool established_ = false;
   bool closed_ = false;
   bool far_ended_ = false;
@@ -214,9 +286,21 @@ sip_channel::~sip_channel() {
   stop();
 }
 
-tcp::endpoint sip_channel::start(sip::stream_endpoint front) {
+void sip_channel::start(sip::stream_endpoint front) {
   front_ = tcp::endpoint(asio::ip::make_address(front.host), front.port);
   stopped_ = false;
+  node_.set_app_attach_responder(
+      sip_application, [this](const wire::app_attach_req& request, const wire::node_id& sender,
+                              overlay::overlay_node::app_attach_reply reply) {
+        if (stopped_) return reply(std::nullopt);
+        if (config_.open_ice_stream) return ice_answer(sender, request, std::move(reply));
+        wire::app_attach_ans answer;
+        answer.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
+        answer.candidates.push_back(host_candidate(advertised_));
+        reply(std::move(answer));
+      });
+  // An ICE overlay has no use for a TCP listener (§6.5.1.5: all ICE).
+  if (config_.open_ice_stream) return;
   app_listener_ = link::tcp_listener::open(
       io_, tcp::endpoint(config_.listen_address, 0), config_.close_linger,
       [this, alive = alive_](std::shared_ptr<link::tcp_stream> remote) {
@@ -227,18 +311,8 @@ tcp::endpoint sip_channel::start(sip::stream_endpoint front) {
       });
   const auto bound = app_listener_->local_endpoint();
   advertised_ = tcp::endpoint(advertised_address(bound.address()), bound.port());
-  node_.set_app_attach_handler(sip_application,
-                               [this](const wire::app_attach_req&,
-                                      const wire::node_id&) -> std::optional<wire::app_attach_ans> {
-                                 if (stopped_) return std::nullopt;
-                                 wire::app_attach_ans answer;
-                                 answer.role = {'p', 'a', 's', 's', 'i', 'v', 'e'};
-                                 answer.candidates.push_back(host_candidate(advertised_));
-                                 return answer;
-                               });
   logs.write(log_level::info, "sip: application listener on " + advertised_.address().to_string() +
                                   ":" + std::to_string(advertised_.port()));
-  return bound;
 }
 
 void sip_channel::stop() {
@@ -256,6 +330,7 @@ void sip_channel::stop() {
   const auto splices = splices_;
   for (const auto& s : splices) s->close("channel stopped", link::close_mode::abort);
   splices_.clear();
+  for (const auto& stream : std::exchange(negotiating_, {})) stream->close(link::close_mode::abort);
 }
 
 sip_channel_stats sip_channel::stats() const {
@@ -266,10 +341,11 @@ sip_channel_stats sip_channel::stats() const {
   return out;
 }
 
-std::shared_ptr<splice> sip_channel::make_splice(bool outbound,
+std::shared_ptr<splice> sip_channel::make_splice(bool outbound, bool tls_client,
                                                  std::optional<wire::node_id> expected) {
-  auto s = std::make_shared<splice>(
-      io_, tls_, outbound ? link::tls_role::client : link::tls_role::server, expected, config_);
+  auto s = std::make_shared<splice>(io_, tls_,
+                                    tls_client ? link::tls_role::client : link::tls_role::server,
+                                    expected, outbound, config_);
   splices_.insert(s);
   return s;
 }
@@ -278,7 +354,7 @@ void sip_channel::open(const wire::node_id& peer,
                        std::function<void(std::optional<sip::stream_endpoint>)> done) {
   if (stopped_ || peer == node_.self()) return done(std::nullopt);
   auto& entry = peers_[peer];
-  if (entry.listener && entry.candidate && !entry.attaching) {
+  if (entry.listener && entry.reachable && !entry.attaching) {
     return done(to_stream_endpoint(entry.listener->local_endpoint()));
   }
   entry.waiting.push_back(std::move(done));
@@ -293,6 +369,11 @@ void sip_channel::attach(const wire::node_id& peer) {
   auto& entry = peers_[peer];
   if (entry.attaching) return;
   entry.attaching = true;
+  if (config_.open_ice_stream) {
+    return ice_connect(peer, [this, peer](std::shared_ptr<splice> s, const std::string& why) {
+      adopt(peer, std::move(s), why);
+    });
+  }
   request_candidate(peer, [this, peer](std::optional<tcp::endpoint> where, const std::string& why) {
     attached(peer, where, why);
   });
@@ -308,14 +389,11 @@ void sip_channel::splice_closed(splice& gone, const std::optional<wire::node_id>
   if (check_peer) attach(*peer);
 }
 
-void sip_channel::request_candidate(
-    const wire::node_id& peer,
-    std::function<void(std::optional<tcp::endpoint>, const std::string&)> done) {
-  wire::app_attach_req request;
+void sip_channel::send_app_attach(const wire::node_id& peer, wire::app_attach_req request,
+                                  app_attach_done done) {
   request.application = sip_application;
-  request.role = {'a', 'c', 't', 'i', 'v', 'e'};
   // Whichever comes first, the answer or the deadline, takes `done`.
-  auto pending = std::make_shared<decltype(done)>(std::move(done));
+  auto pending = std::make_shared<app_attach_done>(std::move(done));
   auto deadline = std::make_shared<asio::steady_timer>(io_, config_.attach_timeout);
   deadline->async_wait([alive = alive_, pending,
                         ms = config_.attach_timeout.count()](const boost::system::error_code& ec) {
@@ -338,11 +416,24 @@ void sip_channel::request_candidate(
                        }
                        return done(std::nullopt, why);
                      }
-                     wire::attach_req_ans as_attach;
-                     as_attach.candidates = r->candidates;
-                     done(first_usable_candidate(as_attach),
-                          "AppAttachAns without a usable candidate");
+                     done(std::move(*r), "");
                    });
+}
+
+void sip_channel::request_candidate(
+    const wire::node_id& peer,
+    std::function<void(std::optional<tcp::endpoint>, const std::string&)> done) {
+  wire::app_attach_req request;
+  request.role = {'a', 'c', 't', 'i', 'v', 'e'};
+  send_app_attach(peer, std::move(request),
+                  [done = std::move(done)](std::optional<wire::app_attach_ans> answer,
+                                           const std::string& why) {
+                    if (!answer) return done(std::nullopt, why);
+                    wire::attach_req_ans as_attach;
+                    as_attach.candidates = answer->candidates;
+                    done(first_usable_candidate(as_attach),
+                         "AppAttachAns without a usable candidate");
+                  });
 }
 
 void sip_channel::attached(const wire::node_id& peer, std::optional<tcp::endpoint> where,
@@ -350,41 +441,158 @@ void sip_channel::attached(const wire::node_id& peer, std::optional<tcp::endpoin
   if (stopped_) return;
   if (!where) return fail_peer(peer, why);
   dial(peer, *where, [this, alive = alive_, peer, where = *where](std::shared_ptr<splice> s) {
-    if (!*alive || stopped_) {
-      if (s) s->close("channel stopped");
-      return;
-    }
-    if (!s)
-      return fail_peer(peer, "no TLS stream to " + where.address().to_string() + ":" +
-                                 std::to_string(where.port()));
-    auto& entry = peers_[peer];
-    entry.attaching = false;
-    entry.candidate = where;
-    if (entry.spare) entry.spare->close("replaced by a fresh stream");
-    entry.spare = std::move(s);
-    if (!entry.listener) {
-      try {
-        entry.listener = link::tcp_listener::open(
-            io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), config_.close_linger,
-            [this, alive, peer](std::shared_ptr<link::tcp_stream> local) {
-              if (*alive) accept_local(peer, std::move(local));
-            },
-            [peer](const std::string& reason) {
-              logs.write(log_level::warning,
-                         "sip: loopback listener for " + peer.hex() + ": " + reason);
-            });
-      } catch (const std::exception& e) {
-        entry.spare->close("no loopback listener");
-        entry.spare.reset();
-        return fail_peer(peer, std::string("loopback listener: ") + e.what());
-      }
-    }
-    ++stats_.outbound_opened;
-    const auto endpoint = to_stream_endpoint(entry.listener->local_endpoint());
-    auto waiting = std::move(entry.waiting);
-    entry.waiting.clear();
-    for (auto& done : waiting) done(endpoint);
+    if (!*alive) return;
+    if (s && !stopped_) peers_[peer].candidate = where;
+    adopt(peer, std::move(s),
+          "no TLS stream to " + where.address().to_string() + ":" + std::to_string(where.port()));
   });
+}
+
+void sip_channel::adopt(const wire::node_id& peer, std::shared_ptr<splice> s,
+                        const std::string& why) {
+  if (stopped_) {
+    if (s) s->close("channel stopped");
+    return;
+  }
+  if (!s) return fail_peer(peer, why);
+  auto& entry = peers_[peer];
+  entry.attaching = false;
+  entry.reachable = true;
+  if (entry.spare) entry.spare->close("replaced by a fresh stream");
+  entry.spare = std::move(s);
+  if (!entry.listener) {
+    try {
+      entry.listener = link::tcp_listener::open(
+          io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), config_.close_linger,
+          [this, alive = alive_, peer](std::shared_ptr<link::tcp_stream> local) {
+            if (*alive) accept_local(peer, std::move(local));
+          },
+          [peer](const std::string& reason) {
+            logs.write(log_level::warning,
+                       "sip: loopback listener for " + peer.hex() + ": " + reason);
+          });
+    } catch (const std::exception& e) {
+      entry.spare->close("no loopback listener");
+      entry.spare.reset();
+      return fail_peer(peer, std::string("loopback listener: ") + e.what());
+    }
+  }
+  ++stats_.outbound_opened;
+  const auto endpoint = to_stream_endpoint(entry.listener->local_endpoint());
+  auto waiting = std::move(entry.waiting);
+  entry.waiting.clear();
+  for (auto& done : waiting) done(endpoint);
+}
+
+namespace {
+
+wire::attach_req_ans as_attach_body(const wire::app_attach_req_ans& body) {
+  return {body.ufrag, body.password, body.role, body.candidates, false};
+}
+
+void log_pair(const wire::node_id& peer, const nat::ice_selected_pair& pair) {
+  logs.write(log_level::info, "sip: ICE stream with " + peer.hex() + ": " +
+                                  nat::to_string(pair.local.type) + " " +
+                                  pair.local.address.address().to_string() + " - " +
+                                  nat::to_string(pair.remote.type) + " " +
+                                  pair.remote.address.address().to_string());
+}
+
+wire::app_attach_req_ans as_app_attach_body(wire::attach_req_ans body) {
+  wire::app_attach_req_ans out;
+  out.ufrag = std::move(body.ufrag);
+  out.password = std::move(body.password);
+  out.application = sip_application;
+  out.role = std::move(body.role);
+  out.candidates = std::move(body.candidates);
+  return out;
+}
+
+}  // namespace
+
+void sip_channel::ice_connect(const wire::node_id& peer, stream_ready done) {
+  auto pending = std::make_shared<stream_ready>(std::move(done));
+  auto finish = [pending](std::shared_ptr<splice> s, const std::string& why) {
+    if (auto f = std::exchange(*pending, nullptr)) f(std::move(s), why);
+  };
+  // The handlers reach the stream through this slot, emptied once the
+  // negotiation ends (the stream owns its handlers).
+  auto slot = std::make_shared<std::shared_ptr<nat::ice_stream>>();
+  auto end_negotiation = [this, slot] {
+    if (*slot) negotiating_.erase(*slot);
+    return std::exchange(*slot, nullptr);
+  };
+  nat::ice_stream_handlers h;
+  h.gathered = [this, alive = alive_, peer, slot, finish,
+                end_negotiation](const nat::ice_description* local) {
+    if (!*alive) return;
+    if (!local) {
+      if (auto stream = end_negotiation()) stream->close(link::close_mode::abort);
+      return finish(nullptr, "ICE gathering failed");
+    }
+    send_app_attach(
+        peer, as_app_attach_body(nat::to_attach_body(*local, nat::ice_role::controlling)),
+        [slot, finish, end_negotiation](std::optional<wire::app_attach_ans> answer,
+                                        const std::string& why) {
+          if (!*slot) return;
+          const auto remote = answer ? nat::from_attach_body(as_attach_body(*answer),
+                                                             nat::ice_role::controlling)
+                                     : std::nullopt;
+          if (!remote || remote->candidates.empty()) {
+            end_negotiation()->close(link::close_mode::abort);
+            return finish(nullptr, answer ? "AppAttachAns without usable ICE candidates" : why);
+          }
+          (*slot)->set_remote(*remote);
+        });
+  };
+  h.connected = [this, alive = alive_, peer, finish,
+                 end_negotiation](const nat::ice_selected_pair& pair) {
+    if (!*alive) return;
+    log_pair(peer, pair);
+    auto stream = end_negotiation();
+    if (!stream) return;
+    // The requester is "passive": the TLS server, the answerer dials.
+    splice_stream(std::move(stream), false, peer, finish);
+  };
+  h.failed = [alive = alive_, finish, end_negotiation](const std::string& why) {
+    if (!*alive) return;
+    end_negotiation();
+    finish(nullptr, why);
+  };
+  *slot = config_.open_ice_stream(nat::ice_role::controlling, std::move(h));
+  negotiating_.insert(*slot);
+}
+
+void sip_channel::ice_answer(const wire::node_id& peer, const wire::app_attach_req& request,
+                             overlay::overlay_node::app_attach_reply reply) {
+  const auto remote = nat::from_attach_body(as_attach_body(request), nat::ice_role::controlled);
+  if (!remote || remote->candidates.empty() || !front_) return reply(std::nullopt);
+  auto slot = std::make_shared<std::shared_ptr<nat::ice_stream>>();
+  auto end_negotiation = [this, slot] {
+    if (*slot) negotiating_.erase(*slot);
+    return std::exchange(*slot, nullptr);
+  };
+  nat::ice_stream_handlers h;
+  h.gathered = [reply = std::move(reply), end_negotiation](const nat::ice_description* local) {
+    if (!local) {
+      if (auto stream = end_negotiation()) stream->close(link::close_mode::abort);
+      return reply(std::nullopt);
+    }
+    reply(as_app_attach_body(nat::to_attach_body(*local, nat::ice_role::controlled)));
+  };
+  h.connected = [this, alive = alive_, peer, end_negotiation](const nat::ice_selected_pair& pair) {
+    if (!*alive) return;
+    log_pair(peer, pair);
+    if (auto stream = end_negotiation()) accept_stream(std::move(stream), true, peer);
+  };
+  h.failed = [this, alive = alive_, peer, end_negotiation](const std::string& why) {
+    if (!*alive) return;
+    end_negotiation();
+    logs.write(log_level::debug, "sip: ICE with " + peer.hex() + " for its AppAttach: " + why);
+  };
+  *slot = config_.open_ice_stream(nat::ice_role::controlled, std::move(h));
+  negotiating_.insert(*slot);
+  (*slot)->set_remote(*remote);
 }
 
 void sip_channel::fail_peer(const wire::node_id& peer, const std::string& why) {
@@ -402,34 +610,43 @@ void sip_channel::fail_peer(const wire::node_id& peer, const std::string& why) {
 
 void sip_channel::dial(const wire::node_id& peer, const tcp::endpoint& where,
                        std::function<void(std::shared_ptr<splice>)> on_ready) {
-  auto ready = std::make_shared<std::function<void(std::shared_ptr<splice>)>>(std::move(on_ready));
   link::tcp_connect(io_, where, config_.close_linger,
-                    [this, alive = alive_, peer, ready](std::shared_ptr<link::tcp_stream> stream,
-                                                        const std::string& error) {
+                    [this, alive = alive_, peer, on_ready = std::move(on_ready)](
+                        std::shared_ptr<link::tcp_stream> stream, const std::string& error) {
                       if (!*alive) return;
                       if (!stream || stopped_) {
                         if (stream) stream->close(link::close_mode::abort);
                         logs.write(log_level::debug, "sip: dial " + peer.hex() + ": " + error);
-                        return (*ready)(nullptr);
+                        return on_ready(nullptr);
                       }
-                      auto s = make_splice(true, peer);
-                      s->on_established = [ready](splice& established) {
-                        if (auto f = std::exchange(*ready, nullptr))
-                          f(established.shared_from_this());
-                      };
-                      s->on_closed = [this, alive, ready, peer](splice& gone,
-                                                                const std::string& why) {
-                        logs.write(log_level::debug, "sip: stream closed: " + why);
-                        if (auto f = std::exchange(*ready, nullptr)) f(nullptr);
-                        if (*alive) splice_closed(gone, peer);
-                      };
-                      s->attach_remote(std::move(stream));
+                      splice_stream(std::move(stream), true, peer,
+                                    [on_ready](std::shared_ptr<splice> s, const std::string&) {
+                                      on_ready(std::move(s));
+                                    });
                     });
+}
+
+std::shared_ptr<splice> sip_channel::splice_stream(std::shared_ptr<link::byte_stream> remote,
+                                                   bool tls_client,
+                                                   std::optional<wire::node_id> expected,
+                                                   stream_ready ready) {
+  auto pending = std::make_shared<stream_ready>(std::move(ready));
+  auto s = make_splice(true, tls_client, expected);
+  s->on_established = [pending](splice& established) {
+    if (auto f = std::exchange(*pending, nullptr)) f(established.shared_from_this(), "");
+  };
+  s->on_closed = [this, alive = alive_, pending, expected](splice& gone, const std::string& why) {
+    logs.write(log_level::debug, "sip: stream closed: " + why);
+    if (auto f = std::exchange(*pending, nullptr)) f(nullptr, why);
+    if (*alive) splice_closed(gone, expected);
+  };
+  s->attach_remote(std::move(remote));
+  return s;
 }
 
 void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::tcp_stream> local) {
   auto it = peers_.find(peer);
-  if (stopped_ || it == peers_.end() || !it->second.candidate) {
+  if (stopped_ || it == peers_.end() || !it->second.reachable) {
     return local->close(link::close_mode::abort);
   }
   auto& entry = it->second;
@@ -438,6 +655,15 @@ void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::
     entry.spare.reset();
     s->attach_local(std::move(local));
     return;
+  }
+  if (config_.open_ice_stream || !entry.candidate) {
+    // Each stream is a negotiation of its own.
+    return ice_connect(peer, [this, peer, local = std::move(local)](std::shared_ptr<splice> s,
+                                                                    const std::string& why) {
+      if (s) return s->attach_local(local);
+      local->close(link::close_mode::abort);
+      if (!stopped_) fail_peer(peer, why);
+    });
   }
   // Another connection from nta: its own TLS stream to the same node. What
   // nta sends meanwhile waits in the splice (bounded).
@@ -471,7 +697,12 @@ void sip_channel::splice_local(const wire::node_id& peer, const tcp::endpoint& w
 
 void sip_channel::accept_remote(std::shared_ptr<link::tcp_stream> remote) {
   if (stopped_ || !front_) return remote->close(link::close_mode::abort);
-  auto s = make_splice(false, std::nullopt);
+  accept_stream(std::move(remote), false, std::nullopt);
+}
+
+void sip_channel::accept_stream(std::shared_ptr<link::byte_stream> remote, bool tls_client,
+                                std::optional<wire::node_id> expected) {
+  auto s = make_splice(false, tls_client, std::move(expected));
   s->on_established = [this, alive = alive_](splice& established) {
     ++stats_.inbound_accepted;
     auto self = established.shared_from_this();

@@ -19,8 +19,17 @@
 // peers the authenticator accepts; each is spliced to a new loopback TCP
 // connection to the front's TCP endpoint.
 //
-// The candidate is a host candidate, so a peer must be able to dial it
-// directly; the overlay only carries it.
+// That is No-ICE (TLS-TCP-FH-NO-ICE host candidates), so a peer must be
+// able to dial the candidate directly. In an ICE overlay (config
+// `open_ice_stream` set) each stream is negotiated instead: the AppAttach
+// carries ICE credentials and candidates (host, srflx, relay) both ways,
+// exactly as Attach does (requester controlling and "passive", answerer
+// controlled and "active"), and TLS runs over an ice_stream, PseudoTCP on
+// the pair ICE selected, so SIP reaches a daemon behind any NAT. The
+// answerer, being "active", is the TLS client. Why PseudoTCP (libnice's
+// reliable mode): SIP over a TLS stream needs an ordered byte stream, ICE-TCP
+// candidates do not get through a NAT that maps only UDP, and the DTLS-SR
+// link's reliability carries RELOAD messages, not a byte stream.
 //
 // A dead peer: when a stream that carried the front's traffic is ended by
 // the far side, the peer is AppAttached and dialled again at once (opens
@@ -51,6 +60,7 @@
 
 #include "link/tcp_transport.hpp"
 #include "link/tls_context.hpp"
+#include "nat/ice_stream.hpp"
 #include "overlay/overlay_node.hpp"
 #include "sip/node_channel.hpp"
 
@@ -69,6 +79,14 @@ struct sip_channel_config {
   // a dead daemon is answered well within the phone's Timer F (32 s).
   std::chrono::milliseconds attach_timeout{3000};
   std::chrono::milliseconds close_linger{2000};
+  // Keepalives between the daemons (see the splice in sip_channel.cpp): a
+  // ping this often, and a stream that brought nothing for this long ends.
+  std::chrono::milliseconds keepalive_interval{500};
+  std::chrono::milliseconds keepalive_silence_limit{1500};
+  // An ICE overlay: a stream with this ICE role and handlers (gathering
+  // starts at once). Unset: No-ICE, host candidates dialled over TCP.
+  std::function<std::shared_ptr<nat::ice_stream>(nat::ice_role, nat::ice_stream_handlers)>
+      open_ice_stream;
 };
 
 struct sip_channel_stats {
@@ -90,10 +108,10 @@ class sip_channel final : public sip::node_channel {
   sip_channel(const sip_channel&) = delete;
   sip_channel& operator=(const sip_channel&) = delete;
 
-  // Binds the application TLS listener and starts answering AppAttach for
-  // 5060; inbound streams are spliced to `front`. Returns the listener's
-  // endpoint. Throws boost::system::system_error when it cannot bind.
-  boost::asio::ip::tcp::endpoint start(sip::stream_endpoint front);
+  // Starts answering AppAttach for 5060; inbound streams are spliced to
+  // `front`. No-ICE binds the application TLS listener first, and throws
+  // boost::system::system_error when it cannot.
+  void start(sip::stream_endpoint front);
   // Stops answering AppAttach, closes listeners and every stream.
   void stop();
 
@@ -106,14 +124,21 @@ class sip_channel final : public sip::node_channel {
  private:
   struct peer_entry {
     std::shared_ptr<link::tcp_listener> listener;  // loopback, for nta
-    std::optional<boost::asio::ip::tcp::endpoint> candidate;
+    bool reachable = false;                        // a stream was established
+    std::optional<boost::asio::ip::tcp::endpoint> candidate;  // No-ICE
     std::shared_ptr<splice> spare;  // established, waiting for nta's connection
     std::vector<std::function<void(std::optional<sip::stream_endpoint>)>> waiting;
     bool attaching = false;
   };
 
-  // AppAttach (application 5060) to `peer`: `done` gets the first usable
-  // candidate of the answer, or nullopt and why not.
+  using app_attach_done =
+      std::function<void(std::optional<wire::app_attach_ans>, const std::string& why)>;
+  // AppAttach (application 5060) to `peer` with `request`: `done` gets the
+  // answer, or nullopt and why not, within attach_timeout.
+  void send_app_attach(const wire::node_id& peer, wire::app_attach_req request,
+                       app_attach_done done);
+  // No-ICE AppAttach: `done` gets the first usable candidate of the answer,
+  // or nullopt and why not.
   void request_candidate(
       const wire::node_id& peer,
       std::function<void(std::optional<boost::asio::ip::tcp::endpoint>, const std::string&)> done);
@@ -123,6 +148,18 @@ class sip_channel final : public sip::node_channel {
   void splice_closed(splice& gone, const std::optional<wire::node_id>& peer);
   void attached(const wire::node_id& peer, std::optional<boost::asio::ip::tcp::endpoint> where,
                 const std::string& why);
+  // A stream for the front to `peer` is established (or not, and why).
+  void adopt(const wire::node_id& peer, std::shared_ptr<splice> stream, const std::string& why);
+  using stream_ready = std::function<void(std::shared_ptr<splice>, const std::string& why)>;
+  // ICE: AppAttach with our description, checks, TLS over the ice_stream.
+  void ice_connect(const wire::node_id& peer, stream_ready done);
+  // ICE: the answer to `peer`'s AppAttach, and its stream once checked.
+  void ice_answer(const wire::node_id& peer, const wire::app_attach_req& request,
+                  overlay::overlay_node::app_attach_reply reply);
+  // An outbound stream (TCP dialled, or an ICE stream) wrapped in TLS:
+  // `ready` gets it established, or nullptr and why.
+  std::shared_ptr<splice> splice_stream(std::shared_ptr<link::byte_stream> remote, bool tls_client,
+                                        std::optional<wire::node_id> expected, stream_ready ready);
   void fail_peer(const wire::node_id& peer, const std::string& why);
   // A TLS stream to `peer` at `where`; `on_ready` gets it established, or
   // nullptr when the dial or handshake failed.
@@ -135,7 +172,13 @@ class sip_channel final : public sip::node_channel {
   void splice_local(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& where,
                     std::shared_ptr<std::shared_ptr<link::tcp_stream>> local, bool reattach);
   void accept_remote(std::shared_ptr<link::tcp_stream> remote);
-  std::shared_ptr<splice> make_splice(bool outbound, std::optional<wire::node_id> expected);
+  // An inbound stream (TCP accepted, or an answered AppAttach's ICE stream)
+  // wrapped in TLS and spliced to a new connection to the front.
+  void accept_stream(std::shared_ptr<link::byte_stream> remote, bool tls_client,
+                     std::optional<wire::node_id> expected);
+  // `outbound`: for our open()s (it sends the keepalive pings).
+  std::shared_ptr<splice> make_splice(bool outbound, bool tls_client,
+                                      std::optional<wire::node_id> expected);
 
   boost::asio::io_context& io_;
   overlay::overlay_node& node_;
@@ -146,6 +189,8 @@ class sip_channel final : public sip::node_channel {
   boost::asio::ip::tcp::endpoint advertised_;
   std::map<wire::node_id, peer_entry> peers_;
   std::set<std::shared_ptr<splice>> splices_;
+  // ICE streams whose checks are under way, closed by stop().
+  std::set<std::shared_ptr<nat::ice_stream>> negotiating_;
   sip_channel_stats stats_;
   std::function<void(const wire::node_id&)> on_unreachable_;
   bool stopped_ = false;

@@ -119,7 +119,8 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
                   .self_signed_digest = options_.self_signed_digest,
                   .aor_key_seed = aor_key_seed(options_, state_dir)}),
       channel_(io, node, tls,
-               {.listen_address = asio::ip::make_address(options_.node_listen_address)}),
+               {.listen_address = asio::ip::make_address(options_.node_listen_address),
+                .open_ice_stream = options_.open_ice_stream}),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
       tick_(io) {}
 

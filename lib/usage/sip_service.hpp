@@ -67,6 +67,8 @@ struct sip_service_options {
   // sip.dialogs' "media": asks for every call's media, answered (from any
   // thread) with an object keyed by Call-ID. Unset: no "media" member.
   std::function<void(std::function<void(boost::json::object)>)> call_media;
+  // An ICE overlay: how the channel opens its streams (sip_channel_config).
+  decltype(sip_channel_config::open_ice_stream) open_ice_stream;
 };
 
 class sip_service {

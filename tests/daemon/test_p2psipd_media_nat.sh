@@ -1,20 +1,18 @@
 #!/bin/bash
 # Media anchored across the NAT lab (nat_lab.sh, issue 17): two public
 # daemons with relays (pub1 bootstraps, pub2 serves bob's phone) and one
-# daemon behind each of a port-restricted NAT (alice), a symmetric NAT
-# (carol) and a firewall that drops all UDP (erin), every daemon on full
-# ICE, each baresip on its daemon's box (its namespace, loopback). Each of
-# alice, carol and erin calls bob; the daemons' ICE path is
-#   alice: direct (no relay candidate on either side);
-#   carol: whatever ICE finds (printed);
-#   erin:  through a TURN relay over TCP (the only way out).
+# daemon behind each of a port-restricted NAT (alice), two symmetric NATs
+# (carol, dave) and a firewall that drops all UDP (erin), every daemon on
+# full ICE (the SIP channel between daemons too), each baresip on its
+# daemon's box (its namespace, loopback). The calls and the daemons' ICE
+# path:
+#   alice -> bob:  direct from behind the restricted NAT (no relay candidate);
+#   carol -> dave: between two symmetric NATs, through a TURN relay;
+#   erin -> bob:   through a TURN relay over TCP (the only way out).
 # In each call audio (ausine, PCMU) flows both ways: captured on each
 # phone's loopback, >= 90 % of what one phone sent reaches the other; and a
 # capture of the public bridge (everything between the boxes) holds none of
 # the payloads the phones sent.
-# The callers' daemons open the SIP channel: the AppAttach stream between
-# daemons does not use ICE yet (p2psipd(8)), so a call to a daemon behind a
-# NAT cannot be set up at all.
 # Needs root, ip(8), iptables, tshark and baresip; skipped (77) otherwise.
 #
 # usage: test_p2psipd_media_nat.sh P2PSIPD P2PSIPCTL
@@ -34,9 +32,9 @@ lab_public_looking
 lab_init
 lab_public pub1 10
 lab_public pub2 11
-lab_routers 21 ra=restricted sa=symmetric fw=udp-blocked
-hosts=(pub1 pub2 behind-ra behind-sa behind-fw)
-users=(- bob alice carol erin)
+lab_routers 21 ra=restricted sa=symmetric fw=udp-blocked sb=symmetric
+hosts=(pub1 pub2 behind-ra behind-sa behind-fw behind-sb)
+users=(- bob alice carol erin dave)
 for i in "${!hosts[@]}"; do
   lab_ice_daemon "$i" "${hosts[$i]}" $((i < 2))
   ((i >= 1)) && enable_sip "$i"
@@ -82,11 +80,11 @@ for ((i = 1; i < ${#hosts[@]}; i++)); do
   check "${users[$i]} registered" saw "${users[$i]}" REGISTER_OK
 done
 
-# call CALLER_NODE: the caller there calls bob (on node 1); audio flows;
-# each daemon's view of the stream goes to $work/media-CALLER-NODE.json;
-# hangup.
+# call CALLER_NODE CALLEE_NODE: the caller there calls the callee there;
+# audio flows; each daemon's view of the stream goes to
+# $work/media-CALLER-NODE.json; hangup.
 call() {
-  local a=$1 b=1 caller=${users[$1]} callee=bob mark_a mark_b
+  local a=$1 b=$2 caller=${users[$1]} callee=${users[$2]} mark_a mark_b
   check "$callee is found from $caller's daemon" eventually 30 found_at "sip:$callee@$DOMAIN" "$a" "$(node_id_of "$b")"
   mark_a=$(event_count "$caller")
   mark_b=$(event_count "$callee")
@@ -109,17 +107,17 @@ call() {
 types() {
   json_field 'r["local"]["type"] + " " + r["remote"]["type"]' <"$work/media-$1-${node_of[$1]}.json"
 }
-declare -A node_of=([alice]=2 [carol]=3 [erin]=4)
+declare -A node_of=([alice]=2 [carol]=3 [erin]=4) callee_of=([alice]=1 [carol]=5 [erin]=1)
 
-call 2
+call 2 1
 read -r local remote <<<"$(types alice)"
 check "alice-bob: a direct path from behind the restricted NAT ($local-$remote)" \
   eval '[ -n "$local" ] && [ "$local" != relay ] && [ "$remote" != relay ]'
-call 3
+call 3 5
 read -r local remote <<<"$(types carol)"
-echo "# carol-bob: the path from behind the symmetric NAT is $local-$remote"
-check "carol-bob: a path from behind the symmetric NAT" [ -n "$local" ]
-call 4
+check "carol-dave: a path through a relay between the symmetric NATs ($local-$remote)" \
+  eval '[ "$local" = relay ] || [ "$remote" = relay ]'
+call 4 1
 read -r local remote <<<"$(types erin)"
 check "erin-bob: a path through a relay from behind the UDP-blocking firewall ($local-$remote)" \
   [ "$local" = relay ]
@@ -129,15 +127,17 @@ for pid in "${captures[@]}"; do wait "$pid" 2>/dev/null; done
 
 leg() { echo "127.0.0.1:$(json_field 'r["phone_port"]' <"$work/media-$1-$2.json")"; }
 for caller in alice carol erin; do
+  b=${callee_of[$caller]}
+  callee=${users[$b]}
   python3 "$HERE/media_capture.py" --leg "$work/$caller.pcap" "$(leg "$caller" "${node_of[$caller]}")" \
-    --leg "$work/bob.pcap" "$(leg "$caller" 1)" --between "$work/public.pcap" \
+    --leg "$work/$callee.pcap" "$(leg "$caller" "$b")" --between "$work/public.pcap" \
     >"$work/capture-$caller.json" || fail "the captures could not be read"
-  echo "# $caller-bob: $(cat "$work/capture-$caller.json")"
+  echo "# $caller-$callee: $(cat "$work/capture-$caller.json")"
   cap() { json_field "$1" <"$work/capture-$caller.json"; }
   check "$caller sent RTP" [ "$(cap 'r["phone_a_sent"] > 100')" = True ]
-  check "bob sent RTP to $caller" [ "$(cap 'r["phone_b_sent"] > 100')" = True ]
-  check ">= 90 % of $caller's RTP reached bob" [ "$(cap 'r["delivered_to_b"] >= 0.9 * r["phone_a_sent"]')" = True ]
-  check ">= 90 % of bob's RTP reached $caller" [ "$(cap 'r["delivered_to_a"] >= 0.9 * r["phone_b_sent"]')" = True ]
+  check "$callee sent RTP to $caller" [ "$(cap 'r["phone_b_sent"] > 100')" = True ]
+  check ">= 90 % of $caller's RTP reached $callee" [ "$(cap 'r["delivered_to_b"] >= 0.9 * r["phone_a_sent"]')" = True ]
+  check ">= 90 % of $callee's RTP reached $caller" [ "$(cap 'r["delivered_to_a"] >= 0.9 * r["phone_b_sent"]')" = True ]
   check "no phone payload in clear between the boxes" [ "$(cap 'r["path_plaintext"]')" = 0 ]
 done
 check "the public bridge carried the calls" [ "$(json_field 'r["path_datagrams"] > 500' <"$work/capture-alice.json")" = True ]
@@ -149,4 +149,4 @@ if [ "$FAILS" -ne 0 ]; then
     tail -n 15 "$work/${users[$i]}/out"
   done
 fi
-finish 1 2 3 4
+finish 1 2 3 4 5

@@ -15,6 +15,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "nat/ice_agent.hpp"
+#include "nat/ice_stream.hpp"
 #include "nat/ice_candidate_codec.hpp"
 #include "nat/stun_attributes.hpp"
 #include "nat/stun_message.hpp"
@@ -82,6 +83,7 @@ struct peer {
             [this](const ice_selected_pair& p) { pair = p; },
             [this](ice_failure why) { failure = why; },
             [this](std::span<const std::uint8_t> d) { received.emplace_back(d.begin(), d.end()); },
+            {},
         });
     agent->gather();
   }
@@ -343,7 +345,7 @@ TEST_CASE("an agent destroyed at once, or from its own handler, stops cleanly") 
   const auto count_gathered = [&](const ice_description&) { ++gathered; };
   {
     ice_agent at_once(world.loop, world.io.get_executor(), loopback_config(ice_role::controlling),
-                      {count_gathered, {}, {}, {}});
+                      {count_gathered, {}, {}, {}, {}});
     at_once.gather();
   }
   std::unique_ptr<ice_agent> self_closing;
@@ -353,6 +355,7 @@ TEST_CASE("an agent destroyed at once, or from its own handler, stops cleanly") 
                                                                   count_gathered(local);
                                                                   self_closing.reset();
                                                                 },
+                                                                {},
                                                                 {},
                                                                 {},
                                                                 {}});
@@ -378,4 +381,119 @@ TEST_CASE("gathering with a peer's stun_port as STUN server ends within a second
   CHECK(a.local);
   CHECK(std::chrono::steady_clock::now() - started < 1s);
   CHECK(server.counters().answered >= 1);
+}
+
+// --- ice_stream: libnice's reliable mode (PseudoTCP) as a byte stream ----------
+
+namespace {
+
+// One side of an ice_stream and what reached it.
+struct stream_end final : p2psip::link::byte_stream_handler {
+  std::optional<ice_description> local;
+  bool gathering_failed = false;
+  std::optional<ice_selected_pair> pair;
+  std::optional<std::string> failure;
+  std::vector<std::uint8_t> received;
+  std::optional<std::string> closed;
+  int drained = 0;
+  std::shared_ptr<ice_stream> stream;
+
+  stream_end(ice_world& world, ice_agent_config config) {
+    stream = ice_stream::open(world.loop, world.io.get_executor(), std::move(config),
+                              {[this](const ice_description* d) {
+                                 if (d) local = *d;
+                                 gathering_failed = d == nullptr;
+                               },
+                               [this](const ice_selected_pair& p) {
+                                 pair = p;
+                                 stream->start(*this);
+                               },
+                               [this](const std::string& why) { failure = why; }});
+  }
+  void on_stream_data(p2psip::wire::bytes_view data) override {
+    received.insert(received.end(), data.begin(), data.end());
+  }
+  void on_stream_drained() override { ++drained; }
+  void on_stream_closed(std::string_view reason) override { closed = std::string(reason); }
+};
+
+void connect_streams(ice_world& world, stream_end& a, stream_end& b) {
+  REQUIRE(world.run_until([&] { return a.local && b.local; }));
+  a.stream->set_remote(*from_attach_body(to_attach_body(*b.local, ice_role::controlled),
+                                         ice_role::controlling));
+  b.stream->set_remote(*from_attach_body(to_attach_body(*a.local, ice_role::controlling),
+                                         ice_role::controlled));
+  REQUIRE(world.run_until([&] { return a.pair && b.pair; }));
+}
+
+std::vector<std::uint8_t> pattern(std::size_t size, std::uint8_t seed) {
+  std::vector<std::uint8_t> bytes(size);
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::uint8_t>(seed + i * 7 + i / 251);
+  return bytes;
+}
+
+// Many writes, more than PseudoTCP's window, arrive whole and in order.
+void check_stream_transfer(ice_world& world, stream_end& a, stream_end& b) {
+  const auto big = pattern(300'000, 1);
+  for (std::size_t at = 0; at < big.size(); at += 1'000) {
+    a.stream->write({big.begin() + static_cast<std::ptrdiff_t>(at),
+                     big.begin() + static_cast<std::ptrdiff_t>(std::min(at + 1'000, big.size()))});
+  }
+  const auto small = pattern(5'000, 9);
+  b.stream->write(small);
+  REQUIRE(world.run_until([&] {
+    return b.received.size() >= big.size() && a.received.size() >= small.size();
+  }, 60s));
+  CHECK(b.received == big);
+  CHECK(a.received == small);
+  REQUIRE(world.run_until([&] { return a.stream->queued_bytes() == 0; }));
+  CHECK(a.drained > 0);
+  CHECK_FALSE(a.closed);
+  CHECK_FALSE(b.closed);
+}
+
+}  // namespace
+
+TEST_CASE("two ice_streams carry bytes both ways, in order, beyond PseudoTCP's window") {
+  ice_world world;
+  stream_end a(world, loopback_config(ice_role::controlling));
+  stream_end b(world, loopback_config(ice_role::controlled));
+  connect_streams(world, a, b);
+  CHECK(a.pair->local.type == ice_candidate_type::host);
+  check_stream_transfer(world, a, b);
+  SECTION("after close nothing more reaches the handlers") {
+    a.stream->close(p2psip::link::close_mode::abort);
+    const auto before = b.received.size();
+    b.stream->write(pattern(100, 3));
+    world.run_until([] { return false; }, 300ms);
+    CHECK(b.received.size() == before);
+    CHECK_FALSE(a.closed);  // a closed itself: no callback
+  }
+}
+
+TEST_CASE("an ice_stream through a TURN relay (force-relay) carries the same transfer") {
+  running_server server(relay_config());
+  ice_world world;
+  auto relayed_config = loopback_config(ice_role::controlling);
+  relayed_config.force_relay = true;
+  relayed_config.relays = {relay_of(server)};
+  stream_end a(world, relayed_config);
+  stream_end b(world, loopback_config(ice_role::controlled));
+  connect_streams(world, a, b);
+  CHECK(a.pair->local.type == ice_candidate_type::relay);
+  check_stream_transfer(world, a, b);
+  a.stream->close(p2psip::link::close_mode::abort);
+  REQUIRE(world.run_until([&] { return server.allocations().empty(); }));
+}
+
+TEST_CASE("an ice_stream whose peer never answers reports failed, not connected") {
+  ice_world world;
+  auto config = loopback_config(ice_role::controlling);
+  config.connect_limit = 2s;
+  stream_end a(world, config);
+  REQUIRE(world.run_until([&] { return a.local.has_value(); }));
+  a.stream->set_remote(silent_peer());
+  REQUIRE(world.run_until([&] { return a.failure.has_value(); }, 10s));
+  CHECK_FALSE(a.pair);
+  CHECK(a.failure->rfind("ICE: ", 0) == 0);
 }

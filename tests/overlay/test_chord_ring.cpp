@@ -3,7 +3,9 @@
 // true ones, and fingers point into their ranges.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <initializer_list>
+#include <vector>
 
 #include "sim_test_util.hpp"
 
@@ -137,4 +139,28 @@ TEST_CASE("an Attach retransmitted while its answer gathers is answered once") {
   INFO("offers " << stats.offers << ", answers " << stats.answers);
   CHECK(stats.offers > 0);
   CHECK(stats.answers <= stats.offers);
+}
+
+// A partition seen from one side: half the ring fails at once (its links
+// die, as when a bridge splits a LAN). The surviving half's far ends take
+// each other into their lists by the failure alone, and only an Update tells
+// the other end: with self-tuning, periodic Updates can be minutes apart, so
+// every peer a failure moves into the lists is sent one (RFC 7363 §5.2).
+TEST_CASE("half of a self-tuned ring failing at once leaves the other half one ring") {
+  const auto seed = GENERATE(range(1, 13));
+  INFO("seed " << seed);
+  auto config = small_world(static_cast<std::uint64_t>(seed));
+  config.overlay.self_tuning = true;
+  sim::overlay_world world(config);
+  grow(world, 8, 300s);
+  REQUIRE(world.ring_consistent());
+  std::vector<node_id> ring = world.joined_ids();
+  std::shuffle(ring.begin(), ring.end(), world.random());
+  for (std::size_t i = 0; i < 4; ++i) world.crash(ring[i]);
+  // Failure detection (10 s), then well under one self-tuned period.
+  world.scheduler().run_for(25s);
+  std::size_t wrong = 99;
+  CHECK(world.ring_consistent(&wrong));
+  CHECK(wrong == 0);
+  CHECK(world.joined_ids().size() == 4);
 }

@@ -3,7 +3,9 @@
 // dials the peer's application TLS listener and yields a loopback endpoint;
 // bytes written there reach the peer's "front" (a plain TCP acceptor here)
 // and its answer comes back; the stream is reused; a node without a SIP
-// channel is unreachable (AppAttach Not_Found).
+// channel is unreachable (AppAttach Not_Found). In an ICE overlay the same
+// happens over ICE streams (PseudoTCP on real libnice, loopback) with the
+// AppAttach carrying ICE descriptions, and no TCP listener is opened.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -19,6 +21,7 @@
 
 #include "../link/test_pki.hpp"
 #include "../overlay/sim_test_util.hpp"
+#include "nat/glib_loop_thread.hpp"
 #include "usage/sip_channel.hpp"
 
 using namespace p2psip;
@@ -40,17 +43,27 @@ struct tls_side {
 
 struct fixture {
   asio::io_context io;
+  nat::glib_loop_thread loop{"sip-channel-test"};
   overlay::sim::overlay_world world{overlay::test::fixed_interval_world(5)};
   tls_side a, b;
   std::optional<usage::sip_channel> channel_a, channel_b;
 
-  fixture() {
+  explicit fixture(bool ice = false) {
     world.add_node(a.id());
     world.scheduler().run_for(3s);
     world.add_node(b.id());
     world.scheduler().run_for(30s);
-    channel_a.emplace(io, *world.node(a.id()), a.tls);
-    channel_b.emplace(io, *world.node(b.id()), b.tls);
+    usage::sip_channel_config config;
+    if (ice) {
+      config.open_ice_stream = [this](nat::ice_role role, nat::ice_stream_handlers handlers) {
+        nat::ice_agent_config c;
+        c.role = role;
+        c.local_addresses = {asio::ip::address_v4::loopback()};
+        return nat::ice_stream::open(loop, io.get_executor(), c, std::move(handlers));
+      };
+    }
+    channel_a.emplace(io, *world.node(a.id()), a.tls, config);
+    channel_b.emplace(io, *world.node(b.id()), b.tls, config);
   }
   ~fixture() {
     channel_a.reset();
@@ -75,7 +88,9 @@ struct fixture {
 }  // namespace
 
 TEST_CASE("open() reaches the peer's front through AppAttach and a TLS stream") {
-  fixture f;
+  const bool ice = GENERATE(false, true);
+  INFO((ice ? "ICE: TLS over PseudoTCP" : "No-ICE: TLS over TCP"));
+  fixture f(ice);
   REQUIRE(f.world.node(f.a.id())->state() == overlay::node_state::joined);
   REQUIRE(f.world.node(f.b.id())->state() == overlay::node_state::joined);
 
