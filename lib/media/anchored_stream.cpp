@@ -61,7 +61,9 @@ void anchored_stream::phone_sdp(const sdp_media& m) {
 std::optional<media_error> anchored_stream::far_sdp(const sdp_media& m) {
   far_direction_ = m.direction;
   // The first description only: a changed one would be an ICE restart,
-  // which libnice's agent (one set_remote) does not take.
+  // which libnice's agent (one set_remote) does not take, or another fork's
+  // daemon answering, whose key must not replace the one in use.
+  if (m.ice && far_ice_ && m.ice->ufrag != far_ice_->ufrag) return std::nullopt;
   if (m.ice && !far_ice_) {
     far_ice_ = *m.ice;
     agent_->agent().set_remote({*m.ice, m.candidates});

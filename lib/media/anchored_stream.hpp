@@ -60,7 +60,8 @@ class anchored_stream {
   // The phone's offer or answer for this m-line.
   void phone_sdp(const sdp_media& m);
   // The far daemon's: its ICE description (first one only: no ICE restart)
-  // and key. An error when its key cannot be used.
+  // and key; an SDP with other ICE credentials (another fork's daemon) is
+  // ignored. An error when its key cannot be used.
   std::optional<media_error> far_sdp(const sdp_media& m);
 
   // Our key: a fresh one, or the offer's tag when the far daemon offered.

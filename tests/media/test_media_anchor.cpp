@@ -189,6 +189,20 @@ TEST_CASE("two anchors carry a call's RTP both ways, as SRTP over ICE, and relea
   CHECK(s.from_phone.packets > 0);
   CHECK(s.from_far.packets > 0);
 
+  // Another daemon answering the same offer (a fork elsewhere): its ICE and
+  // key are ignored, the call's media keeps flowing.
+  {
+    media::media_anchor c({}, loopback_ice(), {});
+    udp_socket carol;
+    REQUIRE(c.rewrite({"call-1", sip::sdp_direction::toward_callee, false, 0}, *offer));
+    const auto fork_answer =
+        c.rewrite({"call-1", sip::sdp_direction::toward_caller, false, 200}, phone_sdp(carol.port));
+    REQUIRE(fork_answer);
+    REQUIRE(a.rewrite({"call-1", sip::sdp_direction::toward_caller, true, 200}, *fork_answer));
+    CHECK(carries(alice, leg_a, bob, 0x3c));
+    CHECK(carries(bob, leg_b, alice, 0xc3));
+  }
+
   // A 2xx retransmission (a stray response: where it came from is not
   // known) is rewritten like the first, so no key reaches a phone.
   const auto again_at_alice =
