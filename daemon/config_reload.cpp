@@ -37,6 +37,7 @@ json::array sections_needing_restart(const daemon_config& running, const daemon_
   if (running.sip != wanted.sip) out.emplace_back("sip");
   if (running.control != wanted.control) out.emplace_back("control");
   if (running.relay != wanted.relay) out.emplace_back("relay");
+  if (running.media != wanted.media) out.emplace_back("media");
   return out;
 }
 

@@ -424,7 +424,8 @@ void read_relay(config_context& context, const YAML::Node& node, const node_conf
   r.checked_string("address", out.address, refuse_unless_ip);
   std::string ports;
   r.checked_string("relay-ports", ports, refuse_unless_port_range);
-  if (auto range = parse_port_range(ports)) std::tie(out.relay_port_min, out.relay_port_max) = *range;
+  if (auto range = parse_port_range(ports))
+    std::tie(out.relay_port_min, out.relay_port_max) = *range;
   r.boolean("allow-loopback-peers", out.allow_loopback_peers);
   r.string_list("deny", out.deny, refuse_unless_cidr);
   r.string_list("allow", out.allow, refuse_unless_cidr);
@@ -446,8 +447,30 @@ void read_relay(config_context& context, const YAML::Node& node, const node_conf
   if (out.mode == relay_mode::on && is_unspecified_literal(address)) {
     r.fail_at(out.address.empty() ? "mode" : "address",
               "the relay needs one address to relay from and to name in XOR-RELAYED-ADDRESS, "
-              "not '" + address + "'" +
+              "not '" +
+                  address + "'" +
                   (out.address.empty() ? " (node.listen-address): set relay.address" : ""));
+  }
+}
+
+void read_media(config_context& context, const YAML::Node& node, media_config& out) {
+  mapping_reader r(context, node, "media");
+  std::size_t anchor = static_cast<std::size_t>(out.anchor);
+  r.choice("anchor", anchor, {"always", "nat", "never"});
+  out.anchor = static_cast<media_anchor_mode>(anchor);
+  r.checked_string("address", out.address, refuse_unless_ip);
+  std::string ports;
+  r.checked_string("ports", ports, refuse_unless_port_range);
+  if (auto range = parse_port_range(ports)) std::tie(out.port_min, out.port_max) = *range;
+  std::int64_t inactivity = out.inactivity.count();
+  r.integer("inactivity", inactivity, 5, 3600);
+  out.inactivity = std::chrono::seconds(inactivity);
+  r.finish();
+  if (!context.failed() && !out.address.empty() && is_unspecified_literal(out.address)) {
+    r.fail_at("address", "phones must be told one address, not '" + out.address + "'");
+  }
+  if (!context.failed() && out.port_min != 0 && out.port_min + out.port_min % 2 >= out.port_max) {
+    r.fail_at("ports", "needs room for an even RTP port and the RTCP port above it");
   }
 }
 
@@ -514,6 +537,7 @@ daemon_config read_document(config_context& context, const YAML::Node& root) {
   read_control(context, section("control"), config.control);
   read_metrics(context, section("metrics"), config.metrics);
   read_relay(context, section("relay"), config.node, config.relay);
+  read_media(context, section("media"), config.media);
   read_log(context, section("log"), config.log);
   r.finish();
   if (!context.failed() && context.options().check_files) check_files(context, root, config);

@@ -140,6 +140,22 @@ struct relay_config {
   friend bool operator==(const relay_config&, const relay_config&) = default;
 };
 
+// media.anchor (lib/media/media_anchor.hpp): which calls' media this daemon
+// anchors.
+enum class media_anchor_mode { always, nat, never };
+
+// Media anchored in the daemons, media.* keys.
+struct media_config {
+  media_anchor_mode anchor = media_anchor_mode::always;
+  // Where the phone-facing RTP ports listen and what phones are told; empty:
+  // sip.listen-address when it names one address, else 127.0.0.1.
+  std::string address;
+  std::uint16_t port_min = 0;  // both 0: ephemeral ports
+  std::uint16_t port_max = 0;
+  std::chrono::seconds inactivity{30};
+  friend bool operator==(const media_config&, const media_config&) = default;
+};
+
 struct daemon_config {
   overlay_config overlay;
   node_config node;
@@ -148,6 +164,7 @@ struct daemon_config {
   control_config control;
   metrics_config metrics;
   relay_config relay;
+  media_config media;
   log_level log = log_level::info;
   friend bool operator==(const daemon_config&, const daemon_config&) = default;
 };

@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
+#include "daemon/media_wiring.hpp"
 #include "overlay/chord_topology.hpp"
 #include "runtime/logger.hpp"
 #include "runtime/wire_endpoint.hpp"
@@ -29,6 +30,11 @@ namespace {
 // systemd's default TimeoutStopSec of 90 s.
 constexpr auto leave_bound = 10s;
 constexpr auto housekeeping_interval = 1s;
+
+// The registry's counters only go up by increments: raise one to `total`.
+void catch_up(control::counter_metric& counter, std::uint64_t total) {
+  if (total > counter.value()) counter.increment(total - counter.value());
+}
 
 }  // namespace
 
@@ -120,6 +126,7 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
   });
   node_.set_data_model_lookup(kinds_.data_models());
   const auto& overlay = config_.config.overlay;
+  media_ = make_media_anchor();
   sip_ = std::make_unique<usage::sip_service>(
       io_, node_, signer_, tls_, events_,
       usage::sip_service_options{.sip = config_.config.sip,
@@ -129,6 +136,14 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
                                                            ? wire::hash_algorithm::sha1
                                                            : wire::hash_algorithm::sha256,
                                  .node_listen_address = config_.config.node.listen_address,
+                                 .sdp = media_,
+                                 .call_media =
+                                     [this](std::function<void(boost::json::object)> answer) {
+                                       if (!media_) return answer({});
+                                       media_->reports([answer](auto calls, auto) {
+                                         answer(calls_media_json(calls));
+                                       });
+                                     },
                                  .open_ice_stream = sip_ice_streams()},
       paths_.state_dir);
 }
@@ -188,6 +203,79 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
   };
   c.udp_blocked = [this] { return udp_blocked_; };
   return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
+}
+
+nat::ice_agent_config p2psip_daemon::media_ice_config() const {
+  if (ice_) return ice_->agent_config(nat::ice_role::controlling);
+  nat::ice_agent_config c;
+  const auto listen = asio::ip::make_address(config_.config.node.listen_address);
+  if (!listen.is_unspecified()) c.local_addresses.push_back(listen);
+  return c;
+}
+
+std::shared_ptr<media::media_anchor> p2psip_daemon::make_media_anchor() {
+  if (!config_.config.sip.enabled) return nullptr;
+  media::media_anchor::hooks hooks;
+  // From the media thread: onto this one, where sip_ and events_ live. The
+  // anchor stops (joining its thread) before this daemon goes.
+  hooks.call_inactive = [this](const std::string& call_id, const std::string& why) {
+    asio::post(io_, [this, call_id, why] {
+      if (sip_) sip_->end_call(call_id, why);
+    });
+  };
+  hooks.event = [this](const std::string& event, const std::string& call_id,
+                       const std::string& detail) {
+    asio::post(io_, [this, event, call_id, detail] {
+      events_.publish("media", {{"what", event}, {"call_id", call_id}, {"detail", detail}});
+    });
+  };
+  return std::make_shared<media::media_anchor>(media_anchor_config_of(config_.config),
+                                               media_ice_config(), std::move(hooks));
+}
+
+void p2psip_daemon::update_media_metrics() {
+  if (!media_) return;
+  const auto& c = media_counters_;
+  const std::pair<const char*, std::uint64_t> totals[] = {
+      {"begun", c.calls},          {"ended", c.calls_ended},
+      {"inactive", c.inactive},    {"refused", c.refused},
+      {"paths_ready", c.paths_ready}, {"paths_failed", c.paths_failed},
+      {"pool_misses", c.pool_misses}};
+  for (const auto& [what, total] : totals) {
+    catch_up(metrics_.counter("media_calls_total", "anchored calls and their events, by what",
+                              {{"what", what}}),
+             total);
+  }
+  std::uint64_t streams = 0;
+  std::uint64_t packets[2] = {0, 0};
+  std::uint64_t lost[2] = {0, 0};
+  std::array<std::uint64_t, 4> by_type{};
+  for (const auto& call : media_calls_) {
+    for (const auto& s : call.streams) {
+      ++streams;
+      packets[0] += s.from_phone.packets;
+      packets[1] += s.from_far.packets;
+      lost[0] += s.from_phone.lost;
+      lost[1] += s.from_far.lost;
+      if (s.pair) ++by_type[static_cast<std::size_t>(s.pair->local.type)];
+    }
+  }
+  metrics_.gauge("media_calls", "calls anchored now").set(static_cast<double>(media_calls_.size()));
+  metrics_.gauge("media_streams", "anchored streams now").set(static_cast<double>(streams));
+  const char* directions[] = {"from_phone", "from_far"};
+  for (int i = 0; i < 2; ++i) {
+    metrics_.gauge("media_packets", "RTP packets of the calls anchored now, by direction",
+                   {{"direction", directions[i]}})
+        .set(static_cast<double>(packets[i]));
+    metrics_.gauge("media_lost", "RTP packets lost in the calls anchored now, by direction",
+                   {{"direction", directions[i]}})
+        .set(static_cast<double>(lost[i]));
+  }
+  for (std::size_t t = 0; t < by_type.size(); ++t) {
+    metrics_.gauge("media_paths", "ICE paths of the streams anchored now, by local candidate type",
+                   {{"type", nat::to_string(static_cast<nat::ice_candidate_type>(t))}})
+        .set(static_cast<double>(by_type[t]));
+  }
 }
 
 overlay::message_transport& p2psip_daemon::overlay_transport() {
@@ -588,6 +676,16 @@ void p2psip_daemon::schedule_housekeeping() {
       // A firewall opened, or a probe lost: asked again while blocked.
       if (udp_blocked_.value_or(false)) probe_udp([] {});
     }
+    if (media_) {
+      media_->set_ice_config(media_ice_config());
+      media_->reports([this](std::vector<media::call_report> calls,
+                             media::media_anchor_counters counters) {
+        asio::post(io_, [this, calls = std::move(calls), counters] {
+          media_calls_ = calls;
+          media_counters_ = counters;
+        });
+      });
+    }
     const auto peers = transport_.link_count();
     if (peers != last_status_peers_) {
       last_status_peers_ = peers;
@@ -600,12 +698,6 @@ void p2psip_daemon::schedule_housekeeping() {
   });
 }
 
-namespace {
-// The registry's counters only go up by increments: raise one to `total`.
-void catch_up(control::counter_metric& counter, std::uint64_t total) {
-  if (total > counter.value()) counter.increment(total - counter.value());
-}
-}  // namespace
 
 // Mirrors the node's cumulative counters into the registry.
 void p2psip_daemon::refresh_metrics() {
@@ -637,6 +729,7 @@ void p2psip_daemon::refresh_metrics() {
                  {{"thread", "sip"}})
       .set(sip_->sip_thread_stalled() ? 1.0 : 0.0);
   relay_.update_metrics(metrics_);
+  update_media_metrics();
   metrics_.gauge("overlay_links", "live overlay links")
       .set(static_cast<double>(transport_.link_count()));
   if (ice_) {

@@ -47,6 +47,7 @@
 #include "identity/signature_verifier.hpp"
 #include "link/identity_authenticator.hpp"
 #include "link/tls_context.hpp"
+#include "media/media_anchor.hpp"
 #include "overlay/identity_message_security.hpp"
 #include "overlay/overlay_node.hpp"
 #include "runtime/asio_timer_service.hpp"
@@ -122,6 +123,11 @@ class p2psip_daemon {
   void announce_relay(const boost::asio::ip::udp::endpoint& where);
   void open_stun_port(const boost::asio::ip::tcp::endpoint& overlay);
   std::unique_ptr<nat::ice_transport> make_ice_transport();
+  // The media anchor's agents: the overlay's servers, or host candidates on
+  // node.listen-address in a No-ICE overlay.
+  nat::ice_agent_config media_ice_config() const;
+  std::shared_ptr<media::media_anchor> make_media_anchor();
+  void update_media_metrics();
   // How the SIP channel opens ICE streams; nothing in a No-ICE overlay.
   decltype(usage::sip_service_options::open_ice_stream) sip_ice_streams();
   overlay::message_transport& overlay_transport();
@@ -193,6 +199,13 @@ class p2psip_daemon {
   storage::overlay_storage storage_;
   control::event_bus events_;
   control::metrics_registry metrics_;
+  // Media anchored in this daemon (media.*): the front's sdp_rewriter, on
+  // threads of its own; null without SIP. Before sip_: the front holds it.
+  std::shared_ptr<media::media_anchor> media_;
+  // Its calls and counters as last reported (each housekeeping round), for
+  // the metrics.
+  std::vector<media::call_report> media_calls_;
+  media::media_anchor_counters media_counters_;
   // The SIP usage (sip_service.hpp): front, directory and channel.
   std::unique_ptr<usage::sip_service> sip_;
   // The STUN/TURN relay (relay_service.hpp), on its "relay" thread.

@@ -19,8 +19,8 @@ constexpr std::array event_topics{
     std::string_view{"peer.down"},       std::string_view{"storage.stored"},
     std::string_view{"storage.expired"}, std::string_view{"sip.registration"},
     std::string_view{"sip.dialog"},      std::string_view{"sip.message.received"},
-    std::string_view{"sip.presence"},
-    std::string_view{"relay.allocation"}, std::string_view{"events.lost"},
+    std::string_view{"sip.presence"},    std::string_view{"relay.allocation"},
+    std::string_view{"media"},           std::string_view{"events.lost"},
 };
 
 constexpr std::array levels{std::string_view{"trace"}, std::string_view{"debug"},
@@ -187,8 +187,10 @@ std::vector<method_schema> schemas() {
       {.name = "sip.dialogs",
        .summary = "the SIP dialogs (calls) this node's front is proxying",
        .result = {{"dialogs", array,
-                   "objects with call_id, from, to, state (early or confirmed), remote and "
-                   "started"}}},
+                   "objects with call_id, from, to, state (early or confirmed), remote, "
+                   "started and media: one object per stream anchored here (m_line, type, "
+                   "phone_port, srtp, path, local and remote candidate type and address, "
+                   "relay, from_phone and from_far packets, bytes, lost, jitter_ms)"}}},
       {.name = "sip.message",
        .summary = "send a SIP MESSAGE (instant message) from this node",
        .access = method_access::state_changing,

@@ -92,7 +92,8 @@ class ice_transport final : public overlay::message_transport {
   std::optional<ice_selected_pair> pair_with(const wire::node_id& peer) const;
   std::size_t agents() const noexcept { return offers_.size() + answers_.size(); }
   // An agent's configuration from the same candidate sources as links (a
-  // STUN server, relays, the UDP verdict): for an AppAttach's ice_stream.
+  // STUN server, relays, the UDP verdict): for an AppAttach's ice_stream,
+  // and the media anchor's agents.
   ice_agent_config agent_config(ice_role role) const;
   glib_loop_thread& loop() const noexcept { return loop_; }
 

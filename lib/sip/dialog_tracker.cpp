@@ -70,6 +70,15 @@ std::vector<dialog_teardown> dialog_tracker::end_through(const wire::node_id& fa
   return out;
 }
 
+std::optional<dialog_teardown> dialog_tracker::end_call(const std::string& call_id) {
+  auto it = table_.find(call_id);
+  if (it == table_.end() || !it->second.teardown || it->second.bye_under_way) return std::nullopt;
+  dialog_teardown out = *it->second.teardown;
+  announce(it->second.info, true);
+  table_.erase(it);
+  return out;
+}
+
 std::vector<dialog_info> dialog_tracker::snapshot() const {
   std::vector<dialog_info> out;
   for (const auto& [id, e] : table_) out.push_back(e.info);

@@ -43,6 +43,9 @@ class dialog_tracker {
   // Ends the confirmed dialogs between a local party and `far_node`, except
   // those a BYE already ends, and returns how to tell each local party.
   std::vector<dialog_teardown> end_through(const wire::node_id& far_node);
+  // Ends the confirmed dialog `call_id` when it has a local party to tell
+  // (not when a BYE is already ending it), and returns how to tell it.
+  std::optional<dialog_teardown> end_call(const std::string& call_id);
   std::vector<dialog_info> snapshot() const;
 
  private:

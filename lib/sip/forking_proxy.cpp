@@ -151,7 +151,14 @@ bool forking_proxy::prepare_forward(msg_t* msg, sip_t* sip, const url_t* new_rur
     if (!rr || msg_header_insert(msg, (msg_pub_t*)sip, (msg_header_t*)rr) < 0) return false;
   }
   const std::string cid = sip->sip_call_id ? to_string(sip->sip_call_id->i_id) : "";
-  return rewrite_sdp(msg, sip, {cid, sdp_direction::toward_callee, remote});
+  const bool ack = sip->sip_request && sip->sip_request->rq_method == sip_method_ack;
+  return rewrite_sdp(msg, sip, {cid, sdp_direction::toward_callee, remote, 0, ack});
+}
+
+// The dialog tracker and the media plug-in learn together that a dialog ended.
+void forking_proxy::end_dialog(const std::string& call_id, bool only_early) {
+  dialogs_.end(call_id, only_early);
+  sdp_.dialog_ended(call_id, only_early);
 }
 
 // The media plug-in point: an SDP body passes through the sdp_rewriter and
@@ -159,7 +166,12 @@ bool forking_proxy::prepare_forward(msg_t* msg, sip_t* sip, const url_t* new_rur
 bool forking_proxy::rewrite_sdp(msg_t* msg, sip_t* sip, const sdp_context& ctx) {
   if (!is_sdp(sip)) return true;
   std::string body(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  std::string out = sdp_.rewrite(ctx, body);
+  const std::optional<std::string> rewritten = sdp_.rewrite(ctx, body);
+  if (!rewritten) {
+    media_refused_ = true;
+    return false;
+  }
+  const std::string& out = *rewritten;
   if (out == body) return true;
   su_home_t* mh = msg_home(msg);
   sip_payload_t* pl = sip_payload_make(mh, out.c_str());
@@ -269,6 +281,8 @@ void forking_proxy::finish_branch_wait(proxy_txn* t) {
   if (t->branches.empty() && !t->final_sent) {
     if (t->cancelled) {
       txn_reply(t, SIP_487_REQUEST_TERMINATED);
+    } else if (t->media_refused) {
+      txn_reply(t, SIP_488_NOT_ACCEPTABLE, "its media cannot be anchored at this daemon");
     } else if (!t->host_name_hop.empty()) {
       txn_reply(t, 404, "Not Found",
                 "next hop " + t->host_name_hop + " is a host name; this daemon resolves no DNS");
@@ -291,7 +305,9 @@ void forking_proxy::add_branch(proxy_txn* t, const std::string& target_uri,
                                t->method == sip_method_subscribe || t->method == sip_method_refer ||
                                t->method == sip_method_notify;
   const bool add_rr = dialog_creating && !(sip->sip_to && sip->sip_to->a_tag);
+  media_refused_ = false;
   if (!prepare_forward(msg, sip, ruri, add_rr, via_node != nullptr)) {
+    t->media_refused = t->media_refused || media_refused_;
     msg_destroy(msg);
     return;
   }
@@ -324,7 +340,8 @@ void forking_proxy::txn_reply(proxy_txn* t, int status, const char* phrase,
   if (!t->final_sent && t->irq) {
     reply(t->irq, cfg_.user_agent, status, phrase, reason);
     t->final_sent = true;
-    if (t->method == sip_method_bye) dialogs_.end(t->call_id, false);  // any final answer
+    if (t->method == sip_method_bye) end_dialog(t->call_id, false);  // any final answer
+    if (t->method == sip_method_invite && status >= 300) sdp_.dialog_ended(t->call_id, true);
   }
   maybe_done(t);
 }
@@ -438,7 +455,8 @@ void forking_proxy::forward_response(proxy_txn* t, nta_outgoing_t* orq, bool rem
   if (!resp) return;
   sip_t* rs = sip_object(resp);
   sip_via_remove(resp, rs);
-  if (!rewrite_sdp(resp, rs, {t->call_id, sdp_direction::toward_caller, remote})) {
+  const int status = rs->sip_status ? rs->sip_status->st_status : 0;
+  if (!rewrite_sdp(resp, rs, {t->call_id, sdp_direction::toward_caller, remote, status})) {
     msg_destroy(resp);
     return;
   }
@@ -459,7 +477,7 @@ int forking_proxy::on_branch_response(branch* b, nta_outgoing_t* orq, const sip_
     }
     return 0;
   }
-  if (t->method == sip_method_bye) dialogs_.end(t->call_id, false);  // any final answer
+  if (t->method == sip_method_bye) end_dialog(t->call_id, false);  // any final answer
   if (status < 300) {
     // Every 2xx to an INVITE is forwarded (§16.7 step 5), even after the
     // first; a non-INVITE server transaction takes one final response (a
@@ -480,7 +498,14 @@ int forking_proxy::on_branch_response(branch* b, nta_outgoing_t* orq, const sip_
   if (b->done) return 0;
   b->done = true;
   b->status = status;
-  if (t->method == sip_method_invite) dialogs_.end(t->call_id, true);
+  if (t->method == sip_method_invite) {
+    dialogs_.end(t->call_id, true);
+    // The media stays while another fork may still answer.
+    const bool all_failed = t->pending_opens == 0 &&
+                            std::all_of(t->branches.begin(), t->branches.end(),
+                                        [](const branch& o) { return o.done && o.status >= 300; });
+    if (all_failed) sdp_.dialog_ended(t->call_id, true);
+  }
   const int ranked = status == 503 ? 500 : status;
   if (!t->final_sent) {
     const int idx = best_response({t->best_status, ranked});
@@ -517,11 +542,20 @@ int forking_proxy::on_stray_response(nta_outgoing_t* orq, const sip_t* sip) {
   // 487 after a CANCEL relayed between daemons) still ends its early dialog.
   if (sip->sip_status && sip->sip_status->st_status >= 300 && sip->sip_cseq &&
       sip->sip_cseq->cs_method == sip_method_invite && sip->sip_call_id) {
-    dialogs_.end(to_string(sip->sip_call_id->i_id), true);
+    end_dialog(to_string(sip->sip_call_id->i_id), true);
   }
   msg_t* resp = nta_outgoing_getresponse(orq);
   if (!resp) return 0;
-  sip_via_remove(resp, sip_object(resp));
+  sip_t* rs = sip_object(resp);
+  sip_via_remove(resp, rs);
+  // A 2xx retransmission carries the SDP again: rewritten like the first,
+  // so that a far daemon's keys never reach a phone.
+  const int status = rs->sip_status ? rs->sip_status->st_status : 0;
+  const std::string cid = rs->sip_call_id ? to_string(rs->sip_call_id->i_id) : "";
+  if (!rewrite_sdp(resp, rs, {cid, sdp_direction::toward_caller, false, status, false, true})) {
+    msg_destroy(resp);
+    return 0;
+  }
   nta_incoming_mreply(stray_irq_, resp);
   return 0;
 }

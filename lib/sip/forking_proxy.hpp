@@ -51,6 +51,7 @@ struct proxy_txn {
   std::string call_id;
   std::string host_name_hop;  // a target left out: its next hop needs DNS
   bool may_go_offline = false;  // a MESSAGE sip_front_config::store_offline may keep
+  bool media_refused = false;  // a target left out: the sdp_rewriter refused its SDP
 };
 
 class forking_proxy {
@@ -88,6 +89,7 @@ class forking_proxy {
 
   bool prepare_forward(msg_t* msg, sip_t* sip, const url_t* new_ruri, bool add_rr, bool remote);
   bool rewrite_sdp(msg_t* msg, sip_t* sip, const sdp_context& ctx);
+  void end_dialog(const std::string& call_id, bool only_early);
   void send_via_node(std::shared_ptr<msg_t> msg, const wire::node_id& node);
   void send_stateless(const std::shared_ptr<msg_t>& msg, const std::string& route_url = {});
   proxy_txn* new_txn(nta_incoming_t* irq, const sip_t* sip);
@@ -116,6 +118,7 @@ class forking_proxy {
   const thread_bridge& bridge_;
   dialog_tracker& dialogs_;
   sdp_rewriter& sdp_;
+  bool media_refused_ = false;  // the last rewrite_sdp failed in the rewriter
 
   std::unordered_map<std::uint64_t, std::unique_ptr<proxy_txn>> txns_;
   std::uint64_t next_id_ = 1;

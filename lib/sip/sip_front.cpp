@@ -292,8 +292,10 @@ app_binding_answer sip_front::impl::bind_app(const std::string& aor, const std::
 // the BYE, so this front sends it to the local party in its place.
 void sip_front::impl::on_node_unreachable(const wire::node_id& node) {
   if (!messages) return;
-  for (const auto& dialog : dialogs.end_through(node))
+  for (const auto& dialog : dialogs.end_through(node)) {
     messages->end_dialog(dialog, "the far side's daemon is unreachable");
+    sdp->dialog_ended(dialog.call_id, false);
+  }
 }
 
 // ====================================================================== public
@@ -351,6 +353,15 @@ void sip_front::dialogs(std::function<void(std::vector<dialog_info>)> done) {
   i->bridge.box().post([i, done = std::move(done)] {
     auto out = i->dialogs.snapshot();
     i->bridge.to_overlay([done, out] { done(out); });
+  });
+}
+
+void sip_front::end_call(const std::string& call_id, const std::string& why) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, call_id, why] {
+    if (!i->messages) return;
+    if (auto dialog = i->dialogs.end_call(call_id)) i->messages->end_dialog(*dialog, why);
+    i->sdp->dialog_ended(call_id, false);
   });
 }
 

@@ -210,6 +210,10 @@ class sip_front {
   // Control-plane hooks; each answer runs on the overlay executor.
   void registrations(std::function<void(std::vector<registration_info>)> done);
   void dialogs(std::function<void(std::vector<dialog_info>)> done);
+  // Ends the call `call_id` from this daemon (its media went silent, say):
+  // a BYE to its local party when the dialog is confirmed, as its peer would
+  // send, with `why` in a Reason header; its media released either way.
+  void end_call(const std::string& call_id, const std::string& why);
   void lookup(const std::string& aor, std::function<void(lookup_answer)> done);
   // Liveness: `answered` runs on the overlay executor once the sip thread
   // has taken a task from its mailbox, so a stalled thread leaves it waiting.

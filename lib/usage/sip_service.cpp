@@ -205,7 +205,7 @@ void sip_service::start() {
           if (*alive) task();
         });
       },
-      std::move(ev));
+      std::move(ev), options_.sdp);
   channel_.start(front_->tcp_endpoint());
   const auto& e = front_->endpoints();
   logs.write(log_level::notice, "SIP front on " + e.udp.host + ":" + std::to_string(e.udp.port) +
@@ -222,6 +222,10 @@ void sip_service::stop() {
     save(front_->final_registrations(), directory_.changes());
   front_.reset();
   channel_.stop();
+}
+
+void sip_service::end_call(const std::string& call_id, const std::string& why) {
+  if (front_) front_->end_call(call_id, why);
 }
 
 void sip_service::restore_bindings() {
@@ -387,10 +391,25 @@ void sip_service::register_methods(control::control_server& server) {
   });
   server.handle("sip.dialogs", [this](const json::object&, control::responder r) {
     if (refuse_unless_running(r)) return;
-    front_->dialogs([r](std::vector<sip::dialog_info> all) {
-      json::array list;
-      for (const auto& d : all) list.push_back(dialog_json(d));
-      r.result({{"dialogs", std::move(list)}});
+    front_->dialogs([this, r, alive = alive_](std::vector<sip::dialog_info> all) {
+      auto answer = [r, all](const json::object* media) {
+        json::array list;
+        for (const auto& d : all) {
+          auto item = dialog_json(d);
+          if (media) {
+            const auto* m = media->if_contains(d.call_id);
+            item["media"] = m ? *m : json::value(json::array());
+          }
+          list.push_back(std::move(item));
+        }
+        r.result({{"dialogs", std::move(list)}});
+      };
+      if (!*alive || !options_.call_media) return answer(nullptr);
+      options_.call_media([this, alive, answer](json::object media) {
+        asio::post(io_, [alive, answer, media = std::move(media)] {
+          if (*alive) answer(&media);
+        });
+      });
     });
   });
   server.handle("sip.register", [this](const json::object& p, control::responder r) {

@@ -38,6 +38,7 @@
 #include "link/tls_context.hpp"
 #include "overlay/overlay_node.hpp"
 #include "sip/bindings.hpp"
+#include "sip/sdp_rewriter.hpp"
 #include "usage/app_bindings.hpp"
 #include "usage/sip_channel.hpp"
 #include "usage/sip_directory.hpp"
@@ -65,6 +66,11 @@ struct sip_service_options {
   bool self_signed_permitted = false;
   wire::hash_algorithm self_signed_digest = wire::hash_algorithm::sha256;
   std::string node_listen_address = "0.0.0.0";  // where the channel listens
+  // The media plug-in (the daemon's media anchor); none: SDP passes untouched.
+  std::shared_ptr<sip::sdp_rewriter> sdp;
+  // sip.dialogs' "media": asks for every call's media, answered (from any
+  // thread) with an object keyed by Call-ID. Unset: no "media" member.
+  std::function<void(std::function<void(boost::json::object)>)> call_media;
   // An ICE overlay: how the channel opens its streams (sip_channel_config).
   decltype(sip_channel_config::open_ice_stream) open_ice_stream;
 };
@@ -87,6 +93,8 @@ class sip_service {
   void start();
   void stop();
   bool running() const noexcept { return front_ != nullptr; }
+  // Ends a call from this daemon (sip_front::end_call); nothing when off.
+  void end_call(const std::string& call_id, const std::string& why);
 
   // sip.registrations, sip.lookup, sip.dialogs, sip.message, sip.register,
   // sip.unregister.

@@ -395,6 +395,48 @@ TEST_CASE("bad relay values are refused with their position") {
   CHECK(error_of(adhoc_head + "relay:\n  prot: 3478\n").find("relay.prot") != std::string::npos);
 }
 
+TEST_CASE("the media section: defaults and every key") {
+  const auto defaults = parse_ok(adhoc_head).media;
+  CHECK(defaults.anchor == media_anchor_mode::always);
+  CHECK(defaults.address.empty());
+  CHECK(defaults.port_min == 0);
+  CHECK(defaults.port_max == 0);
+  CHECK(defaults.inactivity == std::chrono::seconds(30));
+
+  const auto media = parse_ok(adhoc_head +
+                              "media:\n"
+                              "  anchor: nat\n"
+                              "  address: 192.0.2.20\n"
+                              "  ports: 40000-40999\n"
+                              "  inactivity: 5\n")
+                         .media;
+  CHECK(media.anchor == media_anchor_mode::nat);
+  CHECK(media.address == "192.0.2.20");
+  CHECK(media.port_min == 40000);
+  CHECK(media.port_max == 40999);
+  CHECK(media.inactivity == std::chrono::seconds(5));
+  CHECK(parse_ok(adhoc_head + "media: {anchor: never}\n").media.anchor == media_anchor_mode::never);
+}
+
+TEST_CASE("bad media values are refused with their position") {
+  CHECK(error_of(adhoc_head + "media: {anchor: sometimes}\n") ==
+        "test.yaml:4:17: media.anchor: 'sometimes' is not one of always, nat, never");
+  CHECK(error_of(adhoc_head + "media:\n  address: phones.example\n") ==
+        "test.yaml:5:12: media.address: 'phones.example' is not an IPv4 or IPv6 address");
+  CHECK(error_of(adhoc_head + "media:\n  address: 0.0.0.0\n")
+            .find("media.address: phones must be told one address, not '0.0.0.0'") !=
+        std::string::npos);
+  CHECK(error_of(adhoc_head + "media:\n  ports: 40001-40002\n")
+            .find("media.ports: needs room for an even RTP port and the RTCP port above it") !=
+        std::string::npos);
+  CHECK(error_of(adhoc_head + "media:\n  ports: 50000-40000\n").find("is not a port range") !=
+        std::string::npos);
+  CHECK(error_of(adhoc_head + "media:\n  inactivity: 1\n") ==
+        "test.yaml:5:15: media.inactivity: 1 is out of range (5..3600)");
+  CHECK(error_of(adhoc_head + "media:\n  inactivty: 30\n").find("inactivity") !=
+        std::string::npos);
+}
+
 TEST_CASE("invalid YAML is refused with the parser's position") {
   CHECK(error_of("overlay: [1, 2\nlog: x\n") ==
         "test.yaml:2:4: invalid YAML: end of sequence flow not found");

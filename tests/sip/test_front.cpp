@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
@@ -132,13 +133,25 @@ struct fake_channel final : sip::node_channel {
   void on_unreachable(std::function<void(const wire::node_id&)>) override {}
 };
 
-// Marks SDP it is asked to rewrite, to show the plug-in point is used.
+// Marks SDP it is asked to rewrite, to show the plug-in point is used;
+// refuses SDP marked a=refuse-me; records the dialogs it is told ended.
 struct marking_rewriter final : sip::sdp_rewriter {
-  std::string rewrite(const sip::sdp_context& ctx, const std::string& sdp) override {
+  std::optional<std::string> rewrite(const sip::sdp_context& ctx, const std::string& sdp) override {
+    if (sdp.find("a=refuse-me") != std::string::npos) return std::nullopt;
     if (sdp.find("a=rewrite-me") == std::string::npos) return sdp;
     return sdp + (ctx.direction == sip::sdp_direction::toward_callee ? "a=x-to-callee\r\n"
                                                                      : "a=x-to-caller\r\n");
   }
+  void dialog_ended(const std::string& call_id, bool only_early) override {
+    std::lock_guard l(m);
+    ended.push_back(call_id + (only_early ? " early" : ""));
+  }
+  bool saw_end(const std::string& what) {
+    std::lock_guard l(m);
+    return std::find(ended.begin(), ended.end(), what) != ended.end();
+  }
+  std::mutex m;
+  std::vector<std::string> ended;
 };
 
 template <class T>
@@ -183,8 +196,8 @@ TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the no
   cfg.self = node(0x11);
   cfg.auth = sip::auth_mode::never;
   cfg.may_register = [](const std::string& aor) { return aor != "sip:mallory@p2psip.test"; };
-  sip::sip_front front(cfg, dir, channel, worker.executor(), ev,
-                       std::make_shared<marking_rewriter>());
+  auto rewriter = std::make_shared<marking_rewriter>();
+  sip::sip_front front(cfg, dir, channel, worker.executor(), ev, rewriter);
   const auto port = front.endpoints().udp.port;
   REQUIRE(port != 0);
   CHECK(front.tcp_endpoint().port == port);
@@ -293,6 +306,25 @@ TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the no
     CHECK(wait_for(f2).status == 480);  // node 0x33: the channel cannot reach it
   }
 
+  // An INVITE for alice from a caller socket, with an SDP body.
+  auto sdp_invite = [&](int caller_fd, const std::string& id, const std::string& sdp) {
+    const std::string invite =
+        "INVITE sip:alice@p2psip.test SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:" +
+        std::to_string(local_port(caller_fd)) + ";rport;branch=z9hG4bK-" + id +
+        "\r\n"
+        "From: <sip:bob@p2psip.test>;tag=s-" +
+        id + "\r\nTo: <sip:alice@p2psip.test>\r\nCall-ID: " + id +
+        "\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+        "Contact: <sip:bob@127.0.0.1:" +
+        std::to_string(local_port(caller_fd)) +
+        ">\r\n"
+        "Content-Type: application/sdp\r\nContent-Length: " +
+        std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+    ::sendto(caller_fd, invite.data(), invite.size(), 0, reinterpret_cast<sockaddr*>(&proxy),
+             sizeof proxy);
+  };
+
   SECTION("SDP passes through the sdp_rewriter on the way to the callee") {
     fd_guard caller(::socket(AF_INET, SOCK_DGRAM, 0));
     auto ca = loopback(0);
@@ -300,20 +332,7 @@ TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the no
     const std::string sdp =
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
         "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rewrite-me\r\n";
-    const std::string invite =
-        "INVITE sip:alice@p2psip.test SIP/2.0\r\n"
-        "Via: SIP/2.0/UDP 127.0.0.1:" +
-        std::to_string(local_port(caller.get())) +
-        ";rport;branch=z9hG4bK-sdp1\r\n"
-        "From: <sip:bob@p2psip.test>;tag=s1\r\nTo: <sip:alice@p2psip.test>\r\n"
-        "Call-ID: sdp-1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
-        "Contact: <sip:bob@127.0.0.1:" +
-        std::to_string(local_port(caller.get())) +
-        ">\r\n"
-        "Content-Type: application/sdp\r\nContent-Length: " +
-        std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
-    ::sendto(caller.get(), invite.data(), invite.size(), 0, reinterpret_cast<sockaddr*>(&proxy),
-             sizeof proxy);
+    sdp_invite(caller.get(), "sdp-1", sdp);
     std::string req = receive(ua.get());
     REQUIRE(req.rfind("INVITE sip:alice@127.0.0.1:" + std::to_string(ua_port), 0) == 0);
     CHECK(req.find("a=x-to-callee") != std::string::npos);
@@ -326,6 +345,23 @@ TEST_CASE("the front registers, reports, routes MESSAGEs locally and over the no
     for (int i = 0; i < 3 && answer.rfind("SIP/2.0 486", 0) != 0; ++i)
       answer = receive(caller.get());
     CHECK(answer.rfind("SIP/2.0 486", 0) == 0);
+    // The failure ended the early dialog for the media plug-in too.
+    CHECK(rewriter->saw_end("sdp-1 early"));
+  }
+
+  SECTION("SDP the sdp_rewriter refuses is answered 488, and nothing is forwarded") {
+    fd_guard caller(::socket(AF_INET, SOCK_DGRAM, 0));
+    auto ca = loopback(0);
+    REQUIRE(::bind(caller.get(), reinterpret_cast<sockaddr*>(&ca), sizeof ca) == 0);
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+        "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=refuse-me\r\n";
+    sdp_invite(caller.get(), "sdp-2", sdp);
+    std::string answer;
+    for (int i = 0; i < 3 && answer.rfind("SIP/2.0 488", 0) != 0; ++i)
+      answer = receive(caller.get());
+    CHECK(answer.rfind("SIP/2.0 488", 0) == 0);
+    CHECK(answer.find("media cannot be anchored") != std::string::npos);
   }
 
   SECTION("a request another daemon handed over is resolved locally only") {
