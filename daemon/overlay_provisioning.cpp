@@ -1,5 +1,7 @@
 #include "daemon/overlay_provisioning.hpp"
 
+#include <random>
+
 #include <boost/beast/http.hpp>
 
 #include "identity/atomic_file.hpp"
@@ -107,8 +109,29 @@ std::optional<overlay_document> overlay_provisioning::saved_document() const {
   return std::move(*document);
 }
 
+void overlay_provisioning::schedule_refetch(const overlay_document* fetched,
+                                            identity::time_point now) const {
+  constexpr auto retry = std::chrono::minutes(1);
+  if (fetched == nullptr || !fetched->expiration || *fetched->expiration <= now + 2 * retry) {
+    refetch_at_ = now + retry;
+    return;
+  }
+  // Between half and nine tenths of the time left, so boxes spread out.
+  std::random_device random;
+  const double share = std::uniform_real_distribution<double>(0.5, 0.9)(random);
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(*fetched->expiration - now);
+  refetch_at_ = now + std::chrono::seconds(static_cast<std::int64_t>(left.count() * share));
+}
+
 provisioning_result<overlay_document> overlay_provisioning::fetch(const overlay_document* previous,
                                                                   identity::time_point now) const {
+  auto fetched = fetch_once(previous, now);
+  schedule_refetch(fetched ? &*fetched : nullptr, now);
+  return fetched;
+}
+
+provisioning_result<overlay_document> overlay_provisioning::fetch_once(
+    const overlay_document* previous, identity::time_point now) const {
   const std::string url = settings_.configuration_url.value_or("https://" + settings_.overlay_name +
                                                                std::string(well_known_path));
   auto target = identity::parse_https_url(url);
@@ -177,6 +200,10 @@ provisioning_result<identity::node_credentials> overlay_provisioning::credential
     const overlay_document& document, identity::time_point now) const {
   const identity::credential_store store(dir_);
   auto saved = store.load();
+  // A key without a certificate is what an enrollment interrupted between
+  // its two atomic writes leaves (credential_store saves the key first):
+  // enrolling afresh replaces it.
+  if (!saved && !fs::exists(dir_ / "node.crt")) saved = std::optional<identity::node_credentials>();
   if (!saved) return failure(provisioning_cause::local_failure, saved.error().describe());
   const identity::certificate_verifier verifier(
       {document.overlay.name, document.root_certs, false});

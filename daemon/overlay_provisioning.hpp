@@ -84,12 +84,24 @@ class overlay_provisioning {
   provisioning_result<identity::node_credentials> credentials(const overlay_document& document,
                                                               identity::time_point now) const;
 
+  // §11.1: "retrieve a new copy of the configuration at a randomly
+  // selected time that is before the expiration time": true once that time,
+  // picked at each successful fetch (a failed one retries a minute later).
+  bool refetch_due(identity::time_point now) const noexcept {
+    return refetch_at_ && now >= *refetch_at_;
+  }
+
   const provisioning_settings& settings() const noexcept { return settings_; }
   const std::filesystem::path& state_dir() const noexcept { return dir_; }
 
  private:
+  provisioning_result<overlay_document> fetch_once(const overlay_document* previous,
+                                                   identity::time_point now) const;
+  void schedule_refetch(const overlay_document* fetched, identity::time_point now) const;
+
   std::filesystem::path dir_;
   provisioning_settings settings_;
+  mutable std::optional<identity::time_point> refetch_at_;  // moved by every fetch
 };
 
 }  // namespace p2psip::daemon
