@@ -200,6 +200,12 @@ TEST_CASE("malformed and unsupported documents are refused with the reason") {
   const auto open = xml.find("<signature>") + 11;
   const auto short_block = std::string(xml).replace(open, xml.find("</signature>") - open, "AAAA");
   CHECK(parse_error(short_block).find("<signature> is not a SecurityBlock") != std::string::npos);
+  const auto expiration_at = xml.find("expiration=\"") + 12;
+  for (const char* when : {"2300-01-01T00:00:00Z", "-957-01-01T00:00:00Z", "2026-13-01T00:00:00Z",
+                           "2026-01-01T00:00:00+01:00"}) {
+    const auto bad_time = std::string(xml).replace(expiration_at, 20, when);
+    CHECK(parse_error(bad_time).find("is not a UTC date-time") != std::string::npos);
+  }
   CHECK(parse_error(replaced(xml, "CHORD-RELOAD", "PASTRY"))
             .ends_with("topology plug-in 'PASTRY' is not supported (CHORD-RELOAD is)"));
   CHECK(parse_error(replaced(xml, "address=\"192.0.2.10\"", "address=\"boxes.example\""))
