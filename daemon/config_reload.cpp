@@ -79,6 +79,16 @@ json::object p2psip_daemon::reload() {
     return {{"reloaded", false}, {"changed", json::array{}}, {"error", why}};
   };
   if (!fresh) return refuse(fresh.error().describe());
+  if (provisioning_) {
+    // The overlay section is the configuration server's: fetch it again; a
+    // document that fails its checks is discarded (§11.2) and the running
+    // one kept.
+    auto running = provisioning_->saved_document();
+    auto document =
+        provisioning_->fetch(running ? &*running : nullptr, std::chrono::system_clock::now());
+    if (!document) return refuse("configuration document: " + document.error().describe());
+    fresh->config.overlay = provisioning_->overlay_of(*document);
+  }
   const daemon_config& wanted = fresh->config;
   const daemon_config old = config_.config;
   json::array changed;

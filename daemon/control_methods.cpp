@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -359,6 +360,29 @@ void p2psip_daemon::obtain_credentials(const json::object& params,
   });
 }
 
+namespace {
+
+// node.status's certificate: whose it is, its Node-IDs, and when it expires.
+json::object certificate_status(const identity::node_certificate& cert) {
+  json::array node_ids;
+  for (const auto& id : cert.node_ids()) node_ids.emplace_back(id.hex());
+  std::string expires;
+  if (const ASN1_TIME* not_after = X509_get0_notAfter(cert.native())) {
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(not_after, &tm) == 1) {
+      char text[32];
+      std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      expires = text;
+    }
+  }
+  return {{"user", cert.user_name().value_or("")},
+          {"node_ids", std::move(node_ids)},
+          {"expires", expires},
+          {"self_signed", cert.is_self_issued()}};
+}
+
+}  // namespace
+
 json::object p2psip_daemon::status() const {
   const auto uptime = std::chrono::steady_clock::now() - started_;
   return {{"node_id", self_.hex()},
@@ -367,6 +391,7 @@ json::object p2psip_daemon::status() const {
           {"peers", transport_.link_count()},
           {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
           {"user", user_},
+          {"certificate", certificate_status(credentials_.certificate)},
           {"listen_port", listen_port_},
           {"sip", sip_->status()},
           {"relay", relay_.status()},

@@ -254,6 +254,9 @@ void read_overlay(config_context& context, const YAML::Node& node, overlay_confi
   r.checked_string("enrollment-server", enrollment, refuse_unless_https_url);
   if (!enrollment.empty()) overlay.enrollment_server = enrollment;
   r.path("root-cert", overlay.root_cert);
+  std::string configuration_url;
+  r.checked_string("configuration-url", configuration_url, refuse_unless_https_url);
+  if (!configuration_url.empty()) overlay.configuration_url = configuration_url;
   r.integer("turn-density", overlay.turn_density, 0, 65535);
   r.boolean("clients-permitted", overlay.clients_permitted);
   r.boolean("no-ice", overlay.no_ice);
@@ -277,9 +280,10 @@ void read_overlay(config_context& context, const YAML::Node& node, overlay_confi
   read_kinds(context, r, overlay.kinds);
   // Unknown keys first: a misspelt key is the likeliest cause of what follows.
   r.finish();
-  if (!context.failed() && !overlay.self_signed_permitted && !overlay.root_cert) {
-    r.fail_at("root-cert",
-              "required when self-signed-permitted is false: peers are checked against it");
+  if (!context.failed() && overlay.configuration_url && !fetches_configuration(overlay)) {
+    r.fail_at("configuration-url",
+              "only for an overlay whose configuration is fetched: drop root-cert and "
+              "self-signed-permitted, which the document sets");
   }
 }
 
@@ -594,6 +598,7 @@ relay_choice choose_relay(const daemon_config& config) {
 
 std::string config_error::describe() const {
   if (line <= 0) return file + ": " + reason;
+  if (column <= 0) return file + ":" + std::to_string(line) + ": " + reason;  // XML: lines only
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + reason;
 }
 

@@ -66,6 +66,9 @@ struct overlay_config {
   self_signed_digest digest = self_signed_digest::sha256;
   std::optional<std::string> enrollment_server;    // https:// URL
   std::optional<std::filesystem::path> root_cert;  // PEM, one or more certificates
+  // Where the §11.1 document is fetched when this section gives no trust
+  // anchor (fetches_configuration); else https://NAME/.well-known/reload-config.
+  std::optional<std::string> configuration_url;
   std::uint32_t turn_density = 1;
   bool clients_permitted = true;
   // No-ICE (direct TLS over TCP) until ICE overlays (false: DTLS-UDP-SR
@@ -169,8 +172,16 @@ struct daemon_config {
   friend bool operator==(const daemon_config&, const daemon_config&) = default;
 };
 
-// "FILE:LINE:COL: reason", or "FILE: reason" when no position applies (an
-// unreadable file). Line and column are 1-based, as editors count.
+// An overlay section with neither a root-cert nor self-signed permission
+// names an overlay whose parameters come from its configuration server
+// (RFC 6940 §11.2); the rest of the section is replaced by the document.
+inline bool fetches_configuration(const overlay_config& overlay) {
+  return !overlay.self_signed_permitted && !overlay.root_cert;
+}
+
+// "FILE:LINE:COL: reason", "FILE:LINE: reason" where only the line is known
+// (the XML configuration document), or "FILE: reason" when no position
+// applies (an unreadable file). Line and column are 1-based, as editors count.
 struct config_error {
   std::string file;
   int line = 0;

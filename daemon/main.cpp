@@ -8,12 +8,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 
 #include <sys/resource.h>
 
 #include "daemon/daemon_config.hpp"
+#include "daemon/overlay_provisioning.hpp"
 #include "daemon/p2psip_daemon.hpp"
 #include "daemon/state_paths.hpp"
 #include "runtime/logger.hpp"
@@ -33,16 +35,29 @@ struct command_line {
   std::optional<std::filesystem::path> config_file;
   std::optional<std::filesystem::path> state_dir;
   std::optional<log_level> level;
+  // A box that knows only its overlay's name (§11.2, §11.3).
+  std::optional<std::string> overlay;
+  std::optional<std::string> config_url;
+  std::optional<std::string> token;
+  std::optional<std::string> enroll_user;
+  std::optional<std::string> root;
   bool check_config = false;
   bool help = false;
 };
 
 constexpr const char* usage_text =
     "usage: p2psipd [-c FILE] [--state-dir DIR] [--check-config] [--log-level LEVEL]\n"
+    "               [--overlay NAME [--config-url URL] [--root FINGERPRINT]]\n"
+    "               [--token TOKEN | --enroll USER]\n"
     "  -c, --config FILE   configuration file (default: see p2psipd(8) FILES)\n"
     "  --state-dir DIR     identity and state directory\n"
     "  --check-config      validate the configuration and exit (0 valid, 1 not)\n"
-    "  --log-level LEVEL   debug, info, notice, warning or error\n";
+    "  --log-level LEVEL   debug, info, notice, warning or error\n"
+    "  --overlay NAME      join NAME, fetching its configuration document (RFC 6940 §11.2)\n"
+    "  --config-url URL    where to fetch it (default https://NAME/.well-known/reload-config)\n"
+    "  --token TOKEN       enroll once with this token from p2psip-ca token\n"
+    "  --enroll USER       enroll as USER with the password on stdin, then exit\n"
+    "  --root FINGERPRINT  trust the CA root with this sha256: fingerprint (no token)\n";
 
 std::optional<command_line> parse_command_line(int argc, char** argv) {
   command_line out;
@@ -71,6 +86,16 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
         std::cerr << "p2psipd: unknown log level '" << *v << "'\n";
         return std::nullopt;
       }
+    } else if (arg == "--overlay" || arg == "--config-url" || arg == "--token" ||
+               arg == "--enroll" || arg == "--root") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      auto& slot = arg == "--overlay"      ? out.overlay
+                   : arg == "--config-url" ? out.config_url
+                   : arg == "--token"      ? out.token
+                   : arg == "--root"       ? out.root
+                                           : out.enroll_user;
+      slot = *v;
     } else if (arg == "--check-config") {
       out.check_config = true;
     } else if (arg == "-h" || arg == "--help") {
@@ -80,7 +105,123 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
       return std::nullopt;
     }
   }
+  if (out.token && out.enroll_user) {
+    std::cerr << "p2psipd: --token and --enroll exclude each other\n";
+    return std::nullopt;
+  }
+  if ((out.config_url || out.token || out.enroll_user || out.root) && !out.overlay) {
+    std::cerr << "p2psipd: --config-url, --token, --enroll and --root need --overlay\n";
+    return std::nullopt;
+  }
   return out;
+}
+
+// The command line's overlay name replaces the file's overlay section: its
+// parameters come from the configuration document.
+void apply_overlay_arguments(const command_line& args, daemon::daemon_config& config) {
+  if (!args.overlay) return;
+  config.overlay = daemon::overlay_config{};
+  config.overlay.name = *args.overlay;
+  config.overlay.configuration_url = args.config_url;
+}
+
+// Settings for fetching the overlay's configuration, or nullopt when the
+// configuration file carries the overlay section itself.
+std::optional<daemon::provisioning_settings> provisioning_of(const command_line& args,
+                                                             const daemon::daemon_config& config) {
+  if (!daemon::fetches_configuration(config.overlay)) return std::nullopt;
+  daemon::provisioning_settings settings;
+  settings.overlay_name = config.overlay.name;
+  settings.configuration_url = config.overlay.configuration_url;
+  if (args.token) {
+    settings.token = identity::parse_token(*args.token);
+    if (!settings.token) {
+      std::cerr << "p2psipd: --token: not a token from p2psip-ca token (USER/SECRET/FINGERPRINT)\n";
+      return std::nullopt;
+    }
+  }
+  if (args.root) {
+    settings.root = identity::parse_fingerprint(*args.root);
+    if (!settings.root) {
+      std::cerr << "p2psipd: --root: not a fingerprint sha256:HEX (p2psip-ca init prints it)\n";
+      return std::nullopt;
+    }
+  }
+  if (args.enroll_user) {
+    std::string password;
+    if (!std::getline(std::cin, password) || password.empty()) {
+      std::cerr << "p2psipd: --enroll reads the password from stdin; none given\n";
+      return std::nullopt;
+    }
+    settings.user = *args.enroll_user;
+    settings.password = std::move(password);
+  }
+  return settings;
+}
+
+// Retries a step that failed only because a server was unreachable, 1 s
+// doubling to 60 s; anything else ends the attempt.
+template <class Step>
+auto with_backoff(const char* what, Step step) {
+  auto delay = std::chrono::seconds(1);
+  for (;;) {
+    auto outcome = step();
+    if (outcome || !outcome.error().retry_later()) return outcome;
+    logs.write(log_level::warning, std::string(what) + ": " + outcome.error().describe() +
+                                       "; retrying in " + std::to_string(delay.count()) + " s");
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::seconds(60));
+  }
+}
+
+// §11.2 then §11.3, before the node starts. A stale saved document stands
+// in for an unreachable server, and a still valid certificate for a CA that
+// cannot renew it now; without either, unreachable servers are waited for.
+std::optional<daemon::overlay_document> provision(
+    const daemon::overlay_provisioning& provisioning) {
+  using daemon::provisioning_cause;
+  auto saved = provisioning.saved_document();
+  auto fetched = saved ? provisioning.fetch(&*saved, std::chrono::system_clock::now())
+                       : with_backoff("configuration", [&] {
+                           return provisioning.fetch(nullptr, std::chrono::system_clock::now());
+                         });
+  std::optional<daemon::overlay_document> document;
+  if (fetched) {
+    document = std::move(*fetched);
+    logs.write(log_level::notice, "configuration of " + document->overlay.name + " sequence " +
+                                      std::to_string(document->sequence) + " fetched and verified");
+  } else if (saved) {
+    logs.write(log_level::warning, "configuration refetch failed (" + fetched.error().describe() +
+                                       "); running on the saved document");
+    document = std::move(*saved);
+  } else {
+    std::cerr << "p2psipd: " << fetched.error().describe() << "\n";
+    return std::nullopt;
+  }
+  const identity::credential_store store(provisioning.state_dir());
+  auto credentials = provisioning.credentials(*document, std::chrono::system_clock::now());
+  if (!credentials && credentials.error().retry_later()) {
+    const auto current = store.load();
+    if (current && *current &&
+        (*current)->certificate.check_validity(std::chrono::system_clock::now())) {
+      logs.write(log_level::warning, "certificate renewal failed (" +
+                                         credentials.error().describe() +
+                                         "); running on the current certificate");
+      return document;
+    }
+    credentials = with_backoff("enrollment", [&] {
+      return provisioning.credentials(*document, std::chrono::system_clock::now());
+    });
+  }
+  if (!credentials) {
+    std::cerr << "p2psipd: " << credentials.error().describe() << "\n";
+    return std::nullopt;
+  }
+  const auto& cert = credentials->certificate;
+  logs.write(log_level::notice,
+             "enrolled as " + cert.user_name().value_or("?") + " with Node-ID " +
+                 (cert.node_ids().empty() ? "?" : cert.node_ids().front().hex()));
+  return document;
 }
 
 // Overlay links, SIP connections and control clients each take a
@@ -116,6 +257,7 @@ int main(int argc, char** argv) {
     std::cout << loaded->source << ": configuration is valid\n";
     return exit_ok;
   }
+  apply_overlay_arguments(*args, loaded->config);
   logs.set(args->level.value_or(loaded->config.log));
 
   auto paths = daemon::resolve_state_paths(env, args->state_dir, loaded->config);
@@ -128,6 +270,16 @@ int main(int argc, char** argv) {
     std::cerr << "p2psipd: " << prepared.error().reason << "\n";
     return exit_failure;
   }
+  std::optional<daemon::overlay_provisioning> provisioning;
+  if (daemon::fetches_configuration(loaded->config.overlay)) {
+    auto settings = provisioning_of(*args, loaded->config);
+    if (!settings) return exit_usage;
+    provisioning.emplace(prepared->state_dir, std::move(*settings));
+    const auto document = provision(*provisioning);
+    if (!document) return exit_failure;
+    if (args->enroll_user) return exit_ok;
+    loaded->config.overlay = provisioning->overlay_of(*document);
+  }
   // A peer that vanishes mid-write must not kill the daemon.
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
@@ -135,6 +287,7 @@ int main(int argc, char** argv) {
     boost::asio::io_context io;
     daemon::p2psip_daemon node(io, std::move(*loaded), config_file, *prepared);
     node.explicit_log_level_ = args->level.has_value();
+    node.provisioning_ = std::move(provisioning);
     return node.run();
   } catch (const std::exception& e) {
     std::cerr << "p2psipd: " << e.what() << "\n";

@@ -107,7 +107,8 @@ identity::node_credentials load_credentials(const daemon_config& config,
     throw std::runtime_error(
         "no identity in " + state_dir.string() +
         " and the overlay does not permit self-signed ones: provision node.identity-key and "
-        "node.identity-certificate (enrollment from p2psipd is not implemented yet)");
+        "node.identity-certificate, or drop overlay.root-cert so that the daemon fetches the "
+        "configuration and enrolls (p2psipd --overlay NAME --token TOKEN, p2psipd(8))");
   }
   std::string user = "node-" + random_hex(8) + "@" + config.overlay.name;
   if (*saved && (*saved)->certificate.user_name()) user = *(*saved)->certificate.user_name();

@@ -660,6 +660,9 @@ void p2psip_daemon::schedule_housekeeping() {
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     publish_state();  // isolation is noticed here: no event marks it
+    if (provisioning_ && provisioning_->refetch_due(std::chrono::system_clock::now())) {
+      (void)reload();  // the configuration document before it expires (§11.1)
+    }
     // Soon after joining, then now and then. While none is held, sooner at
     // first and then less and less often: each round is Finds across the
     // overlay, and in an overlay with no relay at all they would be most of

@@ -30,6 +30,7 @@
 #include "control/metrics_http_server.hpp"
 #include "control/event_bus.hpp"
 #include "control/metrics_registry.hpp"
+#include "daemon/overlay_provisioning.hpp"
 #include "daemon/overlay_setup.hpp"
 #include "daemon/relay_service.hpp"
 #include "nat/glib_loop_thread.hpp"
@@ -82,6 +83,9 @@ class p2psip_daemon {
 
   // --log-level on the command line wins over the file on reload.
   bool explicit_log_level_ = false;
+  // Set when the overlay section comes from its configuration server: SIGHUP
+  // and config.reload fetch the document again (§11.2).
+  std::optional<overlay_provisioning> provisioning_;
 
  private:
   link::link_config link_parameters() const;

@@ -75,6 +75,9 @@ std::vector<method_schema> schemas() {
                   {"overlay", string, "overlay name"},
                   {"peers", integer, "number of connected peers"},
                   {"uptime_s", integer, "seconds since the daemon started"},
+                  {"certificate", object,
+                   "this node's certificate: user (its rfc822Name user name), node_ids (hex), "
+                   "expires (UTC, RFC 3339) and self_signed"},
                   {"sip", object,
                    "the SIP front: enabled, udp, tcp, and thread (running, or stalled when "
                    "its thread has not taken a task for 5 s; the watchdog pings stop then)"},

@@ -1,5 +1,7 @@
 #include "identity/certificate_authority.hpp"
 
+#include <arpa/inet.h>
+
 #include <sstream>
 
 #include <openssl/rand.h>
@@ -183,14 +185,19 @@ result<issued_credentials> certificate_authority::enroll_offline(const std::stri
 }
 
 result<issued_credentials> certificate_authority::issue_server_certificate(
-    time_point now, const std::vector<std::string>& extra_dns_names) const {
+    time_point now, const std::vector<std::string>& extra_names) const {
   auto key = key_pair::generate(key_algorithm::ecdsa_p256);
   if (!key) return key.error();
   certificate_spec spec;
   spec.subject_key = key->native();
   spec.common_name = overlay_;
   spec.dns_names = {overlay_};
-  spec.dns_names.insert(spec.dns_names.end(), extra_dns_names.begin(), extra_dns_names.end());
+  for (const auto& name : extra_names) {
+    in6_addr scratch{};
+    const bool is_address = ::inet_pton(AF_INET, name.c_str(), &scratch) == 1 ||
+                            ::inet_pton(AF_INET6, name.c_str(), &scratch) == 1;
+    (is_address ? spec.ip_addresses : spec.dns_names).push_back(name);
+  }
   spec.not_before = now - clock_skew_allowance;
   spec.not_after = now + default_node_lifetime;
   auto cert = issue_certificate(spec, key_, &root_);

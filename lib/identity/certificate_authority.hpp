@@ -61,9 +61,10 @@ class certificate_authority {
                                             key_algorithm algorithm = key_algorithm::ecdsa_p256);
 
   // A TLS server certificate for the enrollment server, named after the
-  // overlay as §11.3 requires (RFC 2818 matching), plus any `extra_dns_names`.
+  // overlay as §11.3 requires (RFC 2818 matching), plus `extra_names`: DNS
+  // names, and IP literals as iPAddress names (a configuration URL by address).
   result<issued_credentials> issue_server_certificate(
-      time_point now, const std::vector<std::string>& extra_dns_names = {}) const;
+      time_point now, const std::vector<std::string>& extra_names = {}) const;
 
  private:
   certificate_authority(std::optional<std::filesystem::path> dir, std::string overlay,

@@ -1,6 +1,7 @@
 #include "identity/certificate_builder.hpp"
 
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 namespace p2psip::identity {
 namespace {
@@ -35,6 +36,14 @@ bool add_subject_alt_name(X509* cert, const certificate_spec& spec) {
   if (spec.user_name && !add_general_name(names.get(), GEN_EMAIL, *spec.user_name)) return false;
   for (const auto& dns : spec.dns_names) {
     if (!add_general_name(names.get(), GEN_DNS, dns)) return false;
+  }
+  for (const auto& ip : spec.ip_addresses) {
+    GENERAL_NAME* name = a2i_GENERAL_NAME(nullptr, nullptr, nullptr, GEN_IPADD, ip.c_str(), 0);
+    if (name == nullptr) return false;
+    if (sk_GENERAL_NAME_push(names.get(), name) == 0) {
+      GENERAL_NAME_free(name);
+      return false;
+    }
   }
   if (sk_GENERAL_NAME_num(names.get()) == 0) return true;
   // RFC 5280 §4.2.1.6: with an empty subject DN the SAN must be critical.

@@ -21,6 +21,7 @@ struct certificate_spec {
   std::string overlay;
   std::optional<std::string> user_name;     // rfc822Name
   std::vector<std::string> dns_names;       // for the enrollment server's TLS cert
+  std::vector<std::string> ip_addresses;    // likewise, for a server reached by address
   bool certificate_authority = false;
   time_point not_before;
   time_point not_after;

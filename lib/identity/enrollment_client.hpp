@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "identity/https_client.hpp"
 #include "identity/key_pair.hpp"
 #include "identity/node_certificate.hpp"
 
@@ -24,10 +25,14 @@ struct enrollment_request {
   std::string password;        // empty: no credentials are sent
   std::size_t node_ids = 1;    // "nodeids" is sent only when more than one
   std::chrono::seconds timeout{10};
+  // Renewal: the node's current certificate, shown as TLS client
+  // certificate instead of a password (beyond §11.3; see p2psip-ca(1)).
+  std::optional<client_identity> client;
 };
 
 // Blocks for at most about request.timeout. enrollment_transport when the
-// server cannot be reached or authenticated; enrollment_refused with the
+// server cannot be reached, untrusted_chain when its certificate does not
+// chain to a root-cert or name the overlay; enrollment_refused with the
 // HTTP status and the server's token and reason when it says no.
 result<node_certificate> enroll(const enrollment_request& request, const key_pair& key);
 

@@ -1,5 +1,7 @@
 #include "identity/enrollment_server.hpp"
 
+#include <variant>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -10,6 +12,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "identity/certificate_request.hpp"
+#include "identity/certificate_verifier.hpp"
 #include "identity/multipart_form.hpp"
 
 namespace p2psip::identity {
@@ -22,6 +25,7 @@ using asio::ip::tcp;
 
 constexpr std::uint32_t max_header_bytes = 16 * 1024;
 constexpr std::string_view pkix_cert = "application/pkix-cert";
+constexpr std::string_view configuration_path = "/.well-known/reload-config";  // §11.2
 
 http_response text_response(http::status status, std::string_view token, std::string_view reason) {
   http_response res{status, 11};
@@ -63,7 +67,19 @@ struct enrollment_server_state {
 
 namespace {
 
-http_response answer_request(enrollment_server_state& s, const http_request& req);
+http_response answer_request(enrollment_server_state& s, const http_request& req,
+                             const std::optional<std::string>& renewing_user);
+
+// The user of a valid certificate the client showed, for renewal.
+std::optional<std::string> client_user(enrollment_server_state& s, SSL* ssl) {
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (leaf == nullptr) return std::nullopt;
+  const certificate_verifier verifier({s.ca.overlay(), {s.ca.root()}, false});
+  auto verified =
+      verifier.verify_peer(leaf, SSL_get_peer_cert_chain(ssl), std::chrono::system_clock::now());
+  if (!verified || !verified->user_name) return std::nullopt;
+  return verified->user_name;
+}
 
 asio::awaitable<void> serve_connection(std::shared_ptr<enrollment_server_state> s,
                                        tcp::socket socket) {
@@ -90,7 +106,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<enrollment_server_state> 
   } else if (ec) {
     co_return;
   } else {
-    res = answer_request(*s, parser.get());
+    res = answer_request(*s, parser.get(), client_user(*s, stream.native_handle()));
   }
   res.keep_alive(false);
   res.prepare_payload();
@@ -107,7 +123,44 @@ asio::awaitable<void> accept_connections(std::shared_ptr<enrollment_server_state
   }
 }
 
-http_response answer_request(enrollment_server_state& s, const http_request& req) {
+http_response configuration_response(enrollment_server_state& s) {
+  if (!s.policy.configuration_document) {
+    return text_response(http::status::not_found, "", "no such document");
+  }
+  http_response res{http::status::ok, 11};
+  res.set(http::field::content_type, "application/p2p-overlay+xml");
+  res.body() = s.policy.configuration_document();
+  return res;
+}
+
+// Who is enrolling, once the form's credentials were checked; an error
+// answer otherwise. `token_secret` is set when a one-time token was used.
+std::variant<std::string, http_response> authenticate(
+    enrollment_server_state& s, const std::vector<form_part>& form,
+    const std::optional<std::string>& renewing_user, std::optional<std::string>& token_secret) {
+  const auto* user = find_part(form, "username");
+  const auto* password = find_part(form, "password");
+  const auto refuse = [](std::string_view why) {
+    return text_response(http::status::forbidden, "failed_authentication", why);
+  };
+  if (user == nullptr && password == nullptr && renewing_user) return *renewing_user;
+  if (user == nullptr || password == nullptr) return refuse("username and password are required");
+  if (s.policy.users && s.policy.users->authenticate(user->data, password->data)) return user->data;
+  if (s.policy.tokens) {
+    switch (s.policy.tokens->check(user->data, password->data)) {
+      case token_check::unused: token_secret = password->data; return user->data;
+      case token_check::used: return refuse("this enrollment token was already used");
+      case token_check::unknown: break;
+    }
+  }
+  return refuse("unknown account or wrong password");
+}
+
+http_response answer_request(enrollment_server_state& s, const http_request& req,
+                             const std::optional<std::string>& renewing_user) {
+  if (req.method() == http::verb::get && req.target() == configuration_path) {
+    return configuration_response(s);
+  }
   if (req.method() != http::verb::post) {
     return text_response(http::status::method_not_allowed, "bad_CSR", "use POST (RFC 6940 §11.3)");
   }
@@ -126,15 +179,11 @@ http_response answer_request(enrollment_server_state& s, const http_request& req
 
   // Authenticate before anything about Node-IDs is decided (§11.3).
   std::string account;
-  if (s.policy.users) {
-    const auto* user = find_part(*form, "username");
-    const auto* password = find_part(*form, "password");
-    if (user == nullptr || password == nullptr ||
-        !s.policy.users->authenticate(user->data, password->data)) {
-      return text_response(http::status::forbidden, "failed_authentication",
-                           "unknown account or wrong password");
-    }
-    account = user->data;
+  std::optional<std::string> token_secret;
+  if (s.policy.users || s.policy.tokens) {
+    auto who = authenticate(s, *form, renewing_user, token_secret);
+    if (auto* refused = std::get_if<http_response>(&who)) return std::move(*refused);
+    account = std::get<std::string>(who);
   }
 
   std::size_t count = 1;
@@ -178,6 +227,12 @@ http_response answer_request(enrollment_server_state& s, const http_request& req
                                           std::chrono::system_clock::now(),
                                           s.policy.certificate_lifetime);
   if (!cert) return text_response(http::status::internal_server_error, "", cert.error().describe());
+  // Spent only now: a CSR refused above leaves the token usable.
+  if (token_secret) {
+    if (auto spent = s.policy.tokens->consume(account, *token_secret); !spent) {
+      return text_response(http::status::internal_server_error, "", spent.error().describe());
+    }
+  }
 
   http_response res{http::status::ok, 11};
   res.set(http::field::content_type, pkix_cert);
@@ -193,10 +248,11 @@ enrollment_server::enrollment_server(asio::io_context& io, certificate_authority
 
 enrollment_server::~enrollment_server() { stop(); }
 
-result<std::uint16_t> enrollment_server::listen(const tcp::endpoint& endpoint) {
+result<std::uint16_t> enrollment_server::listen(const tcp::endpoint& endpoint,
+                                                std::vector<std::string> server_names) {
   // "localhost" too, so that clients naming the host rather than the overlay work.
-  auto server = state_->ca.issue_server_certificate(std::chrono::system_clock::now(),
-                                                    {"localhost"});
+  server_names.emplace_back("localhost");
+  auto server = state_->ca.issue_server_certificate(std::chrono::system_clock::now(), server_names);
   if (!server) return server.error();
   SSL_CTX* ctx = state_->tls.native_handle();
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
@@ -205,6 +261,9 @@ result<std::uint16_t> enrollment_server::listen(const tcp::endpoint& endpoint) {
       SSL_CTX_add1_chain_cert(ctx, state_->ca.root().native()) != 1) {
     return openssl_error(identity_errc::crypto_failure, "cannot set up the TLS server");
   }
+  // A client certificate is asked for, never required, and judged after the
+  // handshake by the overlay's own rules (client_user).
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
 
   beast::error_code ec;
   auto& acceptor = state_->acceptor;
@@ -227,7 +286,7 @@ void enrollment_server::stop() {
 }
 
 http_response enrollment_server::answer(const http_request& request) {
-  auto res = answer_request(*state_, request);
+  auto res = answer_request(*state_, request, std::nullopt);
   res.prepare_payload();
   return res;
 }

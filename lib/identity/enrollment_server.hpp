@@ -10,13 +10,18 @@
 //   403 failed_authentication unknown user or wrong password
 //   403 username_not_available, 403 Node-IDs_not_available
 //   405, 406, 413, 415        wrong method, Accept, size, Content-Type
+// Also answers GET /.well-known/reload-config (§11.2) with the overlay's
+// configuration document (application/p2p-overlay+xml) when it has one.
 // Runs on the caller's io_context; all state is touched from that context only.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,6 +29,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "identity/certificate_authority.hpp"
+#include "identity/enrollment_tokens.hpp"
 #include "identity/password_file.hpp"
 
 namespace p2psip::identity {
@@ -32,6 +38,11 @@ struct enrollment_policy {
   // Accounts; without them no authentication is asked for (§11.3 "If
   // authentication is required") and the CSR's user name is used as is.
   std::optional<password_file> users;
+  // One-time tokens, accepted as their user's password; also turns
+  // authentication on. A used token gets failed_authentication saying so.
+  std::optional<enrollment_tokens> tokens;
+  // The current signed configuration document; empty: GET is refused.
+  std::function<std::string()> configuration_document;
   std::size_t max_node_ids = 4;              // larger "nodeids": Node-IDs_not_available
   std::size_t max_request_bytes = 64 * 1024;  // whole body; larger: 413
   std::chrono::seconds io_timeout{10};       // per connection, handshake to reply
@@ -53,8 +64,11 @@ class enrollment_server {
   enrollment_server(const enrollment_server&) = delete;
   enrollment_server& operator=(const enrollment_server&) = delete;
 
-  // Binds (port 0 picks one), starts accepting; returns the bound port.
-  result<std::uint16_t> listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Binds (port 0 picks one), starts accepting; returns the bound port. The
+  // TLS certificate names the overlay, localhost and `server_names` (DNS
+  // names or addresses a configuration URL may use, §11.2).
+  result<std::uint16_t> listen(const boost::asio::ip::tcp::endpoint& endpoint,
+                               std::vector<std::string> server_names = {});
   void stop();
 
   // The answer to one request, without the transport (also used by tests).

@@ -118,6 +118,12 @@ status message_signer::sign_stored_data(const wire::resource_id& resource, wire:
   return {};
 }
 
+result<wire::security_block> message_signer::sign_blob(byte_span blob) {
+  auto signature = sign({blob, identity_bytes_});
+  if (!signature) return signature.error();
+  return wire::security_block{{generic_certificate()}, std::move(*signature)};
+}
+
 wire::generic_certificate message_signer::generic_certificate() const {
   return {static_cast<std::uint8_t>(wire::certificate_type::x509), cert_.der()};
 }

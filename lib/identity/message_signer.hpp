@@ -44,6 +44,12 @@ class message_signer {
   status sign_stored_data(const wire::resource_id& resource, wire::kind_id kind,
                           wire::stored_data& data);
 
+  // A SecurityBlock (§6.3.4) over a binary blob: a §11.1 configuration or
+  // kind element, byte for byte. Input: blob || SignerIdentity, as §7.1
+  // appends the SignerIdentity to what it signs; the block carries this
+  // node's certificate.
+  result<wire::security_block> sign_blob(byte_span blob);
+
   const wire::node_id& node() const noexcept { return node_; }
   const node_certificate& certificate() const noexcept { return cert_; }
   const wire::signer_identity& identity() const noexcept { return identity_; }

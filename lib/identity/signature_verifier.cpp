@@ -144,6 +144,15 @@ result<verified_signer> signature_verifier::verify(
   return signer;
 }
 
+result<verified_signer> signature_verifier::verify_blob(const wire::security_block& block,
+                                                        byte_span blob, time_point now) {
+  const auto identity = wire::to_bytes(block.signature.identity);
+  if (!identity) {
+    return identity_error{identity_errc::invalid_signer_identity, identity.error().describe()};
+  }
+  return verify(block.signature, block.certificates, {blob, *identity}, std::nullopt, now);
+}
+
 result<verified_signer> signature_verifier::verify_message(
     const wire::security_block& block, wire::overlay_hash overlay,
     wire::transaction_id transaction, byte_span encoded_message_contents,

@@ -51,6 +51,10 @@ class signature_verifier {
                                              std::optional<wire::node_id> claimed_owner,
                                              time_point now);
 
+  // A SecurityBlock from message_signer::sign_blob over `blob`.
+  result<verified_signer> verify_blob(const wire::security_block& block, byte_span blob,
+                                      time_point now);
+
  private:
   result<verified_signer> verify(const wire::signature& signature,
                                  std::span<const wire::generic_certificate> certificates,

@@ -218,6 +218,20 @@ TEST_CASE("values out of range are refused with the range") {
         "test.yaml:4:14: log.level: 'loud' is not one of debug, info, notice, warning, error");
 }
 
+TEST_CASE("a one-line overlay section fetches the configuration document") {
+  const auto config = parse_config("overlay: {name: office.example}\n", "test.yaml", {});
+  REQUIRE(config);
+  CHECK(config->overlay.name == "office.example");
+  CHECK(fetches_configuration(config->overlay));
+  CHECK_FALSE(config->overlay.configuration_url);
+  const auto with_url = parse_config(
+      "overlay: {name: office.example, configuration-url: "
+      "'https://10.0.0.1:8443/.well-known/reload-config'}\n",
+      "test.yaml", {});
+  REQUIRE(with_url);
+  CHECK(with_url->overlay.configuration_url == "https://10.0.0.1:8443/.well-known/reload-config");
+}
+
 TEST_CASE("missing, repeated and contradictory settings are refused") {
   CHECK(error_of("") == "test.yaml:1:1: missing required key 'overlay'");
   CHECK(error_of("log: {level: info}\n") == "test.yaml:1:1: missing required key 'overlay'");
@@ -225,9 +239,12 @@ TEST_CASE("missing, repeated and contradictory settings are refused") {
         "test.yaml:2:3: missing required key 'overlay.name'");
   CHECK(error_of(adhoc_head + "  name: again.example\n") ==
         "test.yaml:4:3: duplicate key 'overlay.name' (first given at line 2)");
-  CHECK(error_of("overlay:\n  name: office.example\n") ==
-        "test.yaml:2:3: overlay.root-cert: required when self-signed-permitted is false: peers "
-        "are checked against it");
+  CHECK(error_of(adhoc_head + "  configuration-url: https://ca.example/x\n") ==
+        "test.yaml:4:22: overlay.configuration-url: only for an overlay whose configuration is "
+        "fetched: drop root-cert and self-signed-permitted, which the document sets");
+  CHECK(error_of("overlay: {name: office.example, configuration-url: http://ca.example/}\n") ==
+        "test.yaml:1:52: overlay.configuration-url: 'http://ca.example/' is not an https:// URL "
+        "(RFC 6940 §11.1)");
   CHECK(error_of(adhoc_head + "  kinds:\n    - {id: 9, data-model: ARRAY, access-control: "
                               "NODE-MULTIPLE, max-count: 1, max-size: 1}\n") ==
         "test.yaml:5:7: overlay.kinds[0].max-node-multiple: required when access-control is "

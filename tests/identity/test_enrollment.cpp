@@ -2,6 +2,7 @@
 // in-process on its own thread, on an ephemeral port.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,6 +15,8 @@
 #include "identity/credential_store.hpp"
 #include "identity/enrollment_client.hpp"
 #include "identity/enrollment_server.hpp"
+#include "identity/enrollment_tokens.hpp"
+#include "identity/https_client.hpp"
 #include "identity/multipart_form.hpp"
 #include "identity_test_util.hpp"
 
@@ -31,11 +34,13 @@ const std::string alice_password = "correct horse";
 // A CA and its enrollment server, listening on 127.0.0.1 until destroyed.
 class running_server {
  public:
-  running_server() {
+  // `adjust` may add tokens, a configuration document and the like.
+  explicit running_server(const std::function<void(enrollment_policy&)>& adjust = {}) {
     enrollment_policy policy;
     policy.users = must(password_file::parse(must(password_file::make_entry(alice, alice_password, 1000))));
     policy.max_node_ids = 4;
     policy.max_request_bytes = 16 * 1024;
+    if (adjust) adjust(policy);
     server_.emplace(io_, ca_, std::move(policy));
     port_ = must(server_->listen({asio::ip::make_address("127.0.0.1"), 0}));
     thread_ = std::thread([this] { io_.run(); });
@@ -171,12 +176,12 @@ TEST_CASE("the client refuses a server it cannot authenticate") {
   SECTION("another overlay's root") {
     auto request = server.request();
     request.root_certs = {test::make_ca().root()};
-    CHECK(enroll(request, key).error().code == identity_errc::enrollment_transport);
+    CHECK(enroll(request, key).error().code == identity_errc::untrusted_chain);
   }
   SECTION("a server certificate for another name") {
     auto request = server.request();
     request.overlay = "other.overlay.example";
-    CHECK(enroll(request, key).error().code == identity_errc::enrollment_transport);
+    CHECK(enroll(request, key).error().code == identity_errc::untrusted_chain);
   }
 }
 
@@ -270,4 +275,125 @@ TEST_CASE("without a users file the CSR's user name is used, and required") {
   const auto unnamed = post(csr_der("no-at-sign"));
   CHECK(unnamed.result() == http::status::forbidden);
   CHECK(unnamed.body().rfind("username_not_available", 0) == 0);
+}
+
+TEST_CASE("a one-time token enrolls once, and its second use says so") {
+  test::temp_dir dir;
+  std::string secret;
+  running_server server([&](enrollment_policy& policy) {
+    policy.tokens = must(enrollment_tokens::open(dir.path() / "tokens"));
+    secret = must(policy.tokens->issue("box1@overlay.test.example"));
+  });
+  CHECK(test::file_mode(dir.path() / "tokens") == 0600);
+  const auto key = must(key_pair::generate());
+  auto request = server.request("box1@overlay.test.example", secret);
+
+  SECTION("a CSR the CA refuses leaves the token usable") {
+    request.node_ids = 5;
+    CHECK_THAT(enroll(request, key).error().detail, Catch::Contains("Node-IDs_not_available"));
+    request.node_ids = 1;
+    CHECK(enroll(request, key));
+  }
+  SECTION("once only, and so on disk") {
+    const auto cert = must(enroll(request, key));
+    CHECK(cert.user_name() == "box1@overlay.test.example");
+    const auto again = enroll(request, key);
+    REQUIRE_FALSE(again);
+    CHECK_THAT(again.error().detail,
+               Catch::Contains("failed_authentication") && Catch::Contains("already used"));
+    const auto reopened = must(enrollment_tokens::open(dir.path() / "tokens"));
+    CHECK(reopened.check("box1@overlay.test.example", secret) == token_check::used);
+  }
+  SECTION("another user's name or a wrong secret is no token") {
+    CHECK_THAT(enroll(server.request("box2@overlay.test.example", secret), key).error().detail,
+               Catch::Contains("unknown account or wrong password"));
+    CHECK_THAT(enroll(server.request("box1@overlay.test.example", std::string(32, '0')), key)
+                   .error()
+                   .detail,
+               Catch::Contains("unknown account or wrong password"));
+  }
+}
+
+TEST_CASE("a node renews by showing its current certificate, and keeps its Node-IDs") {
+  running_server server;
+  const auto key = must(key_pair::generate());
+  const auto first = must(enroll(server.request(), key));
+  auto renewal = server.request(alice, "");
+  renewal.client = client_identity{&key, &first};
+  const auto renewed = must(enroll(renewal, key));
+  CHECK(renewed.node_ids() == first.node_ids());
+  CHECK(renewed.user_name() == alice);
+  CHECK_FALSE(renewed == first);
+  // Without the certificate, no credentials: refused.
+  CHECK_THAT(enroll(server.request(alice, ""), key).error().detail,
+             Catch::Contains("failed_authentication"));
+  // A certificate from another CA proves nothing here.
+  auto stranger_ca = test::make_ca();
+  const auto stranger = test::enroll(stranger_ca, alice);
+  renewal.client = client_identity{&stranger.key, &stranger.certificate};
+  CHECK_THAT(enroll(renewal, stranger.key).error().detail,
+             Catch::Contains("failed_authentication"));
+}
+
+TEST_CASE("the configuration document is served at /.well-known/reload-config") {
+  running_server server([](enrollment_policy& policy) {
+    policy.configuration_document = [] { return std::string("<overlay/>"); };
+  });
+  const auto get = [&](const std::string& path, const https_trust& trust, const std::string& name) {
+    https_target target;
+    target.host = "127.0.0.1";
+    target.port = server.port();
+    target.path = path;
+    target.tls_name = name;
+    https_request request{http::verb::get, path, 11};
+    request.set(http::field::host, name);
+    return https_exchange(target, trust, std::move(request));
+  };
+  https_trust pinned;
+  pinned.root_pin = fingerprint_of(server.ca().root());
+  const auto answer = must(get("/.well-known/reload-config", pinned, server.ca().overlay()));
+  CHECK(answer.result_int() == 200);
+  CHECK(answer[http::field::content_type] == "application/p2p-overlay+xml");
+  CHECK(answer.body() == "<overlay/>");
+  CHECK(must(get("/other", pinned, server.ca().overlay())).result_int() == 405);
+  // The RFC 2818 name check applies with a pin too, and a wrong pin trusts nothing.
+  CHECK(get("/.well-known/reload-config", pinned, "other.example").error().code ==
+        identity_errc::untrusted_chain);
+  CHECK(get("/.well-known/reload-config", pinned, "127.0.0.2").error().code ==
+        identity_errc::untrusted_chain);
+  https_trust wrong;
+  wrong.root_pin = fingerprint_of(test::make_ca().root());
+  CHECK(get("/.well-known/reload-config", wrong, server.ca().overlay()).error().code ==
+        identity_errc::untrusted_chain);
+  // Nobody listening: a transport problem, worth retrying.
+  https_target closed;
+  closed.host = "127.0.0.1";
+  closed.port = 1;
+  closed.tls_name = "localhost";
+  CHECK(https_exchange(closed, pinned, https_request{http::verb::get, "/", 11}).error().code ==
+        identity_errc::enrollment_transport);
+}
+
+TEST_CASE("tokens and URLs parse strictly") {
+  const auto root = fingerprint_of(test::make_ca().root());
+  const auto text = format_token({"box1@office.example", std::string(32, 'a'), root});
+  const auto parsed = parse_token(text);
+  REQUIRE(parsed);
+  CHECK(parsed->user == "box1@office.example");
+  CHECK(parsed->root == root);
+  CHECK_FALSE(parse_token("box1@office.example/short/" + to_string(root).substr(7)));
+  CHECK_FALSE(parse_token("not a user/" + std::string(32, 'a') + "/" + to_string(root).substr(7)));
+  CHECK_FALSE(parse_token(text.substr(0, text.size() - 2)));
+  const auto url = parse_https_url("https://10.0.0.1:8443/.well-known/reload-config");
+  REQUIRE(url);
+  CHECK(url->host == "10.0.0.1");
+  CHECK(url->port == 8443);
+  CHECK(url->path == "/.well-known/reload-config");
+  CHECK(url->tls_name == "10.0.0.1");
+  CHECK(parse_https_url("https://[::1]/")->host == "::1");
+  CHECK(parse_https_url("https://ca.example")->port == 443);
+  CHECK_FALSE(parse_https_url("http://ca.example/"));
+  CHECK_FALSE(parse_https_url("https://ca.example:0/"));
+  CHECK_FALSE(parse_https_url("https://ca example/"));
+  CHECK_FALSE(parse_https_url("https://ca.example/a b"));
 }

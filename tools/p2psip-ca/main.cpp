@@ -1,9 +1,13 @@
 // p2psip-ca: the overlay's enrollment CA (RFC 6940 §11.3).
 //   p2psip-ca init   --dir D --overlay NAME [--rsa]
-//   p2psip-ca serve  --dir D --listen ADDR:PORT [--users FILE] [--max-node-ids N]
+//   p2psip-ca serve  --dir D --listen ADDR:PORT [--url URL] [--overlay NAME]
+//                    [--users FILE] [--max-node-ids N] [--config-lifetime-days N]
 //   p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE
 //                    (--csr FILE | --out-key FILE)
 //   p2psip-ca passwd --users FILE --user NAME   (password on stdin)
+//   p2psip-ca token  --dir D --user NAME [--url URL]
+// serve also answers GET /.well-known/reload-config with the overlay's §11.1
+// configuration document, made from DIR/overlay.yaml and signed.
 // Exit status: 0 done, 1 failed, 2 usage.
 #include <algorithm>
 #include <csignal>
@@ -15,10 +19,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "configuration_publisher.hpp"
 #include "identity/atomic_file.hpp"
 #include "identity/certificate_authority.hpp"
 #include "identity/certificate_request.hpp"
 #include "identity/enrollment_server.hpp"
+#include "identity/enrollment_tokens.hpp"
+#include "identity/https_client.hpp"
 #include "identity/password_file.hpp"
 
 namespace {
@@ -32,7 +39,9 @@ constexpr std::size_t max_input_file_bytes = 1024 * 1024;
 
 const char* const usage_text =
     "usage: p2psip-ca init   --dir D --overlay NAME [--rsa]\n"
-    "       p2psip-ca serve  --dir D --listen ADDR:PORT [--users FILE] [--max-node-ids N]\n"
+    "       p2psip-ca serve  --dir D --listen ADDR:PORT [--url URL] [--overlay NAME]\n"
+    "                        [--users FILE] [--max-node-ids N] [--config-lifetime-days N]\n"
+    "       p2psip-ca token  --dir D --user NAME [--url URL]\n"
     "       p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE\n"
     "                        (--csr FILE | --out-key FILE)\n"
     "       p2psip-ca passwd --users FILE --user NAME   (reads the password from stdin)\n";
@@ -81,15 +90,28 @@ std::optional<std::size_t> parse_size(const options& opts, const std::string& na
   }
 }
 
-int run_init(const options& opts) {
-  if (!opts.contains("dir") || !opts.contains("overlay")) return usage("init needs --dir and --overlay");
+// A new CA, and the overlay.yaml its configuration document is made from.
+result<certificate_authority> create_ca(const options& opts) {
   auto ca = certificate_authority::init(opts.at("dir"), opts.at("overlay"),
                                         std::chrono::system_clock::now(),
                                         opts.contains("rsa") ? key_algorithm::rsa_2048
                                                              : key_algorithm::ecdsa_p256);
+  if (!ca) return ca.error();
+  const auto source = fs::path(opts.at("dir")) / "overlay.yaml";
+  const auto text = p2psip::tools::configuration_publisher::initial_source(ca->overlay());
+  if (auto saved = write_file_atomically(source, text, public_file_mode); !saved)
+    return saved.error();
+  return ca;
+}
+
+int run_init(const options& opts) {
+  if (!opts.contains("dir") || !opts.contains("overlay"))
+    return usage("init needs --dir and --overlay");
+  auto ca = create_ca(opts);
   if (!ca) return failed(ca.error());
-  std::cout << "created CA for overlay " << ca->overlay() << "; root-cert: "
-            << (fs::path(opts.at("dir")) / "ca.crt").string() << "\n";
+  std::cout << "created CA for overlay " << ca->overlay()
+            << "; root-cert: " << (fs::path(opts.at("dir")) / "ca.crt").string() << " ("
+            << to_string(fingerprint_of(ca->root())) << ")\n";
   return 0;
 }
 
@@ -107,9 +129,16 @@ int run_serve(const options& opts) {
     return usage("--listen must be ADDR:PORT");
   }
   if (ec || port_number > 65535) return usage("--listen must be ADDR:PORT");
+  const auto lifetime = parse_size(opts, "config-lifetime-days", 30);
+  if (!lifetime) return usage("--config-lifetime-days must be 1..1000");
 
-  auto ca = certificate_authority::open(opts.at("dir"));
+  // One command on the CA box: --overlay creates the CA on first start.
+  const bool fresh = opts.contains("overlay") && !fs::exists(fs::path(opts.at("dir")) / "ca.crt");
+  auto ca = fresh ? create_ca(opts) : certificate_authority::open(opts.at("dir"));
   if (!ca) return failed(ca.error());
+  if (opts.contains("overlay") && opts.at("overlay") != ca->overlay()) {
+    return usage("--overlay " + opts.at("overlay") + " is not this CA's overlay " + ca->overlay());
+  }
   enrollment_policy policy;
   const auto max_node_ids = parse_size(opts, "max-node-ids", policy.max_node_ids);
   if (!max_node_ids) return usage("--max-node-ids must be 1..1000");
@@ -120,10 +149,40 @@ int run_serve(const options& opts) {
     policy.users = std::move(*users);
   }
 
+  auto tokens = enrollment_tokens::open(fs::path(opts.at("dir")) / "tokens");
+  if (!tokens) return failed(tokens.error());
+  policy.tokens = std::move(*tokens);
+
+  // The URL boxes reach this server at: the enrollment-server of the
+  // document, and a name its TLS certificate carries (§11.2).
+  if (!opts.contains("url") && address.is_unspecified()) {
+    return usage(
+        "listening on all addresses: give --url https://HOST:PORT, how boxes reach this server");
+  }
+  std::optional<https_target> base;
+  if (opts.contains("url")) {
+    base = parse_https_url(opts.at("url"));
+    if (!base || base->path != "/") return usage("--url must be https://HOST[:PORT]");
+  }
+  std::optional<p2psip::tools::configuration_publisher> publisher;
+  policy.configuration_document = [&publisher]() { return publisher->current(); };
+
   boost::asio::io_context io;
   enrollment_server server(io, *ca, std::move(policy));
-  const auto bound = server.listen({address, static_cast<std::uint16_t>(port_number)});
+  const auto bound = server.listen({address, static_cast<std::uint16_t>(port_number)},
+                                   {base ? base->host : address.to_string()});
   if (!bound) return failed(bound.error());
+  const std::string host_text =
+      address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  const std::string url =
+      opts.contains("url") ? opts.at("url") : "https://" + host_text + ":" + std::to_string(*bound);
+  auto made = p2psip::tools::configuration_publisher::create(*ca, opts.at("dir"), url + "/",
+                                                             std::chrono::hours(24) * *lifetime);
+  if (!made) {
+    std::cerr << "p2psip-ca: " << made.error().describe() << "\n";
+    return exit_failed;
+  }
+  publisher.emplace(std::move(*made));
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     server.stop();
@@ -169,6 +228,24 @@ int run_issue(const options& opts) {
   return 0;
 }
 
+int run_token(const options& opts) {
+  if (!opts.contains("dir") || !opts.contains("user")) return usage("token needs --dir and --user");
+  auto ca = certificate_authority::open(opts.at("dir"));
+  if (!ca) return failed(ca.error());
+  auto tokens = enrollment_tokens::open(fs::path(opts.at("dir")) / "tokens");
+  if (!tokens) return failed(tokens.error());
+  auto secret = tokens->issue(opts.at("user"));
+  if (!secret) return failed(secret.error());
+  const auto token = format_token({opts.at("user"), *secret, fingerprint_of(ca->root())});
+  std::cout << token << "\n";
+  // The one command for the box, when the server's URL is known.
+  if (opts.contains("url")) {
+    std::cerr << "on the box: p2psipd --overlay " << ca->overlay() << " --config-url "
+              << opts.at("url") << "/.well-known/reload-config --token " << token << "\n";
+  }
+  return 0;
+}
+
 int run_passwd(const options& opts) {
   if (!opts.contains("users") || !opts.contains("user")) return usage("passwd needs --users and --user");
   std::string password;
@@ -207,5 +284,6 @@ int main(int argc, char** argv) {
   if (command == "serve") return run_serve(*opts);
   if (command == "issue") return run_issue(*opts);
   if (command == "passwd") return run_passwd(*opts);
+  if (command == "token") return run_token(*opts);
   return usage("unknown command " + command);
 }

@@ -1,0 +1,261 @@
+#include "daemon/overlay_provisioning.hpp"
+
+#include <random>
+
+#include <boost/beast/http.hpp>
+
+#include "identity/atomic_file.hpp"
+#include "identity/certificate_verifier.hpp"
+#include "identity/enrollment_client.hpp"
+#include "identity/https_client.hpp"
+#include "identity/openssl_handles.hpp"
+
+namespace p2psip::daemon {
+namespace {
+
+namespace http = boost::beast::http;
+namespace fs = std::filesystem;
+
+constexpr const char* document_file = "overlay.xml";
+constexpr const char* roots_file = "overlay-root.crt";
+constexpr std::string_view well_known_path = "/.well-known/reload-config";
+
+provisioning_error failure(provisioning_cause cause, std::string reason) {
+  return provisioning_error{cause, std::move(reason)};
+}
+
+// The §11.3 token of a refusal ("HTTP 403: failed_authentication\n...")
+// and the server's words decide the cause.
+provisioning_error enrollment_failure(const identity::identity_error& error) {
+  using identity::identity_errc;
+  const auto& detail = error.detail;
+  switch (error.code) {
+    case identity_errc::enrollment_transport:
+      return failure(provisioning_cause::unreachable, "enrollment server unreachable: " + detail);
+    case identity_errc::enrollment_refused:
+      if (detail.find("already used") != std::string::npos) {
+        return failure(provisioning_cause::token_used,
+                       "the enrollment token was already used: " + detail);
+      }
+      if (detail.find("failed_authentication") != std::string::npos) {
+        return failure(
+            provisioning_cause::wrong_password,
+            "the CA refused the credentials (wrong password, or unknown user or token): " + detail);
+      }
+      return failure(provisioning_cause::csr_refused, "the CA refused the request: " + detail);
+    case identity_errc::untrusted_chain:
+    case identity_errc::key_certificate_mismatch:
+    case identity_errc::node_id_not_in_certificate:
+      return failure(provisioning_cause::root_mismatch,
+                     "the certificate issued does not chain to the overlay's root: " + detail);
+    default: return failure(provisioning_cause::local_failure, error.describe());
+  }
+}
+
+std::string roots_pem(const std::vector<identity::node_certificate>& roots) {
+  std::string pem;
+  for (const auto& root : roots) pem += root.to_pem();
+  return pem;
+}
+
+}  // namespace
+
+const char* to_string(provisioning_cause cause) noexcept {
+  switch (cause) {
+    case provisioning_cause::unreachable: return "CA unreachable";
+    case provisioning_cause::bad_document: return "bad configuration document";
+    case provisioning_cause::root_mismatch: return "root mismatch";
+    case provisioning_cause::wrong_password: return "wrong password";
+    case provisioning_cause::token_used: return "token already used";
+    case provisioning_cause::csr_refused: return "CSR refused";
+    case provisioning_cause::no_credentials: return "no credentials";
+    case provisioning_cause::local_failure: return "local failure";
+  }
+  return "unknown";
+}
+
+std::string provisioning_error::describe() const {
+  return std::string(to_string(cause)) + ": " + reason;
+}
+
+bool due_for_renewal(const identity::node_certificate& cert, identity::time_point now) {
+  const auto* not_before = X509_get0_notBefore(cert.native());
+  const auto* not_after = X509_get0_notAfter(cert.native());
+  int days = 0;
+  int seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, not_before, not_after) != 1) return true;
+  const auto lifetime = std::chrono::seconds(std::int64_t{days} * 86400 + seconds);
+  const std::time_t now_t = std::chrono::system_clock::to_time_t(now);
+  int left_days = 0;
+  int left_seconds = 0;
+  identity::asn1_time_ptr now_asn1(ASN1_TIME_set(nullptr, now_t));
+  if (!now_asn1 || ASN1_TIME_diff(&left_days, &left_seconds, now_asn1.get(), not_after) != 1)
+    return true;
+  const auto left = std::chrono::seconds(std::int64_t{left_days} * 86400 + left_seconds);
+  return left < lifetime / 3;
+}
+
+std::optional<overlay_document> overlay_provisioning::saved_document() const {
+  const auto path = dir_ / document_file;
+  if (!fs::exists(path)) return std::nullopt;
+  auto text = identity::read_file(path, max_overlay_document_bytes);
+  if (!text) return std::nullopt;
+  auto document = parse_overlay_document(*text, settings_.overlay_name, path.string());
+  if (!document) return std::nullopt;
+  // Expiry aside (a stale document still beats none while the server is
+  // away): the signature it was accepted with.
+  const auto checked = verify_overlay_document(*document, {}, identity::time_point::min());
+  if (checked) return std::nullopt;
+  return std::move(*document);
+}
+
+void overlay_provisioning::schedule_refetch(const overlay_document* fetched,
+                                            identity::time_point now) const {
+  constexpr auto retry = std::chrono::minutes(1);
+  if (fetched == nullptr || !fetched->expiration || *fetched->expiration <= now + 2 * retry) {
+    refetch_at_ = now + retry;
+    return;
+  }
+  // Between half and nine tenths of the time left, so boxes spread out.
+  std::random_device random;
+  const double share = std::uniform_real_distribution<double>(0.5, 0.9)(random);
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(*fetched->expiration - now);
+  refetch_at_ = now + std::chrono::seconds(static_cast<std::int64_t>(left.count() * share));
+}
+
+provisioning_result<overlay_document> overlay_provisioning::fetch(const overlay_document* previous,
+                                                                  identity::time_point now) const {
+  auto fetched = fetch_once(previous, now);
+  schedule_refetch(fetched ? &*fetched : nullptr, now);
+  return fetched;
+}
+
+provisioning_result<overlay_document> overlay_provisioning::fetch_once(
+    const overlay_document* previous, identity::time_point now) const {
+  const std::string url = settings_.configuration_url.value_or("https://" + settings_.overlay_name +
+                                                               std::string(well_known_path));
+  auto target = identity::parse_https_url(url);
+  if (!target)
+    return failure(provisioning_cause::bad_document, "'" + url + "' is not an https:// URL");
+  target->timeout = settings_.timeout;
+  target->max_response_bytes = max_overlay_document_bytes;
+  // §11.2: the certificate must match the URL's host when a URL was given,
+  // else the overlay name (parse_https_url set tls_name to the host).
+  identity::https_trust trust;
+  std::optional<identity::sha256_fingerprint> pin;
+  if (settings_.token) pin = settings_.token->root;
+  if (settings_.root) pin = settings_.root;
+  if (previous != nullptr) {
+    trust.roots = previous->root_certs;
+  } else if (pin) {
+    trust.root_pin = pin;
+  } else {
+    trust.system_roots = true;
+  }
+  identity::https_request request{http::verb::get, target->path, 11};
+  request.set(http::field::host, target->host);
+  request.set(http::field::accept, overlay_document_type);
+  auto response = identity::https_exchange(*target, trust, std::move(request));
+  if (!response) {
+    const bool untrusted = response.error().code == identity::identity_errc::untrusted_chain;
+    return failure(untrusted ? provisioning_cause::root_mismatch : provisioning_cause::unreachable,
+                   "configuration server " + url + ": " + response.error().detail);
+  }
+  if (response->result() != http::status::ok) {
+    return failure(provisioning_cause::bad_document,
+                   url + " answered HTTP " + std::to_string(response->result_int()));
+  }
+  if ((*response)[http::field::content_type] != overlay_document_type) {
+    return failure(provisioning_cause::bad_document,
+                   url + " did not answer with " + std::string(overlay_document_type));
+  }
+  const std::string& xml = response->body();
+  auto document = parse_overlay_document(xml, settings_.overlay_name, url);
+  if (!document) return failure(provisioning_cause::bad_document, document.error().describe());
+  if (auto refused = verify_overlay_document(*document, {previous, pin}, now)) {
+    const bool root = refused->starts_with("root mismatch");
+    return failure(root ? provisioning_cause::root_mismatch : provisioning_cause::bad_document,
+                   url + ": " + *refused);
+  }
+  if (auto saved = identity::write_file_atomically(
+          dir_ / roots_file, roots_pem(document->root_certs), identity::public_file_mode);
+      !saved) {
+    return failure(provisioning_cause::local_failure, saved.error().describe());
+  }
+  if (auto saved =
+          identity::write_file_atomically(dir_ / document_file, xml, identity::public_file_mode);
+      !saved) {
+    return failure(provisioning_cause::local_failure, saved.error().describe());
+  }
+  return std::move(*document);
+}
+
+overlay_config overlay_provisioning::overlay_of(const overlay_document& document) const {
+  overlay_config out = document.overlay;
+  out.root_cert = dir_ / roots_file;
+  return out;
+}
+
+provisioning_result<identity::node_credentials> overlay_provisioning::credentials(
+    const overlay_document& document, identity::time_point now) const {
+  const identity::credential_store store(dir_);
+  auto saved = store.load();
+  // A key without a certificate is what an enrollment interrupted between
+  // its two atomic writes leaves (credential_store saves the key first):
+  // enrolling afresh replaces it.
+  if (!saved && !fs::exists(dir_ / "node.crt")) saved = std::optional<identity::node_credentials>();
+  if (!saved) return failure(provisioning_cause::local_failure, saved.error().describe());
+  const identity::certificate_verifier verifier(
+      {document.overlay.name, document.root_certs, false});
+  const bool usable = *saved && verifier.verify((*saved)->certificate, {}, now);
+  if (usable && !due_for_renewal((*saved)->certificate, now)) return std::move(**saved);
+
+  if (document.enrollment_servers.empty()) {
+    return failure(provisioning_cause::no_credentials,
+                   "the configuration names no enrollment server");
+  }
+  auto target = identity::parse_https_url(document.enrollment_servers.front());
+  if (!target) {
+    return failure(
+        provisioning_cause::bad_document,
+        "enrollment server '" + document.enrollment_servers.front() + "' is not an https:// URL");
+  }
+  identity::enrollment_request request;
+  request.host = target->host;
+  request.port = target->port;
+  request.target = target->path;
+  request.overlay = document.overlay.name;
+  request.root_certs = document.root_certs;
+  request.timeout = settings_.timeout;
+  std::optional<identity::key_pair> fresh;
+  if (usable) {
+    // Renewal: the same key and user, the current certificate as proof.
+    request.user_name = (*saved)->certificate.user_name().value_or("");
+    request.client = identity::client_identity{&(*saved)->key, &(*saved)->certificate};
+  } else if (settings_.token) {
+    request.user_name = settings_.token->user;
+    request.password = settings_.token->secret;
+  } else if (settings_.user && settings_.password) {
+    request.user_name = *settings_.user;
+    request.password = *settings_.password;
+  } else {
+    return failure(provisioning_cause::no_credentials,
+                   "not enrolled in " + document.overlay.name +
+                       ": give an enrollment token (--token) or enroll with p2psipd --enroll USER");
+  }
+  if (!usable) {
+    auto made_key = identity::key_pair::generate(identity::key_algorithm::ecdsa_p256);
+    if (!made_key) return failure(provisioning_cause::local_failure, made_key.error().describe());
+    fresh = std::move(*made_key);
+  }
+  auto cert = identity::enroll(request, usable ? (*saved)->key : *fresh);
+  if (!cert) return enrollment_failure(cert.error());
+  identity::node_credentials made{usable ? std::move((*saved)->key) : std::move(*fresh),
+                                  std::move(*cert), document.root_certs};
+  if (auto stored = store.save(made); !stored) {
+    return failure(provisioning_cause::local_failure, stored.error().describe());
+  }
+  return made;
+}
+
+}  // namespace p2psip::daemon

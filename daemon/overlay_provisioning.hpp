@@ -1,0 +1,107 @@
+// A box that knows only its overlay's name: the §11.2 configuration fetch
+// and the §11.3 enrollment, and what they keep in the state directory:
+//   overlay.xml        the last valid configuration document, as fetched
+//   overlay-root.crt   its root-certs (PEM), what overlay.root-cert points at
+//   node.key (0600), node.crt, root.crt   the credentials (credential_store)
+// Every file is replaced atomically, and only once what it holds was checked.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "daemon/overlay_document.hpp"
+#include "identity/credential_store.hpp"
+#include "identity/enrollment_tokens.hpp"
+#include "wire/basic_result.hpp"
+
+namespace p2psip::daemon {
+
+// What the admin gave the box (command line or YAML).
+struct provisioning_settings {
+  std::string overlay_name;
+  std::optional<std::string> configuration_url;  // else https://NAME/.well-known/reload-config
+  std::optional<identity::token_text> token;     // one-time token: user, secret, root fingerprint
+  std::optional<std::string> user;               // interactive enrollment (p2psipd --enroll)
+  std::optional<std::string> password;
+  // The CA root's fingerprint (p2psipd --root), for a box without a token.
+  std::optional<identity::sha256_fingerprint> root;
+  std::chrono::seconds timeout{10};
+};
+
+// Each cause an operator must act on differently.
+enum class provisioning_cause {
+  unreachable,     // configuration or enrollment server: retried with backoff
+  bad_document,    // invalid, tampered, wrong overlay name, expired
+  root_mismatch,   // the root is not the one this box was given / does not chain
+  wrong_password,  // failed_authentication: unknown user, wrong password or token
+  token_used,      // the one-time token was used already
+  csr_refused,     // bad_CSR, username_not_available, Node-IDs_not_available
+  no_credentials,  // not enrolled, and nothing to enroll with
+  local_failure,   // the state directory could not be written, and the like
+};
+const char* to_string(provisioning_cause cause) noexcept;
+
+struct provisioning_error {
+  provisioning_cause cause{};
+  std::string reason;
+  bool retry_later() const noexcept { return cause == provisioning_cause::unreachable; }
+  std::string describe() const;
+};
+
+template <class T>
+using provisioning_result = wire::basic_result<T, provisioning_error>;
+
+// Renewal starts once two thirds of a certificate's lifetime have passed.
+bool due_for_renewal(const identity::node_certificate& cert, identity::time_point now);
+
+class overlay_provisioning {
+ public:
+  overlay_provisioning(std::filesystem::path state_dir, provisioning_settings settings)
+      : dir_(std::move(state_dir)), settings_(std::move(settings)) {}
+
+  // The document kept from an earlier fetch, if it still parses and is
+  // signed as it was when it was accepted.
+  std::optional<overlay_document> saved_document() const;
+
+  // §11.2: GET over HTTPS, the server's certificate checked against the
+  // previous document's roots, else the token's root fingerprint, else the
+  // system's; then parse_overlay_document and verify_overlay_document. A
+  // valid document is saved before it is returned.
+  provisioning_result<overlay_document> fetch(const overlay_document* previous,
+                                              identity::time_point now) const;
+
+  // The overlay section the daemon runs on: the document's, with root-cert
+  // pointing at overlay-root.crt.
+  overlay_config overlay_of(const overlay_document& document) const;
+
+  // §11.3: the saved credentials while they chain to the document's roots
+  // and are not due for renewal; else enrollment with the token or the
+  // user's password (a fresh key), or renewal showing the current
+  // certificate (same key, same Node-IDs). Saved on success only.
+  provisioning_result<identity::node_credentials> credentials(const overlay_document& document,
+                                                              identity::time_point now) const;
+
+  // §11.1: "retrieve a new copy of the configuration at a randomly
+  // selected time that is before the expiration time": true once that time,
+  // picked at each successful fetch (a failed one retries a minute later).
+  bool refetch_due(identity::time_point now) const noexcept {
+    return refetch_at_ && now >= *refetch_at_;
+  }
+
+  const provisioning_settings& settings() const noexcept { return settings_; }
+  const std::filesystem::path& state_dir() const noexcept { return dir_; }
+
+ private:
+  provisioning_result<overlay_document> fetch_once(const overlay_document* previous,
+                                                   identity::time_point now) const;
+  void schedule_refetch(const overlay_document* fetched, identity::time_point now) const;
+
+  std::filesystem::path dir_;
+  provisioning_settings settings_;
+  mutable std::optional<identity::time_point> refetch_at_;  // moved by every fetch
+};
+
+}  // namespace p2psip::daemon
