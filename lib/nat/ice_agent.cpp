@@ -21,6 +21,11 @@ const char* to_string(ice_failure failure) noexcept {
   return "?";
 }
 
+std::string describe(const ice_selected_pair& pair) {
+  return std::string(to_string(pair.local.type)) + " " + pair.local.address.address().to_string() +
+         " - " + to_string(pair.remote.type) + " " + pair.remote.address.address().to_string();
+}
+
 namespace {
 
 struct g_free_deleter {

@@ -81,6 +81,9 @@ struct ice_selected_pair {
   std::optional<transport_address> relay_server;
 };
 
+// "host 10.0.0.2 - srflx 198.51.100.7", for logs.
+std::string describe(const ice_selected_pair& pair);
+
 enum class ice_failure {
   gathering_failed,  // no socket could be opened, or nothing was gathered
   no_usable_remote,  // set_remote() gave no candidate libnice took

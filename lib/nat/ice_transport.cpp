@@ -237,11 +237,7 @@ void ice_transport::on_checked(negotiation_map& table, std::uint64_t key,
   ++counters_.selected_by_local_type.at(static_cast<std::size_t>(pair.local.type));
   std::erase_if(handed_over_, [](const auto& entry) { return entry.second.expired(); });
   handed_over_[*n.peer] = n.path;
-  logs.write(log_level::info, "ICE pair with " + n.peer->hex() + ": " +
-                                  to_string(pair.local.type) + " " +
-                                  pair.local.address.address().to_string() + " - " +
-                                  to_string(pair.remote.type) + " " +
-                                  pair.remote.address.address().to_string());
+  logs.write(log_level::info, "ICE pair with " + n.peer->hex() + ": " + describe(pair));
   links_.adopt_path(std::move(n.path), dtls_role, *n.peer);
 }
 

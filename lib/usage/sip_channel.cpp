@@ -491,11 +491,7 @@ wire::attach_req_ans as_attach_body(const wire::app_attach_req_ans& body) {
 }
 
 void log_pair(const wire::node_id& peer, const nat::ice_selected_pair& pair) {
-  logs.write(log_level::info, "sip: ICE stream with " + peer.hex() + ": " +
-                                  nat::to_string(pair.local.type) + " " +
-                                  pair.local.address.address().to_string() + " - " +
-                                  nat::to_string(pair.remote.type) + " " +
-                                  pair.remote.address.address().to_string());
+  logs.write(log_level::info, "sip: ICE stream with " + peer.hex() + ": " + nat::describe(pair));
 }
 
 wire::app_attach_req_ans as_app_attach_body(wire::attach_req_ans body) {
@@ -510,6 +506,12 @@ wire::app_attach_req_ans as_app_attach_body(wire::attach_req_ans body) {
 
 }  // namespace
 
+std::shared_ptr<nat::ice_stream> sip_channel::take_negotiating(
+    std::shared_ptr<nat::ice_stream>& slot) {
+  if (slot) negotiating_.erase(slot);
+  return std::exchange(slot, nullptr);
+}
+
 void sip_channel::ice_connect(const wire::node_id& peer, stream_ready done) {
   auto pending = std::make_shared<stream_ready>(std::move(done));
   auto finish = [pending](std::shared_ptr<splice> s, const std::string& why) {
@@ -518,10 +520,7 @@ void sip_channel::ice_connect(const wire::node_id& peer, stream_ready done) {
   // The handlers reach the stream through this slot, emptied once the
   // negotiation ends (the stream owns its handlers).
   auto slot = std::make_shared<std::shared_ptr<nat::ice_stream>>();
-  auto end_negotiation = [this, slot] {
-    if (*slot) negotiating_.erase(*slot);
-    return std::exchange(*slot, nullptr);
-  };
+  auto end_negotiation = [this, slot] { return take_negotiating(*slot); };
   nat::ice_stream_handlers h;
   h.gathered = [this, alive = alive_, peer, slot, finish,
                 end_negotiation](const nat::ice_description* local) {
@@ -568,10 +567,7 @@ void sip_channel::ice_answer(const wire::node_id& peer, const wire::app_attach_r
   const auto remote = nat::from_attach_body(as_attach_body(request), nat::ice_role::controlled);
   if (!remote || remote->candidates.empty() || !front_) return reply(std::nullopt);
   auto slot = std::make_shared<std::shared_ptr<nat::ice_stream>>();
-  auto end_negotiation = [this, slot] {
-    if (*slot) negotiating_.erase(*slot);
-    return std::exchange(*slot, nullptr);
-  };
+  auto end_negotiation = [this, slot] { return take_negotiating(*slot); };
   nat::ice_stream_handlers h;
   h.gathered = [reply = std::move(reply), end_negotiation](const nat::ice_description* local) {
     if (!local) {
@@ -626,10 +622,8 @@ void sip_channel::dial(const wire::node_id& peer, const tcp::endpoint& where,
                     });
 }
 
-std::shared_ptr<splice> sip_channel::splice_stream(std::shared_ptr<link::byte_stream> remote,
-                                                   bool tls_client,
-                                                   std::optional<wire::node_id> expected,
-                                                   stream_ready ready) {
+void sip_channel::splice_stream(std::shared_ptr<link::byte_stream> remote, bool tls_client,
+                                std::optional<wire::node_id> expected, stream_ready ready) {
   auto pending = std::make_shared<stream_ready>(std::move(ready));
   auto s = make_splice(true, tls_client, expected);
   s->on_established = [pending](splice& established) {
@@ -641,7 +635,6 @@ std::shared_ptr<splice> sip_channel::splice_stream(std::shared_ptr<link::byte_st
     if (*alive) splice_closed(gone, expected);
   };
   s->attach_remote(std::move(remote));
-  return s;
 }
 
 void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::tcp_stream> local) {
@@ -656,7 +649,7 @@ void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::
     s->attach_local(std::move(local));
     return;
   }
-  if (config_.open_ice_stream || !entry.candidate) {
+  if (config_.open_ice_stream) {
     // Each stream is a negotiation of its own.
     return ice_connect(peer, [this, peer, local = std::move(local)](std::shared_ptr<splice> s,
                                                                     const std::string& why) {

@@ -151,6 +151,9 @@ class sip_channel final : public sip::node_channel {
   // A stream for the front to `peer` is established (or not, and why).
   void adopt(const wire::node_id& peer, std::shared_ptr<splice> stream, const std::string& why);
   using stream_ready = std::function<void(std::shared_ptr<splice>, const std::string& why)>;
+  // An ICE stream whose negotiation ended (`slot` emptied), out of
+  // negotiating_; nullptr when it had ended already.
+  std::shared_ptr<nat::ice_stream> take_negotiating(std::shared_ptr<nat::ice_stream>& slot);
   // ICE: AppAttach with our description, checks, TLS over the ice_stream.
   void ice_connect(const wire::node_id& peer, stream_ready done);
   // ICE: the answer to `peer`'s AppAttach, and its stream once checked.
@@ -158,8 +161,8 @@ class sip_channel final : public sip::node_channel {
                   overlay::overlay_node::app_attach_reply reply);
   // An outbound stream (TCP dialled, or an ICE stream) wrapped in TLS:
   // `ready` gets it established, or nullptr and why.
-  std::shared_ptr<splice> splice_stream(std::shared_ptr<link::byte_stream> remote, bool tls_client,
-                                        std::optional<wire::node_id> expected, stream_ready ready);
+  void splice_stream(std::shared_ptr<link::byte_stream> remote, bool tls_client,
+                     std::optional<wire::node_id> expected, stream_ready ready);
   void fail_peer(const wire::node_id& peer, const std::string& why);
   // A TLS stream to `peer` at `where`; `on_ready` gets it established, or
   // nullptr when the dial or handshake failed.

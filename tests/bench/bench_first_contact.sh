@@ -48,14 +48,6 @@ for i in 2 3 4 5; do
   eventually 10 has_sip_port "$i" || fail "${hosts[$i]} printed no SIP port"
 done
 
-in_box() { local i=$1; shift; ${lab_prefix[${hosts[$i]}]} "$@"; }
-sipp_in() {  # sipp_in NODE NAME SECONDS [sipp args...]
-  local i=$1 name=$2 seconds=$3
-  shift 3
-  in_box "$i" timeout "$((seconds + 10))" sipp -i 127.0.0.1 -nostdin -timeout "${seconds}s" \
-    -timeout_error -trace_err -error_file "$work/$name.err" -message_file "$work/$name.msg" \
-    -trace_msg "$@" >"$work/$name.out" 2>&1
-}
 # invite_to_180 MSGFILE: milliseconds from the INVITE sent to the 180 received.
 invite_to_180() {
   python3 - "$1" <<'PY'

@@ -129,6 +129,18 @@ for line in open(sys.argv[1]):
 PY
 }
 
+# sipp_in NODE NAME SECONDS [sipp args...]: one bounded SIPp on loopback in
+# node NODE's namespace (node_prefix, as the NAT lab sets it); its
+# statistics, errors and messages in $work/NAME.*.
+sipp_in() {
+  local i=$1 name=$2 seconds=$3
+  shift 3
+  # shellcheck disable=SC2086
+  ${node_prefix[$i]:-} timeout "$((seconds + 10))" sipp -i 127.0.0.1 -nostdin \
+    -timeout "${seconds}s" -timeout_error -trace_err -error_file "$work/$name.err" \
+    -message_file "$work/$name.msg" -trace_msg "$@" >"$work/$name.out" 2>&1
+}
+
 # finish NODE...: the verdict; on failure the given nodes' log tails.
 finish() {
   local i

@@ -50,21 +50,6 @@ for i in "${!hosts[@]}"; do
 done
 echo "# 4 daemons joined: 2 public, behind a symmetric NAT (sa) and a restricted one (ra)"
 
-# in_box NODE COMMAND...: COMMAND in node NODE's namespace.
-in_box() {
-  local i=$1
-  shift
-  ${lab_prefix[${hosts[$i]}]} "$@"
-}
-# sipp_in NODE NAME SECONDS [sipp args...]: one bounded SIPp in NODE's box,
-# on loopback; its messages in $work/NAME.msg.
-sipp_in() {
-  local i=$1 name=$2 seconds=$3
-  shift 3
-  in_box "$i" timeout "$((seconds + 10))" sipp -i 127.0.0.1 -nostdin -timeout "${seconds}s" \
-    -timeout_error -trace_err -error_file "$work/$name.err" -message_file "$work/$name.msg" \
-    -trace_msg "$@" >"$work/$name.out" 2>&1
-}
 # register NODE USER PORT: USER@DOMAIN registered at NODE with a contact on PORT.
 register() {
   sipp_in "$1" "reg-$2" 20 "127.0.0.1:$(sip_port "$1")" -sf "$SCEN/register.xml" -s "$2" \
