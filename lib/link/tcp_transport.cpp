@@ -31,11 +31,14 @@ tcp_stream::tcp_stream(asio::ip::tcp::socket socket, milliseconds close_linger)
 
 void tcp_stream::start(byte_stream_handler& handler) {
   handler_ = &handler;
-  read_more();
+  // After detach() a wait may still be pending: it serves the new handler.
+  if (!reading_) read_more();
 }
 
 void tcp_stream::read_more() {
+  reading_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    self->reading_ = false;
     if (self->handler_ == nullptr) return;
     const auto buffer = shared_read_buffer();
     std::size_t n = 0;
@@ -51,7 +54,7 @@ void tcp_stream::read_more() {
       return;
     }
     self->handler_->on_stream_data(wire::bytes_view(buffer.data(), n));
-    if (self->handler_ != nullptr) self->read_more();
+    if (self->handler_ != nullptr && !self->reading_) self->read_more();
   });
 }
 

@@ -27,6 +27,9 @@ class tcp_stream final : public byte_stream, public std::enable_shared_from_this
   void write(std::vector<std::uint8_t> bytes) override;
   std::size_t queued_bytes() const override { return queued_bytes_; }
   void close(close_mode mode) override;
+  // Stops calling the handler and reading, keeping the connection open:
+  // start() hands it to another handler (a relay that replaces its far side).
+  void detach() noexcept { handler_ = nullptr; }
 
  private:
   void read_more();
@@ -40,6 +43,7 @@ class tcp_stream final : public byte_stream, public std::enable_shared_from_this
   std::deque<std::vector<std::uint8_t>> write_queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool reading_ = false;  // a wait for readable data is pending
   bool closing_ = false;
   bool reset_ = false;  // close with RST (close_mode::reset)
 };

@@ -1,6 +1,7 @@
 #include "usage/sip_channel.hpp"
 
 #include <array>
+#include <deque>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -33,6 +34,12 @@ using asio::ip::tcp;
 // daemon that died, or restarted, then loses its streams in seconds, as a
 // TCP reset would tell: an ICE stream's path gives no such sign for tens of
 // seconds. Keepalives are not passed to the fronts.
+//
+// The opening side also pings after each message of the front, and keeps
+// the front's bytes until the pong to a later ping: pongs answer pings in
+// order, so that pong proves the peer daemon read them. When the stream
+// breaks with bytes unconfirmed, the front's connection is handed on
+// (on_resend) instead of reset.
 class splice : public std::enable_shared_from_this<splice> {
  public:
   splice(asio::io_context& io, const link::tls_context& tls, link::tls_role role,
@@ -43,7 +50,7 @@ class splice : public std::enable_shared_from_this<splice> {
       deliver_local({bytes.begin(), bytes.end()});
     };
     inbound_.on_keepalive = [this](std::size_t crlfs) {
-      if (pinger_) return;  // pongs: the arrival itself is the news
+      if (pinger_) return confirmed(crlfs);  // pongs, one CRLF each
       unpaired_crlfs_ += crlfs;
       pongs_due_ += unpaired_crlfs_ / 2;
       unpaired_crlfs_ %= 2;
@@ -56,6 +63,9 @@ class splice : public std::enable_shared_from_this<splice> {
   std::function<void(splice&)> on_established;
   // Once, when either side ended or a bound was hit.
   std::function<void(splice&, const std::string& why)> on_closed;
+  // The far side broke with front bytes unconfirmed: the front's connection
+  // and those bytes, for a fresh stream. Called after on_closed.
+  std::function<void(front_connection)> on_resend;
 
   void attach_remote(std::shared_ptr<link::byte_stream> remote) {
     remote_ = std::move(remote);
@@ -70,15 +80,19 @@ class splice : public std::enable_shared_from_this<splice> {
     flush_remote();
   }
 
-  void attach_local(std::shared_ptr<link::tcp_stream> local) {
-    if (closed_) return local->close(link::close_mode::abort);
-    local_ = std::move(local);
+  void attach_local(front_connection local) {
+    if (closed_) return local.stream->close(link::close_mode::abort);
+    local_ = std::move(local.stream);
+    resends_ = local.resends;
     carried_local_ = true;
     local_->start(local_side_);
     if (!to_local_.empty()) {
       local_->write(std::move(to_local_));
       to_local_.clear();
     }
+    // Before anything the front sends from now: start() only waits to read.
+    if (!local.unsent.empty())
+      from_local(wire::bytes_view(local.unsent.data(), local.unsent.size()));
   }
 
   bool established() const noexcept { return established_; }
@@ -94,9 +108,22 @@ class splice : public std::enable_shared_from_this<splice> {
   // The far side ended or failed: the front's connection ends with a reset,
   // so that nta fails the transactions waiting on it (503) at once instead
   // of waiting out Timer B or C for answers that cannot come.
+  // Unless the front's unconfirmed bytes can go on a fresh stream (the
+  // connection is then handed on, not reset).
   void far_side_ended(const std::string& why, link::close_mode mode) {
-    if (!closed_) far_ended_ = established_;
-    close(why, mode, link::close_mode::reset);
+    if (closed_) return;
+    if (!can_resend()) {
+      far_ended_ = established_;
+      return close(why, mode, link::close_mode::reset);
+    }
+    front_connection handed{std::exchange(local_, nullptr), std::exchange(unconfirmed_, {}),
+                            resends_ + 1};
+    handed.stream->detach();
+    auto resend = std::exchange(on_resend, nullptr);
+    close(why + "; " + std::to_string(handed.unsent.size()) +
+              " unconfirmed bytes of the front go on a fresh stream",
+          mode, link::close_mode::reset);
+    resend(std::move(handed));
   }
 
   void close(const std::string& why, link::close_mode remote_mode, link::close_mode local_mode) {
@@ -152,6 +179,29 @@ class splice : public std::enable_shared_from_this<splice> {
     if (remote_ && tls_.has_output()) remote_->write(tls_.take_output());
   }
 
+  // Enough for a daemon restarting in a loop not to get the same bytes for ever.
+  static constexpr unsigned max_resends = 2;
+
+  bool can_resend() const {
+    // A partial message from the peer already went to the front: what a
+    // fresh stream brings could not follow it.
+    return pinger_ && established_ && local_ && on_resend && !unconfirmed_.empty() && tracking_ &&
+           resends_ < max_resends && inbound_.at_boundary();
+  }
+
+  // `pongs` more answers to our pings, in the order the pings went.
+  void confirmed(std::size_t pongs) {
+    for (; pongs > 0 && !ping_marks_.empty(); --pongs) {
+      const auto upto = ping_marks_.front();
+      ping_marks_.pop_front();
+      if (tracking_) {
+        unconfirmed_.erase(unconfirmed_.begin(),
+                           unconfirmed_.begin() + static_cast<std::ptrdiff_t>(upto - confirmed_));
+      }
+      confirmed_ = upto;
+    }
+  }
+
   void from_remote(wire::bytes_view ciphertext) {
     std::vector<std::uint8_t> plain;
     const auto state = tls_.receive(ciphertext, plain);
@@ -187,6 +237,17 @@ class splice : public std::enable_shared_from_this<splice> {
     if (!outbound_.feed(wire::bytes_view(plain.data(), plain.size()))) {
       return close("front: " + *outbound_.failed(), link::close_mode::abort);
     }
+    if (pinger_) {
+      sent_ += plain.size();
+      // Past the bound the bytes are no longer kept: such a stream is reset.
+      tracking_ = tracking_ && unconfirmed_.size() + plain.size() <= config_.max_buffer;
+      if (tracking_) {
+        unconfirmed_.insert(unconfirmed_.end(), plain.begin(), plain.end());
+      } else {
+        unconfirmed_.clear();
+      }
+      ping_due_ = true;
+    }
     send_keepalives();
     flush_remote();
   }
@@ -195,7 +256,10 @@ class splice : public std::enable_shared_from_this<splice> {
     if (!established_ || closed_ || !outbound_.at_boundary()) return;
     static constexpr std::array<std::uint8_t, 4> ping{'\r', '\n', '\r', '\n'};
     const bool any = ping_due_ || pongs_due_ > 0;
-    if (std::exchange(ping_due_, false)) tls_.send(wire::bytes_view(ping.data(), ping.size()));
+    if (std::exchange(ping_due_, false)) {
+      tls_.send(wire::bytes_view(ping.data(), ping.size()));
+      ping_marks_.push_back(sent_);
+    }
     for (; pongs_due_ > 0; --pongs_due_) tls_.send(wire::bytes_view(ping.data(), 2));
     if (any) flush_remote();
   }
@@ -257,10 +321,18 @@ class splice : public std::enable_shared_from_this<splice> {
   std::shared_ptr<link::tcp_stream> local_;
   std::vector<std::uint8_t> to_local_;   // plaintext before the front connection exists
   std::vector<std::uint8_t> to_remote_;  // plaintext before the handshake is done
-  sip_stream_framer outbound_;  // what the front sends
-  sip_stream_framer inbound_;   // what the peer daemon sends
+  sip_stream_framer outbound_;           // what the front sends
+  sip_stream_framer inbound_;            // what the peer daemon sends
   std::chrono::steady_clock::time_point last_received_ = std::chrono::steady_clock::now();
   bool ping_due_ = false;
+  // The opening side: front bytes sent and confirmed so far, the bytes in
+  // between, and the count sent before each ping awaiting its pong.
+  std::uint64_t sent_ = 0;
+  std::uint64_t confirmed_ = 0;
+  std::vector<std::uint8_t> unconfirmed_;
+  std::deque<std::uint64_t> ping_marks_;
+  bool tracking_ = true;
+  unsigned resends_ = 0;
   std::size_t pongs_due_ = 0;
   std::size_t unpaired_crlfs_ = 0;
   bool established_ = false;
@@ -425,15 +497,14 @@ void sip_channel::request_candidate(
     std::function<void(std::optional<tcp::endpoint>, const std::string&)> done) {
   wire::app_attach_req request;
   request.role = {'a', 'c', 't', 'i', 'v', 'e'};
-  send_app_attach(peer, std::move(request),
-                  [done = std::move(done)](std::optional<wire::app_attach_ans> answer,
-                                           const std::string& why) {
-                    if (!answer) return done(std::nullopt, why);
-                    wire::attach_req_ans as_attach;
-                    as_attach.candidates = answer->candidates;
-                    done(first_usable_candidate(as_attach),
-                         "AppAttachAns without a usable candidate");
-                  });
+  send_app_attach(
+      peer, std::move(request),
+      [done = std::move(done)](std::optional<wire::app_attach_ans> answer, const std::string& why) {
+        if (!answer) return done(std::nullopt, why);
+        wire::attach_req_ans as_attach;
+        as_attach.candidates = answer->candidates;
+        done(first_usable_candidate(as_attach), "AppAttachAns without a usable candidate");
+      });
 }
 
 void sip_channel::attached(const wire::node_id& peer, std::optional<tcp::endpoint> where,
@@ -465,7 +536,7 @@ void sip_channel::adopt(const wire::node_id& peer, std::shared_ptr<splice> s,
       entry.listener = link::tcp_listener::open(
           io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), config_.close_linger,
           [this, alive = alive_, peer](std::shared_ptr<link::tcp_stream> local) {
-            if (*alive) accept_local(peer, std::move(local));
+            if (*alive) accept_local(peer, front_connection(std::move(local)));
           },
           [peer](const std::string& reason) {
             logs.write(log_level::warning,
@@ -534,9 +605,9 @@ void sip_channel::ice_connect(const wire::node_id& peer, stream_ready done) {
         [slot, finish, end_negotiation](std::optional<wire::app_attach_ans> answer,
                                         const std::string& why) {
           if (!*slot) return;
-          const auto remote = answer ? nat::from_attach_body(as_attach_body(*answer),
-                                                             nat::ice_role::controlling)
-                                     : std::nullopt;
+          const auto remote =
+              answer ? nat::from_attach_body(as_attach_body(*answer), nat::ice_role::controlling)
+                     : std::nullopt;
           if (!remote || remote->candidates.empty()) {
             end_negotiation()->close(link::close_mode::abort);
             return finish(nullptr, answer ? "AppAttachAns without usable ICE candidates" : why);
@@ -634,13 +705,30 @@ void sip_channel::splice_stream(std::shared_ptr<link::byte_stream> remote, bool 
     if (auto f = std::exchange(*pending, nullptr)) f(nullptr, why);
     if (*alive) splice_closed(gone, expected);
   };
+  if (expected) {
+    s->on_resend = [this, alive = alive_, peer = *expected](front_connection local) {
+      if (*alive) resend(peer, std::move(local));
+    };
+  }
   s->attach_remote(std::move(remote));
 }
 
-void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::tcp_stream> local) {
+void sip_channel::resend(const wire::node_id& peer, front_connection local) {
+  ++stats_.resent;
+  logs.write(log_level::info, "sip: stream to " + peer.hex() + " broke with " +
+                                  std::to_string(local.unsent.size()) +
+                                  " bytes it did not confirm; sending them on a fresh stream");
+  // A spare made before the break may lead to the same dead process.
+  if (auto it = peers_.find(peer); it != peers_.end() && it->second.spare) {
+    std::exchange(it->second.spare, nullptr)->close("the node's stream broke");
+  }
+  accept_local(peer, std::move(local));
+}
+
+void sip_channel::accept_local(const wire::node_id& peer, front_connection local) {
   auto it = peers_.find(peer);
   if (stopped_ || it == peers_.end() || !it->second.reachable) {
-    return local->close(link::close_mode::abort);
+    return local.stream->close(link::close_mode::reset);
   }
   auto& entry = it->second;
   if (entry.spare) {
@@ -649,29 +737,27 @@ void sip_channel::accept_local(const wire::node_id& peer, std::shared_ptr<link::
     s->attach_local(std::move(local));
     return;
   }
+  auto held = std::make_shared<front_connection>(std::move(local));
   if (config_.open_ice_stream) {
     // Each stream is a negotiation of its own.
-    return ice_connect(peer, [this, peer, local = std::move(local)](std::shared_ptr<splice> s,
-                                                                    const std::string& why) {
-      if (s) return s->attach_local(local);
-      local->close(link::close_mode::abort);
+    return ice_connect(peer, [this, peer, held](std::shared_ptr<splice> s, const std::string& why) {
+      if (s) return s->attach_local(std::move(*held));
+      held->stream->close(link::close_mode::reset);
       if (!stopped_) fail_peer(peer, why);
     });
   }
   // Another connection from nta: its own TLS stream to the same node. What
-  // nta sends meanwhile waits in the splice (bounded).
-  splice_local(peer, *entry.candidate,
-               std::make_shared<std::shared_ptr<link::tcp_stream>>(std::move(local)), true);
+  // nta sends meanwhile waits in the kernel until the stream is up.
+  splice_local(peer, *entry.candidate, std::move(held), true);
 }
 
 void sip_channel::splice_local(const wire::node_id& peer, const tcp::endpoint& where,
-                               std::shared_ptr<std::shared_ptr<link::tcp_stream>> local,
-                               bool reattach) {
+                               std::shared_ptr<front_connection> local, bool reattach) {
   dial(peer, where, [this, alive = alive_, peer, local, reattach](std::shared_ptr<splice> s) {
     if (!*alive) return;
     if (s) return s->attach_local(std::move(*local));
     if (!reattach) {
-      (*local)->close(link::close_mode::abort);
+      local->stream->close(link::close_mode::reset);
       return fail_peer(peer, "dial failed");
     }
     logs.write(log_level::info, "sip: candidate of " + peer.hex() + " stale, AppAttaching again");
@@ -679,7 +765,7 @@ void sip_channel::splice_local(const wire::node_id& peer, const tcp::endpoint& w
         peer, [this, peer, local](std::optional<tcp::endpoint> fresh, const std::string& why) {
           auto it = peers_.find(peer);
           if (stopped_ || !fresh || it == peers_.end()) {
-            (*local)->close(link::close_mode::abort);
+            local->stream->close(link::close_mode::reset);
             return fail_peer(peer, fresh ? "dial failed" : why);
           }
           it->second.candidate = fresh;
@@ -707,7 +793,7 @@ void sip_channel::accept_stream(std::shared_ptr<link::byte_stream> remote, bool 
         [self, alive](std::shared_ptr<link::tcp_stream> local, const std::string& error) {
           if (!*alive) return;
           if (!local) return self->close("front unreachable: " + error);
-          self->attach_local(std::move(local));
+          self->attach_local(front_connection(std::move(local)));
         });
   };
   s->on_closed = [this, alive = alive_](splice& gone, const std::string& why) {

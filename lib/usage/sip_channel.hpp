@@ -36,6 +36,14 @@
 // meanwhile wait for that answer); when it cannot be reached, the waiting
 // opens fail and the on_unreachable handler learns the node is gone.
 //
+// A restarted peer: a request sent into a stream whose far end died without
+// a word (an ICE stream shows that only by keepalive silence) would be lost
+// with the stream. Each outbound splice keeps what the front sent until a
+// pong to a ping sent after it proves the peer read it; when the stream
+// breaks with bytes unconfirmed, the front's connection is kept and those
+// bytes go first on a fresh stream to the node (a new AppAttach), so a call
+// placed just after the peer restarted reaches its new process.
+//
 // Bounds: a splice that has more than `max_buffer` bytes queued towards
 // either side, or whose TLS handshake does not finish in
 // `handshake_timeout`, is closed on both sides. Ends propagate: EOF on one
@@ -53,6 +61,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -95,6 +104,19 @@ struct sip_channel_stats {
   std::uint64_t inbound_accepted = 0;
   std::uint64_t outbound_opened = 0;
   std::uint64_t failures = 0;  // AppAttach, dial or handshake failures
+  // Broken streams whose unconfirmed front bytes went on a fresh stream.
+  std::uint64_t resent = 0;
+};
+
+// One connection of the front to a peer's loopback listener, and what it
+// sent that a broken stream to the peer never confirmed (sent first).
+struct front_connection {
+  explicit front_connection(std::shared_ptr<link::tcp_stream> s, std::vector<std::uint8_t> u = {},
+                            unsigned r = 0)
+      : stream(std::move(s)), unsent(std::move(u)), resends(r) {}
+  std::shared_ptr<link::tcp_stream> stream;
+  std::vector<std::uint8_t> unsent;
+  unsigned resends = 0;  // how many broken streams it outlived already
 };
 
 class splice;
@@ -168,12 +190,15 @@ class sip_channel final : public sip::node_channel {
   // nullptr when the dial or handshake failed.
   void dial(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& where,
             std::function<void(std::shared_ptr<splice>)> on_ready);
-  void accept_local(const wire::node_id& peer, std::shared_ptr<link::tcp_stream> local);
+  void accept_local(const wire::node_id& peer, front_connection local);
+  // A stream to `peer` broke with front bytes it did not confirm: `local`
+  // goes on a fresh stream, those bytes first.
+  void resend(const wire::node_id& peer, front_connection local);
   // Dials `where` for the front's connection `local`. When that fails and
   // `reattach` holds, the candidate may be stale (the node restarted, say):
   // AppAttach again and dial the new one, once, before giving up on the peer.
   void splice_local(const wire::node_id& peer, const boost::asio::ip::tcp::endpoint& where,
-                    std::shared_ptr<std::shared_ptr<link::tcp_stream>> local, bool reattach);
+                    std::shared_ptr<front_connection> local, bool reattach);
   void accept_remote(std::shared_ptr<link::tcp_stream> remote);
   // An inbound stream (TCP accepted, or an answered AppAttach's ICE stream)
   // wrapped in TLS and spliced to a new connection to the front.

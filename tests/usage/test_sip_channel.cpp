@@ -9,9 +9,12 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -46,6 +49,7 @@ struct fixture {
   nat::glib_loop_thread loop{"sip-channel-test"};
   overlay::sim::overlay_world world{overlay::test::fixed_interval_world(5)};
   tls_side a, b;
+  usage::sip_channel_config config;
   std::optional<usage::sip_channel> channel_a, channel_b;
 
   explicit fixture(bool ice = false) {
@@ -53,7 +57,6 @@ struct fixture {
     world.scheduler().run_for(3s);
     world.add_node(b.id());
     world.scheduler().run_for(30s);
-    usage::sip_channel_config config;
     if (ice) {
       config.open_ice_stream = [this](nat::ice_role role, nat::ice_stream_handlers handlers) {
         nat::ice_agent_config c;
@@ -164,4 +167,106 @@ TEST_CASE("a node that serves no SIP channel is unreachable") {
   REQUIRE(f.run_until([&] { return opened.has_value(); }));
   CHECK_FALSE(opened->has_value());
   CHECK(f.channel_a->stats().failures == 1);
+}
+
+namespace {
+
+// A front that answers each SIP message (headers only, no body) with a 200
+// on the connection it came on, and keeps what it read.
+struct answering_front {
+  explicit answering_front(asio::io_context& io)
+      : acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
+    accept_next();
+  }
+  sip::stream_endpoint endpoint() const { return {"127.0.0.1", acceptor.local_endpoint().port()}; }
+
+  struct connection {
+    explicit connection(const asio::any_io_executor& executor) : socket(executor) {}
+    tcp::socket socket;
+    asio::streambuf in;
+  };
+  void accept_next() {
+    auto c = std::make_shared<connection>(acceptor.get_executor());
+    acceptor.async_accept(c->socket, [this, c](const boost::system::error_code& ec) {
+      if (ec) return;
+      read_next(c);
+      accept_next();
+    });
+  }
+  void read_next(std::shared_ptr<connection> c) {
+    asio::async_read_until(
+        c->socket, c->in, "\r\n\r\n", [this, c](const boost::system::error_code& e, std::size_t n) {
+          if (e) return;
+          messages.emplace_back(asio::buffers_begin(c->in.data()),
+                                asio::buffers_begin(c->in.data()) + n);
+          c->in.consume(n);
+          asio::write(c->socket,
+                      asio::buffer(std::string("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n")));
+          read_next(c);
+        });
+  }
+  tcp::acceptor acceptor;
+  std::vector<std::string> messages;
+};
+
+std::string request(int n) {
+  return "OPTIONS sip:b@p2psip.test SIP/2.0\r\nCSeq: " + std::to_string(n) +
+         " OPTIONS\r\nContent-Length: 0\r\n\r\n";
+}
+
+}  // namespace
+
+// The race p2psipd_sip_crash met: over an ICE stream only keepalive silence
+// tells that the peer daemon died, so a request sent just after it died (and
+// restarted) went into the dead stream and the call failed.
+TEST_CASE("a request sent as the peer dies unseen reaches the peer's new process") {
+  fixture f(true);
+  auto old_front = std::make_unique<answering_front>(f.io);
+  f.channel_b->start(old_front->endpoint());
+  f.channel_a->start({"127.0.0.1", 9});
+  std::optional<std::optional<sip::stream_endpoint>> opened;
+  f.channel_a->open(f.b.id(), [&](std::optional<sip::stream_endpoint> e) { opened = e; });
+  REQUIRE(f.run_until([&] { return opened.has_value(); }));
+  REQUIRE(opened->has_value());
+
+  tcp::socket nta(f.io);
+  nta.connect(tcp::endpoint(asio::ip::make_address((*opened)->host), (*opened)->port));
+  asio::streambuf nta_in;
+  std::vector<std::string> answers;
+  std::function<void()> read_answer = [&] {
+    asio::async_read_until(nta, nta_in, "\r\n\r\n",
+                           [&](const boost::system::error_code& e, std::size_t n) {
+                             if (e) return answers.push_back("error: " + e.message());
+                             answers.emplace_back(asio::buffers_begin(nta_in.data()),
+                                                  asio::buffers_begin(nta_in.data()) + n);
+                             nta_in.consume(n);
+                             read_answer();
+                           });
+  };
+  read_answer();
+  asio::write(nta, asio::buffer(request(1)));
+  REQUIRE(f.run_until([&] { return answers.size() == 1; }));
+  REQUIRE(old_front->messages == std::vector<std::string>{request(1)});
+  // Let a round of keepalives confirm the first request.
+  f.run_until([] { return false; }, 700ms);
+
+  // B's daemon dies and comes back at once on the same node, with a new
+  // front; A is not told. nta sends its next request on the same connection.
+  f.channel_b.reset();
+  old_front.reset();
+  answering_front new_front(f.io);
+  f.channel_b.emplace(f.io, *f.world.node(f.b.id()), f.b.tls, f.config);
+  f.channel_b->start(new_front.endpoint());
+  asio::write(nta, asio::buffer(request(2)));
+
+  REQUIRE(f.run_until([&] { return answers.size() == 2; }, 10000ms));
+  CHECK(answers[1] == "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+  CHECK(new_front.messages == std::vector<std::string>{request(2)});
+  CHECK(f.channel_a->stats().resent == 1);
+
+  SECTION("the connection then carries more requests to the new process") {
+    asio::write(nta, asio::buffer(request(3)));
+    REQUIRE(f.run_until([&] { return answers.size() == 3; }));
+    CHECK(new_front.messages == std::vector<std::string>{request(2), request(3)});
+  }
 }
