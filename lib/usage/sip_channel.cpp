@@ -128,6 +128,8 @@ class splice : public std::enable_shared_from_this<splice> {
 
   void close(const std::string& why, link::close_mode remote_mode, link::close_mode local_mode) {
     if (closed_) return;
+    // on_closed may drop the last reference (a peer's spare, say).
+    auto keep = shared_from_this();
     closed_ = true;
     timer_.cancel();
     if (remote_) {
@@ -529,7 +531,7 @@ void sip_channel::adopt(const wire::node_id& peer, std::shared_ptr<splice> s,
   auto& entry = peers_[peer];
   entry.attaching = false;
   entry.reachable = true;
-  if (entry.spare) entry.spare->close("replaced by a fresh stream");
+  if (entry.spare) std::exchange(entry.spare, nullptr)->close("replaced by a fresh stream");
   entry.spare = std::move(s);
   if (!entry.listener) {
     try {
@@ -543,8 +545,7 @@ void sip_channel::adopt(const wire::node_id& peer, std::shared_ptr<splice> s,
                        "sip: loopback listener for " + peer.hex() + ": " + reason);
           });
     } catch (const std::exception& e) {
-      entry.spare->close("no loopback listener");
-      entry.spare.reset();
+      std::exchange(entry.spare, nullptr)->close("no loopback listener");
       return fail_peer(peer, std::string("loopback listener: ") + e.what());
     }
   }
@@ -600,14 +601,20 @@ void sip_channel::ice_connect(const wire::node_id& peer, stream_ready done) {
       if (auto stream = end_negotiation()) stream->close(link::close_mode::abort);
       return finish(nullptr, "ICE gathering failed");
     }
+    logs.write(log_level::debug, "sip: AppAttach to " + peer.hex() + " with " +
+                                     std::to_string(local->candidates.size()) + " candidates");
     send_app_attach(
         peer, as_app_attach_body(nat::to_attach_body(*local, nat::ice_role::controlling)),
-        [slot, finish, end_negotiation](std::optional<wire::app_attach_ans> answer,
-                                        const std::string& why) {
+        [peer, slot, finish, end_negotiation](std::optional<wire::app_attach_ans> answer,
+                                              const std::string& why) {
           if (!*slot) return;
           const auto remote =
               answer ? nat::from_attach_body(as_attach_body(*answer), nat::ice_role::controlling)
                      : std::nullopt;
+          logs.write(
+              log_level::debug,
+              "sip: AppAttachAns from " + peer.hex() + ": " +
+                  (remote ? std::to_string(remote->candidates.size()) + " candidates" : why));
           if (!remote || remote->candidates.empty()) {
             end_negotiation()->close(link::close_mode::abort);
             return finish(nullptr, answer ? "AppAttachAns without usable ICE candidates" : why);
@@ -640,7 +647,14 @@ void sip_channel::ice_answer(const wire::node_id& peer, const wire::app_attach_r
   auto slot = std::make_shared<std::shared_ptr<nat::ice_stream>>();
   auto end_negotiation = [this, slot] { return take_negotiating(*slot); };
   nat::ice_stream_handlers h;
-  h.gathered = [reply = std::move(reply), end_negotiation](const nat::ice_description* local) {
+  // Debug logs time each step of a first contact (bench_first_contact.sh).
+  logs.write(log_level::debug, "sip: AppAttach from " + peer.hex());
+  h.gathered = [peer, reply = std::move(reply),
+                end_negotiation](const nat::ice_description* local) {
+    if (local) {
+      logs.write(log_level::debug, "sip: AppAttachAns to " + peer.hex() + " with " +
+                                       std::to_string(local->candidates.size()) + " candidates");
+    }
     if (!local) {
       if (auto stream = end_negotiation()) stream->close(link::close_mode::abort);
       return reply(std::nullopt);
@@ -669,7 +683,7 @@ void sip_channel::fail_peer(const wire::node_id& peer, const std::string& why) {
   if (it == peers_.end()) return;
   auto waiting = std::move(it->second.waiting);
   if (it->second.listener) it->second.listener->close();
-  if (it->second.spare) it->second.spare->close("peer unreachable");
+  if (it->second.spare) std::exchange(it->second.spare, nullptr)->close("peer unreachable");
   peers_.erase(it);
   for (auto& done : waiting) done(std::nullopt);
   if (on_unreachable_) on_unreachable_(peer);

@@ -39,7 +39,10 @@ cleanup() {
   wait 2>/dev/null
   [ -n "${work:-}" ] && sanitizer_verdict
   [ -n "$extra_cleanup" ] && eval "$extra_cleanup"
-  [ -n "${work:-}" ] && rm -rf "$work"
+  # KEEP=1 keeps the work dir (logs, SIPp traces) for a post-mortem.
+  if [ -n "${work:-}" ]; then
+    if [ -n "${KEEP:-}" ]; then echo "# kept $work" >&2; else rm -rf "$work"; fi
+  fi
   [ -z "$sanitizer_reports" ] || exit 1
 }
 
@@ -142,8 +145,26 @@ eventually() {
 }
 
 # A TCP port that was free a moment ago, from the ephemeral range.
+# A port free for both TCP and UDP on loopback now (SIPp binds both; ICE
+# agents of other processes hold many UDP ports from the same range).
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  python3 - <<'PY'
+import socket
+for _ in range(100):
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        u.close()
+        t.close()
+    print(port)
+    break
+PY
 }
 
 # Configuration knobs for write_config (reset per node by the caller as needed).
