@@ -1,12 +1,14 @@
 #include "nat/ice_agent.hpp"
 
 #include <deque>
+#include <utility>
 
 #include <glib.h>
 #include <nice/agent.h>
 #include <boost/asio/post.hpp>
 
 #include "nat/nice_candidate.hpp"
+#include "nat/pseudo_tcp_session.hpp"
 #include "runtime/logger.hpp"
 
 namespace p2psip::nat {
@@ -40,6 +42,10 @@ NiceRelayType nice_relay_type(turn_transport transport) {
   }
   return NICE_RELAY_TYPE_TURN_UDP;
 }
+
+// Segments kept for a PseudoTCP session not open yet (the peer's side of
+// the pair was selected first).
+constexpr std::size_t max_early_segments = 64;
 
 void free_candidate(gpointer candidate) {
   nice_candidate_free(static_cast<NiceCandidate*>(candidate));
@@ -105,7 +111,8 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
                                gpointer self);
   static void on_receive(NiceAgent* agent, guint stream, guint component, guint size, gchar* data,
                          gpointer self);
-  static void on_writable(NiceAgent* agent, guint stream, guint component, gpointer self);
+  // Reliable mode: PseudoTCP on the pair just selected.
+  void open_session();
   static gboolean on_linger_end(gpointer closing);
   void finish_close(std::function<void()> closed);
   static gboolean on_connect_limit(gpointer self);
@@ -127,8 +134,12 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   GSource* gathering_limit_ = nullptr;
   bool gathered_ = false;
   bool shutting_down_ = false;
-  std::deque<std::vector<std::uint8_t>> unsent_;  // reliable mode
-  std::size_t unsent_offset_ = 0;                 // into unsent_.front()
+  // Reliable mode: the stream once a pair is selected, segments that came
+  // before (the peer may conclude first), and bytes it has not taken yet.
+  std::unique_ptr<pseudo_tcp_session> session_;
+  std::deque<std::vector<std::uint8_t>> early_segments_;
+  std::deque<std::vector<std::uint8_t>> unsent_;
+  std::size_t unsent_offset_ = 0;  // into unsent_.front()
   enum class outcome { pending, ready, failed } outcome_ = outcome::pending;
 };
 
@@ -137,9 +148,8 @@ void ice_agent::state::start() {
   // first pair that works is used at once. Regular nomination waits for
   // every check to end, and a check towards an address behind a NAT takes
   // all its retransmissions (tens of seconds) to fail.
-  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
-                               config_.reliable ? NICE_AGENT_OPTION_RELIABLE
-                                                : NICE_AGENT_OPTION_NONE);
+  // Reliable mode runs its own PseudoTCP (pseudo_tcp_session.hpp says why).
+  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_NONE);
   // UPnP would ask routers on the LAN for mappings; ICE-TCP is not RELOAD's.
   // Keepalives are checks rather than indications so that a lost path ends
   // in FAILED.
@@ -167,9 +177,6 @@ void ice_agent::state::start() {
   }
   g_signal_connect(agent_, "candidate-gathering-done", G_CALLBACK(on_gathering_done), this);
   g_signal_connect(agent_, "component-state-changed", G_CALLBACK(on_state_changed), this);
-  if (config_.reliable) {
-    g_signal_connect(agent_, "reliable-transport-writable", G_CALLBACK(on_writable), this);
-  }
   nice_agent_attach_recv(agent_, stream_, nice_component_id, loop_.context(), on_receive, this);
 }
 
@@ -221,16 +228,14 @@ void ice_agent::state::send(std::vector<std::uint8_t> bytes) {
 
 void ice_agent::state::flush() {
   std::size_t taken = 0;
-  while (!unsent_.empty() && !shutting_down_) {
+  while (!unsent_.empty() && !shutting_down_ && session_) {
     const auto& front = unsent_.front();
-    const auto left = front.size() - unsent_offset_;
     // Before PseudoTCP is connected, and whenever its window is full, it
-    // takes nothing (-1, would block) and says when by reliable-transport-writable.
-    const gint sent = nice_agent_send(agent_, stream_, nice_component_id, static_cast<guint>(left),
-                                      reinterpret_cast<const gchar*>(front.data() + unsent_offset_));
-    if (sent <= 0) break;
-    taken += static_cast<std::size_t>(sent);
-    unsent_offset_ += static_cast<std::size_t>(sent);
+    // takes nothing and says when by `writable`.
+    const auto sent = session_->send(std::span<const std::uint8_t>(front).subspan(unsent_offset_));
+    if (sent == 0) break;
+    taken += sent;
+    unsent_offset_ += sent;
     if (unsent_offset_ == front.size()) {
       unsent_.pop_front();
       unsent_offset_ = 0;
@@ -240,10 +245,6 @@ void ice_agent::state::flush() {
   deliver([taken](const ice_agent_handlers& handlers) {
     if (handlers.written) handlers.written(taken);
   });
-}
-
-void ice_agent::state::on_writable(NiceAgent*, guint, guint, gpointer data) {
-  static_cast<state*>(data)->flush();
 }
 
 void ice_agent::state::close(std::function<void()> closed, std::chrono::milliseconds linger) {
@@ -270,6 +271,7 @@ void ice_agent::state::finish_close(std::function<void()> closed) {
   shutting_down_ = true;
   cancel_connect_limit();
   cancel_gathering_limit();
+  session_.reset();
   g_signal_handlers_disconnect_by_data(agent_, this);
   // The receive callback stays attached (it drops what comes now): detaching
   // it stops libnice reading the sockets, and the TURN servers' answers to
@@ -318,6 +320,29 @@ void ice_agent::state::report_ready() {
   deliver([pair = std::move(pair)](const ice_agent_handlers& handlers) {
     if (handlers.ready) handlers.ready(pair);
   });
+  if (config_.reliable) open_session();
+}
+
+void ice_agent::state::open_session() {
+  pseudo_tcp_callbacks c;
+  c.write_packet = [this](std::span<const std::uint8_t> segment) {
+    nice_agent_send(agent_, stream_, nice_component_id, static_cast<guint>(segment.size()),
+                    reinterpret_cast<const gchar*>(segment.data()));
+  };
+  c.received = [this](std::span<const std::uint8_t> bytes) {
+    deliver([bytes = std::vector<std::uint8_t>(bytes.begin(), bytes.end())](
+                const ice_agent_handlers& handlers) {
+      if (handlers.datagram) handlers.datagram(bytes);
+    });
+  };
+  c.writable = [this] { flush(); };
+  c.failed = [this](const std::string& why) {
+    runtime::logs.write(runtime::log_level::debug, "ICE stream: " + why);
+    report_failure(ice_failure::checks_failed);
+  };
+  session_ = std::make_unique<pseudo_tcp_session>(loop_.context(), std::move(c));
+  session_->connect();
+  for (const auto& segment : std::exchange(early_segments_, {})) session_->packet(segment);
 }
 
 void ice_agent::state::cancel_gathering_limit() {
@@ -397,6 +422,14 @@ void ice_agent::state::on_receive(NiceAgent*, guint, guint, guint size, gchar* d
   auto& self = *static_cast<state*>(self_data);
   if (self.shutting_down_) return;
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(data);
+  if (self.config_.reliable) {
+    if (self.session_) return self.session_->packet(std::span<const std::uint8_t>(bytes, size));
+    // A window's worth at most: PseudoTCP retransmits what is dropped here.
+    if (self.early_segments_.size() < max_early_segments) {
+      self.early_segments_.emplace_back(bytes, bytes + size);
+    }
+    return;
+  }
   self.deliver([datagram = std::vector<std::uint8_t>(bytes, bytes + size)](
                    const ice_agent_handlers& handlers) {
     if (handlers.datagram) handlers.datagram(datagram);

@@ -1,7 +1,8 @@
 // A full ICE agent (RFC 8445) for one RELOAD link: one stream, one UDP
 // component, datagrams in and out, on libnice running on a glib_loop_thread.
-// In reliable mode (an AppAttach's byte stream) libnice runs PseudoTCP over
-// the selected pair instead: bytes in and out, in order, none lost.
+// In reliable mode (an AppAttach's byte stream) PseudoTCP runs over the
+// selected pair instead (pseudo_tcp_session, on the loop thread): bytes in
+// and out, in order, none lost.
 //
 // Threads: construct, call and destroy an ice_agent on the thread running
 // `executor`; every handler runs there too. The NiceAgent lives on the loop
@@ -67,7 +68,7 @@ struct ice_agent_config {
   // not answer holds libnice's gathering for all its retransmissions, and
   // the Attach waiting for it times out. What is gathered by then goes out.
   std::chrono::milliseconds gathering_limit{2'000};
-  // PseudoTCP over the pair (libnice's reliable mode): `datagram` then gets
+  // PseudoTCP over the pair (pseudo_tcp_session): `datagram` then gets
   // the stream's bytes in order, and send() queues what libnice cannot take
   // yet; `written` reports what it took.
   bool reliable = false;

@@ -1,6 +1,6 @@
 // An ordered, reliable byte stream through NATs for an AppAttach's
-// application connection (RFC 6940 §6.5.2): an ice_agent in libnice's
-// reliable mode (PseudoTCP over the selected pair, host, srflx, prflx or
+// application connection (RFC 6940 §6.5.2): an ice_agent in reliable
+// mode (PseudoTCP over the selected pair, host, srflx, prflx or
 // relay). The AppAttach's requester is ICE-controlling and the answerer
 // controlled, as with Attach. Once checked it is a link::byte_stream, so
 // that TLS runs over it exactly as over TCP.

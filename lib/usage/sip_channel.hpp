@@ -26,8 +26,8 @@
 // exactly as Attach does (requester controlling and "passive", answerer
 // controlled and "active"), and TLS runs over an ice_stream, PseudoTCP on
 // the pair ICE selected, so SIP reaches a daemon behind any NAT. The
-// answerer, being "active", is the TLS client. Why PseudoTCP (libnice's
-// reliable mode): SIP over a TLS stream needs an ordered byte stream, ICE-TCP
+// answerer, being "active", is the TLS client. Why PseudoTCP (libnice's,
+// as in its reliable mode): SIP over a TLS stream needs an ordered byte stream, ICE-TCP
 // candidates do not get through a NAT that maps only UDP, and the DTLS-SR
 // link's reliability carries RELOAD messages, not a byte stream.
 //
