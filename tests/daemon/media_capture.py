@@ -12,7 +12,9 @@ ends with --path (else every UDP datagram in it counts). Prints one JSON
 object: RTP packets each phone sent to its daemon and each daemon
 delivered to its phone, the datagrams between the daemons, and how many of
 them contain a payload a phone sent (plaintext between the daemons; SRTP
-makes it 0). Standard library only."""
+makes it 0), and where each daemon delivered (delivered_to_a_at and
+delivered_to_b_at: "HOST:PORT" -> packets), so that a test can tell which
+of several phones got the audio. Standard library only."""
 import argparse
 import json
 import socket
@@ -73,6 +75,7 @@ def main():
     counts = {"phone_a_sent": 0, "phone_b_sent": 0, "delivered_to_a": 0, "delivered_to_b": 0,
               "path_datagrams": 0, "path_plaintext": 0}
     phone_payloads = set()
+    destinations = {"a": {}, "b": {}}
     for (pcap, leg), side in zip(args.leg, "ab"):
         leg = endpoint(leg)
         for frame in packets(pcap):
@@ -89,6 +92,8 @@ def main():
                     phone_payloads.add(bytes(payload))
             elif src == leg:
                 counts["delivered_to_%s" % side] += 1
+                where = "%s:%d" % dst
+                destinations[side][where] = destinations[side].get(where, 0) + 1
     ends = set(map(endpoint, args.path)) if args.path else None
     for frame in packets(args.between):
         parsed = udp(frame)
@@ -101,6 +106,8 @@ def main():
         if any(p in data for p in phone_payloads):
             counts["path_plaintext"] += 1
     counts["phone_payloads"] = len(phone_payloads)
+    counts["delivered_to_a_at"] = destinations["a"]
+    counts["delivered_to_b_at"] = destinations["b"]
     print(json.dumps(counts))
 
 
