@@ -5,6 +5,10 @@
 // sip_front.hpp for the threading model.
 #include "sip/sip_front.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -98,6 +102,40 @@ int agent_cb(sip_front::impl*, nta_agent_t*, msg_t* msg, sip_t*) {
   return 0;
 }
 
+// Why the front's address cannot be bound. sofia's clean-up overwrites
+// errno, so bind it again, UDP then TCP, and tell the first failure; a port
+// in use is most often a softphone of this box on its default port.
+std::string bind_failure(const std::string& host, std::uint16_t port) {
+  addrinfo hints{};
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || !found)
+    return "not an IP address";
+  std::string why = "sofia-sip refused it";
+  for (const int type : {SOCK_DGRAM, SOCK_STREAM}) {
+    const int fd = ::socket(found->ai_family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      why = std::system_category().message(errno);
+      break;
+    }
+    const int on = 1;
+    if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    const bool bound = ::bind(fd, found->ai_addr, found->ai_addrlen) == 0;
+    const int cause = errno;
+    ::close(fd);
+    if (!bound) {
+      why = std::system_category().message(cause);
+      if (cause == EADDRINUSE)
+        why +=
+            " (another program holds the port, such as a softphone on its default port "
+            "5060: give the phone a random local SIP port, see p2psipd(8) SIP)";
+      break;
+    }
+  }
+  freeaddrinfo(found);
+  return why;
+}
+
 }  // namespace
 
 // ====================================================================== lifecycle
@@ -106,10 +144,10 @@ void sip_front::impl::run(std::promise<void>& started) {
   su_home_init(home);
   root = su_root_create(this);
   if (!root || !start_agent()) {
-    std::string why = start_error.empty() ? "sip: cannot listen on " + cfg.listen_host + ":" +
-                                                std::to_string(cfg.listen_port) + ": " +
-                                                std::system_category().message(errno)
-                                          : "sip: " + start_error;
+    const std::string why = start_error.empty() ? "sip: cannot listen on " + cfg.listen_host + ":" +
+                                                      std::to_string(cfg.listen_port) + ": " +
+                                                      bind_failure(cfg.listen_host, cfg.listen_port)
+                                                : "sip: " + start_error;
     shutdown_agent();
     if (root) su_root_destroy(root), root = nullptr;
     su_home_deinit(home);

@@ -12,7 +12,10 @@ ends with --path (else every UDP datagram in it counts). Prints one JSON
 object: RTP packets each phone sent to its daemon and each daemon
 delivered to its phone, the datagrams between the daemons, and how many of
 them contain a payload a phone sent (plaintext between the daemons; SRTP
-makes it 0). Standard library only."""
+makes it 0), and where each daemon delivered (delivered_to_a_at and
+delivered_to_b_at: "HOST:PORT" -> [packets, first, last], the capture
+times of the first and last), so that a test can tell which of several
+phones got the audio, and when. Standard library only."""
 import argparse
 import json
 import socket
@@ -30,12 +33,12 @@ def packets(path):
             record = f.read(16)
             if len(record) < 16:
                 return
-            _, _, caplen, _ = struct.unpack(endian + "IIII", record)
+            seconds, fraction, caplen, _ = struct.unpack(endian + "IIII", record)
             data = f.read(caplen)
             offset = {1: 14, 113: 16, 0: 4, 276: 20}.get(link)
             if offset is None:
                 raise SystemExit("unknown link type %d" % link)
-            yield data[offset:]
+            yield seconds + fraction / 1e6, data[offset:]
 
 
 def udp(frame):
@@ -73,9 +76,10 @@ def main():
     counts = {"phone_a_sent": 0, "phone_b_sent": 0, "delivered_to_a": 0, "delivered_to_b": 0,
               "path_datagrams": 0, "path_plaintext": 0}
     phone_payloads = set()
+    destinations = {"a": {}, "b": {}}
     for (pcap, leg), side in zip(args.leg, "ab"):
         leg = endpoint(leg)
-        for frame in packets(pcap):
+        for when, frame in packets(pcap):
             parsed = udp(frame)
             if not parsed:
                 continue
@@ -89,8 +93,11 @@ def main():
                     phone_payloads.add(bytes(payload))
             elif src == leg:
                 counts["delivered_to_%s" % side] += 1
+                seen = destinations[side].setdefault("%s:%d" % dst, [0, when, when])
+                seen[0] += 1
+                seen[2] = when
     ends = set(map(endpoint, args.path)) if args.path else None
-    for frame in packets(args.between):
+    for _, frame in packets(args.between):
         parsed = udp(frame)
         if not parsed:
             continue
@@ -101,6 +108,8 @@ def main():
         if any(p in data for p in phone_payloads):
             counts["path_plaintext"] += 1
     counts["phone_payloads"] = len(phone_payloads)
+    counts["delivered_to_a_at"] = destinations["a"]
+    counts["delivered_to_b_at"] = destinations["b"]
     print(json.dumps(counts))
 
 

@@ -57,19 +57,12 @@ echo "# lab up: every daemon joined and holds TURN credentials"
 
 # Between the boxes: the public bridge, in its namespace; each phone's
 # loopback, in its host's.
-ip netns exec "$lab_bridge_ns" tshark -q -i br0 -f udp -F pcap -w "$work/public.pcap" \
-  >"$work/tshark-public.out" 2>&1 &
-helper_pids+=("$!")
-captures=("$!")
+start_capture public br0 ip netns exec "$lab_bridge_ns"
 for ((i = 1; i < ${#hosts[@]}; i++)); do
   user=${users[$i]}
   phone_prefix[$user]=${lab_prefix[${hosts[$i]}]}
-  ${lab_prefix[${hosts[$i]}]} tshark -q -i lo -f udp -F pcap -w "$work/$user.pcap" >"$work/tshark-$user.out" 2>&1 &
-  helper_pids+=("$!")
-  captures+=("$!")
-done
-for f in "$work"/tshark-*.out; do
-  eventually 5 grep -q "Capturing on" "$f" || fail "tshark did not start: $f"
+  # shellcheck disable=SC2086
+  start_capture "$user" lo ${lab_prefix[${hosts[$i]}]}
 done
 
 for ((i = 1; i < ${#hosts[@]}; i++)); do
@@ -124,8 +117,7 @@ read -r local remote <<<"$(types erin)"
 check "erin-bob: a path through a relay from behind the UDP-blocking firewall ($local-$remote)" \
   [ "$local" = relay ]
 sleep 1
-for pid in "${captures[@]}"; do kill -INT "$pid" 2>/dev/null; done
-for pid in "${captures[@]}"; do wait "$pid" 2>/dev/null; done
+stop_captures
 
 leg() { echo "127.0.0.1:$(json_field 'r["phone_port"]' <"$work/media-$1-$2.json")"; }
 for caller in alice carol erin; do
@@ -135,12 +127,7 @@ for caller in alice carol erin; do
     --leg "$work/$callee.pcap" "$(leg "$caller" "$b")" --between "$work/public.pcap" \
     >"$work/capture-$caller.json" || fail "the captures could not be read"
   echo "# $caller-$callee: $(cat "$work/capture-$caller.json")"
-  cap() { json_field "$1" <"$work/capture-$caller.json"; }
-  check "$caller sent RTP" [ "$(cap 'r["phone_a_sent"] > 100')" = True ]
-  check "$callee sent RTP to $caller" [ "$(cap 'r["phone_b_sent"] > 100')" = True ]
-  check ">= 90 % of $caller's RTP reached $callee" [ "$(cap 'r["delivered_to_b"] >= 0.9 * r["phone_a_sent"]')" = True ]
-  check ">= 90 % of $callee's RTP reached $caller" [ "$(cap 'r["delivered_to_a"] >= 0.9 * r["phone_b_sent"]')" = True ]
-  check "no phone payload in clear between the boxes" [ "$(cap 'r["path_plaintext"]')" = 0 ]
+  media_capture_checks "$work/capture-$caller.json" "$caller" "$callee"
 done
 check "the public bridge carried the calls" [ "$(json_field 'r["path_datagrams"] > 500' <"$work/capture-alice.json")" = True ]
 

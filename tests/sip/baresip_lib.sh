@@ -3,14 +3,21 @@
 # each in $work/USER with a ctrl_tcp relay (baresip_ctrl.py) logging its
 # events, registered through its daemon's SIP front. Sourcing it exits 77
 # where baresip or one of the modules it needs is missing.
-# baresip_extra holds config lines added to every phone's config.
+# baresip_extra holds config lines added to every phone's config;
+# baresip_source is the audio source (ausine,440 unless set: aufile,FILE.wav
+# sends a file); with baresip_stock_network=1 a phone keeps baresip's own
+# choice of address and ports (its LAN address, random ports), as a person's
+# baresip does; baresip_account, when set, is the account line used as is.
 
 DOMAIN=p2psip.test
 MODULES=/usr/lib/baresip/modules
 CTRL="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/baresip_ctrl.py"
 baresip_extra=""
+baresip_source="ausine,440"
+baresip_stock_network=0
+baresip_account=""
 command -v baresip >/dev/null 2>&1 || skip "baresip is not installed"
-for m in ctrl_tcp cons menu contact account uuid g711 ausine aubridge; do
+for m in ctrl_tcp cons menu contact account uuid g711 ausine aufile aubridge; do
   [ -f "$MODULES/$m.so" ] || skip "baresip module $m is missing"
 done
 # phone_prefix[USER]: a command prefix for USER's baresip and its relay
@@ -46,23 +53,25 @@ PY
 declare -A phone_pid relay_pid
 start_baresip() {
   local user=$1 peer=$2 proxy=127.0.0.1:$3 params=${4:-} dir=$work/$1
-  local sip ctrl cons
+  local sip ctrl cons network=""
   read -r sip ctrl cons <<<"$(free_sip_ports 3)"
+  [ "$baresip_stock_network" = 1 ] || network="sip_listen		127.0.0.1:$sip
+net_interface		127.0.0.1
+rtp_ports		20000-40000"
   mkdir -p "$dir"
   cat >"$dir/config" <<CONFIG
 poll_method		epoll
-sip_listen		127.0.0.1:$sip
-net_interface		127.0.0.1
-rtp_ports		20000-40000
+$network
 audio_player		aubridge,nowhere
 audio_alert		aubridge,alert
-audio_source		ausine,440
+audio_source		$baresip_source
 ausrc_srate		48000
 ausrc_channels		2
 module_path		$MODULES
 module			g711.so
 module			aubridge.so
 module			ausine.so
+module			aufile.so
 module			cons.so
 cons_listen		127.0.0.1:$cons
 module_app		uuid.so
@@ -77,8 +86,12 @@ $baresip_extra
 CONFIG
   : >"$dir/accounts"  # the account comes through ctrl_tcp (register_phone)
   echo "<sip:$peer@$DOMAIN>" >"$dir/contacts"
-  echo "<sip:$user@$DOMAIN>;regint=600;outbound=\"sip:$proxy;transport=udp\";answermode=auto;audio_codecs=PCMU$params" \
-    >"$dir/account"
+  if [ -n "$baresip_account" ]; then
+    echo "$baresip_account" >"$dir/account"
+  else
+    echo "<sip:$user@$DOMAIN>;regint=600;outbound=\"sip:$proxy;transport=udp\";answermode=auto;audio_codecs=PCMU$params" \
+      >"$dir/account"
+  fi
   ${phone_prefix[$user]:-} baresip -s -f "$dir" >"$dir/out" 2>&1 </dev/null &
   helper_pids+=("$!")
   phone_pid[$user]=$!

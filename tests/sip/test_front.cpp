@@ -456,6 +456,32 @@ TEST_CASE("a front that must check digest refuses to start without a password fi
   }
 }
 
+TEST_CASE("a front whose port a phone holds says so and how to fix the phone") {
+  // A softphone on its default port, as stock linphonec binds 5060.
+  const int phone = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(phone >= 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(phone, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0);
+  socklen_t size = sizeof at;
+  REQUIRE(::getsockname(phone, reinterpret_cast<sockaddr*>(&at), &size) == 0);
+  front_surroundings env;
+  env.cfg.listen_port = ntohs(at.sin_port);
+  try {
+    auto front = env.make();
+    FAIL("the front started on a port a phone holds");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) ==
+          "sip: cannot listen on 127.0.0.1:" + std::to_string(env.cfg.listen_port) +
+              ": Address already in use (another program holds the "
+              "port, such as a softphone on its default port 5060: "
+              "give the phone a random local SIP port, see p2psipd(8) "
+              "SIP)");
+  }
+  ::close(phone);
+}
+
 TEST_CASE("in-dialog requests to a GRUU reach the instance's contact (RFC 5627)") {
   front_surroundings env;
   env.cfg.gr_token = [](const std::string&, const std::string&) { return std::string("tok1"); };
