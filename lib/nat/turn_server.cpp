@@ -16,8 +16,9 @@ namespace {
 using boost::asio::ip::tcp;
 
 constexpr std::size_t max_datagram = 65536;
-// Datagrams per recvmmsg; reading fewer means the socket is drained.
-constexpr unsigned receive_batch = 8;
+// Datagrams per recvmmsg; reading fewer means the socket is drained. A relay
+// socket rarely holds more than one; the listener takes every client's burst.
+constexpr unsigned receive_batch = 32;
 // Ready sockets served per wakeup before the io_context runs other handlers.
 constexpr int ready_batch = 64;
 // Datagrams to UDP clients per sendmmsg, and the bytes they may take: room
@@ -97,29 +98,34 @@ struct turn_server::datagram_socket {
 };
 
 // recvmmsg into one buffer for the whole server: datagrams are handled
-// synchronously, before the next read overwrites them.
+// synchronously, before the next read overwrites them. The buffer is not
+// zeroed: only the pages datagrams land in become resident.
 struct turn_server::datagram_receiver {
-  datagram_receiver() : buffer(receive_batch * max_datagram) {
+  datagram_receiver()
+      : buffer(std::make_unique_for_overwrite<std::uint8_t[]>(receive_batch * max_datagram)) {
     for (unsigned i = 0; i < receive_batch; ++i) {
-      vectors[i] = {buffer.data() + i * max_datagram, max_datagram};
+      vectors[i] = {buffer.get() + i * max_datagram, max_datagram};
       headers[i].msg_hdr = one_datagram(senders[i], senders[i].capacity(), vectors[i]);
     }
   }
   // The datagrams read (0 when none waits), or -1 and errno.
   int receive(int fd) {
-    // A read shortens the address lengths; the rest of the headers stay.
-    for (auto& header : headers) {
-      header.msg_hdr.msg_namelen = static_cast<socklen_t>(senders[0].capacity());
+    // A read shortens the address lengths of the headers it filled; the
+    // rest of the headers stay as they are.
+    for (unsigned i = 0; i < filled; ++i) {
+      headers[i].msg_hdr.msg_namelen = static_cast<socklen_t>(senders[i].capacity());
     }
     const int n = ::recvmmsg(fd, headers.data(), receive_batch, MSG_DONTWAIT, nullptr);
-    for (int i = 0; i < n; ++i) senders[i].resize(headers[i].msg_hdr.msg_namelen);
+    filled = n > 0 ? static_cast<unsigned>(n) : 0;
+    for (unsigned i = 0; i < filled; ++i) senders[i].resize(headers[i].msg_hdr.msg_namelen);
     return n;
   }
   bytes_view datagram(int i) const {
-    return {buffer.data() + i * max_datagram, headers[i].msg_len};
+    return {buffer.get() + i * max_datagram, headers[i].msg_len};
   }
 
-  std::vector<std::uint8_t> buffer;
+  std::unique_ptr<std::uint8_t[]> buffer;
+  unsigned filled = 0;  // headers the last read filled
   std::array<iovec, receive_batch> vectors{};
   std::array<mmsghdr, receive_batch> headers{};
   std::array<transport_address, receive_batch> senders;
@@ -180,6 +186,7 @@ turn_server::turn_server(boost::asio::io_context& io, turn_config config,
   if (config_.relay_port_min == 0 || config_.relay_port_min > config_.relay_port_max) {
     throw std::invalid_argument("turn_server: empty relay port range");
   }
+  relays_.resize(config_.relay_port_max - config_.relay_port_min + 1u);
   if (listeners.udp) {
     udp_ = std::make_unique<datagram_socket>();
     boost::system::error_code ec;
@@ -230,7 +237,7 @@ void turn_server::stop() {
   sweep_timer_.cancel();
   for (auto& [tuple, stream] : streams_) stream->close();
   streams_.clear();
-  relays_.clear();
+  for (auto& relay : relays_) relay.reset();
 }
 
 bool turn_server::watch(datagram_socket& socket) {
@@ -339,7 +346,7 @@ std::optional<transport_address> turn_server::open_relay(relay_port wanted) {
       if (port == config_.relay_port_max) continue;
       ++port;
     }
-    if (relays_.count(port)) continue;
+    if (*relay_slot(port)) continue;
     ++tries;
     if (bind_relay(port)) return transport_address(config_.relay_address, port);
   }
@@ -347,7 +354,13 @@ std::optional<transport_address> turn_server::open_relay(relay_port wanted) {
 }
 
 bool turn_server::open_relay_at(const transport_address& relayed) {
-  return !relays_.count(relayed.port()) && bind_relay(relayed.port());
+  const auto* slot = relay_slot(relayed.port());
+  return slot && !*slot && bind_relay(relayed.port());
+}
+
+std::unique_ptr<turn_server::datagram_socket>* turn_server::relay_slot(std::uint16_t port) {
+  if (port < config_.relay_port_min || port > config_.relay_port_max) return nullptr;
+  return &relays_[port - config_.relay_port_min];
 }
 
 bool turn_server::bind_relay(std::uint16_t port) {
@@ -356,27 +369,27 @@ bool turn_server::bind_relay(std::uint16_t port) {
   if (!relay->bind(transport_address(config_.relay_address, port), ec) || !watch(*relay)) {
     return false;
   }
-  relays_[port] = std::move(relay);
+  *relay_slot(port) = std::move(relay);
   return true;
 }
 
 void turn_server::close_relay(const transport_address& relayed) {
-  const auto it = relays_.find(relayed.port());
-  if (it == relays_.end()) return;
+  auto* slot = relay_slot(relayed.port());
+  if (!slot || !*slot) return;
   // Out of the poll set before closing: a copy of the descriptor elsewhere
   // (a forked child) would keep it there, reporting a freed socket.
-  ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_DEL, it->second->fd, nullptr);
-  it->second->close();
-  if (serving_) closed_relays_.push_back(std::move(it->second));
-  relays_.erase(it);
+  ::epoll_ctl(poller_.native_handle(), EPOLL_CTL_DEL, (*slot)->fd, nullptr);
+  (*slot)->close();
+  if (serving_) closed_relays_.push_back(std::move(*slot));
+  slot->reset();
 }
 
 void turn_server::send_to_peer(const transport_address& relayed, const transport_address& peer,
                                bytes_view data) {
-  const auto it = relays_.find(relayed.port());
-  if (it == relays_.end()) return;
+  const auto* slot = relay_slot(relayed.port());
+  if (!slot || !*slot) return;
   // Non-blocking: a datagram the kernel has no room for is lost, as on the wire.
-  ::sendto(it->second->fd, data.data(), data.size(), MSG_DONTWAIT, peer.data(),
+  ::sendto((*slot)->fd, data.data(), data.size(), MSG_DONTWAIT, peer.data(),
            static_cast<socklen_t>(peer.size()));
 }
 

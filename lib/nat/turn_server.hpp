@@ -83,6 +83,8 @@ class turn_server final : private relay_io {
   void send_to_client(const five_tuple& client, bytes_view bytes) override;
 
   bool bind_relay(std::uint16_t port);
+  // The slot of a port in the relay range; null outside it.
+  std::unique_ptr<datagram_socket>* relay_slot(std::uint16_t port);
   // Adds the socket to the poll set; false when the kernel refuses.
   bool watch(datagram_socket& socket);
   void wait_for_datagrams();
@@ -106,7 +108,9 @@ class turn_server final : private relay_io {
   std::optional<transport_address> tls_endpoint_;
   std::unique_ptr<datagram_receiver> receiver_;
   std::unique_ptr<client_send_queue> to_clients_;
-  std::map<std::uint16_t, std::unique_ptr<datagram_socket>> relays_;
+  // Relay sockets by port - relay_port_min: the lookup for every datagram
+  // sent to a peer is an index, whatever the number of allocations.
+  std::vector<std::unique_ptr<datagram_socket>> relays_;
   // Relay sockets closed while a wakeup is being served: its list of ready
   // sockets may still point at them, so they are freed when it ends.
   std::vector<std::unique_ptr<datagram_socket>> closed_relays_;
