@@ -475,7 +475,7 @@ void ice_agent::state::on_receive(NiceAgent*, guint, guint, guint size, gchar* d
   auto& self = *static_cast<state*>(self_data);
   if (self.shutting_down_) return;
   self.inbox_->push_datagram(self.shared_from_this(),
-                            {reinterpret_cast<const std::uint8_t*>(data), size});
+                             {reinterpret_cast<const std::uint8_t*>(data), size});
 }
 
 void ice_agent::inbox::drain() {

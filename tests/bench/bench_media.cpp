@@ -320,8 +320,8 @@ std::optional<std::string> ng_request(int fd, std::uint16_t port, const std::str
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   to.sin_port = htons(port);
-  if (::sendto(fd, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&to),
-               sizeof to) < 0)
+  if (::sendto(fd, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) <
+      0)
     return std::nullopt;
   char reply[65536];
   const ssize_t n = ::recv(fd, reply, sizeof reply, 0);  // SO_RCVTIMEO bounds it
@@ -353,15 +353,15 @@ int through_rtpengine(long pid, std::uint16_t ng_port, std::size_t calls, int se
     caller[i] = std::make_unique<phone>();
     callee[i] = std::make_unique<phone>();
     const std::string id = call_ids + std::to_string(i);
-    const auto offer = ng_request(
-        fd, ng_port, "o" + call_ids + std::to_string(i),
-        "d7:call-id" + bencode(id) + "7:command5:offer8:from-tag4:from3:sdp" +
-            bencode(sdp(caller[i]->port)) + "e");
+    const auto offer =
+        ng_request(fd, ng_port, "o" + call_ids + std::to_string(i),
+                   "d7:call-id" + bencode(id) + "7:command5:offer8:from-tag4:from3:sdp" +
+                       bencode(sdp(caller[i]->port)) + "e");
     callee[i]->leg = port_of(offer);
-    const auto answer = ng_request(
-        fd, ng_port, "a" + call_ids + std::to_string(i),
-        "d7:call-id" + bencode(id) + "7:command6:answer8:from-tag4:from3:sdp" +
-            bencode(sdp(callee[i]->port)) + "6:to-tag2:toe");
+    const auto answer =
+        ng_request(fd, ng_port, "a" + call_ids + std::to_string(i),
+                   "d7:call-id" + bencode(id) + "7:command6:answer8:from-tag4:from3:sdp" +
+                       bencode(sdp(callee[i]->port)) + "6:to-tag2:toe");
     caller[i]->leg = port_of(answer);
     if (!caller[i]->leg || !callee[i]->leg) {
       ::close(fd);
@@ -371,8 +371,9 @@ int through_rtpengine(long pid, std::uint16_t ng_port, std::size_t calls, int se
   const double setup_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - setup_start).count();
   double cpu_before = 0;
-  const traffic t =
-      send_streams(caller, callee, seconds, [&] { cpu_before = stat_cpu("/proc/" + std::to_string(pid) + "/stat"); });
+  const traffic t = send_streams(caller, callee, seconds, [&] {
+    cpu_before = stat_cpu("/proc/" + std::to_string(pid) + "/stat");
+  });
   const double cpu = stat_cpu("/proc/" + std::to_string(pid) + "/stat") - cpu_before;
   for (std::size_t i = 0; i < calls; ++i)
     ng_request(fd, ng_port, "d" + call_ids + std::to_string(i),
@@ -440,8 +441,7 @@ int main(int argc, char** argv) {
   std::printf(
       "anchor threads CPU %.2f s over %.1f s: %.2f us per packet per daemon (%.1f %% of a core per "
       "daemon)\n",
-      cpu, t.elapsed,
-      t.delivered() ? 1e6 * cpu / (2.0 * static_cast<double>(t.delivered())) : 0.0,
+      cpu, t.elapsed, t.delivered() ? 1e6 * cpu / (2.0 * static_cast<double>(t.delivered())) : 0.0,
       100.0 * cpu / 2.0 / t.elapsed);
   // Under loss, per packet delivered overstates the cost: what an anchor took
   // in (from its phones, from the far anchor) but did not get through by the
@@ -454,11 +454,12 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(taken_in));
   for (const auto& [name, before, after] :
        {std::tuple{"A (callers)", a_before, a_after}, std::tuple{"B (callees)", b_before, b_after}})
-    std::printf("anchor %s: from its phones %llu, dropped before the path %llu, from the far anchor "
-                "%llu, refused by SRTP %llu\n",
-                name, static_cast<unsigned long long>(after.from_phones - before.from_phones),
-                static_cast<unsigned long long>(after.not_sent - before.not_sent),
-                static_cast<unsigned long long>(after.from_far - before.from_far),
-                static_cast<unsigned long long>(after.refused - before.refused));
+    std::printf(
+        "anchor %s: from its phones %llu, dropped before the path %llu, from the far anchor "
+        "%llu, refused by SRTP %llu\n",
+        name, static_cast<unsigned long long>(after.from_phones - before.from_phones),
+        static_cast<unsigned long long>(after.not_sent - before.not_sent),
+        static_cast<unsigned long long>(after.from_far - before.from_far),
+        static_cast<unsigned long long>(after.refused - before.refused));
   return 0;
 }
