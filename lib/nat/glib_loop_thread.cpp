@@ -61,6 +61,16 @@ void glib_loop_thread::quit_when_drained(std::chrono::steady_clock::time_point d
               [this, deadline] { quit_when_drained(deadline); });
 }
 
+std::shared_ptr<void> glib_loop_thread::per_executor(
+    const boost::asio::any_io_executor& executor,
+    const std::function<std::shared_ptr<void>()>& make) {
+  const std::lock_guard lock(per_executor_mutex_);
+  for (const auto& [known, object] : per_executor_)
+    if (known == executor) return object;
+  per_executor_.emplace_back(executor, make());
+  return per_executor_.back().second;
+}
+
 glib_loop_thread::hold::hold(glib_loop_thread& loop) : count_(&loop.holds_) { ++*count_; }
 
 glib_loop_thread::hold::hold(hold&& other) noexcept : count_(other.count_) {

@@ -3,9 +3,13 @@
 //
 // Thread rules (ICE, lib/nat):
 // - Every NiceAgent call, signal and timer happens on this thread; other
-//   threads hand it work with post(), never by touching an agent.
+//   threads hand it work with post(), never by touching an agent. The one
+//   exception is nice_agent_send of a datagram-mode ice_agent, made on its
+//   executor's thread: libnice's agent lock makes it safe, and a post per
+//   datagram was most of the cost of relaying media.
 // - Results go back to the Asio side by boost::asio::post to the executor
-//   each ice_agent was given; nothing here blocks on the Asio side.
+//   each ice_agent was given, batched (ice_agent's inbox); nothing here
+//   blocks on the Asio side.
 // - Work on this thread checks its owner's shutdown flag before it touches
 //   the owner's state, because a close may have been posted before it ran.
 // - The context is the thread-default one (g_main_context_push_thread_default)
@@ -16,8 +20,14 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
 
 struct _GMainContext;
 struct _GMainLoop;
@@ -53,6 +63,12 @@ class glib_loop_thread {
 
   _GMainContext* context() const noexcept { return context_; }
 
+  // One object per executor, made by `make` on first use and kept as long
+  // as this loop (whose executors outlive it): ice_agent's report inbox, which
+  // its agents on one executor share. From any thread.
+  std::shared_ptr<void> per_executor(const boost::asio::any_io_executor& executor,
+                                     const std::function<std::shared_ptr<void>()>& make);
+
   static constexpr std::chrono::seconds drain_limit{3};
 
  private:
@@ -61,6 +77,8 @@ class glib_loop_thread {
   _GMainContext* context_;
   _GMainLoop* loop_;
   std::atomic<int> holds_{0};
+  std::mutex per_executor_mutex_;
+  std::vector<std::pair<boost::asio::any_io_executor, std::shared_ptr<void>>> per_executor_;
   std::thread thread_;
 };
 

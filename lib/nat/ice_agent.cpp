@@ -1,6 +1,8 @@
 #include "nat/ice_agent.hpp"
 
+#include <atomic>
 #include <deque>
+#include <mutex>
 #include <utility>
 
 #include <glib.h>
@@ -53,6 +55,64 @@ void free_candidate(gpointer candidate) {
 
 }  // namespace
 
+// Every report from the loop threads to one executor, in one FIFO: a
+// datagram is copied into a shared byte buffer and a batch costs one post,
+// where a post per datagram (a heap copy and a handler each) was most of
+// the receive cost at thousands of datagrams a second. The buffers are
+// swapped, not freed, so they stop allocating once grown. Per agent the
+// order is the loop thread's.
+class ice_agent::inbox : public std::enable_shared_from_this<ice_agent::inbox> {
+ public:
+  using call = std::function<void(const ice_agent_handlers&)>;
+
+  // The one inbox for `executor` on `loop`, made on first use.
+  static std::shared_ptr<inbox> of(glib_loop_thread& loop,
+                                   const boost::asio::any_io_executor& executor) {
+    return std::static_pointer_cast<inbox>(
+        loop.per_executor(executor, [&] { return std::make_shared<inbox>(executor); }));
+  }
+
+  explicit inbox(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+  // Loop thread: a datagram for `to`'s handlers, or any other report.
+  void push_datagram(std::shared_ptr<state> to, std::span<const std::uint8_t> datagram) {
+    const std::lock_guard lock(mutex_);
+    incoming_.entries.push_back({std::move(to), incoming_.bytes.size(), datagram.size(), {}});
+    incoming_.bytes.insert(incoming_.bytes.end(), datagram.begin(), datagram.end());
+    post_locked();
+  }
+  void push_call(std::shared_ptr<state> to, call report) {
+    const std::lock_guard lock(mutex_);
+    incoming_.entries.push_back({std::move(to), 0, 0, std::move(report)});
+    post_locked();
+  }
+
+ private:
+  struct entry {
+    std::shared_ptr<state> to;
+    std::size_t offset;  // into batch::bytes, for a datagram
+    std::size_t size;
+    call report;  // empty for a datagram
+  };
+  struct batch {
+    std::vector<entry> entries;
+    std::vector<std::uint8_t> bytes;
+  };
+
+  void post_locked() {
+    if (posted_) return;
+    posted_ = true;
+    boost::asio::post(executor_, [self = shared_from_this()] { self->drain(); });
+  }
+  void drain();
+
+  const boost::asio::any_io_executor executor_;
+  std::mutex mutex_;
+  batch incoming_;       // loop threads, under mutex_
+  batch draining_;       // executor thread
+  bool posted_ = false;  // under mutex_: a drain is on its way
+};
+
 // Shared by the ice_agent handle (executor thread) and the work and signals
 // on the loop thread; the members say which thread owns them.
 class ice_agent::state : public std::enable_shared_from_this<state> {
@@ -61,6 +121,7 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
         ice_agent_handlers handlers)
       : loop_(loop),
         executor_(std::move(executor)),
+        inbox_(inbox::of(loop, executor_)),
         config_(std::move(config)),
         handlers_(std::move(handlers)) {
     hold_.emplace(loop);
@@ -75,6 +136,24 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
     return true;
   }
   bool handlers_closed() const { return handlers_closed_; }
+  // Executor thread: a report the inbox hands over, unless closed by then.
+  void report(const inbox::call& call) {
+    if (!handlers_closed_) call(handlers_);
+  }
+  void report_datagram(std::span<const std::uint8_t> datagram) {
+    if (!handlers_closed_ && handlers_.datagram) handlers_.datagram(datagram);
+  }
+  // Executor thread, datagram mode: straight to libnice, whose agent lock
+  // makes nice_agent_send safe from any thread; a post per datagram cost a
+  // GSource and a wake-up of the loop thread. Dropped before start() has
+  // made the agent, as it would be without a selected pair.
+  void send_now(std::span<const std::uint8_t> datagram) {
+    NiceAgent* agent = live_agent_.load(std::memory_order_acquire);
+    if (!agent) return;
+    nice_agent_send(agent, stream_, nice_component_id, static_cast<guint>(datagram.size()),
+                    reinterpret_cast<const gchar*>(datagram.data()));
+  }
+  bool reliable() const { return config_.reliable; }
 
   // Loop thread from here on.
   void start();
@@ -87,9 +166,7 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   // Runs `call` with the handlers on the executor unless closed by then.
   template <class Call>
   void deliver(Call call) {
-    boost::asio::post(executor_, [self = shared_from_this(), call = std::move(call)] {
-      if (!self->handlers_closed_) call(self->handlers_);
-    });
+    inbox_->push_call(shared_from_this(), std::move(call));
   }
   void report_failure(ice_failure why);
   void report_ready();
@@ -121,6 +198,7 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
 
   glib_loop_thread& loop_;
   const boost::asio::any_io_executor executor_;
+  const std::shared_ptr<inbox> inbox_;
   const ice_agent_config config_;
   const ice_agent_handlers handlers_;
 
@@ -130,6 +208,10 @@ class ice_agent::state : public std::enable_shared_from_this<state> {
   std::optional<glib_loop_thread::hold> hold_;
   NiceAgent* agent_ = nullptr;
   guint stream_ = 0;
+  // agent_ for send_now, once start() has set it up (stream_ with it); the
+  // executor stops sending before it posts close(), so it is never used
+  // after the agent goes.
+  std::atomic<NiceAgent*> live_agent_{nullptr};
   GSource* connect_limit_ = nullptr;
   GSource* gathering_limit_ = nullptr;
   bool gathered_ = false;
@@ -178,6 +260,7 @@ void ice_agent::state::start() {
   g_signal_connect(agent_, "candidate-gathering-done", G_CALLBACK(on_gathering_done), this);
   g_signal_connect(agent_, "component-state-changed", G_CALLBACK(on_state_changed), this);
   nice_agent_attach_recv(agent_, stream_, nice_component_id, loop_.context(), on_receive, this);
+  live_agent_.store(agent_, std::memory_order_release);
 }
 
 void ice_agent::state::gather() {
@@ -217,11 +300,6 @@ void ice_agent::state::set_remote(const ice_description& remote) {
 
 void ice_agent::state::send(std::vector<std::uint8_t> bytes) {
   if (shutting_down_) return;
-  if (!config_.reliable) {
-    nice_agent_send(agent_, stream_, nice_component_id, static_cast<guint>(bytes.size()),
-                    reinterpret_cast<const gchar*>(bytes.data()));
-    return;
-  }
   unsent_.push_back(std::move(bytes));
   flush();
 }
@@ -330,10 +408,7 @@ void ice_agent::state::open_session() {
                     reinterpret_cast<const gchar*>(segment.data()));
   };
   c.received = [this](std::span<const std::uint8_t> bytes) {
-    deliver([bytes = std::vector<std::uint8_t>(bytes.begin(), bytes.end())](
-                const ice_agent_handlers& handlers) {
-      if (handlers.datagram) handlers.datagram(bytes);
-    });
+    inbox_->push_datagram(shared_from_this(), bytes);
   };
   c.writable = [this] { flush(); };
   c.failed = [this](const std::string& why) {
@@ -430,10 +505,26 @@ void ice_agent::state::on_receive(NiceAgent*, guint, guint, guint size, gchar* d
     }
     return;
   }
-  self.deliver([datagram = std::vector<std::uint8_t>(bytes, bytes + size)](
-                   const ice_agent_handlers& handlers) {
-    if (handlers.datagram) handlers.datagram(datagram);
-  });
+  self.inbox_->push_datagram(self.shared_from_this(), {bytes, size});
+}
+
+void ice_agent::inbox::drain() {
+  {
+    const std::lock_guard lock(mutex_);
+    std::swap(incoming_, draining_);
+    posted_ = false;
+  }
+  for (auto& e : draining_.entries) {
+    if (e.report) {
+      e.to->report(e.report);
+    } else {
+      e.to->report_datagram({draining_.bytes.data() + e.offset, e.size});
+    }
+  }
+  // Cleared here, capacity kept: the states' last references may go on
+  // this thread, where their handlers belong.
+  draining_.entries.clear();
+  draining_.bytes.clear();
 }
 
 gboolean ice_agent::state::on_connect_limit(gpointer data) {
@@ -468,6 +559,10 @@ void ice_agent::set_remote(const ice_description& remote) {
 
 void ice_agent::send(std::span<const std::uint8_t> datagram) {
   if (state_->handlers_closed()) return;
+  if (!state_->reliable()) {
+    state_->send_now(datagram);
+    return;
+  }
   state_->loop().post(
       [state = state_, bytes = std::vector<std::uint8_t>(datagram.begin(), datagram.end())]() mutable {
         state->send(std::move(bytes));

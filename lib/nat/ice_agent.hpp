@@ -6,7 +6,10 @@
 //
 // Threads: construct, call and destroy an ice_agent on the thread running
 // `executor`; every handler runs there too. The NiceAgent lives on the loop
-// thread (see glib_loop_thread.hpp); calls here post to it and return at once.
+// thread (see glib_loop_thread.hpp); calls here post to it and return at once,
+// except a datagram-mode send(), which calls libnice directly (its agent lock
+// makes that safe). Every report to one executor, from all its agents, goes
+// through one FIFO, handed over in batches.
 // Lifetimes: the agent may be destroyed at any time, even inside one of its
 // handlers; no handler runs after close() or destruction (except close's
 // own). The glib_loop_thread must outlive its agents, and the executor's
@@ -133,6 +136,7 @@ class ice_agent {
 
  private:
   class state;
+  class inbox;
   std::shared_ptr<state> state_;
 };
 
