@@ -407,6 +407,7 @@ json::object p2psip_daemon::ice_status() const {
           {"agents", ice_->agents()},
           {"paths", c.paths},
           {"failures", c.failures},
+          {"failovers", c.failovers},
           {"udp", !udp_blocked_ ? "unknown" : *udp_blocked_ ? "blocked" : "open"}};
 }
 

@@ -202,6 +202,26 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
     return relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{};
   };
   c.udp_blocked = [this] { return udp_blocked_; };
+  // A relayed link lost: its relay is left out and another one looked for,
+  // and a new Attach (with an Update once linked, §6.5.1) replaces the link.
+  c.relay_lost = [this](const asio::ip::address& relay) {
+    if (!relay_pool_ || relay_pool_->drop_at(relay) == 0) return;
+    logs.write(log_level::info, "relay at " + address_text(relay) +
+                                    " left out: a link through it stopped answering");
+    relay_pool_->refresh(directly_linked_peers());
+  };
+  c.relink = [this](const wire::node_id& peer) {
+    node_.attach({wire::destination::node(peer)}, true, [peer](auto result) {
+      if (result) {
+        logs.write(log_level::info, "relinked with " + peer.hex());
+        return;
+      }
+      const auto& e = result.error();
+      logs.write(log_level::info, "relinking with " + peer.hex() +
+                                      " failed: " + overlay::to_string(e.failure) +
+                                      (e.info.empty() ? "" : " (" + e.info + ")"));
+    });
+  };
   return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
 }
 
@@ -286,7 +306,10 @@ overlay::message_transport& p2psip_daemon::overlay_transport() {
 std::vector<wire::node_id> p2psip_daemon::directly_linked_peers() const {
   std::vector<wire::node_id> direct;
   for (const auto& peer : node_.linked_peers()) {
-    if (transport_.dialled(peer)) direct.push_back(peer);
+    const auto pair = ice_ ? ice_->pair_with(peer) : std::nullopt;
+    if (transport_.dialled(peer) || (pair && pair->remote.type == nat::ice_candidate_type::host)) {
+      direct.push_back(peer);
+    }
   }
   return direct;
 }
@@ -663,18 +686,20 @@ void p2psip_daemon::schedule_housekeeping() {
     if (provisioning_ && provisioning_->refetch_due(std::chrono::system_clock::now())) {
       (void)reload();  // the configuration document before it expires (§11.1)
     }
-    // Soon after joining, then now and then. While none is held, sooner at
+    // Soon after joining, then now and then. While fewer are held than
+    // wanted (a spare lets a relayed link fail over at once), sooner at
     // first and then less and less often: each round is Finds across the
-    // overlay, and in an overlay with no relay at all they would be most of
-    // an idle node's traffic.
+    // overlay, and in an overlay with fewer relays (or none) they would be
+    // most of an idle node's traffic.
     const auto state = node_.state();
     if (relay_pool_ &&
         (state == overlay::node_state::joining || state == overlay::node_state::joined) &&
         housekeeping_rounds_++ >= next_relay_round_) {
-      const bool none = relay_pool_->held() == 0;
-      relay_retry_wait_ = none ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds)
-                               : relay_retry_rounds;
-      next_relay_round_ = housekeeping_rounds_ + (none ? relay_retry_wait_ : relay_refresh_rounds);
+      const bool short_of = relay_pool_->held() < relay_pool_->wanted();
+      relay_retry_wait_ =
+          short_of ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds) : relay_retry_rounds;
+      next_relay_round_ =
+          housekeeping_rounds_ + (short_of ? relay_retry_wait_ : relay_refresh_rounds);
       relay_pool_->refresh(directly_linked_peers());
       // A firewall opened, or a probe lost: asked again while blocked.
       if (udp_blocked_.value_or(false)) probe_udp([] {});
@@ -745,6 +770,9 @@ void p2psip_daemon::refresh_metrics() {
     }
     catch_up(metrics_.counter("ice_failures_total", "ICE attempts that ended without a pair"),
              ice.failures);
+    catch_up(metrics_.counter("ice_failovers_total",
+                              "relayed links lost and attached afresh through another relay"),
+             ice.failovers);
   }
   metrics_.gauge("storage_values", "values stored on this node")
       .set(static_cast<double>(storage_.store().value_count()));

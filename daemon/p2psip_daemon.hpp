@@ -138,7 +138,9 @@ class p2psip_daemon {
   // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
   // twins, RFC 6940 §6.5.1.4): for srflx candidates and relay.mode auto.
   std::vector<nat::transport_address> peer_stun_servers(std::size_t limit) const;
-  // Linked peers this node dialled (bootstrap nodes): reachable directly.
+  // Linked peers reachable directly: those this node dialled (bootstrap
+  // nodes), and those whose ICE pair reached their host candidate (public
+  // ones). The relays among them are asked for credentials without a Find.
   std::vector<wire::node_id> directly_linked_peers() const;
   // Asks a directly reachable peer's STUN server whether UDP gets out and
   // sets udp_blocked_ from the answer (or its absence); `done` afterwards,

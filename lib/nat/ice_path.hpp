@@ -8,6 +8,7 @@
 // Threading: the Asio thread of the agent's executor, like the link's.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -34,6 +35,11 @@ class ice_path final : public link::datagram_path {
   void fail(const std::string& reason);
 
   const std::optional<ice_selected_pair>& pair() const noexcept { return pair_; }
+  // Since when datagrams have gone out with none coming back; nullopt while
+  // the peer answers (every data frame is ACKed at once).
+  std::optional<std::chrono::steady_clock::time_point> unanswered_since() const noexcept {
+    return unanswered_since_;
+  }
 
   // --- link::datagram_path ---------------------------------------------------
   void start(link::datagram_handler& handler) override;
@@ -49,6 +55,7 @@ class ice_path final : public link::datagram_path {
   link::datagram_handler* handler_ = nullptr;
   std::deque<link::datagram_buffer> early_;  // before start()
   std::optional<std::string> failed_;        // before start()
+  std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
 };
 
 }  // namespace p2psip::nat
