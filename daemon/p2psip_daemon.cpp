@@ -47,6 +47,8 @@ constexpr std::uint64_t relay_refresh_rounds = 30;
 constexpr std::uint64_t relay_retry_rounds = 5;
 constexpr std::uint64_t relay_retry_max_rounds = 300;
 constexpr auto relay_wait_before_join = 800ms;
+constexpr auto relink_retry = 2s;
+constexpr int relink_attempts = 4;
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
 
@@ -210,18 +212,7 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
                                     " left out: a link through it stopped answering");
     relay_pool_->refresh(directly_linked_peers());
   };
-  c.relink = [this](const wire::node_id& peer) {
-    node_.attach({wire::destination::node(peer)}, true, [peer](auto result) {
-      if (result) {
-        logs.write(log_level::info, "relinked with " + peer.hex());
-        return;
-      }
-      const auto& e = result.error();
-      logs.write(log_level::info, "relinking with " + peer.hex() +
-                                      " failed: " + overlay::to_string(e.failure) +
-                                      (e.info.empty() ? "" : " (" + e.info + ")"));
-    });
-  };
+  c.relink = [this](const wire::node_id& peer) { relink(peer, relink_attempts); };
   return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
 }
 
@@ -312,6 +303,23 @@ std::vector<wire::node_id> p2psip_daemon::directly_linked_peers() const {
     }
   }
   return direct;
+}
+
+void p2psip_daemon::relink(const wire::node_id& peer, int attempts) {
+  if (node_.connected(peer) || node_.state() != overlay::node_state::joined) return;
+  node_.attach({wire::destination::node(peer)}, true, [peer](auto result) {
+    if (result) {
+      logs.write(log_level::info, "relinked with " + peer.hex());
+      return;
+    }
+    const auto& e = result.error();
+    logs.write(log_level::info, "relinking with " + peer.hex() +
+                                    " failed: " + overlay::to_string(e.failure) +
+                                    (e.info.empty() ? "" : " (" + e.info + ")"));
+  });
+  if (attempts > 1) {
+    timers_.schedule(relink_retry, [this, peer, attempts] { relink(peer, attempts - 1); });
+  }
 }
 
 void p2psip_daemon::probe_udp(std::function<void()> done) {

@@ -146,6 +146,11 @@ class p2psip_daemon {
   // sets udp_blocked_ from the answer (or its absence); `done` afterwards,
   // at once when there is nobody to ask.
   void probe_udp(std::function<void()> done);
+  // Attaches to `peer` (a relayed link to it was lost), with an Update once
+  // linked, and again every relink_retry while unlinked, `attempts` in all:
+  // the peer may not have noticed the loss yet and answer as linked, and a
+  // route may still cross the dead relay's node.
+  void relink(const wire::node_id& peer, int attempts);
   void find_relays(const control::responder& respond);
   void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.
