@@ -402,11 +402,20 @@ json::object p2psip_daemon::status() const {
 json::object p2psip_daemon::ice_status() const {
   if (!ice_) return {{"enabled", false}};
   const auto& c = ice_->counters();
+  // Each relay held, once (agents get it over UDP and TCP).
+  json::array servers;
+  for (const auto& relay : relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{}) {
+    json::string at(address_text(relay.server.address()) + ":" +
+                    std::to_string(relay.server.port()));
+    if (std::ranges::find(servers, json::value(at)) == servers.end()) servers.push_back(at);
+  }
   return {{"enabled", true},
           {"relays", relay_pool_ ? relay_pool_->held() : 0},
+          {"relay_servers", std::move(servers)},
           {"agents", ice_->agents()},
           {"paths", c.paths},
           {"failures", c.failures},
+          {"failovers", c.failovers},
           {"udp", !udp_blocked_ ? "unknown" : *udp_blocked_ ? "blocked" : "open"}};
 }
 

@@ -47,6 +47,8 @@ constexpr std::uint64_t relay_refresh_rounds = 30;
 constexpr std::uint64_t relay_retry_rounds = 5;
 constexpr std::uint64_t relay_retry_max_rounds = 300;
 constexpr auto relay_wait_before_join = 800ms;
+constexpr auto relink_retry = 2s;
+constexpr int relink_attempts = 4;
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
 
@@ -202,6 +204,15 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
     return relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{};
   };
   c.udp_blocked = [this] { return udp_blocked_; };
+  // A relayed link lost: its relay is left out and another one looked for,
+  // and a new Attach (with an Update once linked, §6.5.1) replaces the link.
+  c.relay_lost = [this](const asio::ip::address& relay) {
+    if (!relay_pool_ || relay_pool_->drop_at(relay) == 0) return;
+    logs.write(log_level::info, "relay at " + address_text(relay) +
+                                    " left out: a link through it stopped answering");
+    relay_pool_->refresh(directly_linked_peers());
+  };
+  c.relink = [this](const wire::node_id& peer) { relink(peer, relink_attempts); };
   return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
 }
 
@@ -286,9 +297,29 @@ overlay::message_transport& p2psip_daemon::overlay_transport() {
 std::vector<wire::node_id> p2psip_daemon::directly_linked_peers() const {
   std::vector<wire::node_id> direct;
   for (const auto& peer : node_.linked_peers()) {
-    if (transport_.dialled(peer)) direct.push_back(peer);
+    const auto pair = ice_ ? ice_->pair_with(peer) : std::nullopt;
+    if (transport_.dialled(peer) || (pair && pair->remote.type == nat::ice_candidate_type::host)) {
+      direct.push_back(peer);
+    }
   }
   return direct;
+}
+
+void p2psip_daemon::relink(const wire::node_id& peer, int attempts) {
+  if (node_.connected(peer) || node_.state() != overlay::node_state::joined) return;
+  node_.attach({wire::destination::node(peer)}, true, [peer](auto result) {
+    if (result) {
+      logs.write(log_level::info, "relinked with " + peer.hex());
+      return;
+    }
+    const auto& e = result.error();
+    logs.write(log_level::info, "relinking with " + peer.hex() +
+                                    " failed: " + overlay::to_string(e.failure) +
+                                    (e.info.empty() ? "" : " (" + e.info + ")"));
+  });
+  if (attempts > 1) {
+    timers_.schedule(relink_retry, [this, peer, attempts] { relink(peer, attempts - 1); });
+  }
 }
 
 void p2psip_daemon::probe_udp(std::function<void()> done) {
@@ -663,18 +694,20 @@ void p2psip_daemon::schedule_housekeeping() {
     if (provisioning_ && provisioning_->refetch_due(std::chrono::system_clock::now())) {
       (void)reload();  // the configuration document before it expires (§11.1)
     }
-    // Soon after joining, then now and then. While none is held, sooner at
+    // Soon after joining, then now and then. While fewer are held than
+    // wanted (a spare lets a relayed link fail over at once), sooner at
     // first and then less and less often: each round is Finds across the
-    // overlay, and in an overlay with no relay at all they would be most of
-    // an idle node's traffic.
+    // overlay, and in an overlay with fewer relays (or none) they would be
+    // most of an idle node's traffic.
     const auto state = node_.state();
     if (relay_pool_ &&
         (state == overlay::node_state::joining || state == overlay::node_state::joined) &&
         housekeeping_rounds_++ >= next_relay_round_) {
-      const bool none = relay_pool_->held() == 0;
-      relay_retry_wait_ = none ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds)
-                               : relay_retry_rounds;
-      next_relay_round_ = housekeeping_rounds_ + (none ? relay_retry_wait_ : relay_refresh_rounds);
+      const bool short_of = relay_pool_->held() < relay_pool_->wanted();
+      relay_retry_wait_ =
+          short_of ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds) : relay_retry_rounds;
+      next_relay_round_ =
+          housekeeping_rounds_ + (short_of ? relay_retry_wait_ : relay_refresh_rounds);
       relay_pool_->refresh(directly_linked_peers());
       // A firewall opened, or a probe lost: asked again while blocked.
       if (udp_blocked_.value_or(false)) probe_udp([] {});
@@ -745,6 +778,9 @@ void p2psip_daemon::refresh_metrics() {
     }
     catch_up(metrics_.counter("ice_failures_total", "ICE attempts that ended without a pair"),
              ice.failures);
+    catch_up(metrics_.counter("ice_failovers_total",
+                              "relayed links lost and attached afresh through another relay"),
+             ice.failovers);
   }
   metrics_.gauge("storage_values", "values stored on this node")
       .set(static_cast<double>(storage_.store().value_count()));

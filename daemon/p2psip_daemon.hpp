@@ -138,12 +138,19 @@ class p2psip_daemon {
   // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
   // twins, RFC 6940 §6.5.1.4): for srflx candidates and relay.mode auto.
   std::vector<nat::transport_address> peer_stun_servers(std::size_t limit) const;
-  // Linked peers this node dialled (bootstrap nodes): reachable directly.
+  // Linked peers reachable directly: those this node dialled (bootstrap
+  // nodes), and those whose ICE pair reached their host candidate (public
+  // ones). The relays among them are asked for credentials without a Find.
   std::vector<wire::node_id> directly_linked_peers() const;
   // Asks a directly reachable peer's STUN server whether UDP gets out and
   // sets udp_blocked_ from the answer (or its absence); `done` afterwards,
   // at once when there is nobody to ask.
   void probe_udp(std::function<void()> done);
+  // Attaches to `peer` (a relayed link to it was lost), with an Update once
+  // linked, and again every relink_retry while unlinked, `attempts` in all:
+  // the peer may not have noticed the loss yet and answer as linked, and a
+  // route may still cross the dead relay's node.
+  void relink(const wire::node_id& peer, int attempts);
   void find_relays(const control::responder& respond);
   void obtain_credentials(const boost::json::object& params, const control::responder& respond);
   // The node's certificate and key for TURN over TLS, when the relay will run.

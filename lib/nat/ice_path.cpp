@@ -16,6 +16,8 @@ constexpr std::size_t turn_overhead = 20 + 24 + 4;
 ice_path::~ice_path() { close(); }
 
 void ice_path::deliver(std::span<const std::uint8_t> datagram) {
+  unanswered_since_.reset();
+  unanswered_sends_ = 0;
   if (handler_) {
     handler_->on_datagram(wire::bytes_view(datagram.data(), datagram.size()));
   } else if (early_.size() < max_early_datagrams && !failed_) {
@@ -44,6 +46,7 @@ void ice_path::start(link::datagram_handler& handler) {
 }
 
 void ice_path::send(link::datagram_buffer datagram) {
+  if (unanswered_sends_++ == 0) unanswered_since_ = std::chrono::steady_clock::now();
   if (agent_) agent_->send(datagram);
 }
 

@@ -8,6 +8,7 @@
 // Threading: the Asio thread of the agent's executor, like the link's.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -34,6 +35,12 @@ class ice_path final : public link::datagram_path {
   void fail(const std::string& reason);
 
   const std::optional<ice_selected_pair>& pair() const noexcept { return pair_; }
+  // Since when datagrams have gone out with none coming back (a live peer
+  // ACKs every data frame at once); nullopt while it answers, and after a
+  // lone datagram, which may be an ACK that wants no answer.
+  std::optional<std::chrono::steady_clock::time_point> unanswered_since() const noexcept {
+    return unanswered_sends_ > 1 ? unanswered_since_ : std::nullopt;
+  }
 
   // --- link::datagram_path ---------------------------------------------------
   void start(link::datagram_handler& handler) override;
@@ -49,6 +56,9 @@ class ice_path final : public link::datagram_path {
   link::datagram_handler* handler_ = nullptr;
   std::deque<link::datagram_buffer> early_;  // before start()
   std::optional<std::string> failed_;        // before start()
+  // The first datagram sent since the last one received, and how many.
+  std::optional<std::chrono::steady_clock::time_point> unanswered_since_;
+  std::size_t unanswered_sends_ = 0;
 };
 
 }  // namespace p2psip::nat

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/asio/post.hpp>
+
 #include "nat/ice_candidate_codec.hpp"
 #include "runtime/logger.hpp"
 #include "runtime/wire_endpoint.hpp"
@@ -50,9 +52,19 @@ std::optional<boost::asio::ip::tcp::endpoint> listener_of(const wire::attach_req
 
 ice_transport::ice_transport(boost::asio::io_context& io, glib_loop_thread& loop,
                              runtime::link_transport& links, ice_transport_config config)
-    : io_(io), loop_(loop), links_(links), config_(std::move(config)) {}
+    : io_(io), loop_(loop), links_(links), config_(std::move(config)) {
+  links_.set_responsiveness_observer(
+      [this, alive = alive_](const wire::node_id& peer, bool responsive) {
+        if (responsive) return;
+        // Posted: the link is inside its own timer, and failing over closes it.
+        boost::asio::post(io_, [this, alive, peer] {
+          if (*alive) on_link_trouble(peer, "no ACK by the third retransmission");
+        });
+      });
+}
 
 ice_transport::~ice_transport() {
+  links_.set_responsiveness_observer(nullptr);
   *alive_ = false;
   // Paths not handed over close their agents (and TURN allocations) here.
   offers_.clear();
@@ -97,7 +109,10 @@ void ice_transport::start_agent(ice_role role, link::tls_role dtls_role, negotia
   h.failed = [this, alive = alive_, &table, key, weak](ice_failure why) {
     if (!*alive) return;
     // After the hand-over this is the link's path failing; before, the attempt.
-    if (auto p = weak.lock()) p->fail(std::string("ICE: ") + to_string(why));
+    if (auto p = weak.lock()) {
+      p->fail(std::string("ICE: ") + to_string(why));
+      on_path_lost(p, why);
+    }
     on_failed(table, key, why);
   };
   h.datagram = [weak](std::span<const std::uint8_t> datagram) {
@@ -239,6 +254,69 @@ void ice_transport::on_checked(negotiation_map& table, std::uint64_t key,
   handed_over_[*n.peer] = n.path;
   logs.write(log_level::info, "ICE pair with " + n.peer->hex() + ": " + describe(pair));
   links_.adopt_path(std::move(n.path), dtls_role, *n.peer);
+}
+
+namespace {
+
+// A path that has sent for this long with nothing back is failing: a live
+// peer ACKs every data frame at once, and the overlay closes a link only
+// after its requests went unanswered for at least half a reliability timer
+// (500 ms at the shortest, more at once with the RTO's retransmissions).
+constexpr auto failing_silence = std::chrono::milliseconds(1000);
+
+bool relayed(const ice_selected_pair& pair) {
+  return pair.local.type == ice_candidate_type::relay ||
+         pair.remote.type == ice_candidate_type::relay;
+}
+
+// The relays a pair goes through: the TURN server behind a relayed local
+// candidate, and a relayed remote candidate's own address (p2psipd's relays
+// relay from the address they serve on; another relay is the peer's to
+// leave out).
+std::vector<boost::asio::ip::address> relays_of(const ice_selected_pair& pair) {
+  std::vector<boost::asio::ip::address> out;
+  if (pair.local.type == ice_candidate_type::relay) {
+    out.push_back(pair.relay_server ? pair.relay_server->address() : pair.local.address.address());
+  }
+  if (pair.remote.type == ice_candidate_type::relay) out.push_back(pair.remote.address.address());
+  return out;
+}
+
+}  // namespace
+
+void ice_transport::close_link(const wire::node_id& peer) {
+  const auto entry = handed_over_.find(peer);
+  const auto path = entry == handed_over_.end() ? nullptr : entry->second.lock();
+  const auto since = path ? path->unanswered_since() : std::nullopt;
+  if (since && std::chrono::steady_clock::now() - *since >= failing_silence &&
+      on_link_trouble(peer, "requests unanswered")) {
+    return;
+  }
+  links_.close_link(peer);
+}
+
+bool ice_transport::on_link_trouble(const wire::node_id& peer, const std::string& why) {
+  const auto pair = pair_with(peer);
+  // A direct pair has no relay to blame: §6.6.3.1 closes its link after the
+  // last retransmission, and the topology repairs what it needs.
+  if (!pair || !relayed(*pair)) return false;
+  ++counters_.failovers;
+  logs.write(log_level::notice, "relayed link to " + peer.hex() + " (" + describe(*pair) +
+                                    ") lost: " + why + "; attaching through another relay");
+  if (config_.relay_lost) {
+    for (const auto& relay : relays_of(*pair)) config_.relay_lost(relay);
+  }
+  handed_over_.erase(peer);
+  links_.close_link(peer);
+  if (config_.relink) config_.relink(peer);
+  return true;
+}
+
+void ice_transport::on_path_lost(const std::shared_ptr<ice_path>& lost, ice_failure why) {
+  const auto entry = std::ranges::find_if(
+      handed_over_, [&lost](const auto& e) { return e.second.lock() == lost; });
+  if (entry == handed_over_.end()) return;
+  (void)on_link_trouble(entry->first, std::string("ICE: ") + to_string(why));
 }
 
 void ice_transport::on_failed(negotiation_map& table, std::uint64_t key, ice_failure why) {

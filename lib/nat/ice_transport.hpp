@@ -52,6 +52,15 @@ struct ice_transport_config {
   // From the Attach to a checked pair; the overlay gives an Attach's link
   // 5 reliability timers (15 s by default) to come up.
   std::chrono::milliseconds connect_limit{12'000};
+  // A relayed link that stopped answering (RFC 6940 §6.6.3.1: no ACK by the
+  // third retransmission) or whose ICE path failed fails over: the relay
+  // behind it is presumed gone, so `relay_lost` gets the address of each
+  // relay on its pair, for new agents to leave out; the link is closed, and
+  // `relink` asked to Attach to the peer afresh (§6.5.1.13: RELOAD has no
+  // ICE restart). Unset: the link runs its course (closed after the last
+  // retransmission) and nobody attaches.
+  std::function<void(const boost::asio::ip::address& relay)> relay_lost;
+  std::function<void(const wire::node_id& peer)> relink;
 };
 
 struct ice_transport_counters {
@@ -59,6 +68,7 @@ struct ice_transport_counters {
   std::uint64_t answers = 0;
   std::uint64_t paths = 0;     // pairs handed to the link layer
   std::uint64_t failures = 0;  // agents that failed before a pair
+  std::uint64_t failovers = 0;  // relayed links lost and attached afresh
   // Pairs handed over, by the type of this side's candidate (host, srflx,
   // prflx, relay: ice_candidate_type's order).
   std::array<std::uint64_t, 4> selected_by_local_type{};
@@ -82,7 +92,9 @@ class ice_transport final : public overlay::message_transport {
   void open_link(overlay::attach_offer_id offer, const wire::node_id& peer,
                  const wire::attach_req_ans& answer) override;
   void withdraw_offer(overlay::attach_offer_id offer) override;
-  void close_link(const wire::node_id& peer) override { links_.close_link(peer); }
+  // A relayed link the overlay closes for want of answers (§10.7.1 failure
+  // detection) fails over as one that stopped ACKing does; others just close.
+  void close_link(const wire::node_id& peer) override;
   std::size_t max_message_size(const wire::node_id& peer) const override {
     return links_.max_message_size(peer);
   }
@@ -126,6 +138,11 @@ class ice_transport final : public overlay::message_transport {
   void on_gathered(negotiation_map& table, std::uint64_t key, const ice_description* local);
   void on_checked(negotiation_map& table, std::uint64_t key, link::tls_role dtls_role);
   void on_failed(negotiation_map& table, std::uint64_t key, ice_failure why);
+  // The link to `peer` stopped answering, or the path `lost` under a link
+  // failed: fails the link over when its pair is relayed (relay_lost, relink)
+  // and says whether it did.
+  bool on_link_trouble(const wire::node_id& peer, const std::string& why);
+  void on_path_lost(const std::shared_ptr<ice_path>& lost, ice_failure why);
 
   boost::asio::io_context& io_;
   glib_loop_thread& loop_;

@@ -51,6 +51,14 @@ void relay_pool::ask_now(const std::vector<wire::node_id>& direct,
   one_done();
 }
 
+std::size_t relay_pool::drop_at(const boost::asio::ip::address& host) {
+  return std::erase_if(held_, [this, &host](const credentials_held& h) {
+    if (h.server.address() != host) return false;
+    service_.forget(h.node);
+    return true;
+  });
+}
+
 bool relay_pool::usable(const found_relay& relay) const {
   return relay.node && *relay.node != self_ && !holds(*relay.node);
 }

@@ -43,6 +43,12 @@ class relay_pool {
   // when none was.
   void ask_now(const std::vector<wire::node_id>& direct, std::function<void()> answered);
   std::size_t held() const noexcept { return held_.size(); }
+  std::size_t wanted() const noexcept { return wanted_; }
+  // Lets go of the relays at `host` (a relayed link through one stopped
+  // answering): their credentials go, TURN-SERVICE's cache forgets them
+  // until a find sees them again, and agents made from now on leave them
+  // out. Returns how many were held.
+  std::size_t drop_at(const boost::asio::ip::address& host);
   // For an agent: every held relay, UDP then TCP.
   std::vector<turn_relay> relays() const;
 

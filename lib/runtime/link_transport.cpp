@@ -65,7 +65,10 @@ link::link_callbacks link_transport::callbacks() {
   return {.on_link_up = [this](const wire::node_id& peer) { link_up(peer); },
           .on_link_down = [this](const wire::node_id& peer,
                                  const std::string& reason) { link_down(peer, reason); },
-          .on_link_responsiveness = nullptr,
+          .on_link_responsiveness =
+              [this](const wire::node_id& peer, bool responsive) {
+                if (responsiveness_) responsiveness_(peer, responsive);
+              },
           .on_message =
               [this](const wire::node_id& peer, std::vector<std::uint8_t> message) {
                 if (events_ != nullptr) events_->on_message(peer, message);

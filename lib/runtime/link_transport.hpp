@@ -99,6 +99,13 @@ class link_transport final : public overlay::message_transport {
   void set_datagram_context(const link::tls_context& dtls) noexcept { dtls_ = &dtls; }
   void adopt_path(std::shared_ptr<link::datagram_path> path, link::tls_role role,
                   const wire::node_id& peer);
+  // Told when a link stops answering (RFC 6940 §6.6.3.1: no ACK by the third
+  // retransmission) and when ACKs resume; for ICE, which fails relayed links
+  // over. Unset: nobody is told.
+  using responsiveness_observer = std::function<void(const wire::node_id& peer, bool responsive)>;
+  void set_responsiveness_observer(responsiveness_observer observer) {
+    responsiveness_ = std::move(observer);
+  }
 
   bool connected(const wire::node_id& peer) const { return table_.connected(peer); }
   std::size_t link_count() const noexcept { return table_.size(); }
@@ -134,6 +141,7 @@ class link_transport final : public overlay::message_transport {
   const link::tls_context* dtls_ = nullptr;
   overlay::transport_events* events_ = nullptr;
   observers observers_;
+  responsiveness_observer responsiveness_;
   std::optional<boost::asio::ip::tcp::endpoint> advertised_;
   // For the last-known peers file: where each peer listens.
   struct listener {

@@ -2,6 +2,7 @@
 // an Attach makes a DTLS-UDP-SR link, and two Attaches that cross (each node
 // offering to the other before either saw the other's offer) still end in
 // one link rather than in two negotiations that each side half-abandons.
+// An ice_path tells when what it sends stopped being answered.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -150,4 +151,23 @@ TEST_CASE("ice_transport: crossed Attaches end in one link", "[ice]") {
   REQUIRE(w.run_until([&] { return linked(a, b); }));
   CHECK(a.ice->counters().failures == 0);
   CHECK(b.ice->counters().failures == 0);
+}
+
+TEST_CASE("ice_path: unanswered since the first of two sends with nothing back", "[ice]") {
+  nat::ice_path path;  // no agent: sends go nowhere, which is what a dead relay does
+  const std::vector<std::uint8_t> datagram{1, 2, 3};
+  CHECK_FALSE(path.unanswered_since());
+  const auto before = std::chrono::steady_clock::now();
+  path.send(datagram);
+  // A lone datagram may be an ACK, which wants no answer.
+  CHECK_FALSE(path.unanswered_since());
+  path.send(datagram);
+  REQUIRE(path.unanswered_since());
+  CHECK(*path.unanswered_since() >= before);
+  CHECK(*path.unanswered_since() <= std::chrono::steady_clock::now());
+  // Anything back (before start(), it waits for the link) means the peer answers.
+  path.deliver(datagram);
+  CHECK_FALSE(path.unanswered_since());
+  path.send(datagram);
+  CHECK_FALSE(path.unanswered_since());
 }

@@ -2,12 +2,15 @@
 // publish at H(Node-ID || d) for d = 1..turn-density, with replicas; another
 // node finds them by Find at random Resource-IDs and Fetch; a withdrawn
 // relay is found no more; refreshes keep the values beyond their lifetime.
+// The relay_pool on top holds credentials from relays, and lets go of a
+// relay a failed link points at.
 #include <chrono>
 #include <map>
 #include <memory>
 
 #include <catch2/catch.hpp>
 
+#include "nat/relay_pool.hpp"
 #include "nat/turn_service.hpp"
 #include "overlay/sim/overlay_world.hpp"
 #include "overlay/sim_test_util.hpp"
@@ -203,4 +206,40 @@ TEST_CASE("a relay hands TURN credentials to a member that asks by AppAttach") {
   w.world().scheduler().run_for(10s);
   REQUIRE(refused);
   CHECK_FALSE(refused->has_value());
+}
+
+TEST_CASE("a relay pool holds each relay's credentials and lets go of a relay at an address") {
+  relay_world w;
+  const auto ids = w.world().joined_ids();
+  const std::vector<wire::node_id> relays{ids[3], ids[6]};
+  for (std::size_t r = 0; r < relays.size(); ++r) {
+    const auto at = static_cast<std::uint32_t>(0xcb007100 + r + 10);  // 203.0.113.10, .11
+    w.world().node(relays[r])->set_app_attach_handler(
+        nat::turn_credentials_application,
+        [at](const wire::app_attach_req&, const wire::node_id& sender) {
+          wire::ice_candidate relay_port;
+          relay_port.addr_port = relay_address(at);
+          relay_port.overlay_link = wire::overlay_link_type::dtls_udp_sr_no_ice;
+          return std::optional(nat::turn_service::credentials_answer(
+              {"1900000000:" + sender.hex(), "secret", {relay_port}}));
+        });
+  }
+  auto service = w.service_on(ids[9], 1);
+  nat::relay_pool pool(*service, ids[9], [] { return std::int64_t{1800000000}; });
+  bool answered = false;
+  pool.ask_now(relays, [&] { answered = true; });
+  w.world().scheduler().run_for(10s);
+  REQUIRE(answered);
+  REQUIRE(pool.held() == 2);
+  CHECK(pool.relays().size() == 4);  // each over UDP and TCP
+
+  // Nothing held at another address: nothing goes.
+  CHECK(pool.drop_at(boost::asio::ip::make_address("203.0.113.99")) == 0);
+  CHECK(pool.held() == 2);
+  CHECK(pool.drop_at(boost::asio::ip::make_address("203.0.113.10")) == 1);
+  REQUIRE(pool.held() == 1);
+  for (const auto& relay : pool.relays()) {
+    CHECK(relay.server ==
+          nat::transport_address(boost::asio::ip::make_address("203.0.113.11"), 3478));
+  }
 }
