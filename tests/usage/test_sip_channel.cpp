@@ -209,6 +209,25 @@ struct answering_front {
   std::vector<std::string> messages;
 };
 
+// nta's side of the loopback endpoint: reads every answer into `answers`.
+struct sip_client : std::enable_shared_from_this<sip_client> {
+  explicit sip_client(asio::io_context& io) : socket(io) {}
+  void read_answers() {
+    asio::async_read_until(
+        socket, in, "\r\n\r\n",
+        [self = shared_from_this()](const boost::system::error_code& e, std::size_t n) {
+          if (e) return;
+          self->answers.emplace_back(asio::buffers_begin(self->in.data()),
+                                     asio::buffers_begin(self->in.data()) + n);
+          self->in.consume(n);
+          self->read_answers();
+        });
+  }
+  tcp::socket socket;
+  asio::streambuf in;
+  std::vector<std::string> answers;
+};
+
 std::string request(int n) {
   return "OPTIONS sip:b@p2psip.test SIP/2.0\r\nCSeq: " + std::to_string(n) +
          " OPTIONS\r\nContent-Length: 0\r\n\r\n";
@@ -229,22 +248,12 @@ TEST_CASE("a request sent as the peer dies unseen reaches the peer's new process
   REQUIRE(f.run_until([&] { return opened.has_value(); }));
   REQUIRE(opened->has_value());
 
-  tcp::socket nta(f.io);
-  nta.connect(tcp::endpoint(asio::ip::make_address((*opened)->host), (*opened)->port));
-  asio::streambuf nta_in;
-  std::vector<std::string> answers;
-  std::function<void()> read_answer = [&] {
-    asio::async_read_until(nta, nta_in, "\r\n\r\n",
-                           [&](const boost::system::error_code& e, std::size_t n) {
-                             if (e) return answers.push_back("error: " + e.message());
-                             answers.emplace_back(asio::buffers_begin(nta_in.data()),
-                                                  asio::buffers_begin(nta_in.data()) + n);
-                             nta_in.consume(n);
-                             read_answer();
-                           });
-  };
-  read_answer();
-  asio::write(nta, asio::buffer(request(1)));
+  // nta's connection; its pending read owns it, so it outlives this scope.
+  auto nta = std::make_shared<sip_client>(f.io);
+  nta->socket.connect(tcp::endpoint(asio::ip::make_address((*opened)->host), (*opened)->port));
+  nta->read_answers();
+  const auto& answers = nta->answers;
+  asio::write(nta->socket, asio::buffer(request(1)));
   REQUIRE(f.run_until([&] { return answers.size() == 1; }));
   REQUIRE(old_front->messages == std::vector<std::string>{request(1)});
   // Let a round of keepalives confirm the first request.
@@ -257,7 +266,7 @@ TEST_CASE("a request sent as the peer dies unseen reaches the peer's new process
   answering_front new_front(f.io);
   f.channel_b.emplace(f.io, *f.world.node(f.b.id()), f.b.tls, f.config);
   f.channel_b->start(new_front.endpoint());
-  asio::write(nta, asio::buffer(request(2)));
+  asio::write(nta->socket, asio::buffer(request(2)));
 
   REQUIRE(f.run_until([&] { return answers.size() == 2; }, 10000ms));
   CHECK(answers[1] == "SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -265,7 +274,7 @@ TEST_CASE("a request sent as the peer dies unseen reaches the peer's new process
   CHECK(f.channel_a->stats().resent == 1);
 
   SECTION("the connection then carries more requests to the new process") {
-    asio::write(nta, asio::buffer(request(3)));
+    asio::write(nta->socket, asio::buffer(request(3)));
     REQUIRE(f.run_until([&] { return answers.size() == 3; }));
     CHECK(new_front.messages == std::vector<std::string>{request(2), request(3)});
   }
