@@ -21,13 +21,9 @@ pseudo_tcp_session& session_of(gpointer self) { return *static_cast<pseudo_tcp_s
 }  // namespace
 
 struct pseudo_tcp_trampolines {
-  static void on_opened(PseudoTcpSocket*, gpointer self) {
-    // Bytes queued before the open may go now.
-    if (session_of(self).callbacks_.writable) session_of(self).callbacks_.writable();
-  }
-
   static void on_readable(PseudoTcpSocket*, gpointer self) { session_of(self).read_all(); }
 
+  // Also on open: bytes queued before it may go now.
   static void on_writable(PseudoTcpSocket*, gpointer self) {
     if (session_of(self).callbacks_.writable) session_of(self).callbacks_.writable();
   }
@@ -52,8 +48,7 @@ struct pseudo_tcp_trampolines {
   static gboolean on_clock(gpointer self) {
     auto& session = session_of(self);
     // Dispatch holds its own reference; ours goes so that rescheduling starts clean.
-    g_source_unref(session.clock_);
-    session.clock_ = nullptr;
+    g_source_unref(std::exchange(session.clock_, nullptr));
     if (session.failed_) return G_SOURCE_REMOVE;
     pseudo_tcp_socket_notify_clock(session.socket_);
     if (!session.failed_) session.schedule_clock();
@@ -64,8 +59,8 @@ struct pseudo_tcp_trampolines {
 pseudo_tcp_session::pseudo_tcp_session(GMainContext* context, pseudo_tcp_callbacks callbacks)
     : context_(context), callbacks_(std::move(callbacks)) {
   using t = pseudo_tcp_trampolines;
-  PseudoTcpCallbacks c{this,           t::on_opened, t::on_readable,
-                       t::on_writable, t::on_closed, t::on_write_packet};
+  PseudoTcpCallbacks c{this,           t::on_writable, t::on_readable,
+                       t::on_writable, t::on_closed,   t::on_write_packet};
   socket_ = pseudo_tcp_socket_new(0, &c);
   // Nagle off and an immediate ACK: see the header.
   g_object_set(socket_, "no-delay", TRUE, "ack-delay", 0u, nullptr);
@@ -111,6 +106,9 @@ void pseudo_tcp_session::read_all() {
 void pseudo_tcp_session::schedule_clock() {
   guint64 at_ms = 0;
   if (!pseudo_tcp_socket_get_next_clock(socket_, &at_ms)) return cancel_clock();
+  // Called after every segment: a timer already set for that time stays.
+  if (clock_ && at_ms == clock_at_ms_) return;
+  clock_at_ms_ = at_ms;
   // PseudoTCP's own clock: monotonic milliseconds, cut to 32 bits.
   const auto now_ms = static_cast<guint32>(g_get_monotonic_time() / 1000);
   const guint interval =

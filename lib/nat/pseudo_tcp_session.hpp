@@ -65,6 +65,7 @@ class pseudo_tcp_session {
   pseudo_tcp_callbacks callbacks_;
   PseudoTcpSocket* socket_ = nullptr;
   GSource* clock_ = nullptr;
+  guint64 clock_at_ms_ = 0;  // when clock_ fires, PseudoTCP's time
   bool failed_ = false;
 };
 

@@ -196,11 +196,12 @@ class splice : public std::enable_shared_from_this<splice> {
     for (; pongs > 0 && !ping_marks_.empty(); --pongs) {
       const auto upto = ping_marks_.front();
       ping_marks_.pop_front();
+      // unconfirmed_ holds the last bytes sent, up to sent_.
       if (tracking_) {
+        const auto first_kept = sent_ - unconfirmed_.size();
         unconfirmed_.erase(unconfirmed_.begin(),
-                           unconfirmed_.begin() + static_cast<std::ptrdiff_t>(upto - confirmed_));
+                           unconfirmed_.begin() + static_cast<std::ptrdiff_t>(upto - first_kept));
       }
-      confirmed_ = upto;
     }
   }
 
@@ -327,10 +328,9 @@ class splice : public std::enable_shared_from_this<splice> {
   sip_stream_framer inbound_;            // what the peer daemon sends
   std::chrono::steady_clock::time_point last_received_ = std::chrono::steady_clock::now();
   bool ping_due_ = false;
-  // The opening side: front bytes sent and confirmed so far, the bytes in
-  // between, and the count sent before each ping awaiting its pong.
+  // The opening side: front bytes sent so far, the last of them not yet
+  // confirmed, and the count sent before each ping awaiting its pong.
   std::uint64_t sent_ = 0;
-  std::uint64_t confirmed_ = 0;
   std::vector<std::uint8_t> unconfirmed_;
   std::deque<std::uint64_t> ping_marks_;
   bool tracking_ = true;
@@ -651,14 +651,12 @@ void sip_channel::ice_answer(const wire::node_id& peer, const wire::app_attach_r
   logs.write(log_level::debug, "sip: AppAttach from " + peer.hex());
   h.gathered = [peer, reply = std::move(reply),
                 end_negotiation](const nat::ice_description* local) {
-    if (local) {
-      logs.write(log_level::debug, "sip: AppAttachAns to " + peer.hex() + " with " +
-                                       std::to_string(local->candidates.size()) + " candidates");
-    }
     if (!local) {
       if (auto stream = end_negotiation()) stream->close(link::close_mode::abort);
       return reply(std::nullopt);
     }
+    logs.write(log_level::debug, "sip: AppAttachAns to " + peer.hex() + " with " +
+                                     std::to_string(local->candidates.size()) + " candidates");
     reply(as_app_attach_body(nat::to_attach_body(*local, nat::ice_role::controlled)));
   };
   h.connected = [this, alive = alive_, peer, end_negotiation](const nat::ice_selected_pair& pair) {

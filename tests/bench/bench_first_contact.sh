@@ -37,11 +37,7 @@ for i in "${!hosts[@]}"; do
   lab_ice_daemon "$i" "${hosts[$i]}" $((i < 2))
   enable_sip "$i"
 done
-launch_node 0
-eventually 15 joined 0 || fail "pub1 did not start an overlay"
-launch_node 1
-eventually 15 joined 1 || fail "pub2 did not join"
-eventually 20 eval '[ -n "$(relays_seen_by 1)" ]' || fail "no relay found from pub2"
+lab_start_public_pair
 for i in 2 3 4 5; do
   launch_node "$i"
   eventually 30 joined "$i" || fail "${hosts[$i]} did not join"

@@ -165,3 +165,13 @@ lab_ice_daemon() {
   mode: auto"
   write_config "$i"
 }
+
+# lab_start_public_pair: nodes 0 (pub1, the bootstrap node) and 1 (pub2)
+# joined, and pub2 finding a relay, before any NATed daemon starts.
+lab_start_public_pair() {
+  launch_node 0
+  eventually 15 joined 0 || fail "pub1 did not start an overlay"
+  launch_node 1
+  eventually 15 joined 1 || fail "pub2 did not join"
+  eventually 20 eval '[ -n "$(relays_seen_by 1)" ]' || fail "no relay found from pub2"
+}

@@ -39,11 +39,7 @@ for i in "${!hosts[@]}"; do
   lab_ice_daemon "$i" "${hosts[$i]}" $((i < 2))
   ((i >= 1)) && enable_sip "$i"
 done
-launch_node 0
-eventually 15 joined 0 || fail "pub1 did not start an overlay"
-launch_node 1
-eventually 15 joined 1 || fail "pub2 did not join"
-eventually 20 eval '[ -n "$(relays_seen_by 1)" ]' || fail "no relay found from pub2"
+lab_start_public_pair
 for ((i = 2; i < ${#hosts[@]}; i++)); do launch_node "$i"; done
 for ((i = 2; i < ${#hosts[@]}; i++)); do
   eventually 30 joined "$i" || fail "${hosts[$i]} did not join"

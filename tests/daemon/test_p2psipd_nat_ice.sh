@@ -36,12 +36,8 @@ hosts=(pub1 pub2 behind-ra behind-rb behind-sa behind-sb behind-fw)
 echo "lab: 2 public hosts; behind restricted NATs ra, rb, symmetric NATs sa, sb, firewall fw"
 
 for i in "${!hosts[@]}"; do lab_ice_daemon "$i" "${hosts[$i]}" $((i < 2)); done
-launch_node 0
-eventually 15 joined 0 || fail "pub1 did not start an overlay"
-launch_node 1
-eventually 15 joined 1 || fail "pub2 did not join"
 # The relays are published and found before the NATed nodes come.
-eventually 20 eval '[ -n "$(relays_seen_by 1)" ]' || fail "no relay found from pub2"
+lab_start_public_pair
 holds_relays() { [ "$(ctl "$1" status | json_field 'r["ice"]["relays"]')" -gt 0 ]; }
 for ((i = 2; i < ${#hosts[@]}; i++)); do
   started=$(date +%s%N)
