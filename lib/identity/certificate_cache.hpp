@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <optional>
@@ -37,10 +38,18 @@ class certificate_cache {
 
  private:
   using hash_key = std::vector<std::uint8_t>;
+  // Shorter keys first, then memcmp: any strict order serves a map, and
+  // vector's own operator< trips GCC 12's -Wstringop-overread at -O3.
+  struct hash_key_order {
+    bool operator()(const hash_key& a, const hash_key& b) const noexcept {
+      if (a.size() != b.size()) return a.size() < b.size();
+      return !a.empty() && std::memcmp(a.data(), b.data(), a.size()) < 0;
+    }
+  };
 
   std::size_t capacity_;
-  std::map<hash_key, node_certificate> by_cert_hash_;
-  std::map<hash_key, signer_match> by_node_id_hash_;
+  std::map<hash_key, node_certificate, hash_key_order> by_cert_hash_;
+  std::map<hash_key, signer_match, hash_key_order> by_node_id_hash_;
   std::deque<hash_key> order_;  // cert hashes, oldest first
 };
 
