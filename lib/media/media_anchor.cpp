@@ -216,9 +216,11 @@ void media_anchor::process(const sip::sdp_context& ctx, const std::string& body,
   }
   if (toward_local_phone) {
     if (looks_like_far_daemon(*session)) {
-      // The far daemon offered (we answer: controlled) or answered our offer.
+      // The far daemon offered, in its request or in a late offer's
+      // response (we answer: controlled), or answered our offer.
+      const bool far_offer = ctx.status == 0 || ctx.late_offer;
       call& c = call_for(ctx.call_id,
-                         ctx.status == 0 ? nat::ice_role::controlled : nat::ice_role::controlling);
+                         far_offer ? nat::ice_role::controlled : nat::ice_role::controlling);
       if (is_2xx(ctx.status) && !c.confirmed) {
         c.confirmed = true;
         c.confirmed_at = call::clock::now();
@@ -236,9 +238,11 @@ void media_anchor::process(const sip::sdp_context& ctx, const std::string& body,
     return done(body);  // between two phones of this daemon, or not anchored at all
   }
   if (it == calls_.end()) {
-    // Only an offer in a request starts an anchored call; an ACK's SDP is a
-    // late offer's answer (that call was not anchored).
-    if (ctx.status != 0 || ctx.ack || !wants_anchor(*session)) return done(body);
+    // Only an offer starts an anchored call: a request's, or a late offer's
+    // in the local phone's response to a far daemon. An ACK's SDP is a late
+    // offer's answer to a call that was not anchored.
+    const bool offer = ctx.status == 0 || (ctx.late_offer && ctx.upstream_daemon);
+    if (!offer || ctx.ack || !wants_anchor(*session)) return done(body);
     call_for(ctx.call_id, nat::ice_role::controlling);
   }
   toward_daemon(ctx.call_id, body, std::move(session), done);

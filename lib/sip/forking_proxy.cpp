@@ -227,6 +227,8 @@ proxy_txn* forking_proxy::new_txn(nta_incoming_t* irq, const sip_t* sip) {
   t->irq = irq;
   t->method = sip->sip_request->rq_method;
   t->call_id = to_string(sip->sip_call_id->i_id);
+  t->late_offer = t->method == sip_method_invite && !is_sdp(sip);
+  t->from_daemon = url_has_param(sip->sip_request->rq_url, local_only_param);
   msg_t* orig = nta_incoming_getrequest(irq);
   t->request = orig ? msg_dup(orig) : nullptr;  // our private, editable copy
   if (orig) msg_destroy(orig);
@@ -456,7 +458,10 @@ void forking_proxy::forward_response(proxy_txn* t, nta_outgoing_t* orq, bool rem
   sip_t* rs = sip_object(resp);
   sip_via_remove(resp, rs);
   const int status = rs->sip_status ? rs->sip_status->st_status : 0;
-  if (!rewrite_sdp(resp, rs, {t->call_id, sdp_direction::toward_caller, remote, status})) {
+  sdp_context ctx{t->call_id, sdp_direction::toward_caller, remote, status};
+  ctx.late_offer = t->late_offer;
+  ctx.upstream_daemon = t->from_daemon;
+  if (!rewrite_sdp(resp, rs, ctx)) {
     msg_destroy(resp);
     return;
   }

@@ -52,6 +52,8 @@ struct proxy_txn {
   std::string host_name_hop;  // a target left out: its next hop needs DNS
   bool may_go_offline = false;  // a MESSAGE sip_front_config::store_offline may keep
   bool media_refused = false;  // a target left out: the sdp_rewriter refused its SDP
+  bool late_offer = false;     // an INVITE without SDP: the offer comes in a response
+  bool from_daemon = false;    // handed to us by another daemon (p2p-local)
 };
 
 class forking_proxy {

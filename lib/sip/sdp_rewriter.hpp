@@ -20,11 +20,16 @@ struct sdp_context {
   // another daemon (the branch was one to a daemon).
   bool remote_leg = false;
   int status = 0;  // a response's status code; 0 for a request
-  // An ACK: it never starts an offer/answer (a late offer's answer).
+  // An ACK: it never starts an offer/answer (it carries a late offer's answer).
   bool ack = false;
   // A response no transaction matched (a 2xx retransmission): remote_leg
   // is not known, the rewriter must tell from the SDP itself.
   bool stray = false;
+  // A response to an INVITE that carried no SDP: its SDP is the offer (a
+  // late offer, RFC 3261 §13.2.1) and the ACK will carry the answer.
+  bool late_offer = false;
+  // A response going back to another daemon (the request came from one).
+  bool upstream_daemon = false;
 };
 
 class sdp_rewriter {

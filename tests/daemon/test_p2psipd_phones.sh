@@ -14,6 +14,9 @@
 #     up.
 #  2. bob calls alice, whose linphonec answers by itself (autoanswer): audio
 #     both ways through both daemons; bob hangs up.
+#  3. alice's linphonec, restarted to make late offers (sdp_200_ack: an
+#     INVITE without SDP, the offer in bob's 200, the answer in the ACK),
+#     calls bob: the call is anchored just the same, audio both ways.
 # Needs root, ip(8), tshark, baresip and linphonec; skipped (77) otherwise.
 #
 # usage: test_p2psipd_phones.sh P2PSIPD P2PSIPCTL
@@ -108,24 +111,31 @@ linphone alice soundcard use files
 linphone alice play "$work/alice.wav"
 linphone alice autoanswer enable
 
+# alice_calls_bob N WHAT: alice's linphonec calls bob, bob answers, audio
+# flows both ways through both daemons (saved as media-N-*.json), alice hangs up.
+alice_calls_bob() {
+  local n=$1 what=$2
+  mark_alice=$(linphone_count alice)
+  mark_bob=$(event_count bob)
+  linphone alice call "sip:bob@$DOMAIN"
+  check "bob: the call from alice rings ($what)" saw bob CALL_INCOMING --after "$mark_bob"
+  phone bob accept >/dev/null || bad "bob's accept was refused"
+  check "bob: CALL_ESTABLISHED ($what)" saw bob CALL_ESTABLISHED --after "$mark_bob"
+  check "alice: the call is connected ($what)" linphone_saw alice "connected" "$mark_alice"
+  check "A: path ready, SRTP on, audio both ways ($what)" eventually 15 flowing 0
+  check "B: path ready, SRTP on, audio both ways ($what)" eventually 15 flowing 1
+  media_of 0 >"$work/media-$n-0.json"
+  media_of 1 >"$work/media-$n-1.json"
+  echo "# A: $(cat "$work/media-$n-0.json")"
+  sleep 4
+  mark_bob=$(event_count bob)
+  linphone alice terminate
+  check "bob: CALL_CLOSED after alice hung up ($what)" saw bob CALL_CLOSED --after "$mark_bob"
+  check "alice: the call ended ($what)" linphone_saw alice "ended" "$mark_alice"
+}
+
 # --- 1. linphonec calls baresip ---------------------------------------------------------
-mark_alice=$(linphone_count alice)
-mark_bob=$(event_count bob)
-linphone alice call "sip:bob@$DOMAIN"
-check "bob: the call from alice rings" saw bob CALL_INCOMING --after "$mark_bob"
-phone bob accept >/dev/null || bad "bob's accept was refused"
-check "bob: CALL_ESTABLISHED" saw bob CALL_ESTABLISHED --after "$mark_bob"
-check "alice: the call is connected" linphone_saw alice "connected" "$mark_alice"
-check "A: path ready, SRTP on, audio both ways" eventually 15 flowing 0
-check "B: path ready, SRTP on, audio both ways" eventually 15 flowing 1
-media_of 0 >"$work/media-1-0.json"
-media_of 1 >"$work/media-1-1.json"
-echo "# A: $(cat "$work/media-1-0.json")"
-sleep 4
-mark_bob=$(event_count bob)
-linphone alice terminate
-check "bob: CALL_CLOSED after alice hung up" saw bob CALL_CLOSED --after "$mark_bob"
-check "alice: the call ended" linphone_saw alice "ended" "$mark_alice"
+alice_calls_bob 1 "early offer"
 
 # --- 2. baresip calls linphonec, which answers by itself -------------------------------
 mark_alice=$(linphone_count alice)
@@ -143,16 +153,30 @@ phone bob hangup >/dev/null || bad "bob's hangup was refused"
 check "bob: CALL_CLOSED" saw bob CALL_CLOSED --after "$mark_bob"
 check "alice: bob's call ended" linphone_saw alice "ended" "$mark_alice"
 
+# --- 3. a late offer: linphonec's INVITE carries no SDP ---------------------------------
+stop_linphonec alice
+mv "$work/alice/log" "$work/alice/log.1"  # the registration check reads the new one
+linphone_sip_extra="sdp_200_ack=1"
+start_linphonec alice "$DOMAIN"
+linphone_sip_extra=""
+check "alice's linphonec registered again, making late offers" \
+  eventually 15 grep -aq "to \[LinphoneRegistrationOk\]" "$work/alice/log"
+linphone alice soundcard use files
+linphone alice play "$work/alice.wav"
+alice_calls_bob 3 "late offer"
+
 sleep 1
 stop_captures
+check "alice's third INVITE carried no SDP (a late offer)" \
+  eval '[ "$(tshark -r "$work/lo0.pcap" -Y "sip.Method == \"INVITE\" && !sdp && udp.dstport == 5060" -T fields -e sip.Call-ID 2>/dev/null | sort -u | wc -l)" -ge 1 ]'
 
 # What each phone advertised: linphonec its loopback, baresip its LAN address.
-check "alice's linphonec advertised c=IN IP4 127.0.0.1" grep -aq "c=IN IP4 127.0.0.1" "$work/alice/log"
+check "alice's linphonec advertised c=IN IP4 127.0.0.1" grep -aq "c=IN IP4 127.0.0.1" "$work/alice/log.1"
 check "bob's baresip advertised its LAN address, c=IN IP4 $subnet.2" \
   grep -aq "c=IN IP4 $subnet.2" "$work/bob/out"
 
 leg() { echo "127.0.0.1:$(json_field 'r["phone_port"]' <"$work/media-$1-$2.json")"; }
-for call in 1 2; do
+for call in 1 2 3; do
   python3 "$HERE/media_capture.py" --leg "$work/lo0.pcap" "$(leg "$call" 0)" \
     --leg "$work/lo1.pcap" "$(leg "$call" 1)" --between "$work/lan.pcap" \
     >"$work/capture-$call.json" || fail "the captures could not be read"

@@ -226,6 +226,62 @@ TEST_CASE("two anchors carry a call's RTP both ways, as SRTP over ICE, and relea
   CHECK(port_free(leg_b));
 }
 
+TEST_CASE("a late offer (an INVITE without SDP) is anchored: the offer in the 200, the answer in the ACK") {
+  media::media_anchor a({}, loopback_ice(), {});
+  media::media_anchor b({}, loopback_ice(), {});
+  udp_socket alice;
+  udp_socket bob;
+  auto response = [](bool remote, bool upstream_daemon) {
+    sip::sdp_context c{"late-1", sip::sdp_direction::toward_caller, remote, 200};
+    c.late_offer = true;
+    c.upstream_daemon = upstream_daemon;
+    return c;
+  };
+
+  // alice's INVITE had no SDP; bob's 200 at B carries the offer toward A.
+  const auto offer = b.rewrite(response(false, true), phone_sdp(bob.port));
+  REQUIRE(offer);
+  CHECK(offer->find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") != std::string::npos);
+  CHECK(offer->find("a=candidate:") != std::string::npos);
+  CHECK(offer->find(std::to_string(bob.port)) == std::string::npos);
+  // At A, toward alice: plain RTP at A's address, no keys.
+  const auto at_alice = a.rewrite(response(true, false), *offer);
+  REQUIRE(at_alice);
+  CHECK(at_alice->find("crypto") == std::string::npos);
+  CHECK(at_alice->find("candidate") == std::string::npos);
+  const auto leg_a = first_port(*at_alice);
+
+  // alice's ACK carries the answer: at A toward B, then at B toward bob.
+  const auto answer = a.rewrite({"late-1", sip::sdp_direction::toward_callee, true, 0, true},
+                                phone_sdp(alice.port));
+  REQUIRE(answer);
+  CHECK(answer->find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") != std::string::npos);
+  CHECK(answer->find(std::to_string(alice.port)) == std::string::npos);
+  const auto at_bob =
+      b.rewrite({"late-1", sip::sdp_direction::toward_callee, false, 0, true}, *answer);
+  REQUIRE(at_bob);
+  CHECK(at_bob->find("crypto") == std::string::npos);
+  const auto leg_b = first_port(*at_bob);
+
+  CHECK(carries(alice, leg_a, bob, 0x6b));
+  CHECK(carries(bob, leg_b, alice, 0xb6));
+  a.dialog_ended("late-1", false);
+  b.dialog_ended("late-1", false);
+  CHECK(reports_of(a).empty());
+  CHECK(reports_of(b).empty());
+}
+
+TEST_CASE("a late offer between two phones of one daemon passes untouched") {
+  media::media_anchor a({}, loopback_ice(), {});
+  sip::sdp_context from_phone{"local-late", sip::sdp_direction::toward_caller, false, 200};
+  from_phone.late_offer = true;  // the INVITE came from a phone of this daemon
+  const auto plain = phone_sdp(4004);
+  CHECK(a.rewrite(from_phone, plain) == plain);
+  CHECK(a.rewrite({"local-late", sip::sdp_direction::toward_callee, false, 0, true}, plain) ==
+        plain);
+  CHECK(reports_of(a).empty());
+}
+
 TEST_CASE("SDP that is not anchored passes untouched; SDP that cannot be read is refused") {
   media::media_anchor_config never;
   never.mode = media::anchor_mode::never;

@@ -14,12 +14,13 @@ declare -A linphone_fd linphone_pid
 # USER@DOMAIN on a box whose p2psipd runs on its defaults (README,
 # "Softphones"): the account, the daemon as registrar and outbound proxy,
 # and random local SIP ports, since the daemon holds 5060 on loopback.
+# $linphone_sip_extra adds lines to its [sip] section.
 linphone_recipe() {
   cat <<RC
 [sip]
 sip_port=-1
 sip_tcp_port=-1
-
+${linphone_sip_extra:-}
 [proxy_0]
 reg_identity=sip:$1@$2
 reg_proxy=<sip:127.0.0.1;transport=udp>
@@ -41,6 +42,7 @@ start_linphonec() {
   else
     linphone_recipe "$1" "$2" >"$dir/linphonerc"
   fi
+  rm -f "$dir/in"  # a restart's
   mkfifo "$dir/in"
   # shellcheck disable=SC2086
   ${phone_prefix[$user]:-} env HOME="$dir/home" linphonec -c "$dir/linphonerc" -d 5 -l "$dir/log" \
