@@ -7,16 +7,22 @@
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 
+#include "media/srtp_openssl_crypto.hpp"
+
 namespace p2psip::media {
 
 namespace {
 
-// libsrtp's global state (its crypto kernel) is made once; srtp_init is not
-// thread-safe itself, call_once makes it so.
+// libsrtp's global state (its crypto kernel, with OpenSSL's AES-CM and
+// HMAC-SHA1 in place of its own) is made once; neither step is thread-safe
+// itself, call_once makes it so.
 srtp_err_status_t init_once() {
   static std::once_flag once;
   static srtp_err_status_t status = srtp_err_status_fail;
-  std::call_once(once, [] { status = srtp_init(); });
+  std::call_once(once, [] {
+    status = srtp_init();
+    if (status == srtp_err_status_ok) status = use_openssl_srtp_crypto();
+  });
   return status;
 }
 

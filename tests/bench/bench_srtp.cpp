@@ -2,7 +2,8 @@
 // process: N streams (each two libsrtp2 sessions, one each way, as an
 // anchored m-line has), then 172-byte RTP packets (G.711, 20 ms) protected
 // across them, round robin. Debian's libsrtp2 runs on NSS, whose cost per
-// packet grows with the sessions alive (tests/bench/README.md, media).
+// packet grew with the sessions alive; srtp_stream now puts OpenSSL's
+// AES-CM and HMAC-SHA1 in its place (tests/bench/README.md, media).
 //
 // usage: bench_srtp [N...]   (default 1 50 500 1000 2000)
 #include <chrono>
