@@ -42,10 +42,11 @@ phone() {
   eventually 10 listening "$3" || fail "$1's UAS does not listen"
 }
 # sip_call NAME ARGS...: sip.call on A; its JSON answer (or error) in $work/NAME.json.
+# ALIAS=call uses p2psipctl's alias.
 sip_call() {
   local name=$1
   shift
-  ctl "$A" --timeout 30 sip.call "$@" >"$work/$name.json" 2>&1
+  ctl "$A" --timeout 30 "${ALIAS:-sip.call}" "$@" >"$work/$name.json" 2>&1
 }
 # refused NAME ERROR WHAT: the call of NAME failed naming ERROR.
 refused() {
@@ -120,7 +121,7 @@ phone alice-byed "$A" "$ALICE_PORT" uas_call.xml
 ALICE_UAS=$LAST_PID
 phone bob-hangs-up "$B" "$BOB_PORT" uas_call_bye.xml
 BOB_UAS=$LAST_PID
-sip_call byed "from=$ALICE" "to=$BOB" || fail "the second sip.call failed: $(cat "$work/byed.json")"
+ALIAS=call sip_call byed "from=$ALICE" "to=$BOB" || fail "the second sip.call failed: $(cat "$work/byed.json")"
 wait "$BOB_UAS" && ok "bob hung up: his BYE got 200" || bad "bob's UAS: $(tail -n 5 "$work/bob-hangs-up.out")"
 wait "$ALICE_UAS" && ok "alice's phone got a BYE from the controller" ||
   bad "alice's UAS: $(tail -n 5 "$work/alice-byed.out")"
@@ -136,7 +137,7 @@ helper_pids+=("$RINGING")
 early() { ctl "$A" calls | json_field '[d["call_id"] for d in r["dialogs"] if d["state"] == "early"][0]' 2>/dev/null; }
 eventually 10 early >/dev/null || fail "no early dialog on A: $(ctl "$A" calls)"
 LEG=$(early)
-if out=$(ctl "$A" sip.hangup "call=$LEG"); then ok "sip.hangup by the ringing leg's Call-ID: $out"; else bad "sip.hangup while ringing: $out"; fi
+if out=$(ctl "$A" hangup "call=$LEG"); then ok "p2psipctl hangup by the ringing leg's Call-ID: $out"; else bad "sip.hangup while ringing: $out"; fi
 wait "$RINGING" && bad "sip.call succeeded after the hangup" ||
   refused ringing "hung up" "the ringing call's sip.call"
 wait "$ALICE_UAS" && ok "alice's ringing phone got the CANCEL" || bad "alice's UAS: $(tail -n 5 "$work/alice-cancel.out")"
