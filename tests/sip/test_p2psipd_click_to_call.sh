@@ -9,9 +9,10 @@
 #  * bob hangs up: his BYE reaches the controller, which BYEs alice;
 #  * hung up while alice's phone rings: it gets a CANCEL, sip.call an error;
 #  * bad input, each a clear error that leaves the registrations and the
-#    dialogs as they were: from not registered on A (not_registered), an
-#    unknown callee (call_failed, 404, alice's phone gets ACK and BYE),
-#    alice's phone declining (call_failed, 603), a hangup of no call.
+#    dialogs as they were: from not registered on A (not_registered), a
+#    callee that is not a SIP URI (bad_format), an unknown callee
+#    (call_failed, 404, alice's phone gets ACK and BYE), alice's phone
+#    declining (call_failed, 603), a hangup of no call.
 #
 # usage: test_p2psipd_click_to_call.sh P2PSIPD P2PSIPCTL SCENARIO_DIR
 # Exits 77 when sipp is missing. Every process is killed by the trap; every
@@ -156,6 +157,8 @@ failed_call() {
   wait "$uas" && ok "$5: alice's phone completed $2 (ACK, and BYE when it answered)" ||
     bad "$5: alice's UAS: $(tail -n 5 "$work/alice-$1.out")"
 }
+sip_call not-uri "from=$ALICE" "to=nonsense" && bad "a call to a non-URI succeeded" ||
+  refused not-uri bad_format "a callee that is not a SIP URI"
 failed_call unknown uas_call.xml sip:nobody@p2psip.test 404 "an unknown callee"
 failed_call declined uas_decline.xml "$BOB" 603 "alice's phone declines"
 [ "$(cat "$work"/bob-*.msg | grep -c "^INVITE sip:")" = 2 ] &&
