@@ -91,8 +91,11 @@ void call_controller::start(const std::string& from, const std::string& to,
   c.callee.local = "<" + caller_aor + ">;tag=" + random_hex();
   c.callee.remote_uri = callee_aor;
   calls_.emplace(c.id, std::move(owned));
-  // The caller's own phones only: its bindings on this front.
-  if (!send_invite(c.caller, caller_aor + ";" + local_only_param, {})) {
+  // To the AOR, which has bindings on this front (sip_front::call checked),
+  // so local routing reaches the caller's own phones. Not p2p-local: that
+  // marks a request handed over by another daemon, whose late offer the
+  // media anchor would take for a far daemon's.
+  if (!send_invite(c.caller, caller_aor, {})) {
     finish(c, {call_answer::outcome::caller_failed, 500, "Server Internal Error", c.id, {}, {}});
   }
 }
