@@ -1,9 +1,9 @@
 // Click-to-call (sip.call): third-party call control after RFC 3725 flow I,
 // with this daemon as the controller. An INVITE without SDP rings the
-// caller's own phones (its bindings on this front only); the 200 of the one
-// that answers carries the offer; an INVITE with that offer goes to the
-// callee, routed like any call; the callee's answer reaches the caller's
-// phone in the ACK. Both legs are sent to this front's own port, so the
+// caller's own phones (its bindings on this front, reached by local-first
+// routing); the 200 of the one that answers carries the offer; an INVITE
+// with that offer goes to the callee, routed like any call; the callee's
+// answer reaches the caller's phone in the ACK. Both legs are sent to this front's own port, so the
 // proxy handles them as a phone's calls: Record-Route, dialog tracking,
 // media anchoring. The controller's Contact (a URI of this front with
 // p2p-c2c=ID) brings the parties' BYEs back here; a BYE from one party ends
