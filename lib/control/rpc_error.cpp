@@ -62,6 +62,11 @@ constexpr std::array errors{
                       "the SIP request could not be delivered"},
     error_description{ec::sip_aor_not_allowed, "aor_not_allowed",
                       "not an AOR this node may register (sip.users, sip.domains)"},
+    error_description{ec::sip_call_failed, "call_failed",
+                      "a click-to-call leg did not answer 2xx (data.leg: caller or callee, "
+                      "data.status: its SIP status), or the call was hung up first"},
+    error_description{ec::sip_no_such_call, "no_such_call",
+                      "no click-to-call under way has that id"},
     error_description{ec::relay_off, "relay_off",
                       "the STUN/TURN relay is not running (relay.mode, or it could not bind)"},
 };

@@ -35,6 +35,8 @@ inline constexpr int storage_too_large = -32032;
 inline constexpr int sip_not_registered = -32040;
 inline constexpr int sip_delivery_failed = -32041;
 inline constexpr int sip_aor_not_allowed = -32042;
+inline constexpr int sip_call_failed = -32045;
+inline constexpr int sip_no_such_call = -32046;
 inline constexpr int relay_off = -32050;
 }  // namespace error_code
 

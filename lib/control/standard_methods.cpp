@@ -212,6 +212,47 @@ std::vector<method_schema> schemas() {
                    .maximum = 128}},
        .result = {{"status", integer, "the final SIP status of the MESSAGE"},
                   {"phrase", string, "its reason phrase"}}},
+      {.name = "sip.call",
+       .summary = "click-to-call: ring the caller's own phone, then connect it to the callee",
+       .access = method_access::state_changing,
+       .params = {aor_param("from", "the caller's AOR, registered on this node, e.g. "
+                                    "sip:alice@office.example"),
+                  aor_param("to", "the callee's AOR or GRUU, here or anywhere in the overlay")},
+       .result = {{"call", string, "the call's id, for sip.hangup"},
+                  {"caller_call_id", string,
+                   "the Call-ID of the dialog with the caller's phone (sip.dialogs)"},
+                  {"callee_call_id", string, "the Call-ID of the dialog with the callee"},
+                  {"status", integer, "200"}},
+       .notes = "Third-party call control (RFC 3725 flow I): an INVITE without SDP rings the "
+                "caller's phones registered on this node; the offer of the one that answers "
+                "goes to the callee in a second INVITE, and the callee's answer back to the "
+                "phone in the ACK. Both dialogs are proxied like a phone's calls (media "
+                "anchoring included) and listed by sip.dialogs under the Call-IDs ID-caller "
+                "and ID-callee. The answer comes once the callee answered, so give p2psipctl "
+                "a --timeout long enough for both to pick up. The callee must answer within "
+                "about 32 s of the caller's phone: that phone resends its 200 until the ACK "
+                "and then gives up with a BYE (RFC 3261 §13.3.1.4), the timing limit of flow I "
+                "(RFC 3725 §4.1). Errors: not_registered when "
+                "from has no contact on this node; call_failed with data.leg (caller or "
+                "callee), data.status and data.phrase when a leg is not answered 2xx (404 "
+                "for an unknown callee, the phone's 486 or 603 when it declines), or when "
+                "sip.hangup or a party's BYE ended it first. A re-INVITE from either party "
+                "is refused with 488."},
+      {.name = "sip.hangup",
+       .summary = "end a click-to-call (sip.call): BYE to each answered leg, CANCEL while one "
+                  "rings",
+       .access = method_access::state_changing,
+       .params = {{.name = "call",
+                   .type = string,
+                   .description = "the call's id from sip.call, or the Call-ID of one of its "
+                                  "dialogs",
+                   .required = true,
+                   .minimum = 1,
+                   .maximum = 256}},
+       .result = {{"call", string, "the call's id"},
+                  {"cancelled", boolean, "true when a leg was still ringing (CANCEL)"}},
+       .notes = "Fails with no_such_call when no call under way has that id (ended already, "
+                "or never made here)."},
       {.name = "sip.register",
        .summary = "own an AOR from this control connection, with no softphone: MESSAGEs to it "
                   "arrive as sip.message.received events on this connection",

@@ -3,13 +3,7 @@
 namespace p2psip::sip {
 
 std::string app_contact(const front_address& where, const std::string& token) {
-  // An unspecified listen address is reached on loopback.
-  std::string host = where.listen_host;
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  if (host == "::") host = "::1";
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return "sip:app-" + token + "@" + host + ":" + std::to_string(where.eps.udp.port) + ";" +
-         app_token_param + "=" + token;
+  return where.contact("app-" + token, app_token_param, token);
 }
 
 void app_delivery::handle(nta_incoming_t* irq, const sip_t* sip, const std::string& token) {

@@ -83,6 +83,17 @@ std::string front_address::record_route() const {
   return "<sip:" + host + ":" + std::to_string(eps.udp.port) + ";lr;p2p=" + self_hex + ">";
 }
 
+std::string front_address::contact(const std::string& user, const char* param,
+                                   const std::string& value) const {
+  // An unspecified listen address is reached on loopback.
+  std::string host = listen_host;
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "sip:" + user + "@" + host + ":" + std::to_string(eps.udp.port) + ";" + param + "=" +
+         value;
+}
+
 std::string to_string(const char* s) { return s ? std::string(s) : std::string(); }
 
 std::string url_str(su_home_t* home, const url_t* u) {

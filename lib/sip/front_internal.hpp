@@ -115,6 +115,9 @@ struct front_address {
   // A Route or Request-URI naming this front: by p2p= Node-ID, else address.
   bool route_is_ours(const url_t* u) const;
   std::string record_route() const;
+  // A contact URI of this front for a party inside the daemon (an app, the
+  // click-to-call controller): sip:USER@host:port;PARAM=VALUE.
+  std::string contact(const std::string& user, const char* param, const std::string& value) const;
 };
 
 // Request-URI parameter marking a request already routed by another daemon

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "sip/app_delivery.hpp"
+#include "sip/call_controller.hpp"
 #include "sip/dialog_tracker.hpp"
 #include "sip/digest_auth.hpp"
 #include "sip/forking_proxy.hpp"
@@ -60,6 +61,7 @@ struct sip_front::impl {
   dialog_tracker dialogs;
   std::unique_ptr<forking_proxy> proxy;          // while the agent lives
   std::unique_ptr<message_originator> messages;  // while the agent lives
+  std::unique_ptr<call_controller> calls;        // while the agent lives
   app_delivery apps;
   std::uint32_t app_cseq = 0;  // the CSeq of bind_app's register_requests
 
@@ -200,6 +202,7 @@ bool sip_front::impl::start_agent() {
   if (!proxy->catch_strays()) return false;
   if (!digest.start(root, start_error)) return false;
   messages = std::make_unique<message_originator>(agent, cfg, where, bridge);
+  calls = std::make_unique<call_controller>(agent, home, cfg, where, bridge, dialogs, *sdp);
   auto lost = bridge.back_here<wire::node_id>(
       [this](const wire::node_id& node) { on_node_unreachable(node); });
   bridge.to_overlay([ch = &channel, lost] { ch->on_unreachable(lost); });
@@ -214,6 +217,7 @@ bool sip_front::impl::start_agent() {
 void sip_front::impl::shutdown_agent() {
   if (tick) su_timer_destroy(tick), tick = nullptr;
   if (root) su_root_unregister(root, wait, mailbox_cb, nullptr);
+  calls.reset();
   messages.reset();
   proxy.reset();
   if (leg) nta_leg_destroy(leg), leg = nullptr;
@@ -262,6 +266,11 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
   // An app's contact (app_delivery.hpp): bound only by this front.
   if (const std::string app = param_value(ruri, app_token_param); !app.empty() && !next_route) {
     apps.handle(irq, sip, app);
+    return 0;
+  }
+  // The click-to-call controller's contact (call_controller.hpp).
+  if (const std::string id = param_value(ruri, call_param); !id.empty() && !next_route) {
+    calls->handle(irq, sip, id);
     return 0;
   }
 
@@ -436,6 +445,31 @@ void sip_front::bind_app(const std::string& aor, const std::string& token,
   impl* i = impl_.get();
   i->bridge.box().post([i, aor, token, expires, done = std::move(done)] {
     auto answer = i->bind_app(aor, token, expires);
+    i->bridge.to_overlay([done, answer] { done(answer); });
+  });
+}
+
+void sip_front::call(const std::string& from, const std::string& to,
+                     std::function<void(call_answer)> done) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, from, to, done = std::move(done)]() mutable {
+    const std::string caller = normalize_aor(from);
+    call_answer refused;
+    if (caller.empty() || normalize_aor(to).empty()) {
+      refused.result = call_answer::outcome::bad_address;
+    } else if (i->reg.bindings().lookup(caller, sip_clock::now()).empty()) {
+      refused.result = call_answer::outcome::not_local;
+    } else {
+      return i->calls->start(from, to, std::move(done));
+    }
+    i->bridge.to_overlay([done, refused] { done(refused); });
+  });
+}
+
+void sip_front::hangup(const std::string& id, std::function<void(hangup_answer)> done) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, id, done = std::move(done)] {
+    const hangup_answer answer = i->calls->hangup(id);
     i->bridge.to_overlay([done, answer] { done(answer); });
   });
 }

@@ -37,7 +37,8 @@
 //     contact goes to sip_front_config::store_offline (202 once stored).
 // A Request-URI carrying p2p-app=TOKEN (and no Route left) is the contact of
 // an app on the control socket (bind_app, app_delivery.hpp), checked before
-// step 2.
+// step 2; one carrying p2p-c2c=ID is the click-to-call controller's
+// (call(), call_controller.hpp).
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
@@ -186,6 +187,31 @@ struct message_result {
   std::string phrase;
 };
 
+// What a click-to-call (sip_front::call) came to.
+struct call_answer {
+  enum class outcome {
+    connected,      // both legs answered
+    not_local,      // `from` has no contact on this front
+    bad_address,    // `to` or `from` is not a SIP URI
+    caller_failed,  // the caller's phones did not answer 2xx (status)
+    callee_failed,  // the callee's side did not answer 2xx (status)
+    hung_up,        // sip.hangup or a party's BYE ended it first
+    too_many,       // the controller's limit of calls under way
+  };
+  outcome result = outcome::connected;
+  int status = 0;  // the failing leg's final SIP status, 200 when connected
+  std::string phrase;
+  std::string id;              // the call's id (also for sip_front::hangup)
+  std::string caller_call_id;  // the Call-IDs of its two dialogs (sip.dialogs)
+  std::string callee_call_id;
+};
+
+struct hangup_answer {
+  bool found = false;
+  std::string id;          // the call's id
+  bool cancelled = false;  // a leg was still ringing (CANCEL) rather than answered
+};
+
 struct listen_endpoints {
   stream_endpoint udp;
   stream_endpoint tcp;
@@ -221,6 +247,12 @@ class sip_front {
   // A MESSAGE originated by the daemon, routed like any other request.
   void send_message(const std::string& from, const std::string& to, const std::string& body,
                     const std::string& content_type, std::function<void(message_result)> done);
+
+  // Click-to-call (call_controller.hpp, RFC 3725 flow I): rings `from`'s
+  // phones registered here, then connects the one that answers to `to`.
+  void call(const std::string& from, const std::string& to, std::function<void(call_answer)> done);
+  // Ends a call of call() by its id or one of its legs' Call-ID.
+  void hangup(const std::string& id, std::function<void(hangup_answer)> done);
 
   // Binds (expires > 0) or removes (0) the contact of an app on the control
   // socket for `aor`, as a REGISTER from a phone would: the same binding

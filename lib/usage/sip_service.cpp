@@ -77,6 +77,45 @@ json::object dialog_json(const sip::dialog_info& d) {
           {"remote", d.remote},   {"started", started}};
 }
 
+// sip.call's answer: the call connected, or an error saying which leg
+// failed with which SIP status.
+void answer_call(const control::responder& r, const json::value& from, const sip::call_answer& a) {
+  using outcome = sip::call_answer::outcome;
+  const std::string sip_status = std::to_string(a.status) + " " + a.phrase;
+  switch (a.result) {
+    case outcome::connected:
+      return r.result({{"call", a.id},
+                       {"caller_call_id", a.caller_call_id},
+                       {"callee_call_id", a.callee_call_id},
+                       {"status", a.status}});
+    case outcome::not_local:
+      return r.error(control::make_error(
+          "not_registered",
+          "the caller " + std::string(from.as_string()) +
+              " has no phone registered on this node: sip.call rings the caller's own phone",
+          {{"aor", from}}));
+    case outcome::bad_address:
+      return r.error(control::make_error("bad_format", "from and to must be SIP URIs"));
+    case outcome::too_many:
+      return r.error(control::make_error("call_failed", "too many click-to-calls under way",
+                                         {{"status", 503}}));
+    case outcome::caller_failed:
+    case outcome::callee_failed:
+    case outcome::hung_up: {
+      const char* leg = a.result == outcome::callee_failed ? "callee" : "caller";
+      const std::string message =
+          a.result == outcome::hung_up         ? "the call was hung up before it connected"
+          : a.result == outcome::caller_failed ? "the caller's phone answered " + sip_status
+                                               : "the callee's side answered " + sip_status;
+      return r.error(control::make_error("call_failed", message,
+                                         {{"call", a.id},
+                                          {"leg", a.result == outcome::hung_up ? "" : leg},
+                                          {"status", a.status},
+                                          {"phrase", a.phrase}}));
+    }
+  }
+}
+
 // The seed of the AORs' own keys, kept in the state directory so that a
 // restart signs with the same keys; with none (nothing persists) a new one.
 identity::key_seed aor_key_seed(const sip_service_options& options,
@@ -448,6 +487,24 @@ void sip_service::register_methods(control::control_server& server) {
                                          {{"aor", p.at("aor")}}));
     }
     r.result({{"aor", aor}, {"removed", true}});
+  });
+  server.handle("sip.call", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const json::value from = p.at("from");
+    front_->call(std::string(p.at("from").as_string()), std::string(p.at("to").as_string()),
+                 [r, from](const sip::call_answer& a) { answer_call(r, from, a); });
+  });
+  server.handle("sip.hangup", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const json::value id = p.at("call");
+    front_->hangup(std::string(id.as_string()), [r, id](const sip::hangup_answer& a) {
+      if (!a.found) {
+        return r.error(control::make_error(
+            "no_such_call", "no click-to-call under way is " + std::string(id.as_string()),
+            {{"call", id}}));
+      }
+      r.result({{"call", a.id}, {"cancelled", a.cancelled}});
+    });
   });
   server.handle("sip.message", [this](const json::object& p, control::responder r) {
     if (refuse_unless_running(r)) return;

@@ -97,7 +97,7 @@ class sip_service {
   void end_call(const std::string& call_id, const std::string& why);
 
   // sip.registrations, sip.lookup, sip.dialogs, sip.message, sip.register,
-  // sip.unregister.
+  // sip.unregister, and click-to-call's sip.call and sip.hangup.
   void register_methods(control::control_server& server);
   // For node.status: where the front listens and whether its thread runs,
   // or nothing when off.

@@ -299,6 +299,25 @@ TEST_CASE("p2psipctl: human output is tables all the way down, never JSON in a c
   CHECK(shown.find("LABELS.ROLE") != std::string::npos);
 }
 
+TEST_CASE("p2psipctl: metrics on a terminal are one table, a line per sample", "[p2psipctl]") {
+  const auto metrics = json::parse(R"({"format":"json","metrics":{
+      "heap_bytes":{"type":"gauge","help":"heap in use","samples":[{"labels":{},"value":1403280.0}]},
+      "peers":{"type":"gauge","help":"linked peers","samples":[
+          {"labels":{"role":"finger","side":"left"},"value":2},{"labels":{"role":"successor"},"value":1}]},
+      "empty":{"type":"counter","help":"never sampled","samples":[]}}})");
+  const auto shown = ctl::render_metrics(metrics.as_object());
+  INFO(shown);
+  CHECK(shown.find('{') == std::string::npos);
+  CHECK(shown.starts_with("METRIC      LABELS                 VALUE    TYPE   HELP\n"));
+  CHECK(shown.find("heap_bytes  -                      1403280  gauge  heap in use\n") !=
+        std::string::npos);
+  CHECK(shown.find("peers       role=finger,side=left  2        gauge  linked peers\n") !=
+        std::string::npos);
+  CHECK(shown.find("role=successor") != std::string::npos);
+  CHECK(shown.find("empty") == std::string::npos);
+  CHECK(ctl::render_metrics(json::parse(R"({"metrics":{}})").as_object()) == "(no metrics)\n");
+}
+
 TEST_CASE("p2psipctl: typed values follow the parameter's type", "[p2psipctl]") {
   const auto typed = [](value_type type, std::string_view text) {
     param_schema param;

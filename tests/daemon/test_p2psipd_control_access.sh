@@ -5,7 +5,8 @@
 # connection, and with the mode opened up the daemon answers
 # permission_denied); a group member may call read-only methods but not
 # state-changing ones (relay.credentials too: it hands out secrets; and
-# owning an AOR with sip.register, or giving it up), and
+# owning an AOR with sip.register, or giving it up; click-to-call's
+# sip.call and sip.hangup), and
 # nothing stored changes when it tries; a member
 # of control.admin-group may. A missing admin group stops the daemon with
 # a clear error. Needs root (temporary groups; callers run under setpriv as
@@ -67,7 +68,8 @@ as_reader --socket "$socket" peers >/dev/null || fail "group member could not ca
 as_reader --socket "$socket" get "key=$owner/guarded" >/dev/null || fail "group member could not get"
 for call in "put key=$owner/guarded value=overwritten" "log.set_level level=debug" \
   "config.reload" "relay.credentials" "sip.register aor=sip:app@office.test" \
-  "sip.unregister aor=sip:app@office.test" "node.leave"; do
+  "sip.unregister aor=sip:app@office.test" "sip.call from=sip:a@office.test to=sip:b@office.test" \
+  "sip.hangup call=c2c-1" "node.leave"; do
   status=0
   # shellcheck disable=SC2086
   out=$(as_reader --socket "$socket" $call 2>&1) || status=$?

@@ -78,6 +78,9 @@ start_sip_ring() {
   done
 }
 
+listening() { ss -Hlun "sport = :$1" | grep -q .; }  # listening PORT: a UDP socket is bound
+no_dialogs() { [ "$(ctl "$1" calls | json_field 'len(r["dialogs"])')" = 0 ]; }  # no_dialogs NODE
+
 # published AOR NODE: the AOR is registered at NODE and stored in the overlay.
 published() {
   ctl "$2" registrations | json_field \

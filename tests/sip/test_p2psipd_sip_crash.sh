@@ -50,7 +50,6 @@ BOB_AOR=sip:bob@$DOMAIN
 sipp_uac() {
   run_sipp "$@" -m 1 || fail "SIPp $1 failed: $(tail -n 5 "$work/$1.err" 2>/dev/null)"
 }
-listening() { ss -Hlun "sport = :$1" | grep -q .; }
 # sipp_uas NAME PORT SECONDS SIPP_ARGS...: a UAS on PORT in the background
 # ($LAST_PID), returned once it listens.
 sipp_uas() {

@@ -16,8 +16,10 @@ std::string cell(const json::value& value) {
   if (value.is_string()) return std::string(value.as_string());
   if (value.is_null()) return "-";
   if (value.is_double()) {
-    // serialize() would write 1.5E0, which is valid JSON but not for people.
+    // serialize() would write 1.5E0, which is valid JSON but not for people;
+    // 15 digits keep a byte count such as 1403280 whole.
     std::ostringstream text;
+    text.precision(15);
     text << value.as_double();
     return text.str();
   }
@@ -140,6 +142,41 @@ void render_object(const json::object& object, const std::string& indent, std::s
 }
 
 }  // namespace
+
+std::string render_metrics(const json::object& result) {
+  const json::value* families = result.if_contains("metrics");
+  if (!families || !families->is_object()) return render_human(result);
+  json::array rows;
+  for (const auto& family : families->as_object()) {
+    if (!family.value().is_object()) continue;
+    const json::object& f = family.value().as_object();
+    const json::value* samples = f.if_contains("samples");
+    if (!samples || !samples->is_array()) continue;
+    const auto text_of = [&](const char* key) {
+      const json::value* v = f.if_contains(key);
+      return v ? *v : json::value(nullptr);
+    };
+    for (const auto& sample : samples->as_array()) {
+      if (!sample.is_object()) continue;
+      std::string labels;
+      if (const json::value* l = sample.as_object().if_contains("labels"); l && l->is_object()) {
+        for (const auto& label : l->as_object())
+          labels +=
+              (labels.empty() ? "" : ",") + std::string(label.key()) + "=" + cell(label.value());
+      }
+      const json::value* value = sample.as_object().if_contains("value");
+      rows.push_back(json::object{{"metric", family.key()},
+                                  {"labels", labels.empty() ? "-" : labels},
+                                  {"value", value ? *value : json::value(nullptr)},
+                                  {"type", text_of("type")},
+                                  {"help", text_of("help")}});
+    }
+  }
+  if (rows.empty()) return "(no metrics)\n";
+  std::string out;
+  render_table(rows, "", out);
+  return out;
+}
 
 std::string render_human(const json::object& result) {
   std::string out;

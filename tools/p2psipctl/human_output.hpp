@@ -9,5 +9,8 @@
 namespace p2psip::ctl {
 
 std::string render_human(const boost::json::object& result);
+// metrics.get's JSON format as one table, a line per sample: METRIC,
+// LABELS (k=v,...), VALUE, TYPE, HELP.
+std::string render_metrics(const boost::json::object& result);
 
 }  // namespace p2psip::ctl

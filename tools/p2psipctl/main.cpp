@@ -63,6 +63,8 @@ void print_result(const invocation& command, const json::object& result) {
   }
   if (command.json_output) {
     std::cout << json::serialize(result) << '\n';
+  } else if (command.method == "metrics.get") {
+    std::cout << render_metrics(result);
   } else {
     std::cout << render_human(result);
   }
