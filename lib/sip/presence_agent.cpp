@@ -9,6 +9,8 @@ namespace p2psip::sip {
 namespace {
 
 constexpr const char* presence_event = "presence";
+// Every subscription holds an nta leg: a bound on what watchers may hold here.
+constexpr std::size_t max_subscriptions = 10000;
 
 std::string random_etag() {
   static thread_local std::mt19937_64 gen{std::random_device{}()};
@@ -158,6 +160,9 @@ void presence_agent::handle_subscribe(nta_incoming_t* irq, const sip_t* sip) {
     return answer(irq, cfg_, SIP_406_NOT_ACCEPTABLE, SIPTAG_ACCEPT_STR(pidf_content_type),
                   TAG_END());
   if (!sip->sip_contact) return answer(irq, cfg_, 400, "Missing Contact", TAG_END());
+  if (subscriptions_.size() >= max_subscriptions)
+    return answer(irq, cfg_, 503, "Too many presence subscriptions at this daemon",
+                  SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
   const granted g = grant(sip);
   if (g.status == 423) {
     const std::string min = std::to_string(g.expires.count());

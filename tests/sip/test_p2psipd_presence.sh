@@ -52,25 +52,37 @@ $person<tuple id=\"t1\"><status><basic>$1</basic></status>$note</tuple>
 </presence>"
 }
 ETAG=
-publish() {
-  local name=$1 code=$2 event=$3 expires=$4 ifmatch=$5 ctype=$6 body=$7 headers=""
-  [ -n "$ifmatch" ] && headers+="      SIP-If-Match: $ifmatch"$'\n'
-  [ -n "$ctype" ] && headers+="      Content-Type: $ctype"$'\n'
-  python3 - "$SCEN/presence_publish.xml" "$work/$name.xml" "$code" "$event" "$expires" \
-    "$headers" "$body" <<'PY'
+# request NAME METHOD PROXY USER CODE EVENT EXPIRES HEADERS BODY: one PUBLISH
+# or SUBSCRIBE for USER@p2psip.test sent to PROXY, expecting CODE; the
+# answer's SIP-ETag, if any, in $ETAG.
+request() {
+  local name=$1 method=$2 proxy=$3 user=$4
+  shift 4
+  python3 - "$SCEN/presence_request.xml" "$work/$name.xml" "$method" "$@" <<'PY'
 import sys
-src, out, code, event, expires, headers, body = sys.argv[1:]
+src, out, method, code, event, expires, headers, body = sys.argv[1:]
 text = open(src).read()
-for k, v in (("@CODE@", code), ("@HDRRE@", "SIP/2.0 " + code), ("@EVENT@", event),
-             ("@EXPIRES@", expires), ("@HEADERS@", headers), ("@BODY@", body)):
+for k, v in (("@METHOD@", method), ("@CODE@", code), ("@HDRRE@", "SIP/2.0 " + code),
+             ("@EVENT@", event), ("@EXPIRES@", expires), ("@HEADERS@", headers),
+             ("@BODY@", body)):
     text = text.replace(k, v)
 open(out, "w").write(text)
 PY
-  if run_sipp "$name" "$SIP_A" -sf "$work/$name.xml" -s alice -m 1; then
-    ETAG=$(sed -n 's/^SIP-ETag: *\([^ \r]*\).*/\1/Ip' "$work/$name.msg" | tail -n 1)
-    return 0
-  fi
-  return 1
+  run_sipp "$name" "$proxy" -sf "$work/$name.xml" -s "$user" -m 1 || return 1
+  ETAG=$(sed -n 's/^SIP-ETag: *\([^ \r]*\).*/\1/Ip' "$work/$name.msg" | tail -n 1)
+}
+# publish NAME CODE EVENT EXPIRES IF_MATCH CONTENT_TYPE BODY: alice's phone on A.
+publish() {
+  local headers=""
+  [ -n "$5" ] && headers+="      SIP-If-Match: $5"$'\n'
+  [ -n "$6" ] && headers+="      Content-Type: $6"$'\n'
+  request "$1" PUBLISH "$SIP_A" alice "$2" "$3" "$4" "$headers" "$7"
+}
+# subscribe NAME PROXY USER CODE EXPIRES [ACCEPT]: a watcher's SUBSCRIBE.
+subscribe() {
+  local headers="      Contact: <sip:watcher@127.0.0.1:9>"$'\n'
+  [ -n "${6:-}" ] && headers+="      Accept: $6"$'\n'
+  request "$1" SUBSCRIBE "$2" "$3" "$4" presence "$5" "$headers" ""
 }
 notifies() {
   local n
@@ -88,6 +100,14 @@ run_sipp reg-alice "$SIP_A" -sf "$SCEN/register.xml" -s alice -key uas_port "$AL
   bad "REGISTER alice on A"
 eventually 20 published "$ALICE" 0 || bad "alice not stored: $(ctl 0 registrations 2>&1)"
 expect_presence 0 "open///registration/local" "sip.presence on A: open from the registration"
+
+# --- bad SUBSCRIBEs: a clear answer, no subscription -----------------------------------------
+subscribe sub-404 "$SIP_B" nobody 404 600 && ok "SUBSCRIBE from B to an AOR registered nowhere → 404" ||
+  bad "SUBSCRIBE nobody (see $work/sub-404.*)"
+subscribe sub-423 "$SIP_B" alice 423 10 && grep -q "^Min-Expires: 60" "$work/sub-423.msg" &&
+  ok "SUBSCRIBE through the overlay with Expires 10 → 423 Min-Expires 60" || bad "Expires 10 (see $work/sub-423.*)"
+subscribe sub-406 "$SIP_A" alice 406 600 text/plain && ok "SUBSCRIBE accepting only text/plain → 406" ||
+  bad "Accept text/plain (see $work/sub-406.*)"
 
 # --- a watcher on B subscribes through the overlay -----------------------------------------
 timeout 45 sipp "$SIP_B" -i 127.0.0.1 -nostdin -timeout 40s -timeout_error -sf "$SCEN/presence_watch.xml" \
