@@ -38,6 +38,10 @@
 // A Request-URI carrying p2p-app=TOKEN (and no Route left) is the contact of
 // an app on the control socket (bind_app, app_delivery.hpp), checked before
 // step 2.
+// Presence (presence_agent.hpp), before step 4: every out-of-dialog PUBLISH,
+// and a SUBSCRIBE to the presence event of an AOR registered here (or
+// handed here with p2p-local), go to the presence agent; a Request-URI with
+// p2p-fetch=TOKEN is the NOTIFY of one of its fetches.
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
