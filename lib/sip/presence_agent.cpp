@@ -61,6 +61,16 @@ void answer(nta_incoming_t* irq, const sip_front_config& cfg, int status, const 
 
 }  // namespace
 
+const char* to_string(presence_source source) {
+  switch (source) {
+    case presence_source::unregistered: return "unregistered";
+    case presence_source::registration: return "registration";
+    case presence_source::published: return "published";
+    case presence_source::remote: return "remote";
+  }
+  return "unregistered";
+}
+
 presence_agent::presence_agent(nta_agent_t* agent, const sip_front_config& cfg,
                                const front_address& where, const binding_table& bindings,
                                const thread_bridge& bridge, nta_request_f* leg_callback,
@@ -94,24 +104,25 @@ presence_view presence_agent::view(const std::string& aor) const {
   presence_view v;
   v.aor = aor;
   if (bindings_.lookup(aor, now).empty()) {
-    v.source = "unregistered";
+    v.source = presence_source::unregistered;
     return v;
   }
   if (const publication* p = publications_.current(aor, now)) {
     v.open = p->status.open;
     v.note = p->status.note;
     v.activity = p->status.activity;
-    v.source = "published";
+    v.source = presence_source::published;
     return v;
   }
   v.open = true;
-  v.source = "registration";
+  v.source = presence_source::registration;
   return v;
 }
 
 std::string presence_agent::document(const std::string& aor) const {
   const auto v = view(aor);
-  if (v.source == "published") return publications_.current(aor, sip_clock::now())->document;
+  if (v.source == presence_source::published)
+    return publications_.current(aor, sip_clock::now())->document;
   return make_pidf(aor, {v.open, {}, {}});
 }
 
@@ -282,8 +293,8 @@ void presence_agent::changed(const std::string& aor) {
   if (known && it->second.open == now.open && it->second.note == now.note &&
       it->second.activity == now.activity)
     return;
-  if (!known && !now.open && now.source == "unregistered") return;
-  if (now.source == "unregistered") {
+  if (!known && !now.open && now.source == presence_source::unregistered) return;
+  if (now.source == presence_source::unregistered) {
     last_seen_.erase(aor);
   } else {
     last_seen_[aor] = now;
@@ -383,7 +394,7 @@ void presence_agent::fetched(nta_incoming_t* irq, const sip_t* sip, const std::s
   r.view.open = parsed.status->open;
   r.view.note = parsed.status->note;
   r.view.activity = parsed.status->activity;
-  r.view.source = "remote";
+  r.view.source = presence_source::remote;
   finish_fetch(token, std::move(r));
 }
 

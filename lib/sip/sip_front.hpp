@@ -156,15 +156,22 @@ struct app_message {
   std::string body;
 };
 
+// Where an AOR's presence comes from.
+enum class presence_source {
+  unregistered,  // not registered here: closed
+  registration,  // registered here, nothing published: open
+  published,     // a phone's PUBLISH here
+  remote,        // the answer of its home daemon's agent (a fetch)
+};
+const char* to_string(presence_source source);
+
 // What the presence agent tells of an AOR (presence_agent.hpp).
 struct presence_view {
   std::string aor;
   bool open = false;     // the PIDF basic status
   std::string note;      // from the published PIDF, if any
   std::string activity;  // its RPID activity ("away"), if any
-  // published (a phone's PUBLISH), registration (registered here, nothing
-  // published: open) or unregistered (not registered here: closed)
-  std::string source;
+  presence_source source = presence_source::unregistered;
 };
 
 // sip.presence of an AOR registered at another daemon: its agent's answer

@@ -82,7 +82,7 @@ json::object presence_json(const sip::presence_view& v) {
           {"status", v.open ? "open" : "closed"},
           {"note", v.note},
           {"activity", v.activity},
-          {"source", v.source}};
+          {"source", sip::to_string(v.source)}};
 }
 
 // The seed of the AORs' own keys, kept in the state directory so that a
@@ -378,7 +378,7 @@ void sip_service::register_methods(control::control_server& server) {
     const std::string aor(p.at("aor").as_string());
     front_->presence(aor, [this, alive = alive_, r, aor](const sip::presence_view& here) {
       if (!*alive || !front_) return;
-      if (here.source != "unregistered") {
+      if (here.source != sip::presence_source::unregistered) {
         auto answer = presence_json(here);
         answer["aor"] = aor;
         answer["where"] = "local";
@@ -397,7 +397,7 @@ void sip_service::register_methods(control::control_server& server) {
           answer["where"] = "overlay";
           answer["reason"] = "";
         } else {
-          answer["source"] = "unregistered";
+          answer["source"] = sip::to_string(sip::presence_source::unregistered);
           answer["where"] = "";
           answer["reason"] = far.status == 404   ? std::string("not registered")
                              : far.status == 480 ? std::string("registered but unreachable")
