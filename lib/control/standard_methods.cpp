@@ -116,7 +116,8 @@ std::vector<method_schema> schemas() {
                    .maximum = 32}},
        .result = {{"node_id", string, "the node linked to"},
                   {"transport", string, "dtls-udp or tls-tcp"},
-                  {"pair", object, "for an ICE link: local, remote and relay as in overlay.peers"}}},
+                  {"pair", object,
+                   "for an ICE link: local, remote and relay as in overlay.peers"}}},
       {.name = "overlay.fingers",
        .summary = "the Chord finger table",
        .result = {{"fingers", array, "objects with index, start (hex) and node_id (hex)"}}},
@@ -172,21 +173,33 @@ std::vector<method_schema> schemas() {
        .result = {{"aor", string, "the AOR as looked up"},
                   {"local", array, "contact URIs registered with this node"},
                   {"nodes", array, "Node-IDs (hex) the overlay names for the AOR"},
-                  {"status", integer, "the SIP status a request would get when not routable, "
-                                      "else 0"},
+                  {"status", integer,
+                   "the SIP status a request would get when not routable, "
+                   "else 0"},
                   {"reason", string, "why, when status is not 0"}}},
       {.name = "sip.presence",
-       .summary = "whether an AOR is reachable now (open) or not (closed), from its "
-                  "registrations",
+       .summary = "an AOR's presence: open or closed, with the note and activity its phone "
+                  "published",
        .params = {aor_param("aor", "the AOR, e.g. sip:alice@office.example")},
        .result = {{"aor", string, "the AOR as asked"},
                   {"status", string, "open or closed (the PIDF basic status)"},
-                  {"where", string, "local (registered here), overlay (at another node) or "
-                                    "empty when closed"},
+                  {"note", string, "the published PIDF note, or empty"},
+                  {"activity", string, "the published RPID activity (away, busy, ...), or empty"},
+                  {"source", string,
+                   "published (a PUBLISH here), registration (registered "
+                   "here, nothing published: open), remote (the home "
+                   "daemon's answer) or unregistered"},
+                  {"where", string,
+                   "local (registered here), overlay (at another node) or "
+                   "empty when closed"},
                   {"reason", string, "why closed: not registered, or registered but unreachable"}},
-       .notes = "A registration counts as open (issue 19); PUBLISH of PIDF and SUBSCRIBE/NOTIFY "
-                "are not implemented yet. The event sip.presence (aor, status) follows the "
-                "AORs registered with this node as their bindings come and go."},
+       .notes = "Each daemon is the presence agent of the AORs registered with it: phones "
+                "PUBLISH PIDF there (RFC 3903) and watchers SUBSCRIBE to the presence event "
+                "(RFC 3856), routed through the overlay. A registration with nothing published "
+                "is open; an AOR not registered is closed. For an AOR registered at another "
+                "node the daemon fetches its presence from that node (a SUBSCRIBE with "
+                "Expires 0). The event sip.presence (aor, status, note, activity, source) "
+                "follows the AORs registered with this node as they change."},
       {.name = "sip.dialogs",
        .summary = "the SIP dialogs (calls) this node's front is proxying",
        .result = {{"dialogs", array,
@@ -282,8 +295,7 @@ std::vector<method_schema> schemas() {
        .summary = "give up an AOR this control connection owns (sip.register)",
        .access = method_access::state_changing,
        .params = {aor_param("aor", "the AOR")},
-       .result = {{"aor", string, "the AOR, normalized"},
-                  {"removed", boolean, "true"}},
+       .result = {{"aor", string, "the AOR, normalized"}, {"removed", boolean, "true"}},
        .notes = "Fails with not_registered when this connection owns no such AOR (a leased "
                 "one whose connection is gone may be given up by any client)."},
       {.name = "relay.find",
@@ -326,8 +338,9 @@ std::vector<method_schema> schemas() {
                    .maximum = 128},
                   {.name = "ttl",
                    .type = integer,
-                   .description = "seconds the credentials stay valid, at most relay.credential-ttl "
-                                  "(default: relay.credential-ttl)",
+                   .description =
+                       "seconds the credentials stay valid, at most relay.credential-ttl "
+                       "(default: relay.credential-ttl)",
                    .minimum = 60,
                    .maximum = 604800}},
        .result = {{"username", string, "EXPIRY:ID, EXPIRY in Unix seconds"},

@@ -178,6 +178,7 @@ void registrar::registered(const std::string& aor) const {
 
 // The control plane hears of a binding set that changed.
 void registrar::announce(registration_info info) const {
+  if (changed_here_) changed_here_(info.aor);
   if (!on_registration_) return;
   auto cb = on_registration_;
   bridge_.to_overlay([cb, info = std::move(info)] { cb(info); });

@@ -34,6 +34,10 @@ class registrar {
   void restore(const std::vector<registration_info>& saved);
 
   const binding_table& bindings() const { return bindings_; }
+  // Also told, on the sip thread, of each AOR whose binding set changed.
+  void watch_changes(std::function<void(const std::string& aor)> changed) {
+    changed_here_ = std::move(changed);
+  }
 
  private:
   void publish(const std::string& aor);
@@ -47,6 +51,7 @@ class registrar {
   digest_auth& digest_;
   std::function<void(const registration_info&)> on_registration_;
   std::function<void(const std::string& aor)> on_registered_;
+  std::function<void(const std::string& aor)> changed_here_;
   binding_table bindings_;
 };
 

@@ -23,6 +23,7 @@
 #include "sip/forking_proxy.hpp"
 #include "sip/front_internal.hpp"
 #include "sip/message_originator.hpp"
+#include "sip/presence_agent.hpp"
 #include "sip/registrar.hpp"
 
 #include <sofia-sip/tport_tag.h>
@@ -62,7 +63,9 @@ struct sip_front::impl {
   std::unique_ptr<forking_proxy> proxy;          // while the agent lives
   std::unique_ptr<message_originator> messages;  // while the agent lives
   std::unique_ptr<call_controller> calls;        // while the agent lives
+  std::unique_ptr<presence_agent> presence;      // while the agent lives
   app_delivery apps;
+  std::function<void(const presence_view&)> on_presence;
   std::uint32_t app_cseq = 0;  // the CSeq of bind_app's register_requests
 
   impl(sip_front_config c, overlay_directory& d, node_channel& ch, executor ex, sip_events ev,
@@ -77,7 +80,8 @@ struct sip_front::impl {
         reg(home, cfg, directory, bridge, digest, std::move(ev.on_registration),
             std::move(ev.on_registered)),
         dialogs(home, where, bridge, std::move(ev.on_dialog)),
-        apps(home, cfg, bridge, std::move(ev.on_app_message)) {}
+        apps(home, cfg, bridge, std::move(ev.on_app_message)),
+        on_presence(std::move(ev.on_presence)) {}
 
   void run(std::promise<void>& started);
   bool start_agent();
@@ -98,7 +102,13 @@ int mailbox_cb(sip_front::impl* f, su_wait_t*, void*) {
   f->bridge.box().drain();
   return 0;
 }
-void tick_cb(sip_front::impl* f, su_timer_t*, void*) { f->reg.expire_due(); }
+void tick_cb(sip_front::impl* f, su_timer_t*, void*) {
+  f->reg.expire_due();
+  f->presence->expire_due();
+}
+int subscription_cb(sip_front::impl* f, nta_leg_t* leg, nta_incoming_t* irq, const sip_t* sip) {
+  return f->presence->in_dialog(leg, irq, sip);
+}
 int agent_cb(sip_front::impl*, nta_agent_t*, msg_t* msg, sip_t*) {
   msg_destroy(msg);  // stray stateless messages: dropped
   return 0;
@@ -203,6 +213,9 @@ bool sip_front::impl::start_agent() {
   if (!digest.start(root, start_error)) return false;
   messages = std::make_unique<message_originator>(agent, cfg, where, bridge);
   calls = std::make_unique<call_controller>(agent, home, cfg, where, bridge, dialogs, *sdp);
+  presence = std::make_unique<presence_agent>(agent, cfg, where, reg.bindings(), bridge,
+                                              subscription_cb, this, on_presence);
+  reg.watch_changes([this](const std::string& aor) { presence->registration_changed(aor); });
   auto lost = bridge.back_here<wire::node_id>(
       [this](const wire::node_id& node) { on_node_unreachable(node); });
   bridge.to_overlay([ch = &channel, lost] { ch->on_unreachable(lost); });
@@ -218,6 +231,8 @@ void sip_front::impl::shutdown_agent() {
   if (tick) su_timer_destroy(tick), tick = nullptr;
   if (root) su_root_unregister(root, wait, mailbox_cb, nullptr);
   calls.reset();
+  reg.watch_changes({});
+  presence.reset();
   messages.reset();
   proxy.reset();
   if (leg) nta_leg_destroy(leg), leg = nullptr;
@@ -274,6 +289,13 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
     return 0;
   }
 
+  // The NOTIFY answering one of the presence agent's fetches.
+  if (const std::string fetch = param_value(ruri, presence_fetch_param);
+      !fetch.empty() && !next_route) {
+    presence->fetched(irq, sip, fetch);
+    return 0;
+  }
+
   // For the daemon itself: no user part (OPTIONS keepalives and pings, or
   // anything addressed to our own host:port).
   const bool for_self_uri = (!ruri->url_user || !*ruri->url_user) && !next_route &&
@@ -310,6 +332,19 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
 
   if (!sip->sip_to->a_tag && !digest.check(irq, sip, false)) {
     nta_incoming_destroy(irq);
+    return 0;
+  }
+  // The presence agent: every PUBLISH, and SUBSCRIBEs to the presence of
+  // AORs registered here (presence_agent.hpp).
+  if (!sip->sip_to->a_tag && !next_route &&
+      (method == sip_method_publish || (method == sip_method_subscribe &&
+                                        presence->serves(sip, normalize_aor(url_str(home, ruri)),
+                                                         url_has_param(ruri, local_only_param))))) {
+    if (method == sip_method_publish) {
+      presence->handle_publish(irq, sip);
+    } else {
+      presence->handle_subscribe(irq, sip);
+    }
     return 0;
   }
   if (sip->sip_to->a_tag) dialogs.note_request(sip);
@@ -436,6 +471,21 @@ void sip_front::lookup(const std::string& aor, std::function<void(lookup_answer)
         done(ans);
       });
     });
+  });
+}
+
+void sip_front::presence(const std::string& aor, std::function<void(presence_view)> done) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, aor = normalize_aor(aor), done = std::move(done)] {
+    auto v = i->presence->view(aor);
+    i->bridge.to_overlay([done, v] { done(v); });
+  });
+}
+
+void sip_front::fetch_presence(const std::string& aor, std::function<void(remote_presence)> done) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, aor = normalize_aor(aor), done = std::move(done)]() mutable {
+    i->presence->fetch(aor, std::move(done));
   });
 }
 

@@ -39,6 +39,10 @@
 // an app on the control socket (bind_app, app_delivery.hpp), checked before
 // step 2; one carrying p2p-c2c=ID is the click-to-call controller's
 // (call(), call_controller.hpp).
+// Presence (presence_agent.hpp), before step 4: every out-of-dialog PUBLISH,
+// and a SUBSCRIBE to the presence event of an AOR registered here (or
+// handed here with p2p-local), go to the presence agent; a Request-URI with
+// p2p-fetch=TOKEN is the NOTIFY of one of its fetches.
 // Errors: unknown AOR 404, nowhere reachable 480, overlay timeout 408 and
 // overlay down 503 (both with a Reason header), Max-Forwards 0 → 483,
 // malformed messages 400 or dropped by nta (RFC 3261 §18.3 / §16.3).
@@ -153,6 +157,35 @@ struct app_message {
   std::string body;
 };
 
+// Where an AOR's presence comes from.
+enum class presence_source {
+  unregistered,  // not registered here: closed
+  registration,  // registered here, nothing published: open
+  published,     // a phone's PUBLISH here
+  remote,        // the answer of its home daemon's agent (a fetch)
+};
+const char* to_string(presence_source source);
+
+// What the presence agent tells of an AOR (presence_agent.hpp).
+struct presence_view {
+  std::string aor;
+  bool open = false;     // the PIDF basic status
+  std::string note;      // from the published PIDF, if any
+  std::string activity;  // its RPID activity ("away"), if any
+  presence_source source = presence_source::unregistered;
+};
+
+// sip.presence of an AOR registered at another daemon: its agent's answer
+// to a fetch (a SUBSCRIBE with Expires 0, RFC 6665 §4.4.3).
+struct remote_presence {
+  int status = 0;  // 200 with `view` (source "remote"), else why not (404, 480, 408, 503)
+  std::string phrase;
+  presence_view view;
+};
+
+// The contact parameter of the daemon's own fetches (presence_agent.hpp).
+inline constexpr const char* presence_fetch_param = "p2p-fetch";
+
 struct sip_events {
   // An AOR's binding set changed (contacts empty: the AOR is gone).
   std::function<void(const registration_info&)> on_registration;
@@ -165,6 +198,9 @@ struct sip_events {
   // for a live client of that app, else `queued(false)` (the sender gets
   // 480). Unset: every app contact answers 480.
   std::function<void(const app_message&, std::function<void(bool)> queued)> on_app_message;
+  // What watchers see of an AOR registered here changed (open, closed,
+  // note, activity); closed once it is no longer registered here.
+  std::function<void(const presence_view&)> on_presence;
 };
 
 // The contact URI parameter that carries an app's token (app_delivery.hpp).
@@ -173,7 +209,7 @@ inline constexpr const char* app_token_param = "p2p-app";
 struct app_binding_answer {
   int status = 0;  // 200, or the REGISTER status the same binding would get
   std::string phrase;
-  std::string contact;          // the app's contact URI
+  std::string contact;              // the app's contact URI
   std::chrono::seconds expires{0};  // as granted (0: removed)
 };
 
@@ -241,6 +277,10 @@ class sip_front {
   // send, with `why` in a Reason header; its media released either way.
   void end_call(const std::string& call_id, const std::string& why);
   void lookup(const std::string& aor, std::function<void(lookup_answer)> done);
+  // The presence agent's view of an AOR (presence_agent.hpp).
+  void presence(const std::string& aor, std::function<void(presence_view)> done);
+  // The presence of an AOR from its home daemon's agent, through the overlay.
+  void fetch_presence(const std::string& aor, std::function<void(remote_presence)> done);
   // Liveness: `answered` runs on the overlay executor once the sip thread
   // has taken a task from its mailbox, so a stalled thread leaves it waiting.
   void probe(std::function<void()> answered);

@@ -116,6 +116,14 @@ void answer_call(const control::responder& r, const json::value& from, const sip
   }
 }
 
+json::object presence_json(const sip::presence_view& v) {
+  return {{"aor", v.aor},
+          {"status", v.open ? "open" : "closed"},
+          {"note", v.note},
+          {"activity", v.activity},
+          {"source", sip::to_string(v.source)}};
+}
+
 // The seed of the AORs' own keys, kept in the state directory so that a
 // restart signs with the same keys; with none (nothing persists) a new one.
 identity::key_seed aor_key_seed(const sip_service_options& options,
@@ -161,8 +169,7 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
                {.listen_address = asio::ip::make_address(options_.node_listen_address),
                 .open_ice_stream = options_.open_ice_stream}),
       inbox_(
-          node, signer,
-          [this](const std::string& user) { return directory_.user_signer(user); },
+          node, signer, [this](const std::string& user) { return directory_.user_signer(user); },
           [this](const sip::offline_message& m, std::function<void(bool)> delivered) {
             if (!front_) return delivered(false);
             front_->deliver_stored(m, [delivered](const sip::message_result& r) {
@@ -215,11 +222,10 @@ void sip_service::start() {
     if (!*alive) return;
     json::array contacts;
     for (const auto& b : r.contacts) contacts.push_back(contact_json(b));
-    // Presence from registrations: open while the AOR has a contact here.
-    const bool open = !r.contacts.empty();
-    if (open ? open_aors_.insert(r.aor).second : open_aors_.erase(r.aor) != 0)
-      events_.publish("sip.presence", {{"aor", r.aor}, {"status", open ? "open" : "closed"}});
     events_.publish("sip.registration", {{"aor", r.aor}, {"contacts", std::move(contacts)}});
+  };
+  ev.on_presence = [this, alive = alive_](const sip::presence_view& v) {
+    if (*alive) events_.publish("sip.presence", presence_json(v));
   };
   ev.on_registered = [this, alive = alive_](const std::string& aor) {
     if (*alive) inbox_.drain(aor);
@@ -409,23 +415,35 @@ void sip_service::register_methods(control::control_server& server) {
   server.handle("sip.presence", [this](const json::object& p, control::responder r) {
     if (refuse_unless_running(r)) return;
     const std::string aor(p.at("aor").as_string());
-    front_->lookup(aor, [r, aor](const sip::lookup_answer& answer) {
-      const auto& overlay = answer.overlay;
-      if (answer.local.empty() && (overlay.status == 408 || overlay.status == 503)) {
-        return r.error(control::make_error(overlay.status == 408 ? "timeout" : "no_route",
-                                           overlay.reason.empty() ? overlay.phrase : overlay.reason,
-                                           {{"aor", aor}}));
+    front_->presence(aor, [this, alive = alive_, r, aor](const sip::presence_view& here) {
+      if (!*alive || !front_) return;
+      if (here.source != sip::presence_source::unregistered) {
+        auto answer = presence_json(here);
+        answer["aor"] = aor;
+        answer["where"] = "local";
+        answer["reason"] = "";
+        return r.result(std::move(answer));
       }
-      if (answer.local.empty() && overlay.status == 400)
-        return r.error(control::make_error("bad_format", "not an AOR: " + aor, {{"aor", aor}}));
-      const bool local = !answer.local.empty();
-      const bool open = local || (overlay.status == 0 && !overlay.targets.empty());
-      r.result({{"aor", aor},
-                {"status", open ? "open" : "closed"},
-                {"where", local ? "local" : open ? "overlay" : ""},
-                {"reason", open                    ? ""
-                           : overlay.status == 404 ? "not registered"
-                                                   : "registered but unreachable"}});
+      front_->fetch_presence(aor, [r, aor](const sip::remote_presence& far) {
+        if (far.status == 408 || far.status == 503)
+          return r.error(control::make_error(far.status == 408 ? "timeout" : "no_route", far.phrase,
+                                             {{"aor", aor}}));
+        if (far.status == 400)
+          return r.error(control::make_error("bad_format", "not an AOR: " + aor, {{"aor", aor}}));
+        auto answer = presence_json(far.view);
+        answer["aor"] = aor;
+        if (far.status == 200) {
+          answer["where"] = "overlay";
+          answer["reason"] = "";
+        } else {
+          answer["source"] = sip::to_string(sip::presence_source::unregistered);
+          answer["where"] = "";
+          answer["reason"] = far.status == 404   ? std::string("not registered")
+                             : far.status == 480 ? std::string("registered but unreachable")
+                                                 : std::to_string(far.status) + " " + far.phrase;
+        }
+        r.result(std::move(answer));
+      });
     });
   });
   server.handle("sip.dialogs", [this](const json::object&, control::responder r) {
@@ -481,10 +499,10 @@ void sip_service::register_methods(control::control_server& server) {
     if (refuse_unless_running(r)) return;
     const std::string aor = sip::normalize_aor(std::string(p.at("aor").as_string()));
     if (!apps_.release(aor, r.client())) {
-      return r.error(control::make_error("not_registered",
-                                         "this client owns no registration of " +
-                                             std::string(p.at("aor").as_string()),
-                                         {{"aor", p.at("aor")}}));
+      return r.error(control::make_error(
+          "not_registered",
+          "this client owns no registration of " + std::string(p.at("aor").as_string()),
+          {{"aor", p.at("aor")}}));
     }
     r.result({{"aor", aor}, {"removed", true}});
   });

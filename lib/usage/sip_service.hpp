@@ -23,7 +23,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -124,7 +123,6 @@ class sip_service {
   sip_inbox inbox_;
   std::unique_ptr<sip::sip_front> front_;
   app_bindings apps_;
-  std::set<std::string> open_aors_;  // AORs with a contact here (sip.presence events)
   std::filesystem::path bindings_file_;
   boost::asio::steady_timer tick_;
   std::uint64_t saved_changes_ = 0;  // directory_.changes() at the last save

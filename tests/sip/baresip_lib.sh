@@ -7,7 +7,9 @@
 # baresip_source is the audio source (ausine,440 unless set: aufile,FILE.wav
 # sends a file); with baresip_stock_network=1 a phone keeps baresip's own
 # choice of address and ports (its LAN address, random ports), as a person's
-# baresip does; baresip_account, when set, is the account line used as is.
+# baresip does; baresip_account, when set, is the account line used as is;
+# baresip_account_at_start=1 puts it in the accounts file (no register_phone);
+# baresip_contact_params follow the peer's contact (";presence=p2p").
 
 DOMAIN=p2psip.test
 MODULES=/usr/lib/baresip/modules
@@ -16,6 +18,8 @@ baresip_extra=""
 baresip_source="ausine,440"
 baresip_stock_network=0
 baresip_account=""
+baresip_account_at_start=0
+baresip_contact_params=""
 command -v baresip >/dev/null 2>&1 || skip "baresip is not installed"
 for m in ctrl_tcp cons menu contact account uuid g711 ausine aufile aubridge; do
   [ -f "$MODULES/$m.so" ] || skip "baresip module $m is missing"
@@ -84,14 +88,17 @@ menu_bell		no
 ringback_disabled	yes
 $baresip_extra
 CONFIG
-  : >"$dir/accounts"  # the account comes through ctrl_tcp (register_phone)
-  echo "<sip:$peer@$DOMAIN>" >"$dir/contacts"
+  echo "<sip:$peer@$DOMAIN>$baresip_contact_params" >"$dir/contacts"
   if [ -n "$baresip_account" ]; then
     echo "$baresip_account" >"$dir/account"
   else
     echo "<sip:$user@$DOMAIN>;regint=600;outbound=\"sip:$proxy;transport=udp\";answermode=auto;audio_codecs=PCMU$params" \
       >"$dir/account"
   fi
+  # The account comes through ctrl_tcp (register_phone), or with
+  # baresip_account_at_start=1 from the accounts file, as the presence
+  # module wants (it publishes and subscribes for the accounts it starts with).
+  if [ "$baresip_account_at_start" = 1 ]; then cp "$dir/account" "$dir/accounts"; else : >"$dir/accounts"; fi
   ${phone_prefix[$user]:-} baresip -s -f "$dir" >"$dir/out" 2>&1 </dev/null &
   helper_pids+=("$!")
   phone_pid[$user]=$!
