@@ -383,6 +383,13 @@ json::object certificate_status(const identity::node_certificate& cert) {
 
 }  // namespace
 
+// The accounts this box holds for its phones' users (usage/phone_accounts).
+json::array p2psip_daemon::accounts_status() const {
+  json::array out;
+  for (const auto& cert : sip_->account_certificates()) out.push_back(certificate_status(cert));
+  return out;
+}
+
 json::object p2psip_daemon::status() const {
   const auto uptime = std::chrono::steady_clock::now() - started_;
   return {{"node_id", self_.hex()},
@@ -392,6 +399,7 @@ json::object p2psip_daemon::status() const {
           {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
           {"user", user_},
           {"certificate", certificate_status(credentials_.certificate)},
+          {"accounts", accounts_status()},
           {"listen_port", listen_port_},
           {"sip", sip_->status()},
           {"relay", relay_.status()},

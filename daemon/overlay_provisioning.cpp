@@ -78,23 +78,6 @@ std::string provisioning_error::describe() const {
   return std::string(to_string(cause)) + ": " + reason;
 }
 
-bool due_for_renewal(const identity::node_certificate& cert, identity::time_point now) {
-  const auto* not_before = X509_get0_notBefore(cert.native());
-  const auto* not_after = X509_get0_notAfter(cert.native());
-  int days = 0;
-  int seconds = 0;
-  if (ASN1_TIME_diff(&days, &seconds, not_before, not_after) != 1) return true;
-  const auto lifetime = std::chrono::seconds(std::int64_t{days} * 86400 + seconds);
-  const std::time_t now_t = std::chrono::system_clock::to_time_t(now);
-  int left_days = 0;
-  int left_seconds = 0;
-  identity::asn1_time_ptr now_asn1(ASN1_TIME_set(nullptr, now_t));
-  if (!now_asn1 || ASN1_TIME_diff(&left_days, &left_seconds, now_asn1.get(), not_after) != 1)
-    return true;
-  const auto left = std::chrono::seconds(std::int64_t{left_days} * 86400 + left_seconds);
-  return left < lifetime / 3;
-}
-
 std::optional<overlay_document> overlay_provisioning::saved_document() const {
   const auto path = dir_ / document_file;
   if (!fs::exists(path)) return std::nullopt;
@@ -208,7 +191,7 @@ provisioning_result<identity::node_credentials> overlay_provisioning::credential
   const identity::certificate_verifier verifier(
       {document.overlay.name, document.root_certs, false});
   const bool usable = *saved && verifier.verify((*saved)->certificate, {}, now);
-  if (usable && !due_for_renewal((*saved)->certificate, now)) return std::move(**saved);
+  if (usable && !identity::due_for_renewal((*saved)->certificate, now)) return std::move(**saved);
 
   if (document.enrollment_servers.empty()) {
     return failure(provisioning_cause::no_credentials,

@@ -54,9 +54,6 @@ struct provisioning_error {
 template <class T>
 using provisioning_result = wire::basic_result<T, provisioning_error>;
 
-// Renewal starts once two thirds of a certificate's lifetime have passed.
-bool due_for_renewal(const identity::node_certificate& cert, identity::time_point now);
-
 class overlay_provisioning {
  public:
   overlay_provisioning(std::filesystem::path state_dir, provisioning_settings settings)

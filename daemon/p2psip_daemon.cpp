@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
+#include "daemon/ca_account_client.hpp"
 #include "daemon/media_wiring.hpp"
 #include "overlay/chord_topology.hpp"
 #include "runtime/logger.hpp"
@@ -146,8 +147,30 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
                                          answer(calls_media_json(calls));
                                        });
                                      },
+                                 .accounts_authority = account_authority(),
+                                 .account_trust = trust_.policy(),
                                  .open_ice_stream = sip_ice_streams()},
       paths_.state_dir);
+}
+
+std::shared_ptr<usage::account_authority> p2psip_daemon::account_authority() {
+  // Accounts from the phones' passwords: a CA overlay with an enrollment
+  // server, and a certificate of ours that it issued.
+  const auto& overlay = config_.config.overlay;
+  if (overlay.self_signed_permitted || !overlay.enrollment_server ||
+      trust_.policy().root_certs.empty()) {
+    return nullptr;
+  }
+  const auto target = identity::parse_https_url(*overlay.enrollment_server);
+  if (!target) return nullptr;
+  identity::enrollment_request server;
+  server.host = target->host;
+  server.port = target->port;
+  server.overlay = overlay.name;
+  server.root_certs = trust_.policy().root_certs;
+  server.timeout = std::chrono::seconds(5);
+  server.client = identity::client_identity{&signer_.key(), &signer_.certificate()};
+  return std::make_shared<ca_account_client>(io_, std::move(server));
 }
 
 decltype(usage::sip_service_options::open_ice_stream) p2psip_daemon::sip_ice_streams() {

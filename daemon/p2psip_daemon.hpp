@@ -137,6 +137,9 @@ class p2psip_daemon {
   void update_media_metrics();
   // How the SIP channel opens ICE streams; nothing in a No-ICE overlay.
   decltype(usage::sip_service_options::open_ice_stream) sip_ice_streams();
+  // The CA that gives accounts from the phones' passwords; null when none.
+  std::shared_ptr<usage::account_authority> account_authority();
+  boost::json::array accounts_status() const;
   overlay::message_transport& overlay_transport();
   // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
   // twins, RFC 6940 §6.5.1.4): for srflx candidates and relay.mode auto.

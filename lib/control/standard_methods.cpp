@@ -78,6 +78,10 @@ std::vector<method_schema> schemas() {
                   {"certificate", object,
                    "this node's certificate: user (its rfc822Name user name), node_ids (hex), "
                    "expires (UTC, RFC 3339) and self_signed"},
+                  {"accounts", array,
+                   "the accounts this box holds for its phones' users (a CA overlay, "
+                   "p2psipd(8) ACCOUNTS FROM THE PHONE'S PASSWORD): one certificate object each, "
+                   "as certificate"},
                   {"sip", object,
                    "the SIP front: enabled, udp, tcp, and thread (running, or stalled when "
                    "its thread has not taken a task for 5 s; the watchdog pings stop then)"},

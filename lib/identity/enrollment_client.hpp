@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "identity/https_client.hpp"
@@ -35,5 +37,21 @@ struct enrollment_request {
 // chain to a root-cert or name the overlay; enrollment_refused with the
 // HTTP status and the server's token and reason when it says no.
 result<node_certificate> enroll(const enrollment_request& request, const key_pair& key);
+
+// Accounts from a softphone's digest answer (enrollment_server.hpp), asked
+// by a box showing its certificate (`server.client` set; `server.target`
+// unused). Both block like enroll().
+inline constexpr std::string_view account_challenge_target = "/account/challenge";
+inline constexpr std::string_view account_enroll_target = "/account/enroll";
+
+// The WWW-Authenticate value to challenge the phone with; nullopt when the CA
+// holds no digest credentials for `account` (the phone is not challenged).
+result<std::optional<std::string>> account_challenge(const enrollment_request& server,
+                                                     const std::string& account);
+// A certificate for `account` and `key`, bound to the box's Node-ID, when
+// the phone's `authorization` answers a challenge from account_challenge.
+result<node_certificate> enroll_account(const enrollment_request& server,
+                                        const std::string& account, const std::string& method,
+                                        const std::string& authorization, const key_pair& key);
 
 }  // namespace p2psip::identity

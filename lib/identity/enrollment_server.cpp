@@ -11,8 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "identity/account_digest.hpp"
 #include "identity/certificate_request.hpp"
 #include "identity/certificate_verifier.hpp"
+#include "identity/enrollment_client.hpp"
 #include "identity/multipart_form.hpp"
 
 namespace p2psip::identity {
@@ -63,22 +65,23 @@ struct enrollment_server_state {
   enrollment_policy policy;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   tcp::acceptor acceptor;
+  digest_nonces nonces;
 };
 
 namespace {
 
 http_response answer_request(enrollment_server_state& s, const http_request& req,
-                             const std::optional<std::string>& renewing_user);
+                             const std::optional<enrollment_client_peer>& client);
 
-// The user of a valid certificate the client showed, for renewal.
-std::optional<std::string> client_user(enrollment_server_state& s, SSL* ssl) {
+// Who a valid certificate the client showed names, for renewal and accounts.
+std::optional<enrollment_client_peer> client_peer(enrollment_server_state& s, SSL* ssl) {
   X509* leaf = SSL_get0_peer_certificate(ssl);
   if (leaf == nullptr) return std::nullopt;
   const certificate_verifier verifier({s.ca.overlay(), {s.ca.root()}, false});
   auto verified =
       verifier.verify_peer(leaf, SSL_get_peer_cert_chain(ssl), std::chrono::system_clock::now());
-  if (!verified || !verified->user_name) return std::nullopt;
-  return verified->user_name;
+  if (!verified || !verified->user_name || verified->node_ids.empty()) return std::nullopt;
+  return enrollment_client_peer{*verified->user_name, verified->node_ids.front()};
 }
 
 asio::awaitable<void> serve_connection(std::shared_ptr<enrollment_server_state> s,
@@ -106,7 +109,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<enrollment_server_state> 
   } else if (ec) {
     co_return;
   } else {
-    res = answer_request(*s, parser.get(), client_user(*s, stream.native_handle()));
+    res = answer_request(*s, parser.get(), client_peer(*s, stream.native_handle()));
   }
   res.keep_alive(false);
   res.prepare_payload();
@@ -156,14 +159,101 @@ std::variant<std::string, http_response> authenticate(
   return refuse("unknown account or wrong password");
 }
 
+// The account's local part and domain: the digest username and realm.
+std::pair<std::string_view, std::string_view> digest_names(std::string_view account) {
+  const auto at = account.find('@');
+  return {account.substr(0, at), account.substr(at + 1)};
+}
+
+// POST /account/challenge, "username": a WWW-Authenticate value with a nonce
+// for this account and this box, or 404 unknown_account when the CA holds no
+// digest H(A1) for it (the box then does not challenge its phone).
+http_response account_challenge(enrollment_server_state& s, const std::vector<form_part>& form,
+                                const enrollment_client_peer& box) {
+  const auto* user = find_part(form, "username");
+  if (user == nullptr || !is_valid_user_name(user->data) || !s.policy.users ||
+      !s.policy.users->digest_ha1(user->data)) {
+    return text_response(http::status::not_found, "unknown_account",
+                         "no digest credentials for this account");
+  }
+  const auto nonce = s.nonces.issue(user->data, box.node.hex(), std::chrono::steady_clock::now());
+  if (nonce.empty()) return text_response(http::status::internal_server_error, "", "no randomness");
+  http_response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = digest_challenge_value(digest_names(user->data).second, nonce);
+  return res;
+}
+
+// POST /account/enroll, "username", "method", "authorization" (the phone's
+// answer to a challenge from account_challenge) and "csr": a certificate for
+// the account bound to the box's Node-ID.
+http_response account_enroll(enrollment_server_state& s, const std::vector<form_part>& form,
+                             const enrollment_client_peer& box) {
+  const auto refuse = [](std::string why) {
+    return text_response(http::status::forbidden, "failed_authentication", why);
+  };
+  const auto* user = find_part(form, "username");
+  const auto* method = find_part(form, "method");
+  const auto* authorization = find_part(form, "authorization");
+  if (user == nullptr || method == nullptr || authorization == nullptr) {
+    return text_response(http::status::bad_request, "bad_CSR",
+                         "username, method and authorization are required");
+  }
+  const auto ha1 = s.policy.users ? s.policy.users->digest_ha1(user->data) : std::nullopt;
+  if (!ha1 || !is_valid_user_name(user->data))
+    return refuse("no digest credentials for this account");
+  const auto answer = parse_digest_authorization(authorization->data);
+  if (!answer) return refuse("the Authorization is not a Digest MD5 answer");
+  const auto [local, domain] = digest_names(user->data);
+  if (answer->username != local || answer->realm != domain) {
+    return refuse("the answer is for another user or realm");
+  }
+  // Spent before the password is checked: each answer is tried once.
+  const auto nonce =
+      s.nonces.consume(answer->nonce, user->data, box.node.hex(), std::chrono::steady_clock::now());
+  if (nonce != nonce_check::fresh) return refuse(to_string(nonce));
+  if (!digest_response_matches(*ha1, method->data, *answer)) return refuse("wrong password");
+  const auto* csr_part = find_part(form, "csr");
+  if (csr_part == nullptr || csr_part->content_type != "application/pkcs10") {
+    return text_response(http::status::bad_request, "bad_CSR", "no application/pkcs10 \"csr\"");
+  }
+  auto csr = certificate_request::parse(csr_part->data);
+  if (!csr) return text_response(http::status::bad_request, "bad_CSR", csr.error().detail);
+  if (csr->user_name() && *csr->user_name() != user->data) {
+    return text_response(http::status::forbidden, "username_not_available",
+                         "the CSR names another user");
+  }
+  auto cert =
+      s.ca.issue_node_certificate(csr->public_key(), {box.node}, user->data,
+                                  std::chrono::system_clock::now(), s.policy.certificate_lifetime);
+  if (!cert) return text_response(http::status::internal_server_error, "", cert.error().describe());
+  http_response res{http::status::ok, 11};
+  res.set(http::field::content_type, pkix_cert);
+  res.body().assign(cert->der().begin(), cert->der().end());
+  return res;
+}
+
 http_response answer_request(enrollment_server_state& s, const http_request& req,
-                             const std::optional<std::string>& renewing_user) {
+                             const std::optional<enrollment_client_peer>& client) {
   if (req.method() == http::verb::get && req.target() == configuration_path) {
     return configuration_response(s);
   }
   if (req.method() != http::verb::post) {
     return text_response(http::status::method_not_allowed, "bad_CSR", "use POST (RFC 6940 §11.3)");
   }
+  if (req.target() == account_challenge_target || req.target() == account_enroll_target) {
+    if (!client) {
+      return text_response(http::status::forbidden, "failed_authentication",
+                           "only an enrolled box (its certificate as TLS client certificate) "
+                           "may ask for accounts");
+    }
+    auto form = parse_multipart(req[http::field::content_type], req.body());
+    if (!form) return text_response(http::status::bad_request, "bad_CSR", form.error().detail);
+    return req.target() == account_challenge_target ? account_challenge(s, *form, *client)
+                                                    : account_enroll(s, *form, *client);
+  }
+  const std::optional<std::string> renewing_user =
+      client ? std::optional<std::string>(client->user) : std::nullopt;
   if (!accepts_pkix_cert(req[http::field::accept])) {
     return text_response(http::status::not_acceptable, "bad_CSR",
                          "the Accept header must include application/pkix-cert");
@@ -285,8 +375,9 @@ void enrollment_server::stop() {
   state_->acceptor.close(ignored);
 }
 
-http_response enrollment_server::answer(const http_request& request) {
-  auto res = answer_request(*state_, request, std::nullopt);
+http_response enrollment_server::answer(const http_request& request,
+                                        const std::optional<enrollment_client_peer>& client) {
+  auto res = answer_request(*state_, request, client);
   res.prepare_payload();
   return res;
 }

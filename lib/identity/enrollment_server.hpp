@@ -10,6 +10,17 @@
 //   403 failed_authentication unknown user or wrong password
 //   403 username_not_available, 403 Node-IDs_not_available
 //   405, 406, 413, 415        wrong method, Accept, size, Content-Type
+// Beyond §11.3, accounts from a softphone's SIP digest answer (p2psip-ca(1)
+// ACCOUNTS), only for an enrolled box showing its certificate as TLS client
+// certificate (else 403 failed_authentication); multipart/form-data forms:
+//   POST /account/challenge  username=ACCOUNT
+//     200 text/plain: the WWW-Authenticate value (realm: the account's
+//     domain, a nonce for this account and box, MD5, qop auth); 404
+//     unknown_account when the users file holds no digest H(A1) for it.
+//   POST /account/enroll  username, method, authorization (the phone's), csr
+//     200 application/pkix-cert: user ACCOUNT, Node-ID the box's; 403
+//     failed_authentication for a wrong password or a nonce unknown, used,
+//     expired or issued for another account or box (each nonce is tried once).
 // Also answers GET /.well-known/reload-config (§11.2) with the overlay's
 // configuration document (application/p2p-overlay+xml) when it has one.
 // Runs on the caller's io_context; all state is touched from that context only.
@@ -49,6 +60,12 @@ struct enrollment_policy {
   std::chrono::seconds certificate_lifetime = certificate_authority::default_node_lifetime;
 };
 
+// The box behind a verified TLS client certificate: its user, its first Node-ID.
+struct enrollment_client_peer {
+  std::string user;
+  wire::node_id node;
+};
+
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
@@ -71,8 +88,10 @@ class enrollment_server {
                                std::vector<std::string> server_names = {});
   void stop();
 
-  // The answer to one request, without the transport (also used by tests).
-  http_response answer(const http_request& request);
+  // The answer to one request, without the transport (also used by tests),
+  // from `client` when set.
+  http_response answer(const http_request& request,
+                       const std::optional<enrollment_client_peer>& client = std::nullopt);
 
  private:
   std::shared_ptr<enrollment_server_state> state_;

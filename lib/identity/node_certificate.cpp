@@ -245,4 +245,21 @@ bool is_valid_user_name(std::string_view name) noexcept {
   });
 }
 
+bool due_for_renewal(const node_certificate& cert, time_point now) {
+  const auto* not_before = X509_get0_notBefore(cert.native());
+  const auto* not_after = X509_get0_notAfter(cert.native());
+  int days = 0;
+  int seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, not_before, not_after) != 1) return true;
+  const auto lifetime = std::chrono::seconds(std::int64_t{days} * 86400 + seconds);
+  const std::time_t now_t = std::chrono::system_clock::to_time_t(now);
+  int left_days = 0;
+  int left_seconds = 0;
+  asn1_time_ptr now_asn1(ASN1_TIME_set(nullptr, now_t));
+  if (!now_asn1 || ASN1_TIME_diff(&left_days, &left_seconds, now_asn1.get(), not_after) != 1)
+    return true;
+  const auto left = std::chrono::seconds(std::int64_t{left_days} * 86400 + left_seconds);
+  return left < lifetime / 3;
+}
+
 }  // namespace p2psip::identity

@@ -88,4 +88,7 @@ class node_certificate {
 // asks servers to allow "only legal characters").
 bool is_valid_user_name(std::string_view name) noexcept;
 
+// Renewal starts once two thirds of a certificate's lifetime have passed.
+bool due_for_renewal(const node_certificate& cert, time_point now);
+
 }  // namespace p2psip::identity

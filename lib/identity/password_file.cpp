@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "identity/account_digest.hpp"
 #include "identity/atomic_file.hpp"
 #include "wire/ids.hpp"
 
@@ -13,6 +14,7 @@ namespace p2psip::identity {
 namespace {
 
 constexpr std::string_view scheme = "pbkdf2-sha256";
+constexpr std::string_view digest_field = "digest-md5=";
 constexpr std::size_t salt_bytes = 16;
 constexpr std::size_t hash_bytes = 32;
 constexpr std::size_t max_file_bytes = 16 * 1024 * 1024;
@@ -53,10 +55,19 @@ result<password_file> password_file::parse(std::string_view text) {
       return identity_error{identity_errc::io_error,
                             "users file line " + std::to_string(number) + ": " + why};
     };
-    if (fields.size() != 5 || fields[0].empty() || fields[1] != scheme) {
-      return bad("expected name:pbkdf2-sha256:ITERATIONS:SALT_HEX:HASH_HEX");
+    if (fields.size() < 5 || fields.size() > 6 || fields[0].empty() || fields[1] != scheme) {
+      return bad("expected name:pbkdf2-sha256:ITERATIONS:SALT_HEX:HASH_HEX[:digest-md5=HA1_HEX]");
     }
     entry e;
+    if (fields.size() == 6) {
+      const auto ha1 = fields[5];
+      const auto hex = ha1.substr(std::min(ha1.size(), digest_field.size()));
+      if (!ha1.starts_with(digest_field) || hex.size() != 32 ||
+          hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+        return bad("bad digest-md5 field");
+      }
+      e.digest_ha1 = std::string(hex);
+    }
     try {
       e.iterations = static_cast<unsigned>(std::stoul(std::string(fields[2])));
     } catch (const std::exception&) {
@@ -97,6 +108,10 @@ result<std::string> password_file::make_entry(std::string_view name, std::string
   std::ostringstream line;
   line << name << ':' << scheme << ':' << iterations << ':' << wire::to_hex(salt) << ':'
        << wire::to_hex(hash);
+  if (const auto at = name.find('@'); at != std::string_view::npos && at > 0) {
+    line << ':' << digest_field
+         << digest_ha1_md5(name.substr(0, at), name.substr(at + 1), password);
+  }
   return line.str();
 }
 
@@ -106,6 +121,12 @@ bool password_file::authenticate(std::string_view name, std::string_view passwor
   const auto hash = derive(password, it->second.salt, it->second.iterations);
   return hash.size() == hash_bytes &&
          CRYPTO_memcmp(hash.data(), it->second.hash.data(), hash_bytes) == 0;
+}
+
+std::optional<std::string> password_file::digest_ha1(std::string_view name) const {
+  const auto it = entries_.find(name);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.digest_ha1;
 }
 
 }  // namespace p2psip::identity

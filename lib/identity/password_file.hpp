@@ -1,11 +1,16 @@
 // The enrollment server's accounts (§11.3: username and password, compared
 // as binary UTF-8 strings). One line per user, never the password itself:
-//   name:pbkdf2-sha256:ITERATIONS:SALT_HEX:HASH_HEX
+//   name:pbkdf2-sha256:ITERATIONS:SALT_HEX:HASH_HEX[:digest-md5=HA1_HEX]
+// The optional last field (written for names of the form local@domain) is
+// the SIP digest H(A1) = MD5(local ":" domain ":" password), so the CA can
+// check a softphone's digest answer (account_digest.hpp); lines without it
+// still enroll with the password, and their users get no digest challenge.
 // Lines that are empty or start with '#' are ignored.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +32,9 @@ class password_file {
 
   // True only for a known user with this exact password (constant-time compare).
   bool authenticate(std::string_view name, std::string_view password) const;
+  // The user's digest H(A1) (lower-case hex), nullopt for an unknown user or
+  // a line without one.
+  std::optional<std::string> digest_ha1(std::string_view name) const;
   std::size_t size() const noexcept { return entries_.size(); }
 
  private:
@@ -34,6 +42,7 @@ class password_file {
     unsigned iterations = 0;
     std::vector<std::uint8_t> salt;
     std::vector<std::uint8_t> hash;
+    std::optional<std::string> digest_ha1;
   };
   std::map<std::string, entry, std::less<>> entries_;
 };

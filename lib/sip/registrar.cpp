@@ -20,17 +20,64 @@ registrar::registrar(su_home_t* home, const sip_front_config& cfg, overlay_direc
       on_registered_(std::move(on_registered)),
       bindings_(cfg.limits, cfg.gr_token) {}
 
-void registrar::handle(nta_incoming_t* irq, const sip_t* sip) {
+bool registrar::handle(nta_incoming_t* irq, const sip_t* sip) {
   const std::string aor = normalize_aor(url_str(home_, sip->sip_to->a_url));
   if (aor.empty() || aor.find('@') == std::string::npos) {
     nta_incoming_treply(irq, 400, "Bad To URI", TAG_END());
-    return;
+    return true;
   }
-  if (!digest_.check(irq, sip, true)) return;
+  if (!digest_.check(irq, sip, true)) return true;
   if (cfg_.may_register && !cfg_.may_register(aor)) {
     nta_incoming_treply(irq, SIP_403_FORBIDDEN, TAG_END());
-    return;
+    return true;
   }
+  if (!cfg_.account_gate) {
+    apply(irq, sip, aor);
+    return true;
+  }
+  account_request asked{aor, {}};
+  if (sip->sip_authorization) {
+    // The field value only (sip_header_as_string would add the name).
+    char value[4096];
+    const auto size = msg_header_field_e(
+        value, sizeof value, reinterpret_cast<const msg_header_t*>(sip->sip_authorization), 0);
+    if (size > 0 && static_cast<std::size_t>(size) < sizeof value) {
+      asked.authorization.assign(value, static_cast<std::size_t>(size));
+    }
+  }
+  // The request stays readable until the verdict is back on this thread.
+  auto request = bridge_.owned_here(nta_incoming_getrequest(irq));
+  auto back = bridge_.back_here<account_verdict>(
+      [this, irq, request, aor](account_verdict verdict) { decided(irq, request, aor, verdict); });
+  bridge_.to_overlay(
+      [gate = cfg_.account_gate, asked = std::move(asked), back] { gate(asked, back); });
+  return false;
+}
+
+void registrar::decided(nta_incoming_t* irq, const std::shared_ptr<msg_t>& request,
+                        const std::string& aor, const account_verdict& verdict) {
+  switch (verdict.what) {
+    case account_verdict::action::proceed:
+      if (const sip_t* sip = request ? sip_object(request.get()) : nullptr) {
+        apply(irq, sip, aor);
+      } else {
+        nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+      }
+      break;
+    case account_verdict::action::challenge:
+      nta_incoming_treply(irq, SIP_401_UNAUTHORIZED,
+                          SIPTAG_WWW_AUTHENTICATE_STR(verdict.value.c_str()),
+                          SIPTAG_SERVER_STR(cfg_.user_agent.c_str()), TAG_END());
+      break;
+    case account_verdict::action::refuse:
+      nta_incoming_treply(irq, 403, verdict.value.c_str(),
+                          SIPTAG_SERVER_STR(cfg_.user_agent.c_str()), TAG_END());
+      break;
+  }
+  nta_incoming_destroy(irq);
+}
+
+void registrar::apply(nta_incoming_t* irq, const sip_t* sip, const std::string& aor) {
   register_request req;
   req.aor = aor;
   req.call_id = to_string(sip->sip_call_id->i_id);

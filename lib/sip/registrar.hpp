@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,10 @@ class registrar {
             std::function<void(const registration_info&)> on_registration,
             std::function<void(const std::string& aor)> on_registered = {});
 
-  // Answers the REGISTER itself; the caller destroys the transaction handle.
-  void handle(nta_incoming_t* irq, const sip_t* sip);
+  // Answers the REGISTER itself and returns true (the caller destroys the
+  // transaction handle), or returns false while cfg.account_gate decides:
+  // the registrar then answers and destroys the handle itself.
+  bool handle(nta_incoming_t* irq, const sip_t* sip);
   // A binding the daemon makes itself (an app on the control socket): the
   // same table, overlay publication and event as a REGISTER's.
   register_outcome apply_local(const register_request& req);
@@ -40,6 +43,11 @@ class registrar {
   }
 
  private:
+  // The REGISTER's bindings change and its 200, once it may go on.
+  void apply(nta_incoming_t* irq, const sip_t* sip, const std::string& aor);
+  // Answers the REGISTER as `verdict` says, later, then destroys its handle.
+  void decided(nta_incoming_t* irq, const std::shared_ptr<msg_t>& request, const std::string& aor,
+               const account_verdict& verdict);
   void publish(const std::string& aor);
   void announce(registration_info info) const;
   void registered(const std::string& aor) const;

@@ -308,8 +308,9 @@ int sip_front::impl::on_request(nta_incoming_t* irq, const sip_t* sip) {
   }
 
   if (method == sip_method_register && !next_route) {
-    reg.handle(irq, sip);
-    nta_incoming_destroy(irq);  // answered; nta keeps absorbing retransmissions
+    // Answered (nta keeps absorbing retransmissions), or the registrar
+    // answers once the account gate has decided.
+    if (reg.handle(irq, sip)) nta_incoming_destroy(irq);
     return 0;
   }
 

@@ -113,6 +113,24 @@ struct offline_answer {
   std::string reason;
 };
 
+// Accounts whose identities come from the phone's digest answer (p2psipd(8)
+// ACCOUNTS): a REGISTER for `aor`, with its request URI method and its
+// Authorization value (empty when it has none).
+struct account_request {
+  std::string aor;
+  std::string authorization;
+};
+
+struct account_verdict {
+  enum class action {
+    proceed,    // register as usual
+    challenge,  // 401 with WWW-Authenticate `value`
+    refuse,     // 403 with reason phrase `value`
+  };
+  action what = action::proceed;
+  std::string value;
+};
+
 struct sip_front_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 5060;  // 0: an ephemeral port (same for UDP and TCP)
@@ -128,6 +146,9 @@ struct sip_front_config {
   // lines, see auth_module(3)); required when digest is on.
   std::string auth_db;
   std::string user_agent = "p2psipd";
+  // Asked, on the overlay thread, before a REGISTER that passed the checks
+  // above changes bindings; the REGISTER waits for `done`. Empty: none asked.
+  std::function<void(const account_request&, std::function<void(account_verdict)>)> account_gate;
   std::size_t max_message_size = std::size_t{64} * 1024;
   // An out-of-dialog MESSAGE from a local sender (not handed over by another
   // daemon) that found no reachable contact (404, 408, 480) is passed here,

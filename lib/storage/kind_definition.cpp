@@ -52,12 +52,14 @@ std::vector<kind_definition> default_kind_definitions() {
        .max_count = 1,
        .max_size = 64,
        .max_node_multiple = 20},
-      // RFC 6940 §8: an old and a new certificate during renewal, and a spare.
+      // RFC 6940 §8. By Node-ID: every certificate of that Node-ID, which a
+      // box's accounts from its phones share (usage/certificate_store_usage).
       {.kind = known::certificate_by_node,
        .model = data_model::array,
        .policy = access_policy::node_match,
-       .max_count = 4,
+       .max_count = 16,
        .max_size = 4096},
+      // By user: an old and a new certificate during renewal, and a spare.
       {.kind = known::certificate_by_user,
        .model = data_model::array,
        .policy = access_policy::user_match,

@@ -169,6 +169,9 @@ std::string sip_directory::publication_state(const std::string& aor) const {
 identity::message_signer* sip_directory::signer_for(const std::string& resource_name) {
   const auto& own = node_signer_.certificate().user_name();
   if (own && *own == resource_name) return &node_signer_;
+  if (options_.account_signer) {
+    if (auto* account = options_.account_signer(resource_name)) return account;
+  }
   if (!options_.per_aor_identities) return nullptr;
   for (const auto& [name, signer] : recent_signers_) {
     if (name == resource_name) return signer.get();

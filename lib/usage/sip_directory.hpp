@@ -20,9 +20,10 @@
 // identity per AOR (user name "user@domain", Node-ID from its key), signs the
 // value with it and carries its certificate in the Store's SecurityBlock; the
 // value itself (its destination list) still names this node, which RFC 7904
-// §3.2 allows ("dictionary key 1234 and value 5678"). In CA mode only the AOR
-// of the node's own certificate can be published (per-user enrollment is not
-// implemented); others are logged and skipped.
+// §3.2 allows ("dictionary key 1234 and value 5678"). In CA mode the AOR of
+// the node's own certificate and those of the accounts the box holds for its
+// phones (phone_accounts.hpp: certificates for their users bound to this
+// Node-ID) can be published; others are logged and skipped.
 //
 // Each per-AOR key derives from one secret seed and the user name
 // (key_pair::derive; the daemon keeps the seed in its state directory), so a
@@ -125,6 +126,9 @@ struct sip_directory_options {
   // Each AOR's key is key_pair::derive(seed, user@domain): the same key
   // after a restart, so a re-store replaces the value stored before it.
   identity::key_seed aor_key_seed{};
+  // The signer of an account held for `user@domain` (phone_accounts), or
+  // nullptr; tried after the node's own user. Empty: none.
+  std::function<identity::message_signer*(const std::string&)> account_signer;
 };
 
 class sip_directory final : public sip::overlay_directory {

@@ -136,6 +136,18 @@ identity::key_seed aor_key_seed(const sip_service_options& options,
   return *seed;
 }
 
+// The accounts held for phones' users, when the overlay has an authority
+// for them and there is a state directory to keep their keys in.
+std::unique_ptr<phone_accounts> make_accounts(const sip_service_options& options,
+                                              const overlay::overlay_node& node,
+                                              const identity::message_signer& signer,
+                                              const std::filesystem::path& state_dir) {
+  if (!options.accounts_authority || state_dir.empty()) return nullptr;
+  return std::make_unique<phone_accounts>(state_dir / accounts_dir_name, options.accounts_authority,
+                                          node.self(), signer.certificate().user_name(),
+                                          options.account_trust);
+}
+
 }  // namespace
 
 bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
@@ -160,11 +172,18 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
       node_(node),
       events_(events),
       options_(std::move(options)),
-      directory_(node, signer,
-                 {.per_aor_identities = options_.self_signed_permitted,
-                  .overlay_name = options_.overlay_name,
-                  .self_signed_digest = options_.self_signed_digest,
-                  .aor_key_seed = aor_key_seed(options_, state_dir)}),
+      accounts_(make_accounts(options_, node, signer, state_dir)),
+      certificates_(node),
+      directory_(
+          node, signer,
+          {.per_aor_identities = options_.self_signed_permitted,
+           .overlay_name = options_.overlay_name,
+           .self_signed_digest = options_.self_signed_digest,
+           .aor_key_seed = aor_key_seed(options_, state_dir),
+           .account_signer =
+               accounts_ ? std::function<identity::message_signer*(const std::string&)>(
+                               [this](const std::string& user) { return accounts_->signer(user); })
+                         : nullptr}),
       channel_(io, node, tls,
                {.listen_address = asio::ip::make_address(options_.node_listen_address),
                 .open_ice_stream = options_.open_ice_stream}),
@@ -184,7 +203,21 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
         front_->bind_app(aor, token, expires, std::move(done));
       }),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
-      tick_(io) {}
+      tick_(io) {
+  if (!accounts_) return;
+  accounts_->on_certificate = [this](identity::message_signer&) {
+    std::vector<identity::message_signer*> all;
+    for (const auto& cert : accounts_->certificates()) {
+      all.push_back(accounts_->signer(*cert.user_name()));
+    }
+    certificates_.publish(std::move(all));
+  };
+  accounts_->load(std::chrono::system_clock::now());
+}
+
+std::vector<identity::node_certificate> sip_service::account_certificates() const {
+  return accounts_ ? accounts_->certificates() : std::vector<identity::node_certificate>{};
+}
 
 sip_service::~sip_service() {
   *alive_ = false;
@@ -210,6 +243,14 @@ void sip_service::start() {
   fc.auth = auth_mode_of(c.auth);
   fc.auth_realm = c.realm.empty() ? options_.overlay_name : c.realm;
   if (c.auth_file) fc.auth_db = c.auth_file->string();
+  // The front's own digest (sip.auth-file) answers Authorization itself.
+  if (accounts_ && fc.auth_db.empty()) {
+    fc.account_gate = [this, alive = alive_](const sip::account_request& request,
+                                             std::function<void(sip::account_verdict)> done) {
+      if (!*alive) return done({});
+      accounts_->gate(request, std::move(done));
+    };
+  }
   if (c.offline_lifetime.count() > 0) {
     fc.store_offline = [this, alive = alive_](const sip::offline_message& m,
                                               std::function<void(sip::offline_answer)> done) {
@@ -311,6 +352,7 @@ void sip_service::schedule_tick() {
   tick_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
     if (ec || !*alive || !front_) return;
     directory_.publish_pending();
+    certificates_.publish_pending();
     inbox_.drain_waiting();
     apps_.tick(app_clock::now());
     save_if_changed();

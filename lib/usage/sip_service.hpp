@@ -39,6 +39,8 @@
 #include "sip/bindings.hpp"
 #include "sip/sdp_rewriter.hpp"
 #include "usage/app_bindings.hpp"
+#include "usage/certificate_store_usage.hpp"
+#include "usage/phone_accounts.hpp"
 #include "usage/sip_channel.hpp"
 #include "usage/sip_directory.hpp"
 #include "usage/sip_inbox.hpp"
@@ -50,8 +52,10 @@ class sip_front;
 
 namespace p2psip::usage {
 
-// In the state directory: the seed each AOR's signing key derives from.
+// In the state directory: the seed each AOR's signing key derives from, and
+// the accounts held for phones' users (phone_accounts.hpp).
 inline constexpr const char* aor_seed_file_name = "sip-aor.seed";
+inline constexpr const char* accounts_dir_name = "accounts";
 
 // Which AORs a sip config lets register: the listed users, or with none
 // listed any user@domain (ad hoc), restricted to `domains` when given.
@@ -70,6 +74,11 @@ struct sip_service_options {
   // sip.dialogs' "media": asks for every call's media, answered (from any
   // thread) with an object keyed by Call-ID. Unset: no "media" member.
   std::function<void(std::function<void(boost::json::object)>)> call_media;
+  // A CA overlay with an enrollment server: accounts from the phones'
+  // passwords (phone_accounts.hpp), asked of this authority, trusted under
+  // `account_trust`. Null: none (the front challenges no phone for them).
+  std::shared_ptr<account_authority> accounts_authority;
+  identity::trust_policy account_trust;
   // An ICE overlay: how the channel opens its streams (sip_channel_config).
   decltype(sip_channel_config::open_ice_stream) open_ice_stream;
 };
@@ -101,6 +110,8 @@ class sip_service {
   // For node.status: where the front listens and whether its thread runs,
   // or nothing when off.
   boost::json::object status() const;
+  // The accounts held for phones' users (phone_accounts.hpp), by user.
+  std::vector<identity::node_certificate> account_certificates() const;
   // The sip thread has left a liveness probe unanswered for `stall_after`:
   // it is stuck (a blocking call, a spin), and the watchdog stops.
   bool sip_thread_stalled() const;
@@ -118,6 +129,9 @@ class sip_service {
   overlay::overlay_node& node_;
   control::event_bus& events_;
   const sip_service_options options_;
+  // Before the directory, which signs with its accounts.
+  std::unique_ptr<phone_accounts> accounts_;
+  certificate_store_usage certificates_;
   sip_directory directory_;
   sip_channel channel_;
   sip_inbox inbox_;

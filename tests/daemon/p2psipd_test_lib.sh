@@ -464,3 +464,22 @@ uclient() {
   echo "uclient $label: sent $sent received $received lost $lost"
   [ "$lost" = 0 ] && [ "$sent" = "$received" ] || fail "uclient $label lost messages"
 }
+
+# init_ca DIR BOOTSTRAP [YAML_LINES]: `p2psip-ca init` in DIR for $OVERLAY,
+# and the admin's one source, DIR/overlay.yaml: a CA overlay on TLS over
+# TCP with fast timers, BOOTSTRAP ("HOST:PORT") its bootstrap node, and
+# YAML_LINES (indented under overlay:) added.
+init_ca() {
+  "$P2PSIP_CA" init --dir "$1" --overlay "$OVERLAY" >/dev/null || fail "p2psip-ca init"
+  cat >"$1/overlay.yaml" <<YAML
+overlay:
+  name: $OVERLAY
+  self-signed-permitted: false
+  root-cert: ca.crt
+  no-ice: true
+  overlay-reliability-timer: 1000
+  chord-update-interval: 10
+  bootstrap-nodes: ["$2"]
+${3:-}
+YAML
+}

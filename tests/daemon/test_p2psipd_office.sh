@@ -29,20 +29,10 @@ overlay_port=$(free_port)
 
 # --- the CA box --------------------------------------------------------------
 ca_dir=$work/ca
-"$P2PSIP_CA" init --dir "$ca_dir" --overlay "$OVERLAY" >/dev/null || fail "p2psip-ca init"
 # The admin's one source: the overlay section, served as the §11.1 document.
-cat >"$ca_dir/overlay.yaml" <<YAML
-overlay:
-  name: $OVERLAY
-  self-signed-permitted: false
-  root-cert: ca.crt
-  no-ice: true
-  overlay-reliability-timer: 1000
-  chord-update-interval: 10
-  bootstrap-nodes: ["$subnet.2:$overlay_port"]
-  kinds:
-    - {id: 4000, data-model: ARRAY, access-control: NODE-MULTIPLE, max-node-multiple: 3, max-count: 22, max-size: 1024}
-YAML
+init_ca "$ca_dir" "$subnet.2:$overlay_port" \
+  "  kinds:
+    - {id: 4000, data-model: ARRAY, access-control: NODE-MULTIPLE, max-node-multiple: 3, max-count: 22, max-size: 1024}"
 printf 'right password\n' | "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "alice@$OVERLAY" ||
   fail "p2psip-ca passwd"
 for i in 1 2 3 4; do

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "identity/account_digest.hpp"
 #include "identity/certificate_request.hpp"
 #include "identity/credential_store.hpp"
 #include "identity/enrollment_client.hpp"
@@ -30,6 +31,8 @@ namespace {
 
 const std::string alice = "alice@overlay.test.example";
 const std::string alice_password = "correct horse";
+const std::string bob = "bob@overlay.test.example";
+const std::string bob_password = "battery staple";
 
 // A CA and its enrollment server, listening on 127.0.0.1 until destroyed.
 class running_server {
@@ -37,7 +40,11 @@ class running_server {
   // `adjust` may add tokens, a configuration document and the like.
   explicit running_server(const std::function<void(enrollment_policy&)>& adjust = {}) {
     enrollment_policy policy;
-    policy.users = must(password_file::parse(must(password_file::make_entry(alice, alice_password, 1000))));
+    policy.users = must(
+        password_file::parse(must(password_file::make_entry(alice, alice_password, 1000)) + "\n" +
+                             must(password_file::make_entry(bob, bob_password, 1000)) + "\n" +
+                             // A line from before digest H(A1)s were kept: no challenge for carol.
+                             must(password_file::make_entry("carol", "pw", 1000))));
     policy.max_node_ids = 4;
     policy.max_request_bytes = 16 * 1024;
     if (adjust) adjust(policy);
@@ -396,4 +403,100 @@ TEST_CASE("tokens and URLs parse strictly") {
   CHECK_FALSE(parse_https_url("https://ca.example:0/"));
   CHECK_FALSE(parse_https_url("https://ca example/"));
   CHECK_FALSE(parse_https_url("https://ca.example/a b"));
+}
+
+namespace {
+
+std::string md5_hex(const std::string& text) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned size = 0;
+  REQUIRE(EVP_Digest(text.data(), text.size(), out, &size, EVP_md5(), nullptr) == 1);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < size; ++i) hex += {digits[out[i] >> 4], digits[out[i] & 15]};
+  return hex;
+}
+
+// What a softphone answers to `challenge` for a REGISTER (RFC 2617 qop=auth).
+std::string phone_answer(const std::string& challenge, const std::string& user,
+                         const std::string& realm, const std::string& password) {
+  const auto start = challenge.find("nonce=\"") + 7;
+  const auto nonce = challenge.substr(start, challenge.find('"', start) - start);
+  const std::string uri = "sip:" + realm;
+  const auto response = md5_hex(md5_hex(user + ":" + realm + ":" + password) + ":" + nonce +
+                                ":00000001:c0ffee:auth:" + md5_hex("REGISTER:" + uri));
+  return "Digest username=\"" + user + "\", realm=\"" + realm + "\", nonce=\"" + nonce +
+         "\", uri=\"" + uri + "\", response=\"" + response +
+         "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"";
+}
+
+}  // namespace
+
+TEST_CASE("a box gets an account's certificate for its Node-ID from the phone's digest answer") {
+  running_server server;
+  const std::string realm = "overlay.test.example";
+  const auto box_key = must(key_pair::generate());
+  const auto box_cert = must(enroll(server.request(), box_key));
+  auto box = server.request(alice, "");
+  box.client = client_identity{&box_key, &box_cert};
+
+  const auto challenge = must(account_challenge(box, bob));
+  REQUIRE(challenge);
+  CHECK_THAT(*challenge, Catch::StartsWith("Digest realm=\"overlay.test.example\", nonce=\""));
+  const auto answer = phone_answer(*challenge, "bob", realm, bob_password);
+  const auto account_key = must(key_pair::generate());
+  const auto cert = must(enroll_account(box, bob, "REGISTER", answer, account_key));
+  CHECK(cert.user_name() == bob);
+  CHECK(cert.node_ids() == std::vector{box_cert.node_ids().front()});
+
+  SECTION("a replayed answer is refused") {
+    CHECK_THAT(enroll_account(box, bob, "REGISTER", answer, account_key).error().detail,
+               Catch::Contains("failed_authentication") && Catch::Contains("already used"));
+  }
+  SECTION("a wrong password is refused, and spends the nonce") {
+    const auto again = must(account_challenge(box, bob));
+    const auto wrong = phone_answer(*again, "bob", realm, "Battery staple");
+    CHECK_THAT(enroll_account(box, bob, "REGISTER", wrong, account_key).error().detail,
+               Catch::Contains("failed_authentication") && Catch::Contains("wrong password"));
+    const auto right = phone_answer(*again, "bob", realm, bob_password);
+    CHECK_THAT(enroll_account(box, bob, "REGISTER", right, account_key).error().detail,
+               Catch::Contains("already used"));
+  }
+  SECTION("an answer for another method, user, or from another box is refused") {
+    const auto other = must(account_challenge(box, bob));
+    CHECK_THAT(enroll_account(box, bob, "INVITE", phone_answer(*other, "bob", realm, bob_password),
+                              account_key)
+                   .error()
+                   .detail,
+               Catch::Contains("wrong password"));
+    const auto for_alice = must(account_challenge(box, alice));
+    REQUIRE(for_alice);
+    CHECK_THAT(enroll_account(box, bob, "REGISTER",
+                              phone_answer(*for_alice, "bob", realm, bob_password), account_key)
+                   .error()
+                   .detail,
+               Catch::Contains("another account or box"));
+    const auto box2_key = must(key_pair::generate());
+    // Another box (enrolled as bob, so another Node-ID).
+    const auto box2_cert = must(enroll(server.request(bob, bob_password), box2_key));
+    REQUIRE(box2_cert.node_ids() != box_cert.node_ids());
+    auto box2 = box;
+    box2.client = client_identity{&box2_key, &box2_cert};
+    const auto for_box1 = must(account_challenge(box, bob));
+    CHECK_THAT(enroll_account(box2, bob, "REGISTER",
+                              phone_answer(*for_box1, "bob", realm, bob_password), account_key)
+                   .error()
+                   .detail,
+               Catch::Contains("another account or box"));
+  }
+  SECTION("no challenge for an account without digest credentials or unknown") {
+    CHECK_FALSE(must(account_challenge(box, "carol")));
+    CHECK_FALSE(must(account_challenge(box, "dave@overlay.test.example")));
+  }
+  SECTION("only an enrolled box may ask") {
+    auto anonymous = box;
+    anonymous.client.reset();
+    CHECK_THAT(account_challenge(anonymous, bob).error().detail,
+               Catch::Contains("failed_authentication"));
+  }
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "identity/account_digest.hpp"
 #include "identity/password_file.hpp"
 #include "identity_test_util.hpp"
 
@@ -37,4 +38,23 @@ TEST_CASE("malformed users files are refused with the line number") {
     CHECK_THAT(parsed.error().detail, Catch::Contains("line"));
   }
   CHECK(password_file::make_entry("a:b", "pw").error().code == identity_errc::invalid_user_name);
+}
+
+TEST_CASE("an account local@domain keeps its digest H(A1) for realm domain, older lines none") {
+  const auto bob = must(password_file::make_entry("bob@office.example", "pw", 1000));
+  CHECK_THAT(bob, Catch::Contains(":digest-md5=" + digest_ha1_md5("bob", "office.example", "pw")));
+  const auto old_style = bob.substr(0, bob.rfind(':'));  // written before digest H(A1)s
+  const auto users = must(password_file::parse(old_style.substr(0, 0) + bob + "\n" + "carol" +
+                                               old_style.substr(old_style.find(':'))));
+  CHECK(users.digest_ha1("bob@office.example") == digest_ha1_md5("bob", "office.example", "pw"));
+  CHECK(users.authenticate("bob@office.example", "pw"));
+  CHECK(users.authenticate("carol", "pw"));
+  CHECK_FALSE(users.digest_ha1("carol"));
+  CHECK_FALSE(users.digest_ha1("dave@office.example"));
+  for (const std::string& bad :
+       {old_style + ":digest-md5=00", old_style + ":md5=" + std::string(32, '0'),
+        old_style + ":digest-md5=" + std::string(32, 'G')}) {
+    INFO(bad);
+    CHECK_FALSE(password_file::parse(bad));
+  }
 }
