@@ -81,6 +81,10 @@ struct document_trust {
   // On first contact: the root the box was told to trust (its token's
   // fingerprint); it must be one of the document's root-certs.
   std::optional<std::array<std::uint8_t, 32>> pinned_root;
+  // A document this box saved: its expiration may have passed (a stale
+  // document still beats none while the server is away); its signatures and
+  // their certificates are still checked at `now`.
+  bool accept_expired = false;
 };
 
 // The configuration's and every kind's signature, by a signer the previous

@@ -161,6 +161,16 @@ TEST_CASE("expired documents and sequence numbers going back are refused") {
   const auto expired = must(parse_overlay_document(
       write(s, office_overlay(), std::chrono::seconds(-10)), overlay_name, "doc.xml"));
   CHECK(verify_overlay_document(expired, {}, now()).value_or("").starts_with("expired"));
+  // A saved document stands in while the server is away: its expiration is
+  // let pass, its signatures are still checked, at the present time.
+  document_trust saved;
+  saved.accept_expired = true;
+  CHECK_FALSE(verify_overlay_document(expired, saved, now()));
+  const auto tampered = must(parse_overlay_document(
+      replaced(write(s, office_overlay(), std::chrono::seconds(-10)), "<max-message-size>4000<",
+               "<max-message-size>4001<"),
+      overlay_name, "doc.xml"));
+  CHECK(verify_overlay_document(tampered, saved, now()).value_or("").starts_with("bad signature"));
   const auto newer = must(parse_overlay_document(
       write(s, office_overlay(), std::chrono::hours(1), 9), overlay_name, "doc.xml"));
   const auto older = must(parse_overlay_document(

@@ -105,6 +105,19 @@ ctl 1 put "key=$owner/office" value=enrolled >/dev/null || fail "put failed"
 eventually 20 readable_everywhere "$owner/office" enrolled "${boxes[@]}" || fail "value not readable on all"
 echo "certificates chain to the root, are 0600, node.status shows them; a value is readable on all four"
 
+# A later start needs only the overlay's name and the configuration URL: the
+# saved document's root vouches for the configuration server, the saved
+# certificate is used as it is.
+stop_node 2 TERM
+${node_prefix[2]} "$P2PSIPD" -c "$work/n2/p2psipd.yaml" --state-dir "$work/n2/state" \
+  --overlay "$OVERLAY" --config-url "$config_url" >>"$work/n2/out" 2>>"$work/n2/log" &
+pids[2]=$!
+eventually 30 joined 2 || fail "box 2 did not rejoin on --overlay and --config-url alone: $(tail -n 3 "$work/n2/log")"
+[ "$(grep -c "configuration of $OVERLAY sequence [0-9]* fetched and verified" "$work/n2/log")" -ge 2 ] ||
+  fail "box 2's restart did not fetch the document again"
+eventually 20 readable_everywhere "$owner/office" enrolled "${boxes[@]}" || fail "value lost across box 2's restart"
+echo "box 2 restarted on --overlay and --config-url alone, refetched the document and rejoined"
+
 # --- refusals, each naming its cause, none leaving files behind ----------------
 expect_refusal() {  # expect_refusal NAME CAUSE [p2psipd arguments...]: exits 1 saying CAUSE
   local name=$1 cause=$2 dir=$work/$1
