@@ -67,7 +67,8 @@ as_reader --socket "$socket" peers >/dev/null || fail "group member could not ca
 as_reader --socket "$socket" get "key=$owner/guarded" >/dev/null || fail "group member could not get"
 for call in "put key=$owner/guarded value=overwritten" "log.set_level level=debug" \
   "config.reload" "relay.credentials" "sip.register aor=sip:app@office.test" \
-  "sip.unregister aor=sip:app@office.test" "node.leave"; do
+  "sip.unregister aor=sip:app@office.test" \
+  "sip.message from=sip:app@office.test to=sip:bob@office.test body=x" "node.leave"; do
   status=0
   # shellcheck disable=SC2086
   out=$(as_reader --socket "$socket" $call 2>&1) || status=$?
