@@ -137,6 +137,52 @@ app_data_key parse_app_data_key(std::string_view key, const std::string& own_use
   return out;
 }
 
+// storage.get reads app-data, and SIP-INBOX entries too (their keys in hex),
+// so an operator can see what storing nodes hold for a recipient: sealed
+// messages (sip_inbox.hpp).
+std::optional<wire::kind_id> readable_kind(const std::string& kind) {
+  if (kind == "app-data" || kind == std::to_string(storage::app_data_kind.value))
+    return storage::app_data_kind;
+  if (kind == "sip-inbox" || kind == std::to_string(storage::sip_inbox_kind.value))
+    return storage::sip_inbox_kind;
+  return std::nullopt;
+}
+
+// A Fetch of every entry of a dictionary at the key's Resource-ID, or of the
+// key's one entry.
+wire::fetch_req dictionary_fetch(const app_data_key& key, wire::kind_id kind) {
+  wire::stored_data_specifier specifier;
+  specifier.kind = kind;
+  std::vector<wire::dictionary_key> entries;
+  if (key.entry && !key.entry->empty()) entries.push_back(bytes_of(*key.entry));
+  specifier.model_specifier = std::move(entries);
+  wire::fetch_req request;
+  request.resource = key.resource;
+  request.specifiers.push_back(std::move(specifier));
+  return request;
+}
+
+// The entries that exist, as storage.get returns them; binary keys in hex.
+json::array dictionary_values(const wire::fetch_ans& fetched, std::string_view encoding,
+                              bool hex_keys) {
+  json::array values;
+  for (const auto& block : fetched.kind_responses) {
+    const auto* list = std::get_if<0>(&block.values);
+    if (list == nullptr) continue;
+    for (const auto& data : *list) {
+      const auto* entry = std::get_if<wire::dictionary_entry>(&data.value.entry);
+      if (entry == nullptr || !entry->value.exists) continue;
+      values.push_back(
+          json::object{{"key", hex_keys ? wire::to_hex(entry->key)
+                                        : std::string(entry->key.begin(), entry->key.end())},
+                       {"value", encode_value(entry->value.value, encoding)},
+                       {"generation", block.generation.value},
+                       {"lifetime_s", data.lifetime}});
+    }
+  }
+  return values;
+}
+
 control::rpc_error request_failed(const overlay::request_error& e) {
   using overlay::request_failure;
   switch (e.failure) {
@@ -275,6 +321,10 @@ void p2psip_daemon::register_methods() {
                 [this](const json::object& p, control::responder r) { put(p, r); });
   server.handle("storage.get",
                 [this](const json::object& p, control::responder r) { get(p, r); });
+  server.handle("storage.watch",
+                [this](const json::object& p, control::responder r) { watch(p, r); });
+  server.handle("storage.unwatch",
+                [this](const json::object& p, control::responder r) { unwatch(p, r); });
   server.handle("metrics.get", [this](const json::object& p, control::responder r) {
     // The relay's counters come from its thread first.
     relay_.refresh([this, p, r]() mutable {
@@ -591,40 +641,26 @@ void p2psip_daemon::put(const json::object& params, control::responder respond) 
 }
 
 void p2psip_daemon::get(const json::object& params, control::responder respond) {
-  if (refuse_unless_joined(respond) || refuse_other_kinds(params, respond)) return;
+  if (refuse_unless_joined(respond)) return;
+  const std::string kind_name(params.at("kind").as_string());
+  const auto kind = readable_kind(kind_name);
+  if (!kind) {
+    return respond.error(control::make_error(
+        "not_implemented",
+        "the control socket reads app-data and sip-inbox values only, not " + kind_name));
+  }
   const auto key = parse_app_data_key(params.at("key").as_string(), user_, key_use::get);
   const std::string encoding(params.at("encoding").as_string());
-  wire::stored_data_specifier specifier;
-  specifier.kind = storage::app_data_kind;
-  std::vector<wire::dictionary_key> entries;
-  if (key.entry && !key.entry->empty()) entries.push_back(bytes_of(*key.entry));
-  specifier.model_specifier = std::move(entries);
-  wire::fetch_req request;
-  request.resource = key.resource;
-  request.specifiers.push_back(std::move(specifier));
   const std::string resource_hex = key.resource.hex();
   node_.send_request(
       {wire::destination::resource(key.resource)},
-      {wire::message_code::fetch_req, std::move(request)},
-      [this, respond, resource_hex, encoding](overlay::answer_result answer) {
+      {wire::message_code::fetch_req, dictionary_fetch(key, *kind)},
+      [this, respond, resource_hex, encoding, kind](overlay::answer_result answer) {
         if (!answer) return respond.error(request_failed(answer.error()));
         const auto* fetched = std::get_if<wire::fetch_ans>(&answer->body.value);
         if (!fetched)
           return respond.error(control::make_error("peer_error", "unexpected answer to a Fetch"));
-        json::array values;
-        for (const auto& block : fetched->kind_responses) {
-          const auto* list = std::get_if<0>(&block.values);
-          if (list == nullptr) continue;
-          for (const auto& data : *list) {
-            const auto* entry = std::get_if<wire::dictionary_entry>(&data.value.entry);
-            if (entry == nullptr || !entry->value.exists) continue;
-            values.push_back(
-                json::object{{"key", std::string(entry->key.begin(), entry->key.end())},
-                             {"value", encode_value(entry->value.value, encoding)},
-                             {"generation", block.generation.value},
-                             {"lifetime_s", data.lifetime}});
-          }
-        }
+        auto values = dictionary_values(*fetched, encoding, *kind != storage::app_data_kind);
         if (values.empty() && node_.topology().isolated()) {
           // Only what this node holds was searched: absent here says nothing.
           return respond.error(control::make_error(
@@ -632,8 +668,98 @@ void p2psip_daemon::get(const json::object& params, control::responder respond) 
         }
         if (values.empty())
           return respond.error(control::make_error("not_found", "nothing stored under that key"));
-        respond.result(
-            {{"resource_id", resource_hex}, {"kind", "app-data"}, {"values", std::move(values)}});
+        respond.result({{"resource_id", resource_hex},
+                        {"kind", *kind == storage::app_data_kind ? "app-data" : "sip-inbox"},
+                        {"values", std::move(values)}});
+      });
+}
+
+void p2psip_daemon::watch(const json::object& params, control::responder respond) {
+  if (refuse_unless_joined(respond) || refuse_other_kinds(params, respond)) return;
+  const auto key = parse_app_data_key(params.at("key").as_string(), user_, key_use::get);
+  const auto interval = std::chrono::seconds(params.at("interval").to_number<std::int64_t>());
+  const auto id = watches_.add(interval, std::chrono::steady_clock::now());
+  if (!id) {
+    return respond.error(control::make_error(
+        "too_many_watches", "this node holds " + std::to_string(storage::max_watches) +
+                                " watches; end one with storage.unwatch"));
+  }
+  const auto client = respond.client();
+  watch_targets_[*id] = {.resource = key.resource,
+                         .request = dictionary_fetch(key, storage::app_data_kind),
+                         .key = std::string(params.at("key").as_string()),
+                         .encoding = std::string(params.at("encoding").as_string()),
+                         .interval = std::max(interval, storage::min_watch_interval),
+                         .client = client,
+                         .first = respond};
+  client.on_close([this, id = *id] {
+    watches_.remove(id);
+    watch_targets_.erase(id);
+  });
+  poll_watches();  // the first look, due at once, answers the call
+}
+
+void p2psip_daemon::unwatch(const json::object& params, control::responder respond) {
+  const auto id = params.at("watch").to_number<std::uint64_t>();
+  const auto it = watch_targets_.find(id);
+  if (it == watch_targets_.end() || !it->second.client.same_as(respond.client())) {
+    return respond.error(
+        control::make_error("unknown_watch", "this connection has no watch " + std::to_string(id)));
+  }
+  watches_.remove(id);
+  watch_targets_.erase(it);
+  respond.result({{"watch", id}, {"removed", true}});
+}
+
+void p2psip_daemon::poll_watches() {
+  if (node_.state() != overlay::node_state::joined) return;
+  for (const auto id : watches_.due(std::chrono::steady_clock::now())) poll_watch(id);
+}
+
+void p2psip_daemon::poll_watch(std::uint64_t id) {
+  const auto it = watch_targets_.find(id);
+  if (it == watch_targets_.end()) return;
+  const auto& target = it->second;
+  node_.send_request(
+      {wire::destination::resource(target.resource)},
+      {wire::message_code::fetch_req, target.request}, [this, id](overlay::answer_result answer) {
+        const auto it = watch_targets_.find(id);
+        if (it == watch_targets_.end()) return;  // unwatched meanwhile
+        auto& target = it->second;
+        std::optional<storage::watched_values> seen;
+        json::array values;
+        if (answer) {
+          if (const auto* fetched = std::get_if<wire::fetch_ans>(&answer->body.value)) {
+            seen.emplace();
+            for (const auto& block : fetched->kind_responses)
+              if (const auto* list = std::get_if<0>(&block.values))
+                seen->merge(storage::values_of(*list));
+            values = dictionary_values(*fetched, target.encoding, false);
+          }
+        } else if (answer.error().failure == overlay::request_failure::error_response &&
+                   answer.error().code == wire::reload_error_code::not_found) {
+          seen.emplace();  // nothing stored is a state too
+        }
+        const bool changed = watches_.observed(id, seen, std::chrono::steady_clock::now());
+        json::object fields{{"watch", id},
+                            {"key", target.key},
+                            {"resource_id", target.resource.hex()},
+                            {"kind", "app-data"},
+                            {"values", std::move(values)}};
+        if (target.first) {
+          const auto first = *std::exchange(target.first, std::nullopt);
+          if (!seen) {
+            watches_.remove(id);
+            watch_targets_.erase(it);
+            return first.error(
+                answer ? control::make_error("peer_error", "unexpected answer to a Fetch")
+                       : request_failed(answer.error()));
+          }
+          fields.erase("key");
+          fields["interval_s"] = target.interval.count();
+          return first.result(std::move(fields));
+        }
+        if (changed) target.client.notify("storage.changed", std::move(fields));
       });
 }
 

@@ -149,7 +149,9 @@ p2psip_daemon::p2psip_daemon(asio::io_context& io, loaded_config config,
                                      },
                                  .accounts_authority = account_authority(),
                                  .account_trust = trust_.policy(),
-                                 .open_ice_stream = sip_ice_streams()},
+                                 .open_ice_stream = sip_ice_streams(),
+                                 .recipient_certificates =
+                                     overlay.self_signed_permitted ? nullptr : &trust_},
       paths_.state_dir);
 }
 
@@ -718,6 +720,7 @@ void p2psip_daemon::schedule_housekeeping() {
   housekeeping_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     publish_state();  // isolation is noticed here: no event marks it
+    poll_watches();
     if (provisioning_ && provisioning_->refetch_due(std::chrono::system_clock::now())) {
       (void)reload();  // the configuration document before it expires (§11.1)
     }
@@ -812,6 +815,8 @@ void p2psip_daemon::refresh_metrics() {
   }
   metrics_.gauge("storage_values", "values stored on this node")
       .set(static_cast<double>(storage_.store().value_count()));
+  metrics_.gauge("storage_watches", "storage.watch watches this node polls for its clients")
+      .set(static_cast<double>(watches_.size()));
   const auto& s = storage_.stats();
   catch_up(metrics_.counter("storage_stores_total", "original Stores accepted"), s.stores);
   metrics_.gauge("control_connections", "control socket clients")

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,7 +58,9 @@
 #include "storage/certificate_data_verifier.hpp"
 #include "storage/kind_registry.hpp"
 #include "storage/overlay_storage.hpp"
+#include "storage/value_watch_list.hpp"
 #include "usage/sip_service.hpp"
+#include "wire/fetch.hpp"
 
 namespace p2psip::daemon {
 
@@ -114,6 +117,13 @@ class p2psip_daemon {
                           const control::responder& respond) const;
   void put(const boost::json::object& params, control::responder respond);
   void get(const boost::json::object& params, control::responder respond);
+  // storage.watch and storage.unwatch (value_watch_list.hpp): polled from
+  // housekeeping, each change an event on the watching connection.
+  void watch(const boost::json::object& params, control::responder respond);
+  void unwatch(const boost::json::object& params, control::responder respond);
+  void poll_watches();
+  // One look; a watch's first answers its storage.watch call.
+  void poll_watch(std::uint64_t id);
 
   // Starts the SIP front (sip.enabled); a failure to bind is logged and
   // the daemon runs on without SIP.
@@ -239,6 +249,19 @@ class p2psip_daemon {
   // Whether UDP got out to a STUN server last asked (probe_udp); unset
   // before the first answer.
   std::optional<bool> udp_blocked_;
+  // What storage.watch follows, by watch id. Before control_: a closing
+  // connection ends its watches.
+  struct watch_target {
+    wire::resource_id resource;
+    wire::fetch_req request;
+    std::string key;  // as the client wrote it
+    std::string encoding;
+    std::chrono::seconds interval{};
+    control::client_handle client;
+    std::optional<control::responder> first;  // storage.watch, until its first look
+  };
+  storage::value_watch_list watches_;
+  std::map<std::uint64_t, watch_target> watch_targets_;
   std::unique_ptr<control::control_server> control_;
   std::unique_ptr<control::metrics_http_server> metrics_http_;  // metrics.http-listen
   systemd_notifier notifier_;

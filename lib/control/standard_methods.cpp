@@ -17,7 +17,8 @@ constexpr double max_uint32 = 4294967295.0;
 constexpr std::array event_topics{
     std::string_view{"node.state"},      std::string_view{"peer.up"},
     std::string_view{"peer.down"},       std::string_view{"storage.stored"},
-    std::string_view{"storage.expired"}, std::string_view{"sip.registration"},
+    std::string_view{"storage.expired"}, std::string_view{"storage.changed"},
+    std::string_view{"sip.registration"},
     std::string_view{"sip.dialog"},      std::string_view{"sip.message.received"},
     std::string_view{"sip.presence"},    std::string_view{"relay.allocation"},
     std::string_view{"media"},           std::string_view{"events.lost"},
@@ -164,7 +165,48 @@ std::vector<method_schema> schemas() {
                   encoding_param("how values are returned: text, hex or base64")},
        .result = {{"resource_id", string, "Resource-ID fetched, in hex"},
                   {"kind", string, "the kind fetched"},
-                  {"values", array, "objects with value, generation and lifetime_s"}}},
+                  {"values", array, "objects with key, value, generation and lifetime_s"}},
+       .notes = "Reads app-data, and sip-inbox: kind=sip-inbox key=user@domain lists what "
+                "the storing nodes hold in a user's offline-message inbox (keys in hex; "
+                "values sealed to the user where a certificate of theirs was known, see "
+                "p2psipd(8), OFFLINE MESSAGES)."},
+      {.name = "storage.watch",
+       .summary = "follow the values under a key: a storage.changed event on this connection "
+                  "whenever they change anywhere in the overlay",
+       .params = {kind_param(), key_param(),
+                  encoding_param("how values are returned: text, hex or base64"),
+                  {.name = "interval",
+                   .type = integer,
+                   .description = "seconds between two looks at the values",
+                   .default_value = 5,
+                   .minimum = 2,
+                   .maximum = 3600}},
+       .result = {{"watch", integer, "the watch's id, for storage.unwatch and in its events"},
+                  {"resource_id", string, "Resource-ID watched, in hex"},
+                  {"kind", string, "the kind watched"},
+                  {"interval_s", integer, "seconds between two looks"},
+                  {"values", array, "the values now, as storage.get returns them"}},
+       .notes = "Polling at a bounded rate: this node fetches the values every interval "
+                "(at least 2 s) from the peer responsible for them, whichever node changed "
+                "them, and holds at most 64 watches (too_many_watches past that), so it "
+                "sends at most 32 Fetches a second for its watchers. Replicas do not notify: "
+                "RFC 6940 has no message for it. A change is an entry added, changed or "
+                "removed; a value stored again unchanged is none. Subscribe to "
+                "storage.changed (events.subscribe) on the same connection; each change "
+                "sends {topic: storage.changed, watch, key, resource_id, kind, values} there, "
+                "at most one per interval. A watch ends with storage.unwatch or when the "
+                "connection closes. The first look is made before the result, which carries "
+                "what it found (empty when nothing is stored)."},
+      {.name = "storage.unwatch",
+       .summary = "end a storage.watch of this connection",
+       .params = {{.name = "watch",
+                   .type = integer,
+                   .description = "the id storage.watch returned",
+                   .required = true,
+                   .minimum = 1,
+                   .maximum = max_uint32}},
+       .result = {{"watch", integer, "the id"}, {"removed", boolean, "true"}},
+       .notes = "Fails with unknown_watch when this connection has no watch of that id."},
       {.name = "sip.registrations",
        .summary = "the AORs registered with this node's SIP front and their contacts",
        .result = {{"registrations", array,

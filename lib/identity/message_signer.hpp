@@ -52,7 +52,8 @@ class message_signer {
 
   const wire::node_id& node() const noexcept { return node_; }
   const node_certificate& certificate() const noexcept { return cert_; }
-  // For a TLS client certificate (enrollment_client), next to certificate().
+  // The key: for a TLS client certificate (enrollment_client), and for
+  // opening what was sealed to this certificate (enveloped_data.hpp).
   const key_pair& key() const noexcept { return key_; }
   const wire::signer_identity& identity() const noexcept { return identity_; }
   // This node's entry for SecurityBlock.certificates.

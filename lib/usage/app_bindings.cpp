@@ -7,6 +7,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "identity/atomic_file.hpp"
+#include "runtime/logger.hpp"
 #include "wire/ids.hpp"
 
 namespace p2psip::usage {
@@ -20,8 +25,89 @@ std::string random_app_token() {
   return wire::to_hex(bytes);
 }
 
-app_bindings::app_bindings(binder bind, std::chrono::seconds connection_expires)
-    : bind_(std::move(bind)), connection_expires_(connection_expires) {}
+app_bindings::app_bindings(binder bind, std::chrono::seconds connection_expires,
+                           std::filesystem::path lease_file)
+    : bind_(std::move(bind)),
+      connection_expires_(connection_expires),
+      lease_file_(std::move(lease_file)) {
+  load_leases();
+}
+
+namespace {
+
+constexpr std::size_t max_lease_file_bytes = std::size_t{1} << 20;
+
+// The file holds wall-clock times; leases run on the steady clock.
+std::int64_t unix_seconds(app_clock::time_point at) {
+  const auto wall =
+      std::chrono::system_clock::now() +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(at - app_clock::now());
+  return std::chrono::duration_cast<std::chrono::seconds>(wall.time_since_epoch()).count();
+}
+
+app_clock::time_point steady_of(std::int64_t unix_s) {
+  const auto wall = std::chrono::system_clock::time_point(std::chrono::seconds(unix_s));
+  return app_clock::now() +
+         std::chrono::duration_cast<app_clock::duration>(wall - std::chrono::system_clock::now());
+}
+
+}  // namespace
+
+void app_bindings::load_leases() {
+  if (lease_file_.empty()) return;
+  auto text = identity::read_file(lease_file_, max_lease_file_bytes);
+  if (!text) return;  // none yet
+  boost::system::error_code ec;
+  const auto parsed = json::parse(*text, ec);
+  const auto* top = parsed.if_object();
+  const auto* format = top ? top->if_contains("format") : nullptr;
+  const auto* leases = top ? top->if_contains("leases") : nullptr;
+  if (ec || format == nullptr || *format != "p2psipd-app-leases" || leases == nullptr ||
+      !leases->is_array()) {
+    runtime::logs.write(runtime::log_level::warning,
+                        "sip: " + lease_file_.string() + " is not an app lease file: ignored");
+    return;
+  }
+  const auto now = app_clock::now();
+  for (const auto& item : leases->as_array()) {
+    const auto* lease = item.if_object();
+    if (lease == nullptr) continue;
+    const auto* aor = lease->if_contains("aor");
+    const auto* token = lease->if_contains("token");
+    const auto* until = lease->if_contains("until");
+    if (aor == nullptr || !aor->is_string() || token == nullptr || !token->is_string() ||
+        until == nullptr || !until->is_int64()) {
+      continue;
+    }
+    const auto end = steady_of(until->as_int64());
+    if (end <= now) continue;
+    auto& a = apps_[std::string(token->as_string())];
+    a.aor = std::string(aor->as_string());
+    a.lease_end = end;
+    a.bound_until = now;  // refreshed by the next tick
+  }
+  saved_leases_ = *text;
+}
+
+void app_bindings::save_leases() {
+  if (lease_file_.empty()) return;
+  json::array leases;
+  for (const auto& [token, a] : apps_) {
+    if (!a.lease_end) continue;
+    leases.push_back(
+        json::object{{"aor", a.aor}, {"token", token}, {"until", unix_seconds(*a.lease_end)}});
+  }
+  auto text = json::serialize(json::object{
+      {"format", "p2psipd-app-leases"}, {"version", 1}, {"leases", std::move(leases)}});
+  if (text == saved_leases_) return;
+  if (auto written = identity::write_file_atomically(lease_file_, text, identity::secret_file_mode);
+      !written) {
+    runtime::logs.write(runtime::log_level::warning,
+                        "sip: cannot save the app leases: " + written.error().describe());
+    return;
+  }
+  saved_leases_ = std::move(text);
+}
 
 void app_bindings::claim(const std::string& aor, const control::client_handle& client,
                          std::optional<std::chrono::seconds> lease,
@@ -58,6 +144,7 @@ void app_bindings::claim(const std::string& aor, const control::client_handle& c
              if (*alive) client_closed(token, client);
            });
          }
+         save_leases();
          done(out);
        });
 }
@@ -69,6 +156,7 @@ bool app_bindings::release(const std::string& aor, const control::client_handle&
       continue;
     bind_(aor, it->first, std::chrono::seconds{0}, [](const sip::app_binding_answer&) {});
     apps_.erase(it);
+    save_leases();
     return true;
   }
   return false;
@@ -109,6 +197,7 @@ void app_bindings::tick(app_clock::time_point now) {
     bind_(a.aor, token, std::min(left, connection_expires_), [](const sip::app_binding_answer&) {});
   }
   for (const auto& token : ended) apps_.erase(token);
+  if (!ended.empty()) save_leases();
 }
 
 }  // namespace p2psip::usage

@@ -11,11 +11,22 @@
 // 480 and go to the recipient's inbox, and the next client of any uid
 // allowed to claim that AOR takes the binding over.
 //
+// Leases outlive a restart. With a lease file (STATE_DIR/app-leases, mode
+// 0600, replaced atomically whenever the leases change: {"format":
+// "p2psipd-app-leases", "version": 1, "leases": [{"aor", "token",
+// "until": UNIX-SECONDS}]}) the leases still running are loaded at
+// construction with no client, like a lease whose client went away, and
+// the first tick() binds each again with its token at the front's address
+// now (the contacts the bindings file kept name the old process's front,
+// whose port may have changed, and are not restored). A damaged file is
+// ignored (logged): the leases it held end with their bindings.
+//
 // Threading: the daemon's io_context thread, like the control server.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +39,9 @@
 namespace p2psip::usage {
 
 using app_clock = std::chrono::steady_clock;
+
+// The lease file's name in the state directory.
+inline constexpr const char* app_leases_file_name = "app-leases";
 
 struct app_claim {
   int status = 0;  // 200, else what a REGISTER would get (403, 423, ...)
@@ -45,7 +59,8 @@ class app_bindings {
                                     std::chrono::seconds expires,
                                     std::function<void(sip::app_binding_answer)> done)>;
   explicit app_bindings(binder bind,
-                        std::chrono::seconds connection_expires = std::chrono::seconds{3600});
+                        std::chrono::seconds connection_expires = std::chrono::seconds{3600},
+                        std::filesystem::path lease_file = {});
   ~app_bindings() { *alive_ = false; }
   app_bindings(const app_bindings&) = delete;
   app_bindings& operator=(const app_bindings&) = delete;
@@ -70,10 +85,15 @@ class app_bindings {
     app_clock::time_point bound_until{};
   };
   void client_closed(const std::string& token, const control::client_handle& client);
+  void load_leases();
+  // Writes the lease file when the leases differ from those last written.
+  void save_leases();
 
   binder bind_;
   std::chrono::seconds connection_expires_;
   std::map<std::string, app> apps_;  // by token
+  std::filesystem::path lease_file_;
+  std::string saved_leases_;  // the file's text as last written or read
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

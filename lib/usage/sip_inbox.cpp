@@ -23,6 +23,12 @@ namespace {
 // storage_time wins), so that a replica holding it cannot bring it back.
 constexpr std::uint32_t removed_lifetime_s = 300;
 constexpr std::size_t max_ledger_bytes = std::size_t{4} << 20;
+// CERTIFICATE_BY_USER: this node's certificate lives a day and is stored
+// again at half of it; a failed Store is retried sooner. Fetches read the
+// indices the default Kind holds (max-count 4).
+constexpr std::chrono::seconds certificate_lifetime{24 * 3600};
+constexpr std::chrono::seconds certificate_retry{30};
+constexpr std::uint32_t certificate_indices = 4;
 
 std::uint64_t unix_now_s() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -57,9 +63,33 @@ void sip_inbox::store(const sip::offline_message& m, std::function<void(sip::off
   const std::string user = aor_resource_name(m.to);
   if (user.empty()) return done(not_kept("not a SIP AOR"));
   if (node_.state() != overlay::node_state::joined) return done(not_kept("node not joined"));
+  if (options_.recipient_certificates == nullptr)
+    return store_entry(m, std::nullopt, std::move(done));
+  find_certificate(user, [this, alive = alive_, m, done = std::move(done)](
+                             std::optional<identity::node_certificate> recipient) mutable {
+    if (!*alive) return;
+    if (!recipient) {
+      logs.write(log_level::info, "sip: no certificate of " + m.to +
+                                      " in CERTIFICATE_BY_USER: its offline MESSAGE is kept in "
+                                      "clear");
+    }
+    store_entry(m, recipient, std::move(done));
+  });
+}
+
+void sip_inbox::store_entry(const sip::offline_message& m,
+                            const std::optional<identity::node_certificate>& recipient,
+                            std::function<void(sip::offline_answer)> done) {
+  const std::string user = aor_resource_name(m.to);
   const auto resource = wire::hash_resource_name(user);
   last_sequence_ = std::max(node_.wall_clock_ms(), last_sequence_ + 1);
-  const inbox_message message{last_sequence_, m.from, m.to, m.content_type, m.message_id, m.body};
+  inbox_message message{last_sequence_, m.from, m.to, m.content_type, m.message_id, m.body, {}};
+  if (recipient) {
+    std::string why;
+    auto sealed = seal(message, *recipient, why);
+    if (!sealed) return done({513, "Message Too Large", "not sealed: " + why});
+    message = std::move(*sealed);
+  }
   auto bytes = wire::to_bytes(message);
   if (!bytes) return done({513, "Message Too Large", "the message does not fit an inbox entry"});
 
@@ -100,8 +130,89 @@ void sip_inbox::store(const sip::offline_message& m, std::function<void(sip::off
       });
 }
 
+void sip_inbox::find_certificate(
+    const std::string& user, std::function<void(std::optional<identity::node_certificate>)> found) {
+  const auto resource = wire::hash_resource_name(user);
+  wire::stored_data_specifier specifier;
+  specifier.kind = wire::well_known_kind::certificate_by_user;
+  specifier.model_specifier = std::vector<wire::array_range>{{0, certificate_indices - 1}};
+  wire::fetch_req request;
+  request.resource = resource;
+  request.specifiers.push_back(std::move(specifier));
+  node_.send_request(
+      {wire::destination::resource(resource)}, {wire::message_code::fetch_req, std::move(request)},
+      [this, alive = alive_, user, found = std::move(found)](overlay::answer_result answer) {
+        if (!*alive) return;
+        const auto* answered = answer ? std::get_if<wire::fetch_ans>(&answer->body.value) : nullptr;
+        if (answered == nullptr) return found(std::nullopt);
+        for (const auto& block : answered->kind_responses) {
+          const auto* values = std::get_if<0>(&block.values);
+          if (block.kind != wire::well_known_kind::certificate_by_user || values == nullptr)
+            continue;
+          for (const auto& data : *values) {
+            const auto* entry = std::get_if<wire::array_entry>(&data.value.entry);
+            if (entry == nullptr || !entry->value.exists) continue;
+            auto certificate = identity::node_certificate::from_der(entry->value.value);
+            if (!certificate) continue;
+            // The storing node is not trusted: the chain and the name are checked here.
+            auto verified = options_.recipient_certificates->verify(
+                *certificate, {}, std::chrono::system_clock::now());
+            if (!verified || verified->self_signed || verified->user_name != user) continue;
+            return found(std::move(*certificate));
+          }
+        }
+        found(std::nullopt);
+      });
+}
+
+void sip_inbox::publish_certificate() {
+  if (options_.recipient_certificates == nullptr || storing_certificate_ ||
+      std::chrono::steady_clock::now() < next_certificate_store_) {
+    return;
+  }
+  const auto& user = node_signer_.certificate().user_name();
+  if (!user) return;
+  const auto resource = wire::hash_resource_name(*user);
+  wire::stored_data data;
+  data.storage_time = node_.wall_clock_ms();
+  data.lifetime = static_cast<std::uint32_t>(certificate_lifetime.count());
+  data.value.entry = wire::array_entry{0, {true, node_signer_.certificate().der()}};
+  if (auto signed_ok =
+          node_signer_.sign_stored_data(resource, wire::well_known_kind::certificate_by_user, data);
+      !signed_ok) {
+    logs.write(log_level::warning,
+               "sip: signing the certificate of " + *user + ": " + signed_ok.error().describe());
+    next_certificate_store_ = std::chrono::steady_clock::now() + certificate_retry;
+    return;
+  }
+  wire::store_req request;
+  request.resource = resource;
+  request.kind_data.push_back({wire::well_known_kind::certificate_by_user,
+                               wire::generation_counter{0},
+                               std::vector<wire::stored_data>{std::move(data)}});
+  storing_certificate_ = true;
+  node_.send_request(
+      {wire::destination::resource(resource)}, {wire::message_code::store_req, std::move(request)},
+      [this, alive = alive_, user = *user](overlay::answer_result answer) {
+        if (!*alive) return;
+        storing_certificate_ = false;
+        const auto now = std::chrono::steady_clock::now();
+        if (answer) {
+          logs.write(log_level::info,
+                     "sip: the certificate of " + user + " published in CERTIFICATE_BY_USER");
+          next_certificate_store_ = now + certificate_lifetime / 2;
+          return;
+        }
+        logs.write(log_level::warning, "sip: publishing the certificate of " + user + ": " +
+                                           overlay::to_string(answer.error().failure) + " " +
+                                           answer.error().info);
+        next_certificate_store_ = now + certificate_retry;
+      });
+}
+
 void sip_inbox::drain_waiting() {
   if (node_.state() != overlay::node_state::joined) return;
+  publish_certificate();
   for (const auto& aor : std::exchange(waiting_, {})) drain(aor);
 }
 
@@ -159,7 +270,25 @@ void sip_inbox::drain(const std::string& aor) {
       });
 }
 
+void sip_inbox::open_sealed(const std::string& user, std::vector<stored_entry>& entries) {
+  auto* signer = recipient_ ? recipient_(user) : nullptr;
+  std::erase_if(entries, [&](stored_entry& entry) {
+    if (entry.message.sealed.empty()) return false;
+    std::string why = "no identity here names " + user;
+    auto clear = signer != nullptr ? open(entry.message, signer->key(), signer->certificate(), why)
+                                   : std::nullopt;
+    if (!clear) {
+      logs.write(log_level::warning,
+                 "sip: a sealed offline MESSAGE for " + user + " not opened: " + why);
+      return true;
+    }
+    entry.message = std::move(*clear);
+    return false;
+  });
+}
+
 void sip_inbox::fetched(const std::shared_ptr<drain_job>& job, std::vector<stored_entry> entries) {
+  open_sealed(job->user, entries);
   for (auto& entry : entries) {
     if (ledger_.count(ledger_id(job->resource, entry.key)) != 0) {
       remove(job->user, entry);  // delivered before; its removal did not hold

@@ -23,8 +23,20 @@
 // Entries found in the ledger are never delivered again, whichever daemon
 // restarted meanwhile, and their removal is retried.
 //
-// Not done: encryption to the recipient's certificate. Storing nodes see
-// the message in clear; only the signature protects it.
+// Sealed to the recipient (CA overlays). Each daemon whose certificate names
+// a user publishes that certificate in CERTIFICATE_BY_USER (Kind 16, RFC
+// 6940 §8: array, USER-MATCH, at H(user), index 0, lifetime a day, stored
+// again every 12 hours). A sender's daemon fetches the recipient's
+// certificate there, checks it against the overlay's root and that it names
+// the recipient, and stores the message sealed to it (version 2, CMS
+// AuthEnvelopedData, inbox_message.hpp): storing nodes see when, for whom
+// and how large, not from whom nor what. The StoredData signature (the
+// sender's daemon's certificate) covers the sealed bytes. The recipient's
+// home daemon opens it with the key of the certificate that names the
+// recipient. A recipient with no certificate there, and every recipient in
+// a self-signed overlay (where anyone can mint a certificate naming anyone,
+// so a fetched one proves nothing), gets the message in clear (version 1),
+// as before; a sealed entry no identity here can open is left to expire.
 //
 // Threading: the overlay's io_context thread.
 #pragma once
@@ -39,6 +51,7 @@
 #include <set>
 #include <string>
 
+#include "identity/certificate_verifier.hpp"
 #include "identity/message_signer.hpp"
 #include "overlay/overlay_node.hpp"
 #include "sip/sip_front.hpp"
@@ -54,6 +67,9 @@ inline constexpr const char* inbox_ledger_file_name = "inbox-delivered";
 struct sip_inbox_options {
   std::chrono::seconds lifetime{std::chrono::hours(24 * 7)};
   std::filesystem::path ledger_file;  // empty: kept in memory only
+  // Set (CA overlays): messages are sealed to recipients' certificates it
+  // verifies, and this node's certificate is published (see above).
+  const identity::certificate_verifier* recipient_certificates = nullptr;
 };
 
 class sip_inbox {
@@ -77,7 +93,8 @@ class sip_inbox {
   // drain per AOR at a time; a request meanwhile runs once more after it).
   // Not joined yet: it waits for drain_waiting().
   void drain(const std::string& aor);
-  // The drains asked for before the node joined, once it has.
+  // The drains asked for before the node joined, once it has; and this
+  // node's certificate published when due. Called every second or so.
   void drain_waiting();
   // Entries in the ledger (for tests and status).
   std::size_t delivered_count() const { return ledger_.size(); }
@@ -89,6 +106,16 @@ class sip_inbox {
     inbox_message message;
   };
   struct drain_job;
+  // Stores `m`, sealed to `recipient` when there is one.
+  void store_entry(const sip::offline_message& m,
+                   const std::optional<identity::node_certificate>& recipient,
+                   std::function<void(sip::offline_answer)> done);
+  // The verified certificate of `user` in CERTIFICATE_BY_USER, or nullopt.
+  void find_certificate(const std::string& user,
+                        std::function<void(std::optional<identity::node_certificate>)> found);
+  void publish_certificate();
+  // Opens the sealed entries with `user`'s key; drops those it cannot open.
+  void open_sealed(const std::string& user, std::vector<stored_entry>& entries);
   void fetched(const std::shared_ptr<drain_job>& job, std::vector<stored_entry> entries);
   void deliver_next(const std::shared_ptr<drain_job>& job);
   void finish(const std::string& aor);
@@ -103,6 +130,8 @@ class sip_inbox {
   sip_inbox_options options_;
   std::uint64_t last_sequence_ = 0;
   std::uint64_t last_removal_time_ = 0;
+  std::chrono::steady_clock::time_point next_certificate_store_{};
+  bool storing_certificate_ = false;
   std::map<std::string, std::uint64_t> ledger_;  // id → expiry (Unix s)
   deliverer deliver_;
   std::set<std::string> draining_;  // AORs

@@ -196,12 +196,16 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
             });
           },
           {.lifetime = options_.sip.offline_lifetime,
-           .ledger_file = state_dir.empty() ? state_dir : state_dir / inbox_ledger_file_name}),
-      apps_([this](const std::string& aor, const std::string& token, std::chrono::seconds expires,
-                   std::function<void(sip::app_binding_answer)> done) {
-        if (!front_) return done({503, "the SIP front is off", {}, {}});
-        front_->bind_app(aor, token, expires, std::move(done));
-      }),
+           .ledger_file = state_dir.empty() ? state_dir : state_dir / inbox_ledger_file_name,
+           .recipient_certificates = options_.recipient_certificates}),
+      apps_(
+          [this](const std::string& aor, const std::string& token, std::chrono::seconds expires,
+                 std::function<void(sip::app_binding_answer)> done) {
+            if (!front_) return done({503, "the SIP front is off", {}, {}});
+            front_->bind_app(aor, token, expires, std::move(done));
+          },
+          std::chrono::seconds{3600},
+          state_dir.empty() ? state_dir : state_dir / app_leases_file_name),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
       tick_(io) {
   if (!accounts_) return;
@@ -328,7 +332,8 @@ void sip_service::restore_bindings() {
   }
   auto& restored = parsed.aors;
   // The config may have changed since the file was saved. Apps' contacts
-  // lived with control connections, which a restart ended.
+  // lived with control connections, which a restart ended; leased ones are
+  // bound again at this front's address by app_bindings (app_bindings.hpp).
   std::erase_if(restored,
                 [&](const saved_aor& a) { return !sip_aor_allowed(options_.sip, a.aor); });
   for (auto& a : restored) {

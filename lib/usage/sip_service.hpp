@@ -81,6 +81,9 @@ struct sip_service_options {
   identity::trust_policy account_trust;
   // An ICE overlay: how the channel opens its streams (sip_channel_config).
   decltype(sip_channel_config::open_ice_stream) open_ice_stream;
+  // CA overlays: offline messages sealed to recipients' certificates this
+  // verifies (sip_inbox.hpp); unset: kept in clear.
+  const identity::certificate_verifier* recipient_certificates = nullptr;
 };
 
 class sip_service {

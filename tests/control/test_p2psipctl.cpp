@@ -424,7 +424,7 @@ TEST_CASE("p2psipctl: help and bash completion come from the schemas", "[p2psipc
     if (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
   };
-  CHECK(complete("p2psipctl sto") == "storage.get storage.put");
+  CHECK(complete("p2psipctl sto") == "storage.get storage.put storage.unwatch storage.watch");
   CHECK(complete("p2psipctl put l") == "lifetime=");
   CHECK(complete("p2psipctl --json log.set_level ").find("level=") != std::string::npos);
   // bash splits words at '=', so only the value part is offered.

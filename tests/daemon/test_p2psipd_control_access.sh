@@ -69,7 +69,8 @@ as_reader --socket "$socket" get "key=$owner/guarded" >/dev/null || fail "group 
 for call in "put key=$owner/guarded value=overwritten" "log.set_level level=debug" \
   "config.reload" "relay.credentials" "sip.register aor=sip:app@office.test" \
   "sip.unregister aor=sip:app@office.test" "sip.call from=sip:a@office.test to=sip:b@office.test" \
-  "sip.hangup call=c2c-1" "node.leave"; do
+  "sip.hangup call=c2c-1" \
+  "sip.message from=sip:app@office.test to=sip:bob@office.test body=x" "node.leave"; do
   status=0
   # shellcheck disable=SC2086
   out=$(as_reader --socket "$socket" $call 2>&1) || status=$?

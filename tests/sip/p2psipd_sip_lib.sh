@@ -117,6 +117,14 @@ message_xml() {
     "$SCEN/uac_expect.xml" >"$1"
 }
 
+# start_app_on NODE AOR NAME: `p2psipctl --json messages aor=AOR` on NODE in
+# the background, its output in $work/NAME.out, its pid in $LAST_PID.
+start_app_on() {
+  "$P2PSIPCTL" --socket "${sockets[$1]}" --json messages "aor=$2" >"$work/$3.out" 2>&1 &
+  LAST_PID=$!
+  helper_pids+=("$LAST_PID")
+}
+
 # received_bodies FILE: the bodies of the sip.message.received events that
 # `p2psipctl --json messages` wrote to FILE, one per line.
 received_bodies() {

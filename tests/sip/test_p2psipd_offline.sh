@@ -88,11 +88,7 @@ SIP_A=127.0.0.1:$(sip_port 2)
 ok "A and B restarted and rejoined"
 
 # --- bob registers on B: the 4, in order, once ---------------------------------------------
-start_bob() {  # start_bob NAME: bob as an app on B ($LAST_PID)
-  "$P2PSIPCTL" --socket "${sockets[1]}" --json messages "aor=$BOB" >"$work/$1.out" 2>&1 &
-  LAST_PID=$!
-  helper_pids+=("$LAST_PID")
-}
+start_bob() { start_app_on 1 "$BOB" "$1"; }  # bob as an app on B ($LAST_PID)
 bodies() { received_bodies "$work/$1.out"; }
 got_four() { [ "$(bodies bob1 | wc -l)" -ge 4 ]; }
 start_bob bob1

@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "../scoped_files.hpp"
+#include "identity/atomic_file.hpp"
 #include "usage/app_bindings.hpp"
 
 using namespace p2psip;
@@ -113,4 +115,54 @@ TEST_CASE("leases are refreshed at half a binding and forgotten when they end") 
   CHECK(front.calls[1].expires >= 60s);
   apps.tick(start + 301s);  // the lease is over
   CHECK(apps.size() == 0);
+}
+
+TEST_CASE("a lease outlives a restart through the lease file; a connection-bound AOR does not") {
+  p2psip::test::temp_dir dir;
+  const auto file = dir.path() / usage::app_leases_file_name;
+  fake_front front;
+  std::string leased_token;
+  {
+    app_bindings apps(front.binder(), 3600s, file);
+    REQUIRE(claim(apps, "sip:app@x", 7200s).status == 200);
+    leased_token = front.calls.back().token;
+    REQUIRE(claim(apps, "sip:short@x", 120s).status == 200);
+    CHECK(apps.release("sip:short@x", {}));  // given up: not restored
+    CHECK(std::filesystem::status(file).permissions() ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  }
+  front.calls.clear();
+  app_bindings restarted(front.binder(), 3600s, file);
+  CHECK(restarted.size() == 1);  // the released one is not back
+  // No client yet: a MESSAGE is not queued, so the sender keeps it offline.
+  CHECK_FALSE(restarted.deliver({leased_token, "id", "sip:a@x", "sip:app@x", "text/plain", "hi"}));
+  // The first tick binds the restored contact again, same token.
+  restarted.tick(usage::app_clock::now());
+  REQUIRE(front.calls.size() == 1);
+  CHECK(front.calls[0].token == leased_token);
+  CHECK(front.calls[0].aor == "sip:app@x");
+  CHECK(front.calls[0].expires == 3600s);
+  // The next client takes it over.
+  REQUIRE(claim(restarted, "sip:app@x", 600s).status == 200);
+  CHECK(front.calls.back().token == leased_token);
+  CHECK(restarted.size() == 1);
+}
+
+TEST_CASE("an ended lease or a damaged lease file restores nothing") {
+  p2psip::test::temp_dir dir;
+  const auto file = dir.path() / usage::app_leases_file_name;
+  fake_front front;
+  SECTION("ended") {
+    REQUIRE(identity::write_file_atomically(
+        file,
+        R"({"format":"p2psipd-app-leases","version":1,"leases":[{"aor":"sip:app@x","token":"ab","until":1000}]})",
+        identity::secret_file_mode));
+    app_bindings apps(front.binder(), 3600s, file);
+    CHECK(apps.size() == 0);
+  }
+  SECTION("damaged") {
+    REQUIRE(identity::write_file_atomically(file, "{not json", identity::secret_file_mode));
+    app_bindings apps(front.binder(), 3600s, file);
+    CHECK(apps.size() == 0);
+  }
 }

@@ -87,10 +87,19 @@ int run_call(const invocation& command) {
   return exit_ok;
 }
 
+// The methods whose events go to the calling connection only: their topic,
+// subscribed to on that connection before the call.
+std::optional<std::string_view> own_event_topic(const std::string& method) {
+  if (method == "sip.register") return "sip.message.received";
+  if (method == "storage.watch") return "storage.changed";
+  return std::nullopt;
+}
+
 // events.subscribe: streams the snapshot, then one JSON object per event,
-// until interrupted. sip.register (messages): subscribes to
-// sip.message.received on the same connection first, so the AOR is owned
-// and its MESSAGEs printed as they arrive, for as long as this runs.
+// until interrupted. sip.register (messages) and storage.watch (watch):
+// subscribe to their own topic on the same connection first, so the AOR is
+// owned and its MESSAGEs printed as they arrive (the watched values' changes),
+// for as long as this runs.
 int run_stream(const invocation& command) {
   catch_interrupts();
   auto connected = control::control_client::connect(command.socket_path);
@@ -102,9 +111,9 @@ int run_stream(const invocation& command) {
     std::cout << json::serialize(notification.params) << std::endl;
   };
   const auto timeout = command.timeout.value_or(default_call_timeout);
-  if (command.method == "sip.register") {
-    auto subscribed = client.call(
-        "events.subscribe", {{"topics", json::array{"sip.message.received"}}}, timeout);
+  if (const auto topic = own_event_topic(command.method)) {
+    auto subscribed =
+        client.call("events.subscribe", {{"topics", json::array{json::string(*topic)}}}, timeout);
     if (auto* failure = std::get_if<control::transport_failure>(&subscribed)) {
       return fail(exit_unreachable, failure->reason);
     }
@@ -204,7 +213,7 @@ int main(int argc, char** argv) {
     case command_kind::completion: std::cout << render_bash_completion(catalog); return exit_ok;
     case command_kind::wait_joined: return run_wait_joined(command);
     case command_kind::call:
-      return command.method == "events.subscribe" || command.method == "sip.register"
+      return command.method == "events.subscribe" || own_event_topic(command.method)
                  ? run_stream(command)
                  : run_call(command);
   }
