@@ -29,10 +29,14 @@ echo "# ring of 2 joined; SIP fronts A=$(sip_port 0) B=$(sip_port 1)"
 baresip_extra="module_app		presence.so"
 baresip_account_at_start=1
 start_phone alice bob "$(sip_port 0)" ";pubint=60"
-baresip_contact_params=";presence=p2p"
-start_phone bob alice "$(sip_port 1)"
 eventually 20 published "$ALICE" 0 && ok "alice's baresip registered through A" ||
   bad "alice on A: $(ctl 0 registrations 2>&1)"
+# bob's baresip subscribes as it starts, and a SUBSCRIBE to an AOR registered
+# nowhere gets 404 (baresip then retries only after 30 s): bob starts once B
+# finds alice.
+eventually 20 found_at "$ALICE" 1 "$(node_id_of 0)" || bad "alice is not found from B"
+baresip_contact_params=";presence=p2p"
+start_phone bob alice "$(sip_port 1)"
 
 presence_of() {  # presence_of NODE: status/source/where of alice as NODE sees her
   ctl "$1" sip.presence "aor=$ALICE" | json_field '"/".join([r["status"], r["source"], r["where"]])'
@@ -57,6 +61,12 @@ sys.exit(1)
 PY
 }
 
+# Its first NOTIFY (baresip prints no change for a first status).
+if eventually 15 grep -aq "Subscription-State: active" "$work/bob/out"; then
+  ok "bob's baresip subscribed to alice through the overlay"
+else
+  bad "bob's baresip got no NOTIFY: $(grep -a -A1 "SUBSCRIBE/2.0\|^SIP/2.0" "$work/bob/out" | tail -n 4)"
+fi
 expect_presence 0 "open/published/local" "sip.presence on A: open, published by alice's baresip"
 expect_presence 1 "open/remote/overlay" "sip.presence on B: open, fetched from A"
 
