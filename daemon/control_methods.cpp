@@ -474,14 +474,7 @@ json::object p2psip_daemon::ice_status() const {
           {"paths", c.paths},
           {"failures", c.failures},
           {"failovers", c.failovers},
-          {"sip_streams", sip_streams_status()},
           {"udp", !udp_blocked_ ? "unknown" : *udp_blocked_ ? "blocked" : "open"}};
-}
-
-json::object p2psip_daemon::sip_streams_status() const {
-  if (!sip_streams_) return {{"pooled", 0}, {"taken", 0}, {"missed", 0}};
-  const auto& c = sip_streams_->counters();
-  return {{"pooled", sip_streams_->pooled()}, {"taken", c.taken}, {"missed", c.missed}};
 }
 
 json::object p2psip_daemon::discovery_status() const {

@@ -177,14 +177,10 @@ std::shared_ptr<usage::account_authority> p2psip_daemon::account_authority() {
 
 decltype(usage::sip_service_options::open_ice_stream) p2psip_daemon::sip_ice_streams() {
   if (!ice_) return {};
-  // The SIP channel's streams take their candidates where links do, gathered
-  // ahead (refreshed each housekeeping round) so that a first contact does
-  // not wait for gathering on either side.
-  sip_streams_ = std::make_unique<nat::ice_stream_pool>(
-      ice_->loop(), io_.get_executor(),
-      [this](nat::ice_role role) { return ice_->agent_config(role); });
+  // The SIP channel's streams take their candidates where links do.
   return [this](nat::ice_role role, nat::ice_stream_handlers handlers) {
-    return sip_streams_->take(role, std::move(handlers));
+    return nat::ice_stream::open(ice_->loop(), io_.get_executor(), ice_->agent_config(role),
+                                 std::move(handlers));
   };
 }
 
@@ -742,7 +738,6 @@ void p2psip_daemon::schedule_housekeeping() {
       // A firewall opened, or a probe lost: asked again while blocked.
       if (udp_blocked_.value_or(false)) probe_udp([] {});
     }
-    if (sip_streams_) sip_streams_->refresh();
     if (media_) {
       media_->set_ice_config(media_ice_config());
       media_->reports([this](std::vector<media::call_report> calls,

@@ -35,7 +35,6 @@
 #include "daemon/overlay_setup.hpp"
 #include "daemon/relay_service.hpp"
 #include "nat/glib_loop_thread.hpp"
-#include "nat/ice_stream_pool.hpp"
 #include "nat/ice_transport.hpp"
 #include "nat/relay_pool.hpp"
 #include "nat/stun_port.hpp"
@@ -104,8 +103,6 @@ class p2psip_daemon {
   // node.status's ice: whether Attach uses ICE, relays with credentials held,
   // agents still checking, pairs handed to links and failed attempts.
   boost::json::object ice_status() const;
-  // Its sip_streams: the SIP channel's pool (pooled now, taken, missed).
-  boost::json::object sip_streams_status() const;
   boost::json::object peers() const;
   void route(const boost::json::object& params, control::responder respond);
   // overlay.attach: an Attach to a node (a link to it, ICE or not).
@@ -219,8 +216,6 @@ class p2psip_daemon {
   // Attach over full ICE (overlay.no-ice false): the overlay's transport,
   // on transport_; null in a No-ICE overlay.
   std::unique_ptr<nat::ice_transport> ice_;
-  // The SIP channel's ICE streams gathered ahead (ICE overlays with SIP).
-  std::unique_ptr<nat::ice_stream_pool> sip_streams_;
   overlay::identity_message_security security_;
   storage::kind_registry kinds_;
   overlay::overlay_node node_;

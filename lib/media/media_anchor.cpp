@@ -49,6 +49,18 @@ bool is_public(const asio::ip::address& a) {
   return !(v6.is_link_local() || (v6.to_bytes()[0] & 0xfe) == 0xfc);
 }
 
+bool same_servers(const nat::ice_agent_config& a, const nat::ice_agent_config& b) {
+  const auto relay_key = [](const nat::turn_relay& r) {
+    return std::tie(r.server, r.username, r.transport);
+  };
+  return a.local_addresses == b.local_addresses && a.stun_servers == b.stun_servers &&
+         a.force_relay == b.force_relay &&
+         std::equal(a.relays.begin(), a.relays.end(), b.relays.begin(), b.relays.end(),
+                    [&](const nat::turn_relay& x, const nat::turn_relay& y) {
+                      return relay_key(x) == relay_key(y);
+                    });
+}
+
 // The default candidate (RFC 8839 §4.2.1.1) for c= and the m-line's port.
 const nat::ice_candidate& default_candidate(const nat::ice_description& d) {
   return *std::max_element(d.candidates.begin(), d.candidates.end(),
@@ -132,7 +144,7 @@ media_anchor::~media_anchor() {
 
 void media_anchor::set_ice_config(nat::ice_agent_config ice) {
   std::lock_guard lock(ice_mutex_);
-  if (nat::same_servers(ice_, ice)) return;
+  if (same_servers(ice_, ice)) return;
   ice_ = std::move(ice);
   ++ice_generation_;
 }

@@ -1,10 +1,8 @@
 #include "nat/ice_agent.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <mutex>
-#include <tuple>
 #include <utility>
 
 #include <glib.h>
@@ -30,18 +28,6 @@ const char* to_string(ice_failure failure) noexcept {
 std::string describe(const ice_selected_pair& pair) {
   return std::string(to_string(pair.local.type)) + " " + pair.local.address.address().to_string() +
          " - " + to_string(pair.remote.type) + " " + pair.remote.address.address().to_string();
-}
-
-bool same_servers(const ice_agent_config& a, const ice_agent_config& b) {
-  const auto relay_key = [](const turn_relay& r) {
-    return std::tie(r.server, r.username, r.transport);
-  };
-  return a.local_addresses == b.local_addresses && a.stun_servers == b.stun_servers &&
-         a.force_relay == b.force_relay &&
-         std::equal(a.relays.begin(), a.relays.end(), b.relays.begin(), b.relays.end(),
-                    [&](const turn_relay& x, const turn_relay& y) {
-                      return relay_key(x) == relay_key(y);
-                    });
 }
 
 namespace {
@@ -245,13 +231,10 @@ void ice_agent::state::start() {
   // every check to end, and a check towards an address behind a NAT takes
   // all its retransmissions (tens of seconds) to fail.
   // Reliable mode runs its own PseudoTCP (pseudo_tcp_session.hpp says why).
-  // RFC 7675 consent freshness: a Binding check on the selected pair every
-  // 5 s (0.8-1.2 randomised), and a path whose far end answers none for
-  // libnice's consent timeout (10 s, fixed) or answers 403 goes FAILED.
-  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
-                               NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_NONE);
   // UPnP would ask routers on the LAN for mappings; ICE-TCP is not RELOAD's.
-  // Keepalives are checks rather than indications (consent implies it).
+  // Keepalives are checks rather than indications so that a lost path ends
+  // in FAILED.
   g_object_set(agent_, "controlling-mode", config_.role == ice_role::controlling ? TRUE : FALSE,
                "upnp", FALSE, "ice-tcp", FALSE, "force-relay", config_.force_relay ? TRUE : FALSE,
                "keepalive-conncheck", TRUE, "stun-initial-timeout",

@@ -77,11 +77,6 @@ struct ice_agent_config {
   bool reliable = false;
 };
 
-// Whether agents made from `a` and `b` gather the same candidates: the same
-// addresses, STUN server, relays (server, user, transport) and force-relay.
-// An agent gathered ahead is only used while this holds.
-bool same_servers(const ice_agent_config& a, const ice_agent_config& b);
-
 // The pair ICE selected; `relay_server` is the TURN server when the local
 // candidate is relayed.
 struct ice_selected_pair {

@@ -2,8 +2,6 @@
 
 #include <utility>
 
-#include <boost/asio/post.hpp>
-
 namespace p2psip::nat {
 
 namespace {
@@ -20,23 +18,13 @@ std::shared_ptr<ice_stream> ice_stream::open(glib_loop_thread& loop,
                                              boost::asio::any_io_executor executor,
                                              ice_agent_config config,
                                              ice_stream_handlers handlers) {
-  auto stream = gather_ahead(loop, std::move(executor), std::move(config));
-  stream->adopt(std::move(handlers));
-  return stream;
-}
-
-std::shared_ptr<ice_stream> ice_stream::gather_ahead(glib_loop_thread& loop,
-                                                     boost::asio::any_io_executor executor,
-                                                     ice_agent_config config) {
-  std::shared_ptr<ice_stream> stream(new ice_stream(executor));
+  std::shared_ptr<ice_stream> stream(new ice_stream(std::move(handlers)));
   config.reliable = true;
   std::weak_ptr<ice_stream> weak = stream;
   ice_agent_handlers h;
   h.gathered = [weak](const ice_description& local) {
     auto self = weak.lock();
-    if (!self) return;
-    self->local_ = local;
-    if (self->handlers_.gathered) std::exchange(self->handlers_.gathered, nullptr)(&local);
+    if (self && self->handlers_.gathered) std::exchange(self->handlers_.gathered, nullptr)(&local);
   };
   h.ready = [weak](const ice_selected_pair& pair) {
     auto self = weak.lock();
@@ -63,18 +51,6 @@ std::shared_ptr<ice_stream> ice_stream::gather_ahead(glib_loop_thread& loop,
   return stream;
 }
 
-void ice_stream::adopt(ice_stream_handlers handlers) {
-  handlers_ = std::move(handlers);
-  adopted_ = true;
-  if (!local_ && !failure_) return;
-  boost::asio::post(executor_, [weak = weak_from_this()] {
-    auto self = weak.lock();
-    if (!self || self->closed_) return;
-    if (self->failure_) return self->on_failed(*std::exchange(self->failure_, std::nullopt));
-    if (self->handlers_.gathered) std::exchange(self->handlers_.gathered, nullptr)(&*self->local_);
-  });
-}
-
 ice_stream::~ice_stream() {
   if (agent_) agent_->close();
 }
@@ -98,10 +74,6 @@ void ice_stream::on_bytes(std::span<const std::uint8_t> bytes) {
 
 void ice_stream::on_failed(const std::string& why) {
   if (closed_) return;
-  if (!adopted_) {
-    failure_ = why;  // for adopt(), or for the pool to drop the stream
-    return;
-  }
   // Before the pair: the negotiation failed (gathering, checks, time).
   if (handlers_.gathered) std::exchange(handlers_.gathered, nullptr)(nullptr);
   if (handlers_.failed) {

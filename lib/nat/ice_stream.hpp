@@ -6,10 +6,7 @@
 // that TLS runs over it exactly as over TCP.
 //
 // Life: negotiate (gather, set_remote), then `connected` with the pair, or
-// `failed` and why; after that, start() as a byte stream. A stream may be
-// gathered ahead (gather_ahead, for ice_stream_pool) and given its handlers
-// later (adopt): RELOAD's Attach has no trickle, so the AppAttach waits for
-// gathering, which the pool takes off the call's path. A path lost later
+// `failed` and why; after that, start() as a byte stream. A path lost later
 // ends the stream (on_stream_closed). close() releases the agent (and its
 // TURN allocation) asynchronously.
 //
@@ -17,7 +14,6 @@
 #pragma once
 
 #include <cstddef>
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -40,19 +36,10 @@ struct ice_stream_handlers {
 class ice_stream final : public link::byte_stream,
                          public std::enable_shared_from_this<ice_stream> {
  public:
-  using clock = std::chrono::steady_clock;
-
   // `config.reliable` is forced on. Gathering starts at once.
   static std::shared_ptr<ice_stream> open(glib_loop_thread& loop,
                                           boost::asio::any_io_executor executor,
                                           ice_agent_config config, ice_stream_handlers handlers);
-  // The same, without handlers yet: what happens until adopt() is kept.
-  static std::shared_ptr<ice_stream> gather_ahead(glib_loop_thread& loop,
-                                                  boost::asio::any_io_executor executor,
-                                                  ice_agent_config config);
-  // Once, on a stream from gather_ahead(): the handlers from now on. A
-  // gathering already ended is reported on the executor, not from here.
-  void adopt(ice_stream_handlers handlers);
   ~ice_stream() override;
   ice_stream(const ice_stream&) = delete;
   ice_stream& operator=(const ice_stream&) = delete;
@@ -60,10 +47,6 @@ class ice_stream final : public link::byte_stream,
   // The peer's description: checks start.
   void set_remote(const ice_description& remote);
   const std::optional<ice_selected_pair>& pair() const noexcept { return pair_; }
-  // For a pool: when gathering began, what it gave, and whether it failed.
-  clock::time_point made() const noexcept { return made_; }
-  const std::optional<ice_description>& local() const noexcept { return local_; }
-  bool failed() const noexcept { return failure_.has_value() || closed_; }
 
   // --- link::byte_stream ------------------------------------------------------
   void start(link::byte_stream_handler& handler) override;
@@ -72,16 +55,11 @@ class ice_stream final : public link::byte_stream,
   void close(link::close_mode mode) override;
 
  private:
-  explicit ice_stream(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  explicit ice_stream(ice_stream_handlers handlers) : handlers_(std::move(handlers)) {}
   void on_bytes(std::span<const std::uint8_t> bytes);
   void on_failed(const std::string& why);
 
-  const boost::asio::any_io_executor executor_;
-  const clock::time_point made_ = clock::now();
   ice_stream_handlers handlers_;
-  bool adopted_ = false;
-  std::optional<ice_description> local_;
-  std::optional<std::string> failure_;  // before adopt(): why the negotiation ended
   std::unique_ptr<ice_agent> agent_;
   std::optional<ice_selected_pair> pair_;
   link::byte_stream_handler* handler_ = nullptr;

@@ -16,7 +16,6 @@
 
 #include "nat/ice_agent.hpp"
 #include "nat/ice_stream.hpp"
-#include "nat/ice_stream_pool.hpp"
 #include "nat/ice_candidate_codec.hpp"
 #include "nat/stun_attributes.hpp"
 #include "nat/stun_message.hpp"
@@ -231,28 +230,6 @@ TEST_CASE("with force-relay the pair goes through the TURN server, and close rel
   CHECK(server.saw(allocation_change::deleted));
 }
 
-TEST_CASE("consent freshness (RFC 7675): a live path stays up, a silent far end fails it") {
-  ice_world world;
-  peer a(world, loopback_config(ice_role::controlling));
-  peer b(world, loopback_config(ice_role::controlled));
-  gather_both(world, a, b);
-  exchange(a, b);
-  REQUIRE(world.run_until([&] { return a.pair && b.pair; }));
-  // Past libnice's 10 s consent expiry: the checks every 5 s are answered.
-  world.run_until([] { return false; }, 12s);
-  CHECK_FALSE(a.failure);
-  CHECK_FALSE(b.failure);
-  check_datagrams(world, a, b);
-
-  // The far end goes away without a word: nothing answers the checks now.
-  b.agent.reset();
-  const auto silent = std::chrono::steady_clock::now();
-  REQUIRE(world.run_until([&] { return a.failure.has_value(); }, 30s));
-  // Keepalive checks without consent freshness would take 50 s.
-  CHECK(std::chrono::steady_clock::now() - silent < 20s);
-  CHECK(*a.failure == ice_failure::checks_failed);
-}
-
 TEST_CASE("a wrong remote password fails the checks in bounded time") {
   ice_world world;
   peer a(world, loopback_config(ice_role::controlling));
@@ -422,19 +399,16 @@ struct stream_end final : p2psip::link::byte_stream_handler {
   std::shared_ptr<ice_stream> stream;
 
   stream_end(ice_world& world, ice_agent_config config) {
-    stream = ice_stream::open(world.loop, world.io.get_executor(), std::move(config), handlers());
-  }
-  stream_end(ice_stream_pool& pool, ice_role role) { stream = pool.take(role, handlers()); }
-  ice_stream_handlers handlers() {
-    return {[this](const ice_description* d) {
-              if (d) local = *d;
-              gathering_failed = d == nullptr;
-            },
-            [this](const ice_selected_pair& p) {
-              pair = p;
-              stream->start(*this);
-            },
-            [this](const std::string& why) { failure = why; }};
+    stream = ice_stream::open(world.loop, world.io.get_executor(), std::move(config),
+                              {[this](const ice_description* d) {
+                                 if (d) local = *d;
+                                 gathering_failed = d == nullptr;
+                               },
+                               [this](const ice_selected_pair& p) {
+                                 pair = p;
+                                 stream->start(*this);
+                               },
+                               [this](const std::string& why) { failure = why; }});
   }
   void on_stream_data(p2psip::wire::bytes_view data) override {
     received.insert(received.end(), data.begin(), data.end());
@@ -522,93 +496,4 @@ TEST_CASE("an ice_stream whose peer never answers reports failed, not connected"
   REQUIRE(world.run_until([&] { return a.failure.has_value(); }, 10s));
   CHECK_FALSE(a.pair);
   CHECK(a.failure->rfind("ICE: ", 0) == 0);
-}
-
-// --- ice_stream_pool: streams gathered ahead for the SIP channel ---------------
-
-TEST_CASE("pooled ice_streams are handed out gathered, one per role, and connect") {
-  ice_world world;
-  ice_stream_pool pool(world.loop, world.io.get_executor(),
-                       [](ice_role role) { return loopback_config(role); });
-  pool.refresh();
-  CHECK(pool.pooled() == 2);
-  world.run_until([] { return false; }, 500ms);  // host candidates: gathered by far
-  stream_end a(pool, ice_role::controlling);
-  stream_end b(pool, ice_role::controlled);
-  CHECK(pool.counters().taken == 2);
-  CHECK(pool.counters().missed == 0);
-  CHECK(pool.pooled() == 0);
-  // The gathered report comes from the executor's queue, not from a gathering.
-  world.io.poll();
-  REQUIRE(a.local);
-  REQUIRE(b.local);
-  connect_streams(world, a, b);
-  check_stream_transfer(world, a, b);
-  // Taking does not refill (the call's checks keep the loop thread); refresh does.
-  pool.refresh();
-  CHECK(pool.pooled() == 2);
-  CHECK(pool.counters().made == 4);
-}
-
-TEST_CASE("the pool hands out no stream gathered with other servers, and refresh replaces it") {
-  ice_world world;
-  std::vector<transport_address> stun_servers;
-  ice_stream_pool pool(world.loop, world.io.get_executor(), [&](ice_role role) {
-    auto config = loopback_config(role);
-    config.stun_servers = stun_servers;
-    return config;
-  });
-  pool.refresh();
-  world.run_until([] { return false; }, 300ms);
-  stun_servers = {{loopback, 9}};  // a linked peer came: srflx candidates from it now
-  stream_end a(pool, ice_role::controlling);
-  CHECK(pool.counters().missed == 1);
-  CHECK(pool.counters().taken == 0);
-  pool.refresh();
-  CHECK(pool.pooled() == 2);
-  CHECK(pool.counters().made == 4);  // both roles gathered afresh
-  stun_servers.clear();
-  pool.refresh();
-  CHECK(pool.counters().made == 6);
-  stream_end b(pool, ice_role::controlled);
-  CHECK(pool.counters().taken == 1);
-}
-
-TEST_CASE("a pooled stream's TURN allocation is renewed after relayed_max_age and released") {
-  running_server server(relay_config());
-  ice_world world;
-  ice_stream_pool_config limits;
-  limits.relayed_max_age = 300ms;
-  const auto relay = relay_of(server);
-  auto pool = std::make_unique<ice_stream_pool>(
-      world.loop, world.io.get_executor(),
-      [&](ice_role role) {
-        auto config = loopback_config(role);
-        config.relays = {relay};
-        return config;
-      },
-      limits);
-  pool->refresh();
-  REQUIRE(world.run_until([&] { return server.allocations().size() == 2; }));
-  world.run_until([] { return false; }, 400ms);
-  pool->refresh();  // both too old now: replaced, and their allocations deleted
-  CHECK(pool->counters().made == 4);
-  REQUIRE(world.run_until([&] {
-    return server.allocations().size() == 2 && server.saw(allocation_change::deleted);
-  }));
-  SECTION("a stream taken in time carries its relayed candidate") {
-    stream_end a(*pool, ice_role::controlling);
-    CHECK(pool->counters().taken == 1);
-    REQUIRE(world.run_until([&] { return a.local.has_value(); }));
-    CHECK(std::any_of(a.local->candidates.begin(), a.local->candidates.end(),
-                      [](const ice_candidate& c) { return c.type == ice_candidate_type::relay; }));
-  }
-  SECTION("a stale one is not handed out, and the pool's end releases what it held") {
-    world.run_until([] { return false; }, 400ms);
-    stream_end a(*pool, ice_role::controlling);
-    CHECK(pool->counters().missed == 1);
-    a.stream->close(p2psip::link::close_mode::abort);
-    pool.reset();
-    REQUIRE(world.run_until([&] { return server.allocations().empty(); }));
-  }
 }
