@@ -512,7 +512,7 @@ void chord_topology::retune() {
   const auto in_tables = table_.peers();
   seen.routing_peers = in_tables.size();
   // Peers that other entries displaced from the tables leave no trace.
-  boost::unordered::erase_if(peer_started_, [&in_tables](const auto& entry) {
+  std::erase_if(peer_started_, [&in_tables](const auto& entry) {
     return !std::binary_search(in_tables.begin(), in_tables.end(), entry.first);
   });
   for (const auto& [peer, since] : peer_started_) seen.peer_ages.push_back(now - since);

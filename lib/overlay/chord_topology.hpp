@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "overlay/overlay_node.hpp"
@@ -112,13 +114,13 @@ class chord_topology final : public topology_plugin {
   bool join_sent_ = false;
   std::uint32_t join_attempt_ = 0;  // tells stale join timers from the current one
   // Attaches this node started: their peers enter the tables once linked.
-  node_id_set attaching_;
-  node_id_set wanted_;
+  std::unordered_set<node_id> attaching_;
+  std::unordered_set<node_id> wanted_;
   // Peers that asked (Attach send_update) for our tables once linked.
-  node_id_set update_requested_;
+  std::unordered_set<node_id> update_requested_;
   // When each routing-table peer started, from the uptime its Updates carry
   // (else when it was first linked): RFC 7363 §6.4's ages.
-  node_id_map<time_point> peer_started_;
+  std::unordered_map<node_id, time_point> peer_started_;
   // Who hears the Updates the next flush sends: ordered, the wider wins.
   enum class update_audience { none, neighbors, connections };
   update_audience pending_audience_ = update_audience::none;

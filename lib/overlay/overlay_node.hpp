@@ -14,12 +14,12 @@
 #include <random>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "overlay/fragment_reassembler.hpp"
 #include "overlay/message_security.hpp"
 #include "overlay/message_transport.hpp"
-#include "overlay/node_id_containers.hpp"
 #include "overlay/overlay_config.hpp"
 #include "overlay/request.hpp"
 #include "overlay/response_cache.hpp"
@@ -213,7 +213,7 @@ class overlay_node final : public transport_events {
     time_point up;     // when the link came up
     time_point heard;  // when the peer last sent anything over it
   };
-  node_id_map<link_state> links_;
+  std::unordered_map<node_id, link_state> links_;
   std::unordered_map<std::uint16_t, request_handler> handlers_;
   std::unordered_map<std::uint16_t, app_attach_responder> app_attach_handlers_;
   // Attaches waiting for the link to the answering peer to come up.
@@ -237,7 +237,7 @@ class overlay_node final : public transport_events {
   };
   std::map<wire::transaction_id, tracked_request> tracked_;
   bool sweep_scheduled_ = false;
-  node_id_set probing_;
+  std::unordered_set<node_id> probing_;
   node_counters counters_;
   // Responders hold a weak reference, so answers after destruction are no-ops.
   std::shared_ptr<overlay_node*> life_;

@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <deque>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include "overlay/message_transport.hpp"
-#include "overlay/node_id_containers.hpp"
 #include "overlay/sim/event_scheduler.hpp"
 
 namespace p2psip::overlay::sim {
@@ -129,7 +129,7 @@ class network {
   network_config config_;
   std::mt19937_64 random_;
   std::deque<node> nodes_;  // a deque keeps each transport's address stable
-  node_id_map<std::uint32_t> index_of_;
+  std::unordered_map<node_id, std::uint32_t> index_of_;
   std::uint32_t next_generation_ = 0;
   network_stats stats_;
 };
