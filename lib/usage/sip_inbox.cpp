@@ -6,6 +6,7 @@
 
 #include "identity/atomic_file.hpp"
 #include "runtime/logger.hpp"
+#include "usage/certificate_store_usage.hpp"
 #include "usage/sip_directory.hpp"
 #include "wire/codec.hpp"
 #include "wire/fetch.hpp"
@@ -173,10 +174,8 @@ void sip_inbox::publish_certificate() {
   const auto& user = node_signer_.certificate().user_name();
   if (!user) return;
   const auto resource = wire::hash_resource_name(*user);
-  wire::stored_data data;
-  data.storage_time = node_.wall_clock_ms();
-  data.lifetime = static_cast<std::uint32_t>(certificate_lifetime.count());
-  data.value.entry = wire::array_entry{0, {true, node_signer_.certificate().der()}};
+  auto data = certificate_value(node_signer_.certificate(), 0, node_.wall_clock_ms(),
+                                static_cast<std::uint32_t>(certificate_lifetime.count()));
   if (auto signed_ok =
           node_signer_.sign_stored_data(resource, wire::well_known_kind::certificate_by_user, data);
       !signed_ok) {
