@@ -7,6 +7,7 @@
 # $work/nI/log, printed (tail) by fail.
 
 declare -a pids sockets node_prefix
+test_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Other background processes the test starts (receivers): killed with the daemons.
 declare -a helper_pids
 # Extra cleanup the test registers (namespaces, users): run before the
@@ -258,22 +259,9 @@ all_joined() {
 # Each node's first successor is the next Node-ID in ring order and its
 # first predecessor the previous one, over the nodes given.
 ring_consistent() {
-  local i ids=() successors=() predecessors=() peers
-  for i in "$@"; do
-    ids+=("$(node_id_of "$i")") || return 1
-    peers=$(ctl "$i" peers) || return 1
-    successors+=("$(json_field '(r["successors"] or [""])[0]' <<<"$peers")")
-    predecessors+=("$(json_field '(r["predecessors"] or [""])[0]' <<<"$peers")")
-  done
-  python3 - "${#ids[@]}" "${ids[@]}" "${successors[@]}" "${predecessors[@]}" <<'PY'
-import sys
-n = int(sys.argv[1])
-ids, succ, pred = sys.argv[2:2 + n], sys.argv[2 + n:2 + 2 * n], sys.argv[2 + 2 * n:]
-ring = sorted(ids)
-ok = all(succ[k] == ring[(ring.index(ids[k]) + 1) % n] and
-         pred[k] == ring[(ring.index(ids[k]) - 1) % n] for k in range(n))
-sys.exit(0 if ok else 1)
-PY
+  local i paths=()
+  for i in "$@"; do paths+=("${sockets[$i]}"); done
+  python3 "$test_lib_dir/overlay_checks.py" ring "${paths[@]}"
 }
 
 readable_everywhere() {  # readable_everywhere KEY VALUE NODE...
@@ -361,38 +349,15 @@ per_node() {  # per_node NODE...: "node:storage_values ..." for a failure messag
   for i in "$@"; do printf ' n%s:%s' "$i" "$(metric "$i" storage_values 2>/dev/null)"; done
 }
 declare -A values  # key -> value, filled by store_values
-count_lost() {  # count_lost NODE: values not readable from NODE, in $lost (names in $lost_keys)
-  # One control connection for every get: a p2psipctl per key is too slow
-  # for a check that a bar is timed on.
-  local k pairs=() out
+count_lost() {  # count_lost NODE...: values not readable from the NODEs, in $lost (names in $lost_keys)
+  local i k paths=() pairs=() out
+  for i in "$@"; do paths+=("${sockets[$i]}"); done
   for k in "${!values[@]}"; do pairs+=("$k" "${values[$k]}"); done
-  out=$(python3 - "${sockets[$1]}" "${pairs[@]}" <<'PY'
-import json, socket, sys
-path, pairs = sys.argv[1], sys.argv[2:]
-lost = []
-try:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(path)
-    f = s.makefile("rwb")
-    for n in range(0, len(pairs), 2):
-        key, want = pairs[n], pairs[n + 1]
-        f.write((json.dumps({"jsonrpc": "2.0", "id": n, "method": "storage.get",
-                             "params": {"key": key}}) + "\n").encode())
-        f.flush()
-        answer = json.loads(f.readline())
-        got = (answer.get("result") or {}).get("values") or [{}]
-        if got[0].get("value") != want:
-            lost.append(key)
-except (OSError, ValueError):
-    lost = pairs[0::2]
-print(len(lost), " ".join(lost))
-PY
-  ) || return 1
+  out=$(python3 "$test_lib_dir/overlay_checks.py" lost "${paths[@]}" -- "${pairs[@]}") || return 1
   lost=${out%% *}
   lost_keys=" ${out#* }"
 }
-none_lost() { count_lost "$1" && [ "$lost" -eq 0 ]; }
+none_lost() { count_lost "$@" && [ "$lost" -eq 0 ]; }
 # store_values ENTRIES REPLICAS NODE...: each NODE puts ENTRIES values under
 # its own user; then all are readable from node 0 and the NODEs hold REPLICAS
 # copies of each. Sets values, n, baseline and expected.

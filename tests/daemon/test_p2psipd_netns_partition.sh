@@ -80,12 +80,8 @@ eventually "$HEAL_BAR" ring_consistent "${all[@]}" ||
   fail "no single consistent ring $HEAL_BAR s after healing"
 ring_after=$((SECONDS - healed))
 echo "one ring of $NODES again $ring_after s after healing"
-all_readable() {
-  local i
-  for i in "${all[@]}"; do none_lost "$i" || return 1; done
-}
-eventually "$HEAL_BAR" all_readable ||
-  fail "$lost of ${#values[@]} values not readable from node $i $((SECONDS - healed)) s after healing:$lost_keys"
+eventually "$HEAL_BAR" none_lost "${all[@]}" ||
+  fail "$lost reads of ${#values[@]} values from ${#all[@]} nodes failed $((SECONDS - healed)) s after healing:$lost_keys"
 readable_after=$((SECONDS - healed))
 ((readable_after <= HEAL_BAR)) ||
   fail "every value readable only $readable_after s after healing, over the $HEAL_BAR s bar"
