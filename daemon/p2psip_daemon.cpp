@@ -724,14 +724,20 @@ void p2psip_daemon::schedule_housekeeping() {
     // wanted (a spare lets a relayed link fail over at once), sooner at
     // first and then less and less often: each round is Finds across the
     // overlay, and in an overlay with fewer relays (or none) they would be
-    // most of an idle node's traffic.
+    // most of an idle node's traffic. A round that gained a relay starts the
+    // backoff again: relays are still being published (a node that joined
+    // with the overlay found one and waited minutes for the spare).
     const auto state = node_.state();
     if (relay_pool_ &&
         (state == overlay::node_state::joining || state == overlay::node_state::joined) &&
         housekeeping_rounds_++ >= next_relay_round_) {
-      const bool short_of = relay_pool_->held() < relay_pool_->wanted();
-      relay_retry_wait_ =
-          short_of ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds) : relay_retry_rounds;
+      const auto held = relay_pool_->held();
+      const bool short_of = held < relay_pool_->wanted();
+      const bool gained = held > relays_held_last_round_;
+      relays_held_last_round_ = held;
+      relay_retry_wait_ = short_of && !gained
+                              ? std::min(relay_retry_wait_ * 2, relay_retry_max_rounds)
+                              : relay_retry_rounds;
       next_relay_round_ =
           housekeeping_rounds_ + (short_of ? relay_retry_wait_ : relay_refresh_rounds);
       relay_pool_->refresh(directly_linked_peers());

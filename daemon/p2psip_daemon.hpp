@@ -271,10 +271,12 @@ class p2psip_daemon {
   bool ready_sent_ = false;
   bool relay_checking_ = false;  // asking peers for the reflexive address
   std::uint64_t housekeeping_rounds_ = 0;
-  // The relay pool's next refresh round, and the wait (in rounds) while it
-  // holds nothing, doubled at each empty round.
+  // The relay pool's next refresh round, the wait (in rounds) while it holds
+  // fewer relays than wanted, doubled at each round that gained none, and
+  // how many it held at the last round.
   std::uint64_t next_relay_round_ = 0;
   std::uint64_t relay_retry_wait_ = 2;
+  std::size_t relays_held_last_round_ = 0;
   bool shutting_down_ = false;
   bool finished_ = false;
   int exit_code_ = exit_ok;
