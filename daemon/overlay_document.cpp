@@ -13,6 +13,7 @@
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 
+#include "daemon/overlay_grammar.hpp"
 #include "identity/certificate_cache.hpp"
 #include "identity/certificate_verifier.hpp"
 #include "identity/signature_verifier.hpp"
@@ -770,7 +771,11 @@ config_result<overlay_document> parse_overlay_document(std::string_view xml,
   try {
     reader r(source, xml, *spans);
     r.index(root);
-    return read_document(r, root, overlay_name);
+    auto document = read_document(r, root, overlay_name);
+    // After the reader, whose reasons are the more specific: what it lets
+    // through must still follow the RFC's grammar.
+    if (auto invalid = grammar_violation(doc.get(), source)) return *invalid;
+    return document;
   } catch (const document_failure& failure) {
     return failure.error;
   }

@@ -5,7 +5,8 @@
 // Parsing is strict and bounded: at most 256 KiB, no DTD or entities, no
 // network, UTF-8 only, the elements and types of the §11.1.1 grammar (with
 // overlay-reliability-timer, which §11.1 defines), each optional element at
-// most once, foreign namespaces skipped. Parameters this node cannot honour
+// most once, foreign namespaces skipped; and the document must then validate
+// against that RELAX NG grammar itself (overlay_grammar.hpp). Parameters this node cannot honour
 // refuse the document rather than being ignored: another topology plug-in,
 // a Node-ID length other than 16, a mandatory-extension, shared-secret mode,
 // link protocols without TLS.

@@ -4,6 +4,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include "daemon/srv_lookup.hpp"
 #include "identity/atomic_file.hpp"
 #include "identity/certificate_verifier.hpp"
 #include "identity/enrollment_client.hpp"
@@ -118,15 +119,63 @@ provisioning_result<overlay_document> overlay_provisioning::fetch(const overlay_
 
 provisioning_result<overlay_document> overlay_provisioning::fetch_once(
     const overlay_document* previous, identity::time_point now) const {
-  const std::string url = settings_.configuration_url.value_or("https://" + settings_.overlay_name +
-                                                               std::string(well_known_path));
-  auto target = identity::parse_https_url(url);
-  if (!target)
-    return failure(provisioning_cause::bad_document, "'" + url + "' is not an https:// URL");
-  target->timeout = settings_.timeout;
-  target->max_response_bytes = max_overlay_document_bytes;
-  // §11.2: the certificate must match the URL's host when a URL was given,
-  // else the overlay name (parse_https_url set tls_name to the host).
+  if (settings_.configuration_url) {
+    const auto& url = *settings_.configuration_url;
+    // §11.2: the certificate must match the URL's host (parse_https_url set
+    // tls_name to it).
+    auto target = identity::parse_https_url(url);
+    if (!target)
+      return failure(provisioning_cause::bad_document, "'" + url + "' is not an https:// URL");
+    return fetch_from(*target, url, previous, now);
+  }
+  // §11.2: no URL given: a DNS SRV query for reload-config over TCP finds
+  // the server, the URL is the overlay name's, and the certificate must
+  // match the overlay name. Without SRV records, the overlay name's own
+  // address (RFC 2782's fallback).
+  const auto& name = settings_.overlay_name;
+  const std::string url = "https://" + name + std::string(well_known_path);
+  const std::string query = "_reload-config._tcp." + name;
+  std::vector<std::pair<identity::https_target, std::string>> targets;
+  auto records = lookup_srv(query);
+  if (records) {
+    std::mt19937_64 random(std::random_device{}());
+    for (auto& record : srv_try_order(std::move(*records), random)) {
+      identity::https_target target;
+      target.host = record.target;
+      target.port = record.port;
+      target.path = std::string(well_known_path);
+      target.tls_name = name;
+      targets.emplace_back(std::move(target), url + " at " + record.target + ":" +
+                                                  std::to_string(record.port) + " (DNS SRV " +
+                                                  query + ")");
+    }
+  } else if (records.error().no_records) {
+    auto target = identity::parse_https_url(url);
+    if (!target) {
+      return failure(provisioning_cause::bad_document,
+                     "overlay name '" + name + "' makes no https:// URL");
+    }
+    targets.emplace_back(std::move(*target),
+                         url + " (DNS SRV " + query + ": " + records.error().reason + ")");
+  } else {
+    return failure(provisioning_cause::unreachable,
+                   "no configuration URL given, and the DNS SRV lookup of " + query + " failed: " +
+                       records.error().reason + " (give --config-url to fetch without DNS)");
+  }
+  std::string tried;
+  for (const auto& [target, label] : targets) {
+    auto fetched = fetch_from(target, label, previous, now);
+    if (fetched || fetched.error().cause != provisioning_cause::unreachable) return fetched;
+    tried += (tried.empty() ? "" : "; ") + fetched.error().reason;
+  }
+  return failure(provisioning_cause::unreachable, "tried " + tried);
+}
+
+provisioning_result<overlay_document> overlay_provisioning::fetch_from(
+    identity::https_target target, const std::string& label, const overlay_document* previous,
+    identity::time_point now) const {
+  target.timeout = settings_.timeout;
+  target.max_response_bytes = max_overlay_document_bytes;
   identity::https_trust trust;
   std::optional<identity::sha256_fingerprint> pin;
   if (settings_.token) pin = settings_.token->root;
@@ -138,30 +187,30 @@ provisioning_result<overlay_document> overlay_provisioning::fetch_once(
   } else {
     trust.system_roots = true;
   }
-  identity::https_request request{http::verb::get, target->path, 11};
-  request.set(http::field::host, target->host);
+  identity::https_request request{http::verb::get, target.path, 11};
+  request.set(http::field::host, target.tls_name);
   request.set(http::field::accept, overlay_document_type);
-  auto response = identity::https_exchange(*target, trust, std::move(request));
+  auto response = identity::https_exchange(target, trust, std::move(request));
   if (!response) {
     const bool untrusted = response.error().code == identity::identity_errc::untrusted_chain;
     return failure(untrusted ? provisioning_cause::root_mismatch : provisioning_cause::unreachable,
-                   "configuration server " + url + ": " + response.error().detail);
+                   "configuration server " + label + ": " + response.error().detail);
   }
   if (response->result() != http::status::ok) {
     return failure(provisioning_cause::bad_document,
-                   url + " answered HTTP " + std::to_string(response->result_int()));
+                   label + " answered HTTP " + std::to_string(response->result_int()));
   }
   if ((*response)[http::field::content_type] != overlay_document_type) {
     return failure(provisioning_cause::bad_document,
-                   url + " did not answer with " + std::string(overlay_document_type));
+                   label + " did not answer with " + std::string(overlay_document_type));
   }
   const std::string& xml = response->body();
-  auto document = parse_overlay_document(xml, settings_.overlay_name, url);
+  auto document = parse_overlay_document(xml, settings_.overlay_name, label);
   if (!document) return failure(provisioning_cause::bad_document, document.error().describe());
   if (auto refused = verify_overlay_document(*document, {previous, pin}, now)) {
     const bool root = refused->starts_with("root mismatch");
     return failure(root ? provisioning_cause::root_mismatch : provisioning_cause::bad_document,
-                   url + ": " + *refused);
+                   label + ": " + *refused);
   }
   if (auto saved = identity::write_file_atomically(
           dir_ / roots_file, roots_pem(document->root_certs), identity::public_file_mode);

@@ -15,6 +15,7 @@
 #include "daemon/overlay_document.hpp"
 #include "identity/credential_store.hpp"
 #include "identity/enrollment_tokens.hpp"
+#include "identity/https_client.hpp"
 #include "wire/basic_result.hpp"
 
 namespace p2psip::daemon {
@@ -22,9 +23,11 @@ namespace p2psip::daemon {
 // What the admin gave the box (command line or YAML).
 struct provisioning_settings {
   std::string overlay_name;
-  std::optional<std::string> configuration_url;  // else https://NAME/.well-known/reload-config
-  std::optional<identity::token_text> token;     // one-time token: user, secret, root fingerprint
-  std::optional<std::string> user;               // interactive enrollment (p2psipd --enroll)
+  // Else §11.2's DNS SRV lookup of _reload-config._tcp.NAME, the URL being
+  // https://NAME/.well-known/reload-config.
+  std::optional<std::string> configuration_url;
+  std::optional<identity::token_text> token;  // one-time token: user, secret, root fingerprint
+  std::optional<std::string> user;            // interactive enrollment (p2psipd --enroll)
   std::optional<std::string> password;
   // The CA root's fingerprint (p2psipd --root), for a box without a token.
   std::optional<identity::sha256_fingerprint> root;
@@ -63,7 +66,9 @@ class overlay_provisioning {
   // signed as it was when it was accepted.
   std::optional<overlay_document> saved_document() const;
 
-  // §11.2: GET over HTTPS, the server's certificate checked against the
+  // §11.2: GET over HTTPS (at the configuration URL, else at each target
+  // of the overlay name's SRV records in RFC 2782 order, else at the
+  // overlay name), the server's certificate checked against the
   // previous document's roots, else the token's root fingerprint, else the
   // system's; then parse_overlay_document and verify_overlay_document. A
   // valid document is saved before it is returned.
@@ -93,6 +98,12 @@ class overlay_provisioning {
 
  private:
   provisioning_result<overlay_document> fetch_once(const overlay_document* previous,
+                                                   identity::time_point now) const;
+  // One GET at `target`; `label` names it in errors (the URL, and the SRV
+  // target it was found at).
+  provisioning_result<overlay_document> fetch_from(identity::https_target target,
+                                                   const std::string& label,
+                                                   const overlay_document* previous,
                                                    identity::time_point now) const;
   void schedule_refetch(const overlay_document* fetched, identity::time_point now) const;
 

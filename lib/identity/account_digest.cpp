@@ -75,10 +75,11 @@ bool next_param(std::string_view& s, std::string& name, std::string& value) {
   return true;
 }
 
-std::string md5_hex(std::string_view text) {
+std::string hash_hex(digest_algorithm algorithm, std::string_view text) {
+  const EVP_MD* md = algorithm == digest_algorithm::sha256 ? EVP_sha256() : EVP_md5();
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), out.data(), &size, EVP_md5(), nullptr) != 1) return {};
+  if (EVP_Digest(text.data(), text.size(), out.data(), &size, md, nullptr) != 1) return {};
   return wire::to_hex(std::span<const std::uint8_t>(out.data(), size));
 }
 
@@ -99,6 +100,14 @@ std::string quoted(std::string_view text) {
 
 }  // namespace
 
+const char* to_string(digest_algorithm algorithm) noexcept {
+  return algorithm == digest_algorithm::sha256 ? "SHA-256" : "MD5";
+}
+
+std::size_t digest_hex_size(digest_algorithm algorithm) noexcept {
+  return algorithm == digest_algorithm::sha256 ? 64 : 32;
+}
+
 std::optional<digest_answer> parse_digest_authorization(std::string_view header) {
   if (header.size() > max_header_bytes) return std::nullopt;
   skip_space(header);
@@ -109,6 +118,7 @@ std::optional<digest_answer> parse_digest_authorization(std::string_view header)
   }
   header.remove_prefix(scheme.size());
   digest_answer a;
+  std::string algorithm;
   std::string name;
   std::string value;
   while (!header.empty()) {
@@ -125,7 +135,7 @@ std::optional<digest_answer> parse_digest_authorization(std::string_view header)
     else if (iequals(name, "response"))
       field = &a.response;
     else if (iequals(name, "algorithm"))
-      field = &a.algorithm;
+      field = &algorithm;
     else if (iequals(name, "qop"))
       field = &a.qop;
     else if (iequals(name, "nc"))
@@ -138,40 +148,46 @@ std::optional<digest_answer> parse_digest_authorization(std::string_view header)
   }
   std::transform(a.response.begin(), a.response.end(), a.response.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (a.username.empty() || a.realm.empty() || a.nonce.empty() || a.uri.empty() ||
-      !is_lower_hex(a.response, 32)) {
+  if (iequals(algorithm, "SHA-256")) {
+    a.algorithm = digest_algorithm::sha256;
+  } else if (!algorithm.empty() && !iequals(algorithm, "MD5")) {
     return std::nullopt;
   }
-  if (!a.algorithm.empty() && !iequals(a.algorithm, "MD5")) return std::nullopt;
+  if (a.username.empty() || a.realm.empty() || a.nonce.empty() || a.uri.empty() ||
+      !is_lower_hex(a.response, digest_hex_size(a.algorithm))) {
+    return std::nullopt;
+  }
   if (!a.qop.empty()) {
     if (!iequals(a.qop, "auth") || a.nc.empty() || a.cnonce.empty()) return std::nullopt;
   }
   return a;
 }
 
-std::string digest_ha1_md5(std::string_view username, std::string_view realm,
-                           std::string_view password) {
+std::string digest_ha1(digest_algorithm algorithm, std::string_view username,
+                       std::string_view realm, std::string_view password) {
   std::string a1;
   a1.append(username).append(":").append(realm).append(":").append(password);
-  auto out = md5_hex(a1);
+  auto out = hash_hex(algorithm, a1);
   OPENSSL_cleanse(a1.data(), a1.size());
   return out;
 }
 
 bool digest_response_matches(std::string_view ha1_hex, std::string_view method,
                              const digest_answer& answer) {
-  if (!is_lower_hex(ha1_hex, 32) || !is_lower_hex(answer.response, 32)) return false;
-  const std::string ha2 = md5_hex(std::string(method) + ":" + answer.uri);
+  const auto size = digest_hex_size(answer.algorithm);
+  if (!is_lower_hex(ha1_hex, size) || !is_lower_hex(answer.response, size)) return false;
+  const std::string ha2 = hash_hex(answer.algorithm, std::string(method) + ":" + answer.uri);
   std::string kd = std::string(ha1_hex) + ":" + answer.nonce + ":";
   if (!answer.qop.empty()) kd += answer.nc + ":" + answer.cnonce + ":auth:";
-  const std::string expected = md5_hex(kd + ha2);
-  return expected.size() == 32 &&
-         CRYPTO_memcmp(expected.data(), answer.response.data(), expected.size()) == 0;
+  const std::string expected = hash_hex(answer.algorithm, kd + ha2);
+  return expected.size() == size &&
+         CRYPTO_memcmp(expected.data(), answer.response.data(), size) == 0;
 }
 
-std::string digest_challenge_value(std::string_view realm, std::string_view nonce) {
+std::string digest_challenge_value(digest_algorithm algorithm, std::string_view realm,
+                                   std::string_view nonce) {
   return "Digest realm=" + quoted(realm) + ", nonce=" + quoted(nonce) +
-         ", algorithm=MD5, qop=\"auth\"";
+         ", algorithm=" + to_string(algorithm) + ", qop=\"auth\"";
 }
 
 const char* to_string(nonce_check check) noexcept {

@@ -1,5 +1,7 @@
 #include "identity/enrollment_client.hpp"
 
+#include <algorithm>
+
 #include <boost/beast/http.hpp>
 
 #include "identity/certificate_request.hpp"
@@ -90,19 +92,25 @@ result<node_certificate> enroll(const enrollment_request& request, const key_pai
   return issued_certificate(request, *response, key);
 }
 
-result<std::optional<std::string>> account_challenge(const enrollment_request& server,
-                                                     const std::string& account) {
+result<std::vector<std::string>> account_challenge(const enrollment_request& server,
+                                                   const std::string& account) {
   auto response = post_form(server, std::string(account_challenge_target),
                             {{"username", "", account}}, "text/plain");
   if (!response) return response.error();
-  if (response->result() == http::status::not_found) return std::optional<std::string>{};
+  if (response->result() == http::status::not_found) return std::vector<std::string>{};
   if (response->result() != http::status::ok) return refused(*response);
-  auto value = response->body();
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  if (value.empty() || value.find_first_of("\r\n") != std::string::npos) {
-    return identity_error{identity_errc::enrollment_refused, "the challenge is not one line"};
+  std::vector<std::string> values;
+  std::string_view body = response->body();
+  while (!body.empty()) {
+    const auto end = std::min(body.find('\n'), body.size());
+    std::string_view line = body.substr(0, end);
+    body.remove_prefix(std::min(end + 1, body.size()));
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (!line.empty()) values.emplace_back(line);
   }
-  return std::optional<std::string>(std::move(value));
+  if (values.empty())
+    return identity_error{identity_errc::enrollment_refused, "the challenge is empty"};
+  return values;
 }
 
 result<node_certificate> enroll_account(const enrollment_request& server,

@@ -44,10 +44,11 @@ result<node_certificate> enroll(const enrollment_request& request, const key_pai
 inline constexpr std::string_view account_challenge_target = "/account/challenge";
 inline constexpr std::string_view account_enroll_target = "/account/enroll";
 
-// The WWW-Authenticate value to challenge the phone with; nullopt when the CA
-// holds no digest credentials for `account` (the phone is not challenged).
-result<std::optional<std::string>> account_challenge(const enrollment_request& server,
-                                                     const std::string& account);
+// The WWW-Authenticate values to challenge the phone with, one header each,
+// in the CA's order (SHA-256 before MD5); none when the CA holds no digest
+// credentials for `account` (the phone is not challenged).
+result<std::vector<std::string>> account_challenge(const enrollment_request& server,
+                                                   const std::string& account);
 // A certificate for `account` and `key`, bound to the box's Node-ID, when
 // the phone's `authorization` answers a challenge from account_challenge.
 result<node_certificate> enroll_account(const enrollment_request& server,

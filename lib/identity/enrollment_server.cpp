@@ -165,14 +165,29 @@ std::pair<std::string_view, std::string_view> digest_names(std::string_view acco
   return {account.substr(0, at), account.substr(at + 1)};
 }
 
-// POST /account/challenge, "username": a WWW-Authenticate value with a nonce
-// for this account and this box, or 404 unknown_account when the CA holds no
-// digest H(A1) for it (the box then does not challenge its phone).
+// The algorithms the CA holds an H(A1) of for `account`, preferred first.
+std::vector<digest_algorithm> held_digests(const enrollment_server_state& s,
+                                           std::string_view account) {
+  std::vector<digest_algorithm> held;
+  if (!s.policy.users) return held;
+  for (const auto algorithm : digest_algorithms) {
+    if (s.policy.users->digest_ha1(account, algorithm)) held.push_back(algorithm);
+  }
+  return held;
+}
+
+// POST /account/challenge, "username": one WWW-Authenticate value a line,
+// one per algorithm the CA holds an H(A1) of, SHA-256 first (RFC 8760
+// §2.4), all with the one nonce for this account and this box; or 404
+// unknown_account when it holds none (the box then does not challenge its
+// phone).
 http_response account_challenge(enrollment_server_state& s, const std::vector<form_part>& form,
                                 const enrollment_client_peer& box) {
   const auto* user = find_part(form, "username");
-  if (user == nullptr || !is_valid_user_name(user->data) || !s.policy.users ||
-      !s.policy.users->digest_ha1(user->data)) {
+  const auto held = user != nullptr && is_valid_user_name(user->data)
+                        ? held_digests(s, user->data)
+                        : std::vector<digest_algorithm>{};
+  if (held.empty()) {
     return text_response(http::status::not_found, "unknown_account",
                          "no digest credentials for this account");
   }
@@ -180,7 +195,9 @@ http_response account_challenge(enrollment_server_state& s, const std::vector<fo
   if (nonce.empty()) return text_response(http::status::internal_server_error, "", "no randomness");
   http_response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.body() = digest_challenge_value(digest_names(user->data).second, nonce);
+  for (const auto algorithm : held) {
+    res.body() += digest_challenge_value(algorithm, digest_names(user->data).second, nonce) + "\n";
+  }
   return res;
 }
 
@@ -199,11 +216,15 @@ http_response account_enroll(enrollment_server_state& s, const std::vector<form_
     return text_response(http::status::bad_request, "bad_CSR",
                          "username, method and authorization are required");
   }
-  const auto ha1 = s.policy.users ? s.policy.users->digest_ha1(user->data) : std::nullopt;
-  if (!ha1 || !is_valid_user_name(user->data))
+  if (!is_valid_user_name(user->data) || held_digests(s, user->data).empty())
     return refuse("no digest credentials for this account");
   const auto answer = parse_digest_authorization(authorization->data);
-  if (!answer) return refuse("the Authorization is not a Digest MD5 answer");
+  if (!answer) return refuse("the Authorization is not a Digest SHA-256 or MD5 answer");
+  const auto ha1 = s.policy.users->digest_ha1(user->data, answer->algorithm);
+  if (!ha1) {
+    return refuse(std::string("no digest ") + to_string(answer->algorithm) +
+                  " credentials for this account");
+  }
   const auto [local, domain] = digest_names(user->data);
   if (answer->username != local || answer->realm != domain) {
     return refuse("the answer is for another user or realm");

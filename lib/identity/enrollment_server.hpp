@@ -14,13 +14,15 @@
 // ACCOUNTS), only for an enrolled box showing its certificate as TLS client
 // certificate (else 403 failed_authentication); multipart/form-data forms:
 //   POST /account/challenge  username=ACCOUNT
-//     200 text/plain: the WWW-Authenticate value (realm: the account's
-//     domain, a nonce for this account and box, MD5, qop auth); 404
-//     unknown_account when the users file holds no digest H(A1) for it.
+//     200 text/plain: WWW-Authenticate values, one a line (realm: the
+//     account's domain, one nonce for this account and box, qop auth), one
+//     per algorithm the users file holds an H(A1) of, SHA-256 before MD5
+//     (RFC 8760 §2.4); 404 unknown_account when it holds none.
 //   POST /account/enroll  username, method, authorization (the phone's), csr
 //     200 application/pkix-cert: user ACCOUNT, Node-ID the box's; 403
-//     failed_authentication for a wrong password or a nonce unknown, used,
-//     expired or issued for another account or box (each nonce is tried once).
+//     failed_authentication for a wrong password, an algorithm whose H(A1)
+//     the CA lacks, or a nonce unknown, used, expired or issued for another
+//     account or box (each nonce is tried once, whichever algorithm answers).
 // Also answers GET /.well-known/reload-config (§11.2) with the overlay's
 // configuration document (application/p2p-overlay+xml) when it has one.
 // Runs on the caller's io_context; all state is touched from that context only.

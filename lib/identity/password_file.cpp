@@ -1,5 +1,6 @@
 #include "identity/password_file.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include <openssl/crypto.h>
@@ -14,7 +15,10 @@ namespace p2psip::identity {
 namespace {
 
 constexpr std::string_view scheme = "pbkdf2-sha256";
-constexpr std::string_view digest_field = "digest-md5=";
+// The optional digest fields' names (password_file.hpp).
+std::string_view digest_field(digest_algorithm algorithm) {
+  return algorithm == digest_algorithm::sha256 ? "digest-sha256=" : "digest-md5=";
+}
 constexpr std::size_t salt_bytes = 16;
 constexpr std::size_t hash_bytes = 32;
 constexpr std::size_t max_file_bytes = 16 * 1024 * 1024;
@@ -55,18 +59,25 @@ result<password_file> password_file::parse(std::string_view text) {
       return identity_error{identity_errc::io_error,
                             "users file line " + std::to_string(number) + ": " + why};
     };
-    if (fields.size() < 5 || fields.size() > 6 || fields[0].empty() || fields[1] != scheme) {
-      return bad("expected name:pbkdf2-sha256:ITERATIONS:SALT_HEX:HASH_HEX[:digest-md5=HA1_HEX]");
+    if (fields.size() < 5 || fields.size() > 7 || fields[0].empty() || fields[1] != scheme) {
+      return bad(
+          "expected name:pbkdf2-sha256:ITERATIONS:SALT_HEX:HASH_HEX[:digest-md5=HA1_HEX]"
+          "[:digest-sha256=HA1_HEX]");
     }
     entry e;
-    if (fields.size() == 6) {
-      const auto ha1 = fields[5];
-      const auto hex = ha1.substr(std::min(ha1.size(), digest_field.size()));
-      if (!ha1.starts_with(digest_field) || hex.size() != 32 ||
+    for (std::size_t i = 5; i < fields.size(); ++i) {
+      const auto field = fields[i];
+      const auto algorithm = field.starts_with(digest_field(digest_algorithm::sha256))
+                                 ? digest_algorithm::sha256
+                                 : digest_algorithm::md5;
+      auto& ha1 = algorithm == digest_algorithm::sha256 ? e.digest_sha256 : e.digest_md5;
+      const auto hex = field.substr(std::min(field.size(), digest_field(algorithm).size()));
+      if (!field.starts_with(digest_field(algorithm)) || hex.size() != digest_hex_size(algorithm) ||
           hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
-        return bad("bad digest-md5 field");
+        return bad("bad digest field (digest-md5=32 or digest-sha256=64 lower-case hex digits)");
       }
-      e.digest_ha1 = std::string(hex);
+      if (ha1) return bad("a digest field twice");
+      ha1 = std::string(hex);
     }
     try {
       e.iterations = static_cast<unsigned>(std::stoul(std::string(fields[2])));
@@ -76,7 +87,8 @@ result<password_file> password_file::parse(std::string_view text) {
     auto salt = wire::from_hex(fields[3]);
     auto hash = wire::from_hex(fields[4]);
     if (e.iterations == 0 || e.iterations > max_iterations) return bad("bad iteration count");
-    if (!salt || salt->empty() || !hash || hash->size() != hash_bytes) return bad("bad salt or hash");
+    if (!salt || salt->empty() || !hash || hash->size() != hash_bytes)
+      return bad("bad salt or hash");
     e.salt = std::move(*salt);
     e.hash = std::move(*hash);
     if (!out.entries_.emplace(std::string(fields[0]), std::move(e)).second) {
@@ -90,12 +102,14 @@ result<password_file> password_file::load(const std::filesystem::path& path) {
   auto text = read_file(path, max_file_bytes);
   if (!text) return text.error();
   auto parsed = parse(*text);
-  if (!parsed) return identity_error{parsed.error().code, path.string() + ": " + parsed.error().detail};
+  if (!parsed)
+    return identity_error{parsed.error().code, path.string() + ": " + parsed.error().detail};
   return parsed;
 }
 
 result<std::string> password_file::make_entry(std::string_view name, std::string_view password,
-                                              unsigned iterations) {
+                                              unsigned iterations,
+                                              std::span<const digest_algorithm> digests) {
   if (name.empty() || name.find_first_of(":\n") != std::string_view::npos) {
     return identity_error{identity_errc::invalid_user_name, "user names cannot contain ':'"};
   }
@@ -109,8 +123,12 @@ result<std::string> password_file::make_entry(std::string_view name, std::string
   line << name << ':' << scheme << ':' << iterations << ':' << wire::to_hex(salt) << ':'
        << wire::to_hex(hash);
   if (const auto at = name.find('@'); at != std::string_view::npos && at > 0) {
-    line << ':' << digest_field
-         << digest_ha1_md5(name.substr(0, at), name.substr(at + 1), password);
+    // One fixed order, whatever the order of `digests`.
+    for (const auto algorithm : {digest_algorithm::md5, digest_algorithm::sha256}) {
+      if (std::find(digests.begin(), digests.end(), algorithm) == digests.end()) continue;
+      line << ':' << digest_field(algorithm)
+           << identity::digest_ha1(algorithm, name.substr(0, at), name.substr(at + 1), password);
+    }
   }
   return line.str();
 }
@@ -123,10 +141,11 @@ bool password_file::authenticate(std::string_view name, std::string_view passwor
          CRYPTO_memcmp(hash.data(), it->second.hash.data(), hash_bytes) == 0;
 }
 
-std::optional<std::string> password_file::digest_ha1(std::string_view name) const {
+std::optional<std::string> password_file::digest_ha1(std::string_view name,
+                                                     digest_algorithm algorithm) const {
   const auto it = entries_.find(name);
   if (it == entries_.end()) return std::nullopt;
-  return it->second.digest_ha1;
+  return algorithm == digest_algorithm::sha256 ? it->second.digest_sha256 : it->second.digest_md5;
 }
 
 }  // namespace p2psip::identity

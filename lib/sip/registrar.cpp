@@ -64,11 +64,18 @@ void registrar::decided(nta_incoming_t* irq, const std::shared_ptr<msg_t>& reque
         nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
       }
       break;
-    case account_verdict::action::challenge:
-      nta_incoming_treply(irq, SIP_401_UNAUTHORIZED,
-                          SIPTAG_WWW_AUTHENTICATE_STR(verdict.value.c_str()),
-                          SIPTAG_SERVER_STR(cfg_.user_agent.c_str()), TAG_END());
+    case account_verdict::action::challenge: {
+      // One WWW-Authenticate header per value, in the verdict's order.
+      std::vector<tagi_t> headers;
+      for (const auto& value : verdict.challenges) {
+        headers.push_back(
+            {siptag_www_authenticate_str, reinterpret_cast<tag_value_t>(value.c_str())});
+      }
+      headers.push_back({TAG_END()});
+      nta_incoming_treply(irq, SIP_401_UNAUTHORIZED, SIPTAG_SERVER_STR(cfg_.user_agent.c_str()),
+                          TAG_NEXT(headers.data()));
       break;
+    }
     case account_verdict::action::refuse:
       nta_incoming_treply(irq, 403, verdict.value.c_str(),
                           SIPTAG_SERVER_STR(cfg_.user_agent.c_str()), TAG_END());

@@ -124,11 +124,12 @@ struct account_request {
 struct account_verdict {
   enum class action {
     proceed,    // register as usual
-    challenge,  // 401 with WWW-Authenticate `value`
+    challenge,  // 401 with a WWW-Authenticate header for each of `challenges`
     refuse,     // 403 with reason phrase `value`
   };
   action what = action::proceed;
   std::string value;
+  std::vector<std::string> challenges;  // in the order sent (RFC 8760 §2.4)
 };
 
 struct sip_front_config {

@@ -89,8 +89,8 @@ void phone_accounts::challenge(const std::string& user, std::function<void(verdi
                          " (the REGISTER goes on without an account): " + r.error().describe());
           return done({});
         }
-        if (!*r) return done({});  // the CA holds no password for this user
-        done({verdict::action::challenge, std::move(**r)});
+        if (r->empty()) return done({});  // the CA holds no password for this user
+        done({verdict::action::challenge, {}, std::move(*r)});
       });
 }
 
@@ -112,7 +112,7 @@ void phone_accounts::enroll(const std::string& user, const std::string& authoriz
           if (cert.error().code == identity::identity_errc::enrollment_refused) {
             logs.write(log_level::notice,
                        "accounts: the CA refused " + user + ": " + cert.error().detail);
-            return done({verdict::action::refuse, "Forbidden"});
+            return done({verdict::action::refuse, "Forbidden", {}});
           }
           logs.write(log_level::warning,
                      "accounts: enrolling " + user + ": " + cert.error().describe());

@@ -4,7 +4,8 @@
 //   * the node's own user, or an account held with a certificate not yet
 //     due for renewal: the REGISTER goes on;
 //   * no Authorization: the CA is asked for a challenge for the user
-//     (realm, nonce); the phone gets it as a 401. The CA holding no digest
+//     (realm, nonce, one WWW-Authenticate per algorithm: SHA-256, MD5); the
+//     phone gets it as a 401 and answers with the algorithm it prefers. The CA holding no digest
 //     credentials for the user, or not answering, gets no challenge: the
 //     REGISTER goes on as without accounts (it is then published only if
 //     some identity may sign for the user);
@@ -44,9 +45,10 @@ namespace p2psip::usage {
 class account_authority {
  public:
   virtual ~account_authority() = default;
-  // The WWW-Authenticate value for `user`; nullopt when the CA has no
-  // digest credentials for it; an error when it cannot be asked.
-  using challenge_result = identity::result<std::optional<std::string>>;
+  // The WWW-Authenticate values for `user`, one header each (SHA-256 before
+  // MD5); none when the CA has no digest credentials for it; an error when
+  // it cannot be asked.
+  using challenge_result = identity::result<std::vector<std::string>>;
   virtual void challenge(const std::string& user, std::function<void(challenge_result)> done) = 0;
   // A certificate for `user` and `key` if `authorization` answers the
   // challenge; enrollment_refused when the CA says no.

@@ -33,6 +33,9 @@ const std::string alice = "alice@overlay.test.example";
 const std::string alice_password = "correct horse";
 const std::string bob = "bob@overlay.test.example";
 const std::string bob_password = "battery staple";
+// A line as written before SHA-256 digests: MD5 H(A1) only.
+const std::string erin = "erin@overlay.test.example";
+const std::string erin_password = "tr0ub4dor";
 
 // A CA and its enrollment server, listening on 127.0.0.1 until destroyed.
 class running_server {
@@ -40,11 +43,13 @@ class running_server {
   // `adjust` may add tokens, a configuration document and the like.
   explicit running_server(const std::function<void(enrollment_policy&)>& adjust = {}) {
     enrollment_policy policy;
-    policy.users = must(
-        password_file::parse(must(password_file::make_entry(alice, alice_password, 1000)) + "\n" +
-                             must(password_file::make_entry(bob, bob_password, 1000)) + "\n" +
-                             // A line from before digest H(A1)s were kept: no challenge for carol.
-                             must(password_file::make_entry("carol", "pw", 1000))));
+    policy.users = must(password_file::parse(
+        must(password_file::make_entry(alice, alice_password, 1000)) + "\n" +
+        must(password_file::make_entry(bob, bob_password, 1000)) + "\n" +
+        must(password_file::make_entry(erin, erin_password, 1000, {{digest_algorithm::md5}})) +
+        "\n" +
+        // A line from before digest H(A1)s were kept: no challenge for carol.
+        must(password_file::make_entry("carol", "pw", 1000))));
     policy.max_node_ids = 4;
     policy.max_request_bytes = 16 * 1024;
     if (adjust) adjust(policy);
@@ -407,27 +412,36 @@ TEST_CASE("tokens and URLs parse strictly") {
 
 namespace {
 
-std::string md5_hex(const std::string& text) {
+std::string hex_digest(const EVP_MD* md, const std::string& text) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned size = 0;
-  REQUIRE(EVP_Digest(text.data(), text.size(), out, &size, EVP_md5(), nullptr) == 1);
+  REQUIRE(EVP_Digest(text.data(), text.size(), out, &size, md, nullptr) == 1);
   static constexpr char digits[] = "0123456789abcdef";
   std::string hex;
   for (unsigned i = 0; i < size; ++i) hex += {digits[out[i] >> 4], digits[out[i] & 15]};
   return hex;
 }
 
-// What a softphone answers to `challenge` for a REGISTER (RFC 2617 qop=auth).
+std::string nonce_of(const std::string& challenge) {
+  const auto start = challenge.find("nonce=\"") + 7;
+  return challenge.substr(start, challenge.find('"', start) - start);
+}
+
+// What a softphone answers to `challenge` for a REGISTER (RFC 7616 qop=auth),
+// with the algorithm it names.
 std::string phone_answer(const std::string& challenge, const std::string& user,
                          const std::string& realm, const std::string& password) {
-  const auto start = challenge.find("nonce=\"") + 7;
-  const auto nonce = challenge.substr(start, challenge.find('"', start) - start);
+  const bool sha256 = challenge.find("algorithm=SHA-256") != std::string::npos;
+  const auto* md = sha256 ? EVP_sha256() : EVP_md5();
+  const auto nonce = nonce_of(challenge);
   const std::string uri = "sip:" + realm;
-  const auto response = md5_hex(md5_hex(user + ":" + realm + ":" + password) + ":" + nonce +
-                                ":00000001:c0ffee:auth:" + md5_hex("REGISTER:" + uri));
+  const auto response =
+      hex_digest(md, hex_digest(md, user + ":" + realm + ":" + password) + ":" + nonce +
+                         ":00000001:c0ffee:auth:" + hex_digest(md, "REGISTER:" + uri));
   return "Digest username=\"" + user + "\", realm=\"" + realm + "\", nonce=\"" + nonce +
          "\", uri=\"" + uri + "\", response=\"" + response +
-         "\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\"";
+         "\", algorithm=" + (sha256 ? "SHA-256" : "MD5") +
+         ", qop=auth, nc=00000001, cnonce=\"c0ffee\"";
 }
 
 }  // namespace
@@ -440,39 +454,72 @@ TEST_CASE("a box gets an account's certificate for its Node-ID from the phone's 
   auto box = server.request(alice, "");
   box.client = client_identity{&box_key, &box_cert};
 
+  // SHA-256 first, then MD5 (RFC 8760 §2.4), one nonce for both.
   const auto challenge = must(account_challenge(box, bob));
-  REQUIRE(challenge);
-  CHECK_THAT(*challenge, Catch::StartsWith("Digest realm=\"overlay.test.example\", nonce=\""));
-  const auto answer = phone_answer(*challenge, "bob", realm, bob_password);
+  REQUIRE(challenge.size() == 2);
+  CHECK_THAT(challenge[0], Catch::StartsWith("Digest realm=\"overlay.test.example\", nonce=\"") &&
+                               Catch::EndsWith("\", algorithm=SHA-256, qop=\"auth\""));
+  CHECK_THAT(challenge[1], Catch::StartsWith("Digest realm=\"overlay.test.example\", nonce=\"") &&
+                               Catch::EndsWith("\", algorithm=MD5, qop=\"auth\""));
+  CHECK(nonce_of(challenge[0]) == nonce_of(challenge[1]));
+  const auto answer = phone_answer(challenge[0], "bob", realm, bob_password);
   const auto account_key = must(key_pair::generate());
   const auto cert = must(enroll_account(box, bob, "REGISTER", answer, account_key));
   CHECK(cert.user_name() == bob);
   CHECK(cert.node_ids() == std::vector{box_cert.node_ids().front()});
 
-  SECTION("a replayed answer is refused") {
+  SECTION("a replayed answer is refused, in either algorithm") {
     CHECK_THAT(enroll_account(box, bob, "REGISTER", answer, account_key).error().detail,
                Catch::Contains("failed_authentication") && Catch::Contains("already used"));
+    CHECK_THAT(enroll_account(box, bob, "REGISTER",
+                              phone_answer(challenge[1], "bob", realm, bob_password), account_key)
+                   .error()
+                   .detail,
+               Catch::Contains("already used"));
+  }
+  SECTION("a phone answering MD5 to the same challenge gets its certificate") {
+    const auto again = must(account_challenge(box, bob));
+    REQUIRE(again.size() == 2);
+    const auto md5 = phone_answer(again[1], "bob", realm, bob_password);
+    CHECK_THAT(md5, Catch::Contains("algorithm=MD5"));
+    CHECK(must(enroll_account(box, bob, "REGISTER", md5, account_key)).user_name() == bob);
+  }
+  SECTION("a users line from before SHA-256 (MD5 only) gets an MD5 challenge, and works") {
+    const auto md5_only = must(account_challenge(box, erin));
+    REQUIRE(md5_only.size() == 1);
+    CHECK_THAT(md5_only[0], Catch::EndsWith("algorithm=MD5, qop=\"auth\""));
+    // A SHA-256 answer it was not offered is refused for want of an H(A1).
+    auto sha256 = md5_only[0];
+    sha256.replace(sha256.find("algorithm=MD5"), 13, "algorithm=SHA-256");
+    CHECK_THAT(enroll_account(box, erin, "REGISTER",
+                              phone_answer(sha256, "erin", realm, erin_password), account_key)
+                   .error()
+                   .detail,
+               Catch::Contains("no digest SHA-256 credentials"));
+    CHECK(must(enroll_account(box, erin, "REGISTER",
+                              phone_answer(md5_only[0], "erin", realm, erin_password), account_key))
+              .user_name() == erin);
   }
   SECTION("a wrong password is refused, and spends the nonce") {
     const auto again = must(account_challenge(box, bob));
-    const auto wrong = phone_answer(*again, "bob", realm, "Battery staple");
+    const auto wrong = phone_answer(again[0], "bob", realm, "Battery staple");
     CHECK_THAT(enroll_account(box, bob, "REGISTER", wrong, account_key).error().detail,
                Catch::Contains("failed_authentication") && Catch::Contains("wrong password"));
-    const auto right = phone_answer(*again, "bob", realm, bob_password);
+    const auto right = phone_answer(again[0], "bob", realm, bob_password);
     CHECK_THAT(enroll_account(box, bob, "REGISTER", right, account_key).error().detail,
                Catch::Contains("already used"));
   }
   SECTION("an answer for another method, user, or from another box is refused") {
     const auto other = must(account_challenge(box, bob));
-    CHECK_THAT(enroll_account(box, bob, "INVITE", phone_answer(*other, "bob", realm, bob_password),
-                              account_key)
+    CHECK_THAT(enroll_account(box, bob, "INVITE",
+                              phone_answer(other[0], "bob", realm, bob_password), account_key)
                    .error()
                    .detail,
                Catch::Contains("wrong password"));
     const auto for_alice = must(account_challenge(box, alice));
-    REQUIRE(for_alice);
+    REQUIRE_FALSE(for_alice.empty());
     CHECK_THAT(enroll_account(box, bob, "REGISTER",
-                              phone_answer(*for_alice, "bob", realm, bob_password), account_key)
+                              phone_answer(for_alice[0], "bob", realm, bob_password), account_key)
                    .error()
                    .detail,
                Catch::Contains("another account or box"));
@@ -484,14 +531,14 @@ TEST_CASE("a box gets an account's certificate for its Node-ID from the phone's 
     box2.client = client_identity{&box2_key, &box2_cert};
     const auto for_box1 = must(account_challenge(box, bob));
     CHECK_THAT(enroll_account(box2, bob, "REGISTER",
-                              phone_answer(*for_box1, "bob", realm, bob_password), account_key)
+                              phone_answer(for_box1[0], "bob", realm, bob_password), account_key)
                    .error()
                    .detail,
                Catch::Contains("another account or box"));
   }
   SECTION("no challenge for an account without digest credentials or unknown") {
-    CHECK_FALSE(must(account_challenge(box, "carol")));
-    CHECK_FALSE(must(account_challenge(box, "dave@overlay.test.example")));
+    CHECK(must(account_challenge(box, "carol")).empty());
+    CHECK(must(account_challenge(box, "dave@overlay.test.example")).empty());
   }
   SECTION("only an enrolled box may ask") {
     auto anonymous = box;

@@ -1,5 +1,7 @@
 // The real p2psip-ca program: init, passwd, issue, and serve on an ephemeral
-// 127.0.0.1 port with a node enrolling against it. P2PSIP_CA names the binary.
+// 127.0.0.1 port with a node enrolling against it, and the configuration
+// document it serves (valid against RFC 6940 §11.1.1's grammar, an invalid
+// one refused). P2PSIP_CA names the binary.
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -8,6 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <boost/beast/http.hpp>
+
+#include "daemon/overlay_document.hpp"
+#include "identity/atomic_file.hpp"
 #include "identity/certificate_verifier.hpp"
 #include "identity/enrollment_client.hpp"
 #include "identity_test_util.hpp"
@@ -88,6 +99,46 @@ int run(std::vector<std::string> args, const std::string& input = "") {
   return c.wait();
 }
 
+// run(), with what the program writes on standard error in `errors`.
+int run_capturing_errors(std::vector<std::string> args, const std::filesystem::path& file,
+                         std::string& errors) {
+  const int saved = ::dup(2);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  REQUIRE(fd >= 0);
+  ::dup2(fd, 2);
+  ::close(fd);
+  const int status = run(std::move(args));
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::ifstream in(file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  errors = text.str();
+  return status;
+}
+
+// GET /.well-known/reload-config from a p2psip-ca serving on `port`.
+std::string served_document(std::uint16_t port, const node_certificate& root) {
+  https_target target;
+  target.host = "127.0.0.1";
+  target.port = port;
+  target.path = "/.well-known/reload-config";
+  target.tls_name = "127.0.0.1";
+  https_trust trust;
+  trust.roots = {root};
+  https_request request{boost::beast::http::verb::get, target.path, 11};
+  request.set(boost::beast::http::field::host, "127.0.0.1");
+  auto response = must(https_exchange(target, trust, std::move(request)));
+  REQUIRE(response.result_int() == 200);
+  return response.body();
+}
+
+std::uint16_t listening_port(child& server) {
+  const auto line = server.read_line();
+  REQUIRE(line.rfind("listening on 127.0.0.1:", 0) == 0);
+  return static_cast<std::uint16_t>(std::stoul(line.substr(line.rfind(':') + 1)));
+}
+
 }  // namespace
 
 TEST_CASE("p2psip-ca init, issue, passwd and serve work together") {
@@ -143,4 +194,50 @@ TEST_CASE("p2psip-ca reports usage errors with exit status 2") {
   CHECK(run({"frobnicate"}) == 2);
   CHECK(run({"init", "--dir"}) == 2);
   CHECK(run({"serve", "--dir", "/nonexistent", "--listen", "nonsense"}) == 2);
+}
+
+TEST_CASE("p2psip-ca serve serves only a configuration document the §11.1.1 grammar accepts") {
+  test::temp_dir dir;
+  const auto ca_dir = (dir.path() / "ca").string();
+  REQUIRE(run({"init", "--dir", ca_dir, "--overlay", "ca.test.example"}) == 0);
+  const auto root = must(node_certificate::load(dir.path() / "ca" / "ca.crt"));
+  const auto source = dir.path() / "ca" / "overlay.yaml";
+  const auto write_source = [&](const std::string& max_count) {
+    std::ofstream(source) << "overlay:\n  name: ca.test.example\n  root-cert: ca.crt\n"
+                             "  kinds:\n    - {id: 4000, data-model: ARRAY, access-control: "
+                             "USER-MATCH, max-count: "
+                          << max_count << ", max-size: 100}\n";
+  };
+  // A Kind's max-count is an xsd:int: 3000000000 makes an invalid document.
+  const std::string invalid_count = "3000000000";
+
+  SECTION("the served document is valid; an edit making an invalid one keeps it") {
+    write_source("22");
+    child server({"serve", "--dir", ca_dir, "--listen", "127.0.0.1:0"});
+    const auto port = listening_port(server);
+    const auto document = served_document(port, root);
+    const auto parsed =
+        p2psip::daemon::parse_overlay_document(document, "ca.test.example", "served");
+    REQUIRE(parsed);
+    CHECK(parsed->overlay.kinds.at(0).max_count == 22);
+    const auto sequence = parsed->sequence;
+
+    write_source(invalid_count);
+    // The edit is seen at the next request (the file's time changed).
+    std::filesystem::last_write_time(source, std::filesystem::file_time_type::clock::now() +
+                                                 std::chrono::seconds(2));
+    CHECK(served_document(port, root) == document);
+    CHECK(must(read_file(dir.path() / "ca" / "sequence", 16)) == std::to_string(sequence) + "\n");
+    server.signal(SIGTERM);
+    CHECK(server.wait() == 0);
+  }
+  SECTION("an invalid document at start: serve refuses, naming the reason") {
+    write_source(invalid_count);
+    std::string errors;
+    CHECK(run_capturing_errors({"serve", "--dir", ca_dir, "--listen", "127.0.0.1:0"},
+                               dir.path() / "errors", errors) == 1);
+    CHECK_THAT(errors, Catch::Contains("overlay.yaml") && Catch::Contains("not served") &&
+                           Catch::Contains("<max-count>: '3000000000'"));
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "ca" / "sequence"));
+  }
 }

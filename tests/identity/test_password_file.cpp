@@ -40,20 +40,39 @@ TEST_CASE("malformed users files are refused with the line number") {
   CHECK(password_file::make_entry("a:b", "pw").error().code == identity_errc::invalid_user_name);
 }
 
-TEST_CASE("an account local@domain keeps its digest H(A1) for realm domain, older lines none") {
+TEST_CASE("an account local@domain keeps its digest H(A1)s for realm domain, older lines fewer") {
+  const auto md5 = digest_ha1(digest_algorithm::md5, "bob", "office.example", "pw");
+  const auto sha256 = digest_ha1(digest_algorithm::sha256, "bob", "office.example", "pw");
   const auto bob = must(password_file::make_entry("bob@office.example", "pw", 1000));
-  CHECK_THAT(bob, Catch::Contains(":digest-md5=" + digest_ha1_md5("bob", "office.example", "pw")));
-  const auto old_style = bob.substr(0, bob.rfind(':'));  // written before digest H(A1)s
-  const auto users = must(password_file::parse(old_style.substr(0, 0) + bob + "\n" + "carol" +
-                                               old_style.substr(old_style.find(':'))));
-  CHECK(users.digest_ha1("bob@office.example") == digest_ha1_md5("bob", "office.example", "pw"));
+  CHECK_THAT(bob, Catch::EndsWith(":digest-md5=" + md5 + ":digest-sha256=" + sha256));
+  // The same line written before SHA-256 (MD5 only), and before digests.
+  const auto md5_only = bob.substr(0, bob.rfind(':'));
+  const auto no_digest = md5_only.substr(0, md5_only.rfind(':'));
+  const auto users =
+      must(password_file::parse(bob + "\n" + "erin" + md5_only.substr(md5_only.find(':')) + "\n" +
+                                "carol" + no_digest.substr(no_digest.find(':'))));
+  CHECK(users.digest_ha1("bob@office.example", digest_algorithm::md5) == md5);
+  CHECK(users.digest_ha1("bob@office.example", digest_algorithm::sha256) == sha256);
+  CHECK(users.digest_ha1("erin", digest_algorithm::md5) == md5);
+  CHECK_FALSE(users.digest_ha1("erin", digest_algorithm::sha256));
   CHECK(users.authenticate("bob@office.example", "pw"));
+  CHECK(users.authenticate("erin", "pw"));
   CHECK(users.authenticate("carol", "pw"));
-  CHECK_FALSE(users.digest_ha1("carol"));
-  CHECK_FALSE(users.digest_ha1("dave@office.example"));
+  CHECK_FALSE(users.digest_ha1("carol", digest_algorithm::md5));
+  CHECK_FALSE(users.digest_ha1("dave@office.example", digest_algorithm::md5));
+  // Only the algorithms asked for (p2psip-ca passwd --digest).
+  const auto md5_entry =
+      must(password_file::make_entry("bob@office.example", "pw", 1000, {{digest_algorithm::md5}}));
+  CHECK_THAT(md5_entry, Catch::EndsWith(":digest-md5=" + md5));
+  const auto sha_entry = must(
+      password_file::make_entry("bob@office.example", "pw", 1000, {{digest_algorithm::sha256}}));
+  CHECK_THAT(sha_entry, Catch::EndsWith(":digest-sha256=" + sha256));
+  CHECK(sha_entry.find("digest-md5") == std::string::npos);
   for (const std::string& bad :
-       {old_style + ":digest-md5=00", old_style + ":md5=" + std::string(32, '0'),
-        old_style + ":digest-md5=" + std::string(32, 'G')}) {
+       {no_digest + ":digest-md5=00", no_digest + ":md5=" + std::string(32, '0'),
+        no_digest + ":digest-md5=" + std::string(32, 'G'),
+        no_digest + ":digest-sha256=" + std::string(32, '0'),
+        no_digest + ":digest-md5=" + md5 + ":digest-md5=" + md5, bob + ":digest-md5=" + md5}) {
     INFO(bad);
     CHECK_FALSE(password_file::parse(bad));
   }

@@ -3,8 +3,11 @@
 # PHONE'S PASSWORD), on loopback: a CA (p2psip-ca serve) that holds bob's
 # and carol's passwords, and two boxes that know only the overlay name, the
 # configuration URL and a token each. On box 1, SIPp registers bob with
-# digest (401 from the CA's challenge, then the answer) and baresip
-# registers carol with her password: box 1 then holds a certificate for each
+# digest (401 from the CA's challenge, then the answer), baresip registers
+# carol with her password (both MD5-only phones: their users are given MD5
+# H(A1)s only, p2psip-ca passwd --digest md5), and erin's phone
+# (digest_phone.py) gets SHA-256 and MD5 challenges in that order (RFC 8760)
+# and answers SHA-256: box 1 then holds a certificate for each
 # (user bob/carol, box 1's Node-ID, chained to the CA's root, key 0600),
 # node.status lists them, each registration is stored under its own
 # certificate, and box 2 reaches each user with a MESSAGE. Refused, with
@@ -37,11 +40,18 @@ ca_port=$(free_port)
 ca_url=https://127.0.0.1:$ca_port
 box_ports=("$(free_port)" "$(free_port)")
 init_ca "$ca_dir" "127.0.0.1:${box_ports[0]}"
+# SIPp 3.6.1 and baresip 1.0.0 stop at a SHA-256 challenge: MD5 only for bob
+# and carol; erin gets both (the default).
 for user in bob carol; do
-  printf '%s-secret\n' "$user" | "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "$user@$OVERLAY" ||
+  printf '%s-secret\n' "$user" |
+    "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "$user@$OVERLAY" --digest md5 ||
     fail "p2psip-ca passwd $user"
 done
-grep -q "^bob@$OVERLAY:.*:digest-md5=" "$ca_dir/users" || fail "passwd kept no digest H(A1) for bob"
+printf 'erin-secret\n' | "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "erin@$OVERLAY" ||
+  fail "p2psip-ca passwd erin"
+grep -q "^bob@$OVERLAY:.*:digest-md5=[0-9a-f]\{32\}$" "$ca_dir/users" || fail "passwd kept no MD5 H(A1) alone for bob"
+grep -q "^erin@$OVERLAY:.*:digest-md5=[0-9a-f]\{32\}:digest-sha256=[0-9a-f]\{64\}$" "$ca_dir/users" ||
+  fail "passwd kept no MD5 and SHA-256 H(A1)s for erin"
 for i in 0 1; do
   tokens[$i]=$("$P2PSIP_CA" token --dir "$ca_dir" --user "box$i@$OVERLAY") || fail "p2psip-ca token"
 done
@@ -88,12 +98,15 @@ check "bob (SIPp): 401 with the CA's challenge, then 200" \
   register_as reg-bob 0 bob bob-secret 200 -p "$BOB_PORT"
 check "the challenge names the realm $OVERLAY and MD5" \
   grep -q "WWW-Authenticate: Digest realm=\"$OVERLAY\", nonce=\"[0-9a-f]\{32\}\", algorithm=MD5" "$work/reg-bob.msg"
+check "and only MD5, bob's users line holding no SHA-256 H(A1)" \
+  eval '! grep -q "algorithm=SHA-256" "$work/reg-bob.msg"'
 account_of() {  # account_of BOX USER: the account's certificate in node.status, as "user node_id"
   ctl "$1" status | json_field \
     '" ".join([a["user"] + " " + a["node_ids"][0] for a in r["accounts"] if a["user"] == "'"$2@$OVERLAY"'"])'
 }
 check "node.status on box 0 lists bob's account, bound to box 0's Node-ID" \
   eventually 10 test "$(account_of 0 bob)" = "bob@$OVERLAY $NODE0"
+no_account() { [ -z "$(account_of "$1" "$2")" ] && [ ! -e "$work/n$1/state/accounts/$2@$OVERLAY" ]; }
 key_private() { [ "$(stat -c %a "$work/n0/state/accounts/$1@$OVERLAY/node.key")" = 600 ]; }
 check "bob's account key is 0600" key_private bob
 chains() { openssl verify -CAfile "$ca_dir/ca.crt" "$work/n0/state/accounts/$1@$OVERLAY/node.crt" >/dev/null 2>&1; }
@@ -123,6 +136,28 @@ check "and in CERTIFICATE_BY_NODE (Kind 3)" \
   eventually 10 grep -q "accounts: certificates stored (Kind 3)" "$work/n0/log"
 check "no certificate store was refused" eval '! grep -q "accounts: storing certificates" "$work/n0/log"'
 
+# --- erin: a phone answering SHA-256 on box 0 -----------------------------------------
+digest_phone() {  # digest_phone BOX USER PASSWORD ALGORITHM ORDER CODE: digest_phone.py, output in $work/USER-ALGORITHM.out
+  python3 "$HERE/digest_phone.py" "127.0.0.1:$(sip_port "$1")" "$2" "$OVERLAY" "$3" "$4" "$5" "$6" \
+    >"$work/$2-$4.out" 2>&1
+}
+check "erin: 401 with SHA-256 then MD5 challenges, answers SHA-256, 200" \
+  digest_phone 0 erin erin-secret SHA-256 SHA-256,MD5 200
+check "the two challenges share one nonce" eval \
+  '[ "$(grep -o "nonce=\"[0-9a-f]*\"" "$work/erin-SHA-256.out" | sort -u | wc -l)" = 1 ]'
+check "node.status on box 0 lists erin's account" \
+  eventually 10 test "$(account_of 0 erin)" = "erin@$OVERLAY $NODE0"
+check "erin's account certificate chains to the CA's root" chains erin
+check "erin's registration is stored (signed with her certificate)" \
+  eventually 20 published "sip:erin@$OVERLAY" 0
+check "erin with a wrong password at box 1, answering SHA-256: 403" \
+  digest_phone 1 erin not-erins-secret SHA-256 SHA-256,MD5 403
+check "box 1 holds no account for erin" no_account 1 erin
+check "erin answering MD5 to the same challenges at box 1: 200" \
+  digest_phone 1 erin erin-secret MD5 SHA-256,MD5 200
+check "node.status on box 1 lists erin's account" \
+  eventually 10 test "$(account_of 1 erin)" = "erin@$OVERLAY $(node_id_of 1)"
+
 # --- each called from box 1 -------------------------------------------------------
 sipp -sf "$SCEN/uas_any.xml" -i 127.0.0.1 -p "$BOB_PORT" -m 1 -nostdin -timeout 30s \
   -timeout_error >"$work/bob-uas.out" 2>&1 &
@@ -141,7 +176,6 @@ check "carol's baresip shows it" eventually 10 grep -q "hello carol" "$work/caro
 # --- refusals, nothing stored lost --------------------------------------------------
 check "bob with a wrong password at box 1: 401, then 403" \
   register_as wrong-bob 1 bob not-bobs-secret 403
-no_account() { [ -z "$(account_of "$1" "$2")" ] && [ ! -e "$work/n$1/state/accounts/$2@$OVERLAY" ]; }
 check "box 1 holds no account for bob" no_account 1 bob
 check "bob is still found at box 0 only" found_at "sip:bob@$OVERLAY" 1 "$NODE0"
 # bob's Authorization, as box 0 saw it, replayed at box 1 for bob.

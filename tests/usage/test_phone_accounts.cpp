@@ -33,8 +33,10 @@ class fake_authority final : public usage::account_authority {
     if (!reachable) {
       return done(identity::identity_error{identity::identity_errc::enrollment_transport, "down"});
     }
-    if (user != bob) return done(std::optional<std::string>{});
-    done(std::optional<std::string>("Digest realm=\"accounts.test.example\", nonce=\"n1\""));
+    if (user != bob) return done(std::vector<std::string>{});
+    done(std::vector<std::string>{
+        "Digest realm=\"accounts.test.example\", nonce=\"n1\", algorithm=SHA-256",
+        "Digest realm=\"accounts.test.example\", nonce=\"n1\", algorithm=MD5"});
   }
   void enroll(const std::string& user, const std::string& authorization,
               std::shared_ptr<const identity::key_pair> key,
@@ -73,7 +75,10 @@ TEST_CASE("a phone's good answer makes an account for its user, bound to the box
 
   const auto first = ask(accounts, "sip:bob@accounts.test.example");
   CHECK(first.what == account_verdict::action::challenge);
-  CHECK(first.value.find("nonce=\"n1\"") != std::string::npos);
+  // Every value the CA gave, in its order: one WWW-Authenticate header each.
+  REQUIRE(first.challenges.size() == 2);
+  CHECK(first.challenges[0].ends_with("nonce=\"n1\", algorithm=SHA-256"));
+  CHECK(first.challenges[1].ends_with("nonce=\"n1\", algorithm=MD5"));
   CHECK(accounts.signer(bob) == nullptr);
 
   CHECK(ask(accounts, "sip:bob@accounts.test.example", "good").what ==

@@ -101,6 +101,11 @@ daemon::config_result<std::string> configuration_publisher::make(
   issue.sequence = sequence;
   auto document = daemon::write_overlay_document(overlay, issue, signer_);
   if (!document) return error_in(source, document.error().reason);
+  // Served only if a daemon would take it: the §11.1.1 grammar included.
+  if (auto checked = daemon::parse_overlay_document(*document, overlay.name, "the document made");
+      !checked) {
+    return error_in(source, "not served: " + checked.error().describe());
+  }
   if (auto saved = identity::write_file_atomically(
           dir_ / sequence_file, std::to_string(sequence) + "\n", identity::public_file_mode);
       !saved) {

@@ -4,7 +4,8 @@
 //                    [--users FILE] [--max-node-ids N] [--config-lifetime-days N]
 //   p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE
 //                    (--csr FILE | --out-key FILE)
-//   p2psip-ca passwd --users FILE --user NAME   (password on stdin)
+//   p2psip-ca passwd --users FILE --user NAME [--digest sha256,md5]
+//                    (password on stdin)
 //   p2psip-ca token  --dir D --user NAME [--url URL]
 // serve also answers GET /.well-known/reload-config with the overlay's §11.1
 // configuration document, made from DIR/overlay.yaml and signed.
@@ -44,7 +45,8 @@ const char* const usage_text =
     "       p2psip-ca token  --dir D --user NAME [--url URL]\n"
     "       p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE\n"
     "                        (--csr FILE | --out-key FILE)\n"
-    "       p2psip-ca passwd --users FILE --user NAME   (reads the password from stdin)\n";
+    "       p2psip-ca passwd --users FILE --user NAME [--digest sha256,md5]\n"
+    "                        (reads the password from stdin)\n";
 
 using options = std::map<std::string, std::string>;
 
@@ -248,9 +250,24 @@ int run_token(const options& opts) {
 
 int run_passwd(const options& opts) {
   if (!opts.contains("users") || !opts.contains("user")) return usage("passwd needs --users and --user");
+  // Which digest H(A1)s to keep: the challenge offers those (p2psip-ca(1)).
+  std::vector<digest_algorithm> digests;
+  const std::string listed = opts.contains("digest") ? opts.at("digest") : "sha256,md5";
+  for (std::size_t start = 0; start <= listed.size();) {
+    const auto end = std::min(listed.find(',', start), listed.size());
+    const auto name = listed.substr(start, end - start);
+    const auto algorithm = name == "sha256" ? digest_algorithm::sha256 : digest_algorithm::md5;
+    if ((name != "sha256" && name != "md5") ||
+        std::find(digests.begin(), digests.end(), algorithm) != digests.end()) {
+      return usage("--digest is sha256, md5 or sha256,md5");
+    }
+    digests.push_back(algorithm);
+    start = end + 1;
+  }
   std::string password;
   if (!std::getline(std::cin, password) || password.empty()) return usage("no password on stdin");
-  auto line = password_file::make_entry(opts.at("user"), password);
+  auto line = password_file::make_entry(opts.at("user"), password,
+                                        password_file::default_iterations, digests);
   if (!line) return failed(line.error());
 
   const fs::path path = opts.at("users");
