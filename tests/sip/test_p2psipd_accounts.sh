@@ -4,9 +4,10 @@
 # and carol's passwords, and two boxes that know only the overlay name, the
 # configuration URL and a token each. On box 1, SIPp registers bob with
 # digest (401 from the CA's challenge, then the answer), baresip registers
-# carol with her password (both MD5-only phones: their users are given MD5
-# H(A1)s only, p2psip-ca passwd --digest md5), and erin's phone
-# (digest_phone.py) gets SHA-256 and MD5 challenges in that order (RFC 8760)
+# carol with her password (both MD5-only phones: their users get the
+# default, an MD5 H(A1) alone), and erin's phone (p2psip-ca passwd
+# --digest sha256,md5,
+# digest_phone.py) gets SHA-256 and MD5 challenges in that order (RFC 8760)
 # and answers SHA-256: box 1 then holds a certificate for each
 # (user bob/carol, box 1's Node-ID, chained to the CA's root, key 0600),
 # node.status lists them, each registration is stored under its own
@@ -40,14 +41,14 @@ ca_port=$(free_port)
 ca_url=https://127.0.0.1:$ca_port
 box_ports=("$(free_port)" "$(free_port)")
 init_ca "$ca_dir" "127.0.0.1:${box_ports[0]}"
-# SIPp 3.6.1 and baresip 1.0.0 stop at a SHA-256 challenge: MD5 only for bob
-# and carol; erin gets both (the default).
+# SIPp 3.6.1 and baresip 1.0.0 stop at a SHA-256 challenge: bob and carol
+# get the default (MD5 alone); erin's phone answers SHA-256 and is offered both.
 for user in bob carol; do
-  printf '%s-secret\n' "$user" |
-    "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "$user@$OVERLAY" --digest md5 ||
+  printf '%s-secret\n' "$user" | "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "$user@$OVERLAY" ||
     fail "p2psip-ca passwd $user"
 done
-printf 'erin-secret\n' | "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "erin@$OVERLAY" ||
+printf 'erin-secret\n' |
+  "$P2PSIP_CA" passwd --users "$ca_dir/users" --user "erin@$OVERLAY" --digest sha256,md5 ||
   fail "p2psip-ca passwd erin"
 grep -q "^bob@$OVERLAY:.*:digest-md5=[0-9a-f]\{32\}$" "$ca_dir/users" || fail "passwd kept no MD5 H(A1) alone for bob"
 grep -q "^erin@$OVERLAY:.*:digest-md5=[0-9a-f]\{32\}:digest-sha256=[0-9a-f]\{64\}$" "$ca_dir/users" ||
