@@ -231,10 +231,13 @@ void ice_agent::state::start() {
   // every check to end, and a check towards an address behind a NAT takes
   // all its retransmissions (tens of seconds) to fail.
   // Reliable mode runs its own PseudoTCP (pseudo_tcp_session.hpp says why).
-  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_NONE);
+  // RFC 7675 consent freshness: a Binding check on the selected pair every
+  // 4-6 s, and a pair whose far end answers none for libnice's consent
+  // timeout (10 s, fixed) or answers 403 goes FAILED.
+  agent_ = nice_agent_new_full(loop_.context(), NICE_COMPATIBILITY_RFC5245,
+                               NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   // UPnP would ask routers on the LAN for mappings; ICE-TCP is not RELOAD's.
-  // Keepalives are checks rather than indications so that a lost path ends
-  // in FAILED.
+  // Keepalives are checks rather than indications (consent implies it).
   g_object_set(agent_, "controlling-mode", config_.role == ice_role::controlling ? TRUE : FALSE,
                "upnp", FALSE, "ice-tcp", FALSE, "force-relay", config_.force_relay ? TRUE : FALSE,
                "keepalive-conncheck", TRUE, "stun-initial-timeout",

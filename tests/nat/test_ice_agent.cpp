@@ -1,7 +1,8 @@
 // ice_agent on real libnice, loopback only: two agents meet on a host pair,
 // through this project's TURN server with force-relay, fail in bounded time
-// when they cannot meet, release their allocation on close, and answer
-// connectivity checks (STUN Binding) on their sockets.
+// when they cannot meet, release their allocation on close, answer
+// connectivity checks (STUN Binding) on their sockets, and fail a path whose
+// far end stops answering consent checks (RFC 7675).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -228,6 +229,28 @@ TEST_CASE("with force-relay the pair goes through the TURN server, and close rel
   CHECK(std::chrono::steady_clock::now() - closing < relayed_config.check_timeout);
   CHECK(server.allocations().empty());
   CHECK(server.saw(allocation_change::deleted));
+}
+
+TEST_CASE("consent freshness (RFC 7675): a live path stays up, a silent far end fails it") {
+  ice_world world;
+  peer a(world, loopback_config(ice_role::controlling));
+  peer b(world, loopback_config(ice_role::controlled));
+  gather_both(world, a, b);
+  exchange(a, b);
+  REQUIRE(world.run_until([&] { return a.pair && b.pair; }));
+  // Past libnice's 10 s consent expiry: the checks every 4-6 s are answered.
+  world.run_until([] { return false; }, 12s);
+  CHECK_FALSE(a.failure);
+  CHECK_FALSE(b.failure);
+  check_datagrams(world, a, b);
+
+  // The far end goes away without a word: nothing answers the checks now.
+  b.agent.reset();
+  const auto silent = std::chrono::steady_clock::now();
+  REQUIRE(world.run_until([&] { return a.failure.has_value(); }, 30s));
+  // Keepalive checks without consent freshness fail a pair after 50 s.
+  CHECK(std::chrono::steady_clock::now() - silent < 20s);
+  CHECK(*a.failure == ice_failure::checks_failed);
 }
 
 TEST_CASE("a wrong remote password fails the checks in bounded time") {
