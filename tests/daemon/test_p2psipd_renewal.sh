@@ -122,7 +122,8 @@ for i in "${boxes[@]}"; do
   expires[$i]=$(expires_of "$i")
   links[$i]=$(links_of "$i")
   files[$i]=$(fingerprint "$i")
-  eventually 20 test "$(published "$i")" -ge 1 || fail "box $i did not publish its certificate"
+  # A first store while the ring forms may time out; sip_inbox retries after 30 s.
+  eventually 45 test "$(published "$i")" -ge 1 || fail "box $i did not publish its certificate"
   published_before[$i]=$(published "$i")
   all_transports+=" $(transports_of "$i")"
 done
