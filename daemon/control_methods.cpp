@@ -347,6 +347,8 @@ void p2psip_daemon::register_methods() {
   });
   server.handle("config.reload",
                 [this](const json::object&, control::responder r) { r.result(reload()); });
+  server.handle("node.enroll",
+                [this](const json::object& params, control::responder r) { enroll(params, r); });
   sip_->register_methods(server);
   relay_.register_methods(server);
   server.handle("relay.find",
@@ -410,9 +412,6 @@ void p2psip_daemon::obtain_credentials(const json::object& params,
   });
 }
 
-namespace {
-
-// node.status's certificate: whose it is, its Node-IDs, and when it expires.
 json::object certificate_status(const identity::node_certificate& cert) {
   json::array node_ids;
   for (const auto& id : cert.node_ids()) node_ids.emplace_back(id.hex());
@@ -431,8 +430,6 @@ json::object certificate_status(const identity::node_certificate& cert) {
           {"self_signed", cert.is_self_issued()}};
 }
 
-}  // namespace
-
 // The accounts this box holds for its phones' users (usage/phone_accounts).
 json::array p2psip_daemon::accounts_status() const {
   json::array out;
@@ -449,6 +446,7 @@ json::object p2psip_daemon::status() const {
           {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
           {"user", user_},
           {"certificate", certificate_status(credentials_.certificate)},
+          {"renewal", renewal_ ? json::value(renewal_->status()) : json::value(nullptr)},
           {"accounts", accounts_status()},
           {"listen_port", listen_port_},
           {"sip", sip_->status()},

@@ -1,5 +1,6 @@
 #include "daemon/overlay_provisioning.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include <boost/beast/http.hpp>
@@ -231,20 +232,90 @@ overlay_config overlay_provisioning::overlay_of(const overlay_document& document
   return out;
 }
 
-provisioning_result<identity::node_credentials> overlay_provisioning::credentials(
-    const overlay_document& document, identity::time_point now) const {
-  const identity::credential_store store(dir_);
-  auto saved = store.load();
+provisioning_result<std::optional<identity::node_credentials>>
+overlay_provisioning::saved_credentials() const {
+  auto saved = identity::credential_store(dir_).load();
   // A key without a certificate is what an enrollment interrupted between
   // its two atomic writes leaves (credential_store saves the key first):
   // enrolling afresh replaces it.
-  if (!saved && !fs::exists(dir_ / "node.crt")) saved = std::optional<identity::node_credentials>();
+  if (!saved && !fs::exists(dir_ / "node.crt")) return std::optional<identity::node_credentials>();
   if (!saved) return failure(provisioning_cause::local_failure, saved.error().describe());
+  return std::move(*saved);
+}
+
+bool overlay_provisioning::usable(const identity::node_credentials& saved,
+                                  const overlay_document& document,
+                                  identity::time_point now) const {
   const identity::certificate_verifier verifier(
       {document.overlay.name, document.root_certs, false});
-  const bool usable = *saved && verifier.verify((*saved)->certificate, {}, now);
-  if (usable && !identity::due_for_renewal((*saved)->certificate, now)) return std::move(**saved);
+  return static_cast<bool>(verifier.verify(saved.certificate, {}, now));
+}
 
+std::optional<enrollment_secret> overlay_provisioning::configured_secret() const {
+  if (settings_.token) {
+    return enrollment_secret{settings_.token->user, settings_.token->secret, settings_.token->root};
+  }
+  if (settings_.user && settings_.password) {
+    return enrollment_secret{*settings_.user, *settings_.password, std::nullopt};
+  }
+  return std::nullopt;
+}
+
+provisioning_result<identity::node_credentials> overlay_provisioning::credentials(
+    const overlay_document& document, identity::time_point now) const {
+  auto saved = saved_credentials();
+  if (!saved) return saved.error();
+  if (*saved && usable(**saved, document, now)) {
+    if (!identity::due_for_renewal((*saved)->certificate, now)) return std::move(**saved);
+    // Renewal: the same key and user, the current certificate as proof.
+    auto current = (*saved)->certificate;
+    return obtain(document, std::move((*saved)->key), nullptr, &current);
+  }
+  const auto secret = configured_secret();
+  if (!secret) {
+    return failure(provisioning_cause::no_credentials,
+                   "not enrolled in " + document.overlay.name +
+                       ": give an enrollment token (--token) or enroll with p2psipd --enroll USER");
+  }
+  auto fresh = identity::key_pair::generate(identity::key_algorithm::ecdsa_p256);
+  if (!fresh) return failure(provisioning_cause::local_failure, fresh.error().describe());
+  return obtain(document, std::move(*fresh), &*secret, nullptr);
+}
+
+provisioning_result<identity::node_credentials> overlay_provisioning::renew(
+    const overlay_document& document, identity::time_point now) const {
+  auto saved = saved_credentials();
+  if (!saved) return saved.error();
+  if (!*saved || !usable(**saved, document, now)) {
+    return failure(provisioning_cause::no_credentials,
+                   "the saved certificate is gone, expired or no longer chains to the overlay's "
+                   "root: enroll again (p2psipctl enroll)");
+  }
+  auto current = (*saved)->certificate;
+  return obtain(document, std::move((*saved)->key), nullptr, &current);
+}
+
+provisioning_result<identity::node_credentials> overlay_provisioning::enroll(
+    const overlay_document& document, const enrollment_secret& secret) const {
+  if (secret.root &&
+      std::none_of(document.root_certs.begin(), document.root_certs.end(), [&](const auto& root) {
+        return identity::fingerprint_of(root) == *secret.root;
+      })) {
+    return failure(provisioning_cause::root_mismatch,
+                   "the token names root " + identity::to_string(*secret.root) +
+                       ", not a root of " + document.overlay.name + "'s configuration");
+  }
+  auto saved = saved_credentials();
+  if (!saved) return saved.error();
+  if (*saved) return obtain(document, std::move((*saved)->key), &secret, nullptr);
+  auto fresh = identity::key_pair::generate(identity::key_algorithm::ecdsa_p256);
+  if (!fresh) return failure(provisioning_cause::local_failure, fresh.error().describe());
+  return obtain(document, std::move(*fresh), &secret, nullptr);
+}
+
+provisioning_result<identity::node_credentials> overlay_provisioning::obtain(
+    const overlay_document& document, identity::key_pair key, const enrollment_secret* secret,
+    const identity::node_certificate* current) const {
   if (document.enrollment_servers.empty()) {
     return failure(provisioning_cause::no_credentials,
                    "the configuration names no enrollment server");
@@ -262,32 +333,17 @@ provisioning_result<identity::node_credentials> overlay_provisioning::credential
   request.overlay = document.overlay.name;
   request.root_certs = document.root_certs;
   request.timeout = settings_.timeout;
-  std::optional<identity::key_pair> fresh;
-  if (usable) {
-    // Renewal: the same key and user, the current certificate as proof.
-    request.user_name = (*saved)->certificate.user_name().value_or("");
-    request.client = identity::client_identity{&(*saved)->key, &(*saved)->certificate};
-  } else if (settings_.token) {
-    request.user_name = settings_.token->user;
-    request.password = settings_.token->secret;
-  } else if (settings_.user && settings_.password) {
-    request.user_name = *settings_.user;
-    request.password = *settings_.password;
+  if (current != nullptr) {
+    request.user_name = current->user_name().value_or("");
+    request.client = identity::client_identity{&key, current};
   } else {
-    return failure(provisioning_cause::no_credentials,
-                   "not enrolled in " + document.overlay.name +
-                       ": give an enrollment token (--token) or enroll with p2psipd --enroll USER");
+    request.user_name = secret->user;
+    request.password = secret->password;
   }
-  if (!usable) {
-    auto made_key = identity::key_pair::generate(identity::key_algorithm::ecdsa_p256);
-    if (!made_key) return failure(provisioning_cause::local_failure, made_key.error().describe());
-    fresh = std::move(*made_key);
-  }
-  auto cert = identity::enroll(request, usable ? (*saved)->key : *fresh);
+  auto cert = identity::enroll(request, key);
   if (!cert) return enrollment_failure(cert.error());
-  identity::node_credentials made{usable ? std::move((*saved)->key) : std::move(*fresh),
-                                  std::move(*cert), document.root_certs};
-  if (auto stored = store.save(made); !stored) {
+  identity::node_credentials made{std::move(key), std::move(*cert), document.root_certs};
+  if (auto stored = identity::credential_store(dir_).save(made); !stored) {
     return failure(provisioning_cause::local_failure, stored.error().describe());
   }
   return made;

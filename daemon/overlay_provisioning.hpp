@@ -54,6 +54,14 @@ struct provisioning_error {
   std::string describe() const;
 };
 
+// What enrolls a box (§11.3): a user's password, or a one-time token (sent
+// as the token's user's password) with the root it names.
+struct enrollment_secret {
+  std::string user;
+  std::string password;
+  std::optional<identity::sha256_fingerprint> root;  // a token's: must be the document's
+};
+
 template <class T>
 using provisioning_result = wire::basic_result<T, provisioning_error>;
 
@@ -86,6 +94,18 @@ class overlay_provisioning {
   provisioning_result<identity::node_credentials> credentials(const overlay_document& document,
                                                               identity::time_point now) const;
 
+  // Renewal while running: the saved credentials renewed at the enrollment
+  // server (same key and Node-IDs, the current certificate as proof), saved
+  // on success only. no_credentials once they no longer chain or expired.
+  provisioning_result<identity::node_credentials> renew(const overlay_document& document,
+                                                        identity::time_point now) const;
+
+  // p2psipctl enroll: enrollment with `secret`, for the saved key when there
+  // is one (so a re-enrolled node keeps it), else a fresh one. Saved on
+  // success only.
+  provisioning_result<identity::node_credentials> enroll(const overlay_document& document,
+                                                         const enrollment_secret& secret) const;
+
   // §11.1: "retrieve a new copy of the configuration at a randomly
   // selected time that is before the expiration time": true once that time,
   // picked at each successful fetch (a failed one retries a minute later).
@@ -106,6 +126,18 @@ class overlay_provisioning {
                                                    const overlay_document* previous,
                                                    identity::time_point now) const;
   void schedule_refetch(const overlay_document* fetched, identity::time_point now) const;
+  // The saved credentials (nullopt for none, or a key left without its
+  // certificate), and whether they chain to the document's roots now.
+  provisioning_result<std::optional<identity::node_credentials>> saved_credentials() const;
+  bool usable(const identity::node_credentials& saved, const overlay_document& document,
+              identity::time_point now) const;
+  // The configured token or password, if any.
+  std::optional<enrollment_secret> configured_secret() const;
+  // A certificate from the document's enrollment server for `key`, shown
+  // `secret` or (renewal) `current`; saved with the key on success.
+  provisioning_result<identity::node_credentials> obtain(
+      const overlay_document& document, identity::key_pair key, const enrollment_secret* secret,
+      const identity::node_certificate* current) const;
 
   std::filesystem::path dir_;
   provisioning_settings settings_;

@@ -171,8 +171,9 @@ std::shared_ptr<usage::account_authority> p2psip_daemon::account_authority() {
   server.overlay = overlay.name;
   server.root_certs = trust_.policy().root_certs;
   server.timeout = std::chrono::seconds(5);
-  server.client = identity::client_identity{&signer_.key(), &signer_.certificate()};
-  return std::make_shared<ca_account_client>(io_, std::move(server));
+  account_client_ = std::make_shared<ca_account_client>(io_, std::move(server), signer_.key(),
+                                                        signer_.certificate());
+  return account_client_;
 }
 
 decltype(usage::sip_service_options::open_ice_stream) p2psip_daemon::sip_ice_streams() {
@@ -206,6 +207,7 @@ int p2psip_daemon::run() {
   open_control_socket();
   observe();
   start_membership();
+  if (provisioning_) renewal_ = std::make_unique<certificate_renewal>(io_, *provisioning_);
   wait_for_signals();
   watchdog_.start();
   schedule_housekeeping();
@@ -720,6 +722,7 @@ void p2psip_daemon::schedule_housekeeping() {
     if (provisioning_ && provisioning_->refetch_due(std::chrono::system_clock::now())) {
       (void)reload();  // the configuration document before it expires (§11.1)
     }
+    renew_certificate_if_due();
     // Soon after joining, then now and then. While fewer are held than
     // wanted (a spare lets a relayed link fail over at once), sooner at
     // first and then less and less often: each round is Finds across the

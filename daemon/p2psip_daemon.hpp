@@ -31,6 +31,8 @@
 #include "control/metrics_http_server.hpp"
 #include "control/event_bus.hpp"
 #include "control/metrics_registry.hpp"
+#include "daemon/ca_account_client.hpp"
+#include "daemon/certificate_renewal.hpp"
 #include "daemon/overlay_provisioning.hpp"
 #include "daemon/overlay_setup.hpp"
 #include "daemon/relay_service.hpp"
@@ -70,6 +72,9 @@ constexpr int exit_usage = 2;
 
 // Milliseconds since the epoch, for storage times.
 std::uint64_t wall_clock_ms();
+
+// node.status's certificate: whose it is, its Node-IDs, and when it expires.
+boost::json::object certificate_status(const identity::node_certificate& cert);
 
 class p2psip_daemon {
  public:
@@ -146,6 +151,18 @@ class p2psip_daemon {
   decltype(usage::sip_service_options::open_ice_stream) sip_ice_streams();
   // The CA that gives accounts from the phones' passwords; null when none.
   std::shared_ptr<usage::account_authority> account_authority();
+
+  // --- the node's certificate (certificate_renewal.hpp) ----------------------
+  // Starts a renewal once the certificate is due (housekeeping).
+  void renew_certificate_if_due();
+  // node.enroll: enrollment with a user's password or a token.
+  void enroll(const boost::json::object& params, control::responder respond);
+  // A certificate from the CA for the key in use. One naming this node's
+  // Node-ID is in force at once: links up keep theirs, new links and
+  // signatures show it, and it is published where the old one was.
+  // Another (a re-enrollment as another user) waits for the next start.
+  // Returns whether it is in force; publishes node.certificate.
+  bool install_certificate(const identity::node_certificate& cert, std::string_view what);
   boost::json::array accounts_status() const;
   overlay::message_transport& overlay_transport();
   // Up to `limit` linked peers' STUN servers (their overlay ports' UDP
@@ -230,6 +247,9 @@ class p2psip_daemon {
   // the metrics.
   std::vector<media::call_report> media_calls_;
   media::media_anchor_counters media_counters_;
+  // The CA client for the phones' accounts (null without one), told of a
+  // renewed node certificate.
+  std::shared_ptr<ca_account_client> account_client_;
   // The SIP usage (sip_service.hpp): front, directory and channel.
   std::unique_ptr<usage::sip_service> sip_;
   // The STUN/TURN relay (relay_service.hpp), on its "relay" thread.
@@ -262,6 +282,11 @@ class p2psip_daemon {
   systemd_notifier notifier_;
   boost::asio::signal_set signals_;
   watchdog_pinger watchdog_;
+  // Renewal and node.enroll, when the node enrolled at its overlay's CA.
+  std::unique_ptr<certificate_renewal> renewal_;
+  // A certificate for another Node-ID was saved: in force at the next start,
+  // and not renewed meanwhile.
+  bool restart_needed_ = false;
   std::unique_ptr<bootstrap::membership_keeper> membership_;
   std::unique_ptr<bootstrap::lan_discovery> discovery_;
   boost::asio::steady_timer housekeeping_;

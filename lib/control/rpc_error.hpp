@@ -26,6 +26,13 @@ inline constexpr int server_limit = -32002;  // too many connections or bytes he
 // relay -32050..; all inside JSON-RPC's server-error range, -32099..-32000.
 inline constexpr int node_not_joined = -32010;
 inline constexpr int node_leaving = -32011;
+// node.enroll: the causes first-start enrollment names (p2psipd(8)).
+inline constexpr int node_ca_unreachable = -32012;
+inline constexpr int node_wrong_password = -32013;
+inline constexpr int node_token_used = -32014;
+inline constexpr int node_csr_refused = -32015;
+inline constexpr int node_root_mismatch = -32016;
+inline constexpr int node_enrollment_failed = -32017;
 inline constexpr int overlay_no_route = -32020;
 inline constexpr int overlay_timeout = -32021;
 inline constexpr int overlay_peer_error = -32022;

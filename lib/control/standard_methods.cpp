@@ -15,10 +15,10 @@ using enum value_type;
 constexpr double max_uint32 = 4294967295.0;
 
 constexpr std::array event_topics{
-    std::string_view{"node.state"},      std::string_view{"peer.up"},
-    std::string_view{"peer.down"},       std::string_view{"storage.stored"},
-    std::string_view{"storage.expired"}, std::string_view{"storage.changed"},
-    std::string_view{"sip.registration"},
+    std::string_view{"node.state"},      std::string_view{"node.certificate"},
+    std::string_view{"peer.up"},         std::string_view{"peer.down"},
+    std::string_view{"storage.stored"},  std::string_view{"storage.expired"},
+    std::string_view{"storage.changed"}, std::string_view{"sip.registration"},
     std::string_view{"sip.dialog"},      std::string_view{"sip.message.received"},
     std::string_view{"sip.presence"},    std::string_view{"relay.allocation"},
     std::string_view{"media"},           std::string_view{"events.lost"},
@@ -79,6 +79,10 @@ std::vector<method_schema> schemas() {
                   {"certificate", object,
                    "this node's certificate: user (its rfc822Name user name), node_ids (hex), "
                    "expires (UTC, RFC 3339) and self_signed"},
+                  {"renewal", object,
+                   "null unless the node enrolled at its overlay's CA (p2psipd --overlay); "
+                   "then renewing (a renewal under way), failures (in a row), last_error and "
+                   "retry_in_s while a failed renewal waits for its retry"},
                   {"accounts", array,
                    "the accounts this box holds for its phones' users (a CA overlay, "
                    "p2psipd(8) ACCOUNTS FROM THE PHONE'S PASSWORD): one certificate object each, "
@@ -103,6 +107,39 @@ std::vector<method_schema> schemas() {
        .summary = "hand replicas over and leave the overlay gracefully",
        .access = method_access::state_changing,
        .result = {{"state", string, "the state after the request, normally leaving"}}},
+      {.name = "node.enroll",
+       .summary = "enroll or re-enroll this node at its overlay's enrollment server",
+       .access = method_access::state_changing,
+       .params = {{.name = "user",
+                   .type = string,
+                   .description = "the account to enroll as, with password",
+                   .minimum = 1,
+                   .maximum = 254},
+                  {.name = "password",
+                   .type = string,
+                   .description = "the account's password (p2psipctl prompts for it)",
+                   .minimum = 1,
+                   .maximum = 1024},
+                  {.name = "token",
+                   .type = string,
+                   .description = "a one-time token from p2psip-ca token, instead of user and "
+                                  "password",
+                   .minimum = 1,
+                   .maximum = 1024}},
+       .result = {{"user", string, "the certificate's user"},
+                  {"node_ids", array, "its Node-IDs (hex)"},
+                  {"expires", string, "when it expires (UTC, RFC 3339)"},
+                  {"self_signed", boolean, "false"},
+                  {"restart_needed", boolean,
+                   "true when the certificate names another Node-ID than the running node's "
+                   "(another user): saved, in force from the next start"}},
+       .notes = "Only for a daemon started with --overlay: it enrolls at the enrollment server "
+                "of the saved configuration document, keeping the node's key, and saves the "
+                "certificate (node.crt) only on success. A certificate for the running Node-ID "
+                "is in force at once, as a renewal is: links up stay up. Errors name the cause "
+                "as first-start enrollment does: ca_unreachable, wrong_password, token_used, "
+                "csr_refused, root_mismatch, or enrollment_failed (no enrollment server, no "
+                "configuration document, the state directory not writable)."},
       {.name = "overlay.peers",
        .summary = "connected peers with their role, link and round-trip time",
        .result = {{"peers", array,

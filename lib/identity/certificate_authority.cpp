@@ -1,5 +1,7 @@
 #include "identity/certificate_authority.hpp"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 
 #include <sstream>
@@ -163,7 +165,9 @@ result<node_certificate> certificate_authority::issue_node_certificate(
   spec.node_ids = nodes;
   spec.overlay = overlay_;
   spec.user_name = user_name;
-  spec.not_before = now - clock_skew_allowance;
+  // At most a tenth of a short lifetime: nodes renew at two thirds of
+  // notBefore..notAfter, which five minutes back would put at issuance.
+  spec.not_before = now - std::min<std::chrono::seconds>(clock_skew_allowance, lifetime / 10);
   spec.not_after = now + lifetime;
   return issue_certificate(spec, key_, &root_);
 }

@@ -32,26 +32,47 @@ message_signer::message_signer(key_pair key, node_certificate cert, wire::node_i
       md_ctx_(std::move(md_ctx)),
       sign_ctx_(std::move(sign_ctx)) {}
 
-result<message_signer> message_signer::create(key_pair key, node_certificate cert,
-                                              std::optional<wire::node_id> node) {
+namespace {
+
+// The certificate must be for `key` and name `node`.
+status check_certificate(const key_pair& key, const node_certificate& cert,
+                         const wire::node_id& node) {
   if (EVP_PKEY_eq(key.native(), cert.public_key()) != 1) {
     return identity_error{identity_errc::key_certificate_mismatch,
                           "the certificate is for another key"};
   }
+  if (!cert.has_node_id(node)) {
+    return identity_error{identity_errc::node_id_not_in_certificate, node.hex()};
+  }
+  return {};
+}
+
+struct encoded_identity {
+  wire::signer_identity identity;
+  std::vector<std::uint8_t> bytes;
+};
+
+result<encoded_identity> encode_identity(const node_certificate& cert, const wire::node_id& node) {
+  auto identity = signer_identity_for(cert, node);
+  if (!identity) return identity.error();
+  auto bytes = wire::to_bytes(*identity);
+  if (!bytes) {
+    return identity_error{identity_errc::invalid_signer_identity, bytes.error().describe()};
+  }
+  return encoded_identity{std::move(*identity), std::move(*bytes)};
+}
+
+}  // namespace
+
+result<message_signer> message_signer::create(key_pair key, node_certificate cert,
+                                              std::optional<wire::node_id> node) {
   if (cert.node_uris().empty()) {
     return identity_error{identity_errc::node_id_not_in_certificate, "no Node-ID"};
   }
   const wire::node_id signer = node.value_or(cert.node_uris().front().node);
-  if (!cert.has_node_id(signer)) {
-    return identity_error{identity_errc::node_id_not_in_certificate, signer.hex()};
-  }
-  auto identity = signer_identity_for(cert, signer);
+  if (auto checked = check_certificate(key, cert, signer); !checked) return checked.error();
+  auto identity = encode_identity(cert, signer);
   if (!identity) return identity.error();
-  auto identity_bytes = wire::to_bytes(*identity);
-  if (!identity_bytes) {
-    return identity_error{identity_errc::invalid_signer_identity,
-                          identity_bytes.error().describe()};
-  }
 
   evp_md_ptr sha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
   evp_md_ctx_ptr md_ctx(EVP_MD_CTX_new());
@@ -60,9 +81,19 @@ result<message_signer> message_signer::create(key_pair key, node_certificate cer
       EVP_PKEY_CTX_set_signature_md(sign_ctx.get(), sha256.get()) != 1) {
     return openssl_error(identity_errc::crypto_failure, "cannot prepare signing");
   }
-  return message_signer(std::move(key), std::move(cert), signer, std::move(*identity),
-                        std::move(*identity_bytes), std::move(sha256), std::move(md_ctx),
+  return message_signer(std::move(key), std::move(cert), signer, std::move(identity->identity),
+                        std::move(identity->bytes), std::move(sha256), std::move(md_ctx),
                         std::move(sign_ctx));
+}
+
+status message_signer::use_certificate(node_certificate cert) {
+  if (auto checked = check_certificate(key_, cert, node_); !checked) return checked.error();
+  auto identity = encode_identity(cert, node_);
+  if (!identity) return identity.error();
+  cert_ = std::move(cert);
+  identity_ = std::move(identity->identity);
+  identity_bytes_ = std::move(identity->bytes);
+  return {};
 }
 
 result<wire::signature> message_signer::sign(std::initializer_list<byte_span> parts) {

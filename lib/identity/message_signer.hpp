@@ -50,6 +50,10 @@ class message_signer {
   // node's certificate.
   result<wire::security_block> sign_blob(byte_span blob);
 
+  // A renewed certificate for the same key and Node-ID: later signatures
+  // name it, and the SecurityBlocks carry it. Unchanged on failure.
+  status use_certificate(node_certificate cert);
+
   const wire::node_id& node() const noexcept { return node_; }
   const node_certificate& certificate() const noexcept { return cert_; }
   // The key: for a TLS client certificate (enrollment_client), and for

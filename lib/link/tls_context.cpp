@@ -67,6 +67,11 @@ tls_context::tls_context(const tls_credentials& credentials,
   open_keylog(config);
 }
 
+bool tls_context::use_certificate(const identity::node_certificate& certificate) {
+  if (EVP_PKEY_eq(SSL_CTX_get0_privatekey(ctx_.get()), certificate.public_key()) != 1) return false;
+  return SSL_CTX_use_certificate(ctx_.get(), certificate.native()) == 1;
+}
+
 void tls_context::log(log_level level, std::string_view message) const {
   if (log_) log_(level, message);
 }

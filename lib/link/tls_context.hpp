@@ -39,6 +39,11 @@ class tls_context {
   tls_context(const tls_context&) = delete;
   tls_context& operator=(const tls_context&) = delete;
 
+  // A renewed certificate for the same key: links made from now on show it;
+  // links already up keep the one they were made with (each SSL holds its
+  // own reference), so none is dropped. False if it is for another key.
+  bool use_certificate(const identity::node_certificate& certificate);
+
   SSL_CTX* native() const noexcept { return ctx_.get(); }
   tls_transport transport() const noexcept { return transport_; }
   const peer_authenticator& authenticator() const noexcept { return authenticator_; }

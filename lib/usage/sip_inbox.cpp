@@ -192,14 +192,17 @@ void sip_inbox::publish_certificate() {
   storing_certificate_ = true;
   node_.send_request(
       {wire::destination::resource(resource)}, {wire::message_code::store_req, std::move(request)},
-      [this, alive = alive_, user = *user](overlay::answer_result answer) {
+      [this, alive = alive_, user = *user,
+       published = node_signer_.certificate().der()](overlay::answer_result answer) {
         if (!*alive) return;
         storing_certificate_ = false;
         const auto now = std::chrono::steady_clock::now();
         if (answer) {
           logs.write(log_level::info,
                      "sip: the certificate of " + user + " published in CERTIFICATE_BY_USER");
-          next_certificate_store_ = now + certificate_lifetime / 2;
+          // Renewed while this store was under way: the new one goes at once.
+          const bool current = std::ranges::equal(published, node_signer_.certificate().der());
+          next_certificate_store_ = current ? now + certificate_lifetime / 2 : now;
           return;
         }
         logs.write(log_level::warning, "sip: publishing the certificate of " + user + ": " +

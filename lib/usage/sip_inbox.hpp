@@ -96,6 +96,8 @@ class sip_inbox {
   // The drains asked for before the node joined, once it has; and this
   // node's certificate published when due. Called every second or so.
   void drain_waiting();
+  // The node's certificate was renewed: published again at the next round.
+  void node_certificate_changed() { next_certificate_store_ = {}; }
   // Entries in the ledger (for tests and status).
   std::size_t delivered_count() const { return ledger_.size(); }
 

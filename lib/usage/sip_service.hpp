@@ -113,6 +113,8 @@ class sip_service {
   // For node.status: where the front listens and whether its thread runs,
   // or nothing when off.
   boost::json::object status() const;
+  // The node's certificate was renewed: published again where the old one was.
+  void node_certificate_changed() { inbox_.node_certificate_changed(); }
   // The accounts held for phones' users (phone_accounts.hpp), by user.
   std::vector<identity::node_certificate> account_certificates() const;
   // The sip thread has left a liveness probe unanswered for `stall_after`:

@@ -298,3 +298,52 @@ TEST_CASE("a verdict is kept per verifier: another trust policy decides for itse
     CHECK(r.error().code == identity_errc::self_signed_node_id_mismatch);
   }
 }
+
+TEST_CASE("a renewed certificate signs for the same Node-ID and peers verify it at once") {
+  fixture f;
+  auto creds = test::enroll(f.ca, "alice@example.org", 1, key_algorithm::ecdsa_p256, now);
+  const auto old_cert = creds.certificate;
+  const auto node = old_cert.node_ids().front();
+  // The CA renews: the same key and Node-ID, a later and longer validity.
+  const auto renewed = must(
+      f.ca.issue_node_certificate(creds.key.native(), {node}, "alice@example.org", now + 60s, 2h));
+  auto signer = must(message_signer::create(std::move(creds.key), old_cert));
+  const auto before = sign_with(signer);
+
+  REQUIRE(signer.use_certificate(renewed));
+  CHECK(signer.node() == node);
+  CHECK(signer.certificate().der() == renewed.der());
+  CHECK(signer.generic_certificate().certificate == renewed.der());
+  const auto after = sign_with(signer);
+  CHECK(after.block.signature.identity.hash != before.block.signature.identity.hash);
+  // The new signature verifies under the renewed certificate's validity
+  // (it starts a minute later); the old one only under the old's, a year.
+  const auto later = now + 60s + 90min;
+  const auto verified =
+      f.verifier.verify_message(after.block, overlay, transaction, after.contents, node, later);
+  REQUIRE(verified);
+  CHECK(verified->node == node);
+  CHECK(f.verifier
+            .verify_message(before.block, overlay, transaction, before.contents, node,
+                            now + 400 * 24h)
+            .error()
+            .code == identity_errc::certificate_expired);
+}
+
+TEST_CASE("a signer refuses a renewed certificate for another key or Node-ID, keeping its own") {
+  fixture f;
+  auto alice = test::enroll(f.ca, "alice@example.org", 1, key_algorithm::ecdsa_p256, now);
+  auto bob = test::enroll(f.ca, "bob@example.org", 1, key_algorithm::ecdsa_p256, now);
+  const auto own = alice.certificate;
+  const auto other_node = must(f.ca.issue_node_certificate(
+      alice.key.native(), bob.certificate.node_ids(), "alice@example.org", now, 2h));
+  auto signer = must(message_signer::create(std::move(alice.key), own));
+  CHECK(signer.use_certificate(bob.certificate).error().code ==
+        identity_errc::key_certificate_mismatch);
+  CHECK(signer.use_certificate(other_node).error().code ==
+        identity_errc::node_id_not_in_certificate);
+  CHECK(signer.certificate().der() == own.der());
+  const auto still = sign_with(signer);
+  CHECK(f.verifier.verify_message(still.block, overlay, transaction, still.contents,
+                                  own.node_ids().front(), now));
+}

@@ -2,6 +2,7 @@
 //   p2psip-ca init   --dir D --overlay NAME [--rsa]
 //   p2psip-ca serve  --dir D --listen ADDR:PORT [--url URL] [--overlay NAME]
 //                    [--users FILE] [--max-node-ids N] [--config-lifetime-days N]
+//                    [--certificate-lifetime SECONDS]
 //   p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE
 //                    (--csr FILE | --out-key FILE)
 //   p2psip-ca passwd --users FILE --user NAME [--digest md5|sha256,md5|sha256]
@@ -42,6 +43,7 @@ const char* const usage_text =
     "usage: p2psip-ca init   --dir D --overlay NAME [--rsa]\n"
     "       p2psip-ca serve  --dir D --listen ADDR:PORT [--url URL] [--overlay NAME]\n"
     "                        [--users FILE] [--max-node-ids N] [--config-lifetime-days N]\n"
+    "                        [--certificate-lifetime SECONDS]\n"
     "       p2psip-ca token  --dir D --user NAME [--url URL]\n"
     "       p2psip-ca issue  --dir D --user NAME [--nodeids N] --out-cert FILE\n"
     "                        (--csr FILE | --out-key FILE)\n"
@@ -79,13 +81,13 @@ std::optional<options> parse_options(int argc, char** argv, const std::vector<st
 }
 
 std::optional<std::size_t> parse_size(const options& opts, const std::string& name,
-                                      std::size_t fallback) {
+                                      std::size_t fallback, std::size_t maximum = 1000) {
   const auto it = opts.find(name);
   if (it == opts.end()) return fallback;
   try {
     std::size_t used = 0;
     const auto value = std::stoul(it->second, &used);
-    if (used != it->second.size() || value == 0 || value > 1000) return std::nullopt;
+    if (used != it->second.size() || value == 0 || value > maximum) return std::nullopt;
     return value;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -145,6 +147,15 @@ int run_serve(const options& opts) {
   const auto max_node_ids = parse_size(opts, "max-node-ids", policy.max_node_ids);
   if (!max_node_ids) return usage("--max-node-ids must be 1..1000");
   policy.max_node_ids = *max_node_ids;
+  // Short lifetimes exercise renewal (a node renews at two thirds).
+  constexpr std::size_t ten_years = 10 * 366 * 86400;
+  const auto certificate_lifetime = parse_size(
+      opts, "certificate-lifetime",
+      static_cast<std::size_t>(certificate_authority::default_node_lifetime.count()), ten_years);
+  if (!certificate_lifetime || *certificate_lifetime < 30) {
+    return usage("--certificate-lifetime must be 30 to " + std::to_string(ten_years) + " seconds");
+  }
+  policy.certificate_lifetime = std::chrono::seconds(*certificate_lifetime);
   if (opts.contains("users")) {
     auto users = password_file::load(opts.at("users"));
     if (!users) return failed(users.error());

@@ -26,7 +26,7 @@ constexpr std::array aliases{
     method_alias{"message", "sip.message"},     method_alias{"relays", "relay.allocations"},
     method_alias{"messages", "sip.register"},   method_alias{"presence", "sip.presence"},
     method_alias{"call", "sip.call"},           method_alias{"hangup", "sip.hangup"},
-    method_alias{"watch", "storage.watch"},
+    method_alias{"watch", "storage.watch"},     method_alias{"enroll", "node.enroll"},
 };
 
 std::optional<double> parse_seconds(std::string_view text) {

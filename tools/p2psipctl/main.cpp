@@ -14,6 +14,7 @@
 #include "control/control_client.hpp"
 #include "control/standard_methods.hpp"
 #include "human_output.hpp"
+#include "password_prompt.hpp"
 
 namespace {
 
@@ -142,6 +143,23 @@ int run_stream(const invocation& command) {
   return exit_ok;
 }
 
+// enroll user=NAME without password=: asked for on the terminal, unechoed.
+// False (with the reason on stderr) when it cannot be.
+bool ask_password_if_missing(invocation& command) {
+  if (command.method != "node.enroll" || !command.params.contains("user") ||
+      command.params.contains("password") || command.params.contains("token")) {
+    return true;
+  }
+  const auto password =
+      prompt_password("password for " + std::string(command.params.at("user").as_string()) + ": ");
+  if (!password || password->empty()) {
+    std::cerr << "p2psipctl: enroll needs password=, or a terminal to ask for it on\n";
+    return false;
+  }
+  command.params["password"] = *password;
+  return true;
+}
+
 // Polls node.status until it says joined; a daemon still starting up is
 // simply polled again.
 int run_wait_joined(const invocation& command) {
@@ -213,6 +231,7 @@ int main(int argc, char** argv) {
     case command_kind::completion: std::cout << render_bash_completion(catalog); return exit_ok;
     case command_kind::wait_joined: return run_wait_joined(command);
     case command_kind::call:
+      if (!ask_password_if_missing(command)) return exit_usage;
       return command.method == "events.subscribe" || own_event_topic(command.method)
                  ? run_stream(command)
                  : run_call(command);
