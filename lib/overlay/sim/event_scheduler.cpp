@@ -1,5 +1,7 @@
 #include "overlay/sim/event_scheduler.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <utility>
 
 namespace p2psip::overlay::sim {
@@ -27,7 +29,9 @@ timer_id event_scheduler::schedule(duration delay, std::function<void()> callbac
   s.callback = std::move(callback);
   // A negative delay would move time backwards; it means "as soon as possible".
   const time_point when = delay > duration::zero() ? now_ + delay : now_;
-  queue_.push({when, next_sequence_++, index, s.generation});
+  drop_cancelled_if_most();
+  queue_.push_back({when, next_sequence_++, index, s.generation});
+  std::push_heap(queue_.begin(), queue_.end(), std::greater<>{});
   ++pending_;
   return make_id(index, s.generation);
 }
@@ -49,17 +53,26 @@ void event_scheduler::release(std::uint32_t index) {
   --pending_;
 }
 
+void event_scheduler::drop_cancelled_if_most() {
+  // The floor keeps small queues from being rebuilt over and over.
+  if (queue_.size() < 1024 || queue_.size() < 2 * pending_) return;
+  std::erase_if(queue_, [this](const event& e) { return cancelled(e); });
+  std::make_heap(queue_.begin(), queue_.end(), std::greater<>{});
+}
+
 bool event_scheduler::skip_cancelled() {
-  while (!queue_.empty() && queue_.top().generation != slots_[queue_.top().slot].generation) {
-    queue_.pop();
+  while (!queue_.empty() && cancelled(queue_.front())) {
+    std::pop_heap(queue_.begin(), queue_.end(), std::greater<>{});
+    queue_.pop_back();
   }
   return !queue_.empty();
 }
 
 bool event_scheduler::run_one() {
   if (!skip_cancelled()) return false;
-  const event e = queue_.top();
-  queue_.pop();
+  std::pop_heap(queue_.begin(), queue_.end(), std::greater<>{});
+  const event e = queue_.back();
+  queue_.pop_back();
   auto callback = std::move(slots_[e.slot].callback);
   release(e.slot);
   now_ = e.when;
@@ -70,7 +83,7 @@ bool event_scheduler::run_one() {
 
 std::size_t event_scheduler::run_until(time_point deadline) {
   std::size_t ran = 0;
-  while (skip_cancelled() && queue_.top().when <= deadline) {
+  while (skip_cancelled() && queue_.front().when <= deadline) {
     run_one();
     ++ran;
   }

@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <queue>
 #include <vector>
 
 #include "overlay/timer_service.hpp"
@@ -49,12 +48,22 @@ class event_scheduler final : public timer_service {
     std::function<void()> callback;
   };
 
+  bool cancelled(const event& e) const noexcept {
+    return e.generation != slots_[e.slot].generation;
+  }
   // Pops heap entries of cancelled events until a live one is on top.
   bool skip_cancelled();
   void release(std::uint32_t index);
+  // Drops cancelled entries once they outnumber the live ones: transaction
+  // timers are nearly all cancelled, and left in place they would fill the
+  // heap until their due time. Entries are totally ordered by (when,
+  // sequence), so rebuilding never changes which event runs next.
+  void drop_cancelled_if_most();
 
   time_point now_{};
-  std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
+  // A binary min-heap (std::greater) kept with push_heap/pop_heap, so that
+  // cancelled entries can be filtered out in place.
+  std::vector<event> queue_;
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::uint64_t next_sequence_ = 0;

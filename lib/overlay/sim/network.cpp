@@ -79,15 +79,24 @@ const network::node* network::find(const node_id& id) const {
 }
 
 network::link* network::find_link(std::uint32_t at, std::uint32_t peer) {
-  auto& links = nodes_[at].links;
-  auto it = std::find_if(links.begin(), links.end(), [&](const link& l) { return l.peer == peer; });
-  return it == links.end() ? nullptr : &*it;
+  return const_cast<link*>(std::as_const(*this).find_link(at, peer));
 }
 
 const network::link* network::find_link(std::uint32_t at, std::uint32_t peer) const {
-  const auto& links = nodes_[at].links;
-  auto it = std::find_if(links.begin(), links.end(), [&](const link& l) { return l.peer == peer; });
-  return it == links.end() ? nullptr : &*it;
+  const node& n = nodes_[at];
+  const auto it = std::find(n.link_peers.begin(), n.link_peers.end(), peer);
+  return it == n.link_peers.end() ? nullptr : &n.links[it - n.link_peers.begin()];
+}
+
+void network::add_link(node& at, const link& l) {
+  at.links.push_back(l);
+  at.link_peers.push_back(l.peer);
+}
+
+void network::remove_link(node& at, std::uint32_t peer) {
+  const auto it = std::find(at.link_peers.begin(), at.link_peers.end(), peer);
+  at.links.erase(at.links.begin() + (it - at.link_peers.begin()));
+  at.link_peers.erase(it);
 }
 
 bool network::connect(const node_id& a, const node_id& b) {
@@ -95,8 +104,8 @@ bool network::connect(const node_id& a, const node_id& b) {
   node* y = find(b);
   if (!x || !y || x == y || !x->alive || !y->alive || find_link(x->index, y->index)) return false;
   const std::uint32_t generation = next_generation_++;
-  x->links.push_back({y->index, generation, false, config_.default_link});
-  y->links.push_back({x->index, generation, false, config_.default_link});
+  add_link(*x, {y->index, generation, false, config_.default_link});
+  add_link(*y, {x->index, generation, false, config_.default_link});
   scheduler_.schedule(config_.default_link.latency,
                       [this, i = x->index, j = y->index, generation] { bring_up(i, j, generation); });
   return true;
@@ -129,12 +138,8 @@ void network::tear_down(std::uint32_t a, std::uint32_t b, std::uint32_t generati
   const link* ab = find_link(a, b);
   if (!ab || ab->generation != generation) return;
   const bool was_up = ab->up;
-  for (std::uint32_t end : {a, b}) {
-    const std::uint32_t other = end == a ? b : a;
-    auto& links = nodes_[end].links;
-    links.erase(std::find_if(links.begin(), links.end(),
-                             [&](const link& l) { return l.peer == other; }));
-  }
+  remove_link(nodes_[a], b);
+  remove_link(nodes_[b], a);
   for (std::uint32_t end : {a, b}) {
     const std::uint32_t other = end == a ? b : a;
     if (was_up && nodes_[end].alive) nodes_[end].events->on_link_down(nodes_[other].id);
@@ -186,21 +191,30 @@ bool network::send(std::uint32_t from, const node_id& to, std::vector<std::uint8
     ++stats_.lost;
     return true;
   }
-  scheduler_.schedule(l->profile.latency,
-                      [this, from, to = target->index, g = l->generation,
-                       m = std::move(message)] { deliver(from, to, g, m); });
+  std::uint32_t index;
+  if (free_in_flight_.empty()) {
+    index = static_cast<std::uint32_t>(in_flight_.size());
+    in_flight_.emplace_back();
+  } else {
+    index = free_in_flight_.back();
+    free_in_flight_.pop_back();
+  }
+  in_flight_[index] = {from, target->index, l->generation, std::move(message)};
+  scheduler_.schedule(l->profile.latency, [this, index] { deliver(index); });
   return true;
 }
 
-void network::deliver(std::uint32_t from, std::uint32_t to, std::uint32_t generation,
-                      const std::vector<std::uint8_t>& message) {
-  const link* l = find_link(to, from);
-  if (!nodes_[from].alive || !nodes_[to].alive || !l || l->generation != generation) {
+void network::deliver(std::uint32_t in_flight_index) {
+  // Taken out first: the receiver's answers reuse the slot.
+  const in_flight m = std::move(in_flight_[in_flight_index]);
+  free_in_flight_.push_back(in_flight_index);
+  const link* l = find_link(m.to, m.from);
+  if (!nodes_[m.from].alive || !nodes_[m.to].alive || !l || l->generation != m.generation) {
     ++stats_.dropped;
     return;
   }
   ++stats_.delivered;
-  nodes_[to].events->on_message(nodes_[from].id, message);
+  nodes_[m.to].events->on_message(nodes_[m.from].id, m.message);
 }
 
 }  // namespace p2psip::overlay::sim

@@ -8,8 +8,9 @@
 #include <cstdint>
 #include <deque>
 #include <random>
-#include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "overlay/message_transport.hpp"
 #include "overlay/sim/event_scheduler.hpp"
@@ -108,14 +109,27 @@ class network {
     node_id id;
     transport_events* events;
     bool alive = true;
+    // Each link's peer also sits in link_peers, at the same position: every
+    // message looks its link up, and a scan of packed indices touches a few
+    // cache lines where one of whole links touches dozens.
     std::vector<link> links;
+    std::vector<std::uint32_t> link_peers;
     std::uint64_t last_offer = 0;
     std::vector<attach_offer_id> offers;  // gathered, not yet opened or withdrawn
   };
 
+  // A message on its way. Kept here, not in the delivery callback, so that
+  // the callback is small enough for std::function to hold without
+  // allocating: one allocation less per message sent.
+  struct in_flight {
+    std::uint32_t from;
+    std::uint32_t to;
+    std::uint32_t generation;  // of the link it was sent over
+    std::vector<std::uint8_t> message;
+  };
+
   bool send(std::uint32_t from, const node_id& to, std::vector<std::uint8_t> message);
-  void deliver(std::uint32_t from, std::uint32_t to, std::uint32_t generation,
-               const std::vector<std::uint8_t>& message);
+  void deliver(std::uint32_t in_flight_index);
   void bring_up(std::uint32_t a, std::uint32_t b, std::uint32_t generation);
   // Removes the a-b link if it is still `generation`, telling each live end
   // that had it up.
@@ -124,13 +138,19 @@ class network {
   const node* find(const node_id& id) const;
   link* find_link(std::uint32_t at, std::uint32_t peer);
   const link* find_link(std::uint32_t at, std::uint32_t peer) const;
+  static void add_link(node& at, const link& l);
+  static void remove_link(node& at, std::uint32_t peer);
 
   event_scheduler& scheduler_;
   network_config config_;
   std::mt19937_64 random_;
   std::deque<node> nodes_;  // a deque keeps each transport's address stable
-  std::unordered_map<node_id, std::uint32_t> index_of_;
+  // Consulted by every send: open addressing keeps key and index in one
+  // cache line. Only looked up, never iterated, so its order cannot leak.
+  boost::unordered_flat_map<node_id, std::uint32_t, std::hash<node_id>> index_of_;
   std::uint32_t next_generation_ = 0;
+  std::vector<in_flight> in_flight_;
+  std::vector<std::uint32_t> free_in_flight_;
   network_stats stats_;
 };
 
