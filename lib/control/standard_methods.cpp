@@ -49,6 +49,21 @@ param_schema key_param() {
           .format = string_format::hex_id_or_name};
 }
 
+// The method ending a watch that `watch_method` started on this connection.
+method_schema unwatch_schema(std::string name, const std::string& watch_method) {
+  return {.name = std::move(name),
+          .summary = "end a " + watch_method + " of this connection",
+          .params = {{.name = "watch",
+                      .type = integer,
+                      .description = "the id " + watch_method + " returned",
+                      .required = true,
+                      .minimum = 1,
+                      .maximum = max_uint32}},
+          .result = {{"watch", integer, "the id"}, {"removed", boolean, "true"}},
+          .notes = "Fails with unknown_watch when this connection has no " + watch_method +
+                   " of that id."};
+}
+
 // A SIP address of record (or GRUU), required.
 param_schema aor_param(std::string name, std::string description) {
   return {.name = std::move(name),
@@ -210,7 +225,8 @@ std::vector<method_schema> schemas() {
       {.name = "storage.watch",
        .summary = "follow the values under a key: a storage.changed event on this connection "
                   "whenever they change anywhere in the overlay",
-       .params = {kind_param(), key_param(),
+       .params = {kind_param(),
+                  key_param(),
                   encoding_param("how values are returned: text, hex or base64"),
                   {.name = "interval",
                    .type = integer,
@@ -234,16 +250,7 @@ std::vector<method_schema> schemas() {
                 "at most one per interval. A watch ends with storage.unwatch or when the "
                 "connection closes. The first look is made before the result, which carries "
                 "what it found (empty when nothing is stored)."},
-      {.name = "storage.unwatch",
-       .summary = "end a storage.watch of this connection",
-       .params = {{.name = "watch",
-                   .type = integer,
-                   .description = "the id storage.watch returned",
-                   .required = true,
-                   .minimum = 1,
-                   .maximum = max_uint32}},
-       .result = {{"watch", integer, "the id"}, {"removed", boolean, "true"}},
-       .notes = "Fails with unknown_watch when this connection has no watch of that id."},
+      unwatch_schema("storage.unwatch", "storage.watch"),
       {.name = "sip.registrations",
        .summary = "the AORs registered with this node's SIP front and their contacts",
        .result = {{"registrations", array,
@@ -283,6 +290,30 @@ std::vector<method_schema> schemas() {
                 "node the daemon fetches its presence from that node (a SUBSCRIBE with "
                 "Expires 0). The event sip.presence (aor, status, note, activity, source) "
                 "follows the AORs registered with this node as they change."},
+      {.name = "sip.presence.watch",
+       .summary = "follow an AOR's presence wherever it registers (a buddy list entry): a "
+                  "sip.presence event on this connection whenever it changes",
+       .params = {aor_param("aor", "the AOR, e.g. sip:alice@office.example")},
+       .result = {{"watch", integer, "the watch's id, for sip.presence.unwatch and in its events"},
+                  {"interval_s", integer, "seconds between two looks at the AOR"},
+                  {"aor", string, "the AOR as asked"},
+                  {"status", string, "open or closed, now"},
+                  {"note", string, "the published PIDF note, or empty"},
+                  {"activity", string, "the published RPID activity, or empty"},
+                  {"source", string, "as sip.presence says"},
+                  {"where", string, "as sip.presence says"},
+                  {"reason", string, "as sip.presence says"}},
+       .notes = "The AOR must be user@domain within sip.domains (aor_not_allowed otherwise); it "
+                "need not be registered anywhere yet. Polling at a bounded rate: this node "
+                "fetches the AOR's presence from its home daemon every 10 s (a SUBSCRIBE with "
+                "Expires 0 through the overlay), follows at most 64 AORs and holds at most 256 "
+                "watches (too_many_watches past either), so it sends at most 6.4 fetches a "
+                "second for its watchers. The result carries the state now, as sip.presence "
+                "answers it; subscribe to sip.presence (events.subscribe) on the same "
+                "connection, and each change sends {topic: sip.presence, watch, aor, status, "
+                "note, activity, source} there. A watch ends with sip.presence.unwatch or when "
+                "the connection closes."},
+      unwatch_schema("sip.presence.unwatch", "sip.presence.watch"),
       {.name = "sip.dialogs",
        .summary = "the SIP dialogs (calls) this node's front is proxying",
        .result = {{"dialogs", array,
@@ -311,8 +342,9 @@ std::vector<method_schema> schemas() {
       {.name = "sip.call",
        .summary = "click-to-call: ring the caller's own phone, then connect it to the callee",
        .access = method_access::state_changing,
-       .params = {aor_param("from", "the caller's AOR, registered on this node, e.g. "
-                                    "sip:alice@office.example"),
+       .params = {aor_param("from",
+                            "the caller's AOR, registered on this node, e.g. "
+                            "sip:alice@office.example"),
                   aor_param("to", "the callee's AOR or GRUU, here or anywhere in the overlay")},
        .result = {{"call", string, "the call's id, for sip.hangup"},
                   {"caller_call_id", string,

@@ -248,6 +248,7 @@ void forking_proxy::apply_decision(std::uint64_t id, const route_decision& d) {
     return;
   }
   if (d.status != 0) {
+    if ((d.status == 404 || d.status == 480) && hand_to_adopter(t)) return;
     txn_reply(t, d.status, d.phrase.c_str(), d.reason);
     return;
   }
@@ -373,6 +374,21 @@ bool forking_proxy::divert_offline(proxy_txn* t, int status) {
     txn_reply(tt, a.status, a.phrase.c_str(), a.reason);
   });
   bridge_.to_overlay([store = cfg_.store_offline, m = std::move(m), back] { store(m, back); });
+  return true;
+}
+
+bool forking_proxy::hand_to_adopter(proxy_txn* t) {
+  if (!adopt_ || t->method != sip_method_subscribe || t->from_daemon || !t->irq || t->final_sent)
+    return false;
+  nta_incoming_t* irq = t->irq;
+  nta_incoming_bind(irq, nullptr, nullptr);
+  if (!adopt_(irq, sip_object(t->request))) {
+    nta_incoming_bind(irq, upstream_event_cb, t);
+    return false;
+  }
+  t->irq = nullptr;
+  t->final_sent = true;
+  maybe_done(t);
   return true;
 }
 

@@ -49,11 +49,11 @@ struct proxy_txn {
   msg_t* best = nullptr;  // best final non-2xx so far
   int best_status = 0;
   std::string call_id;
-  std::string host_name_hop;  // a target left out: its next hop needs DNS
+  std::string host_name_hop;    // a target left out: its next hop needs DNS
   bool may_go_offline = false;  // a MESSAGE sip_front_config::store_offline may keep
-  bool media_refused = false;  // a target left out: the sdp_rewriter refused its SDP
-  bool late_offer = false;     // an INVITE without SDP: the offer comes in a response
-  bool from_daemon = false;    // handed to us by another daemon (p2p-local)
+  bool media_refused = false;   // a target left out: the sdp_rewriter refused its SDP
+  bool late_offer = false;      // an INVITE without SDP: the offer comes in a response
+  bool from_daemon = false;     // handed to us by another daemon (p2p-local)
 };
 
 class forking_proxy {
@@ -70,6 +70,13 @@ class forking_proxy {
   // Takes nta's default transactions for stray responses; false when nta
   // cannot create them.
   bool catch_strays();
+
+  // An out-of-dialog SUBSCRIBE from a local watcher whose AOR is registered
+  // nowhere (404) or nowhere reachable (480) is offered to `adopt` (the
+  // presence agent) before it is refused; `adopt` returns true when it
+  // answered the request and destroyed the transaction handle.
+  using subscribe_adopter = std::function<bool(nta_incoming_t*, const sip_t*)>;
+  void adopt_unrouted_subscribes(subscribe_adopter adopt) { adopt_ = std::move(adopt); }
 
   // Proxies an authorized request that is not for this daemon: along
   // `next_route` when one is left (after our own entry, removed when
@@ -104,6 +111,8 @@ class forking_proxy {
   // Hands a MESSAGE that found no reachable contact to store_offline; true
   // when it did (the answer comes from there).
   bool divert_offline(proxy_txn* t, int status);
+  // Offers a SUBSCRIBE that found no destination to adopt_; true when taken.
+  bool hand_to_adopter(proxy_txn* t);
   void maybe_done(proxy_txn* t);
   void cancel_pending(proxy_txn* t, const branch* except);
   void destroy_txn(proxy_txn* t);
@@ -120,6 +129,7 @@ class forking_proxy {
   const thread_bridge& bridge_;
   dialog_tracker& dialogs_;
   sdp_rewriter& sdp_;
+  subscribe_adopter adopt_;
   bool media_refused_ = false;  // the last rewrite_sdp failed in the rewriter
 
   std::unordered_map<std::uint64_t, std::unique_ptr<proxy_txn>> txns_;

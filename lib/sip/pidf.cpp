@@ -1,7 +1,7 @@
 #include "sip/pidf.hpp"
 
-#include <libxml/parser.h>
 #include <libxml/entities.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include <memory>
@@ -110,9 +110,18 @@ std::string make_pidf(const std::string& entity, const presence_status& status) 
   if (pres.rfind("sip:", 0) == 0) pres = "pres:" + pres.substr(4);
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"" +
-      escape(pres) + "\">\n<tuple id=\"p2psipd\"><status><basic>" +
-      (status.open ? "open" : "closed") + "</basic></status>";
+      "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\"";
+  // The activity (an element name parse_pidf read) as RPID, RFC 4480 §5.
+  if (!status.activity.empty())
+    out += " xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" xmlns:rpid=\"" +
+           std::string(rpid_ns) + "\"";
+  out += " entity=\"" + escape(pres) + "\">\n";
+  if (!status.activity.empty())
+    out += "<dm:person id=\"p2psipd-person\"><rpid:activities><rpid:" + escape(status.activity) +
+           "/></rpid:activities></dm:person>\n";
+  out += "<tuple id=\"p2psipd\"><status><basic>";
+  out += status.open ? "open" : "closed";
+  out += "</basic></status>";
   if (!status.note.empty()) out += "<note>" + escape(status.note) + "</note>";
   out += "</tuple>\n</presence>\n";
   return out;

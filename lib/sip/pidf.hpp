@@ -30,7 +30,8 @@ struct pidf_parse {
 pidf_parse parse_pidf(std::string_view document);
 
 // A PIDF document for `entity` (an AOR, written as its pres: URI) with one
-// tuple: the document the agent sends for an AOR nobody published for.
+// tuple, and the RPID activity when there is one: the document the agent
+// sends for an AOR nobody published for, or as its home agent told it.
 std::string make_pidf(const std::string& entity, const presence_status& status);
 
 }  // namespace p2psip::sip

@@ -1,6 +1,7 @@
 #include "sip/presence_agent.hpp"
 
 #include <cstring>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -75,7 +76,9 @@ presence_agent::presence_agent(nta_agent_t* agent, const sip_front_config& cfg,
                                const front_address& where, const binding_table& bindings,
                                const thread_bridge& bridge, nta_request_f* leg_callback,
                                nta_leg_magic_t* leg_magic,
-                               std::function<void(const presence_view&)> on_change)
+                               std::function<void(const presence_view&)> on_change,
+                               std::function<void(const presence_view&)> on_followed,
+                               std::function<void(std::vector<saved_publication>)> on_publications)
     : agent_(agent),
       cfg_(cfg),
       where_(where),
@@ -84,6 +87,8 @@ presence_agent::presence_agent(nta_agent_t* agent, const sip_front_config& cfg,
       leg_callback_(leg_callback),
       leg_magic_(leg_magic),
       on_change_(std::move(on_change)),
+      on_followed_(std::move(on_followed)),
+      on_publications_(std::move(on_publications)),
       publications_(random_etag) {}
 
 presence_agent::~presence_agent() {
@@ -123,6 +128,8 @@ std::string presence_agent::document(const std::string& aor) const {
   const auto v = view(aor);
   if (v.source == presence_source::published)
     return publications_.current(aor, sip_clock::now())->document;
+  if (const presence_view* far = polls_.last(aor); far && v.source == presence_source::unregistered)
+    return make_pidf(aor, {far->open, far->note, far->activity});
   return make_pidf(aor, {v.open, {}, {}});
 }
 
@@ -153,7 +160,19 @@ void presence_agent::handle_publish(nta_incoming_t* irq, const sip_t* sip) {
   const std::string expires = std::to_string(o.expires.count());
   answer(irq, cfg_, SIP_200_OK, SIPTAG_ETAG_STR(o.etag.c_str()),
          SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
+  publications_changed();  // a new entity-tag or expiry at least
   if (o.changed) changed(aor);
+}
+
+void presence_agent::publications_changed() {
+  if (on_publications_)
+    bridge_.to_overlay(
+        [cb = on_publications_, all = publications_.saved(sip_clock::now())] { cb(all); });
+}
+
+void presence_agent::restore(const std::vector<saved_publication>& saved) {
+  if (publications_.restore(saved, sip_clock::now()) == 0) return;
+  for (const auto& p : saved) changed(p.aor);
 }
 
 // ------------------------------------------------------------------ SUBSCRIBE
@@ -166,19 +185,49 @@ presence_agent::granted presence_agent::grant(const sip_t* sip) const {
 }
 
 void presence_agent::handle_subscribe(nta_incoming_t* irq, const sip_t* sip) {
+  if (subscription* s = accept(irq, sip)) notify(*s);  // the initial NOTIFY (RFC 6665 §4.2.1.2)
+}
+
+bool presence_agent::adopt_subscribe(nta_incoming_t* irq, const sip_t* sip) {
   const std::string aor = aor_of(sip);
-  if (!accepts_pidf(sip))
-    return answer(irq, cfg_, SIP_406_NOT_ACCEPTABLE, SIPTAG_ACCEPT_STR(pidf_content_type),
-                  TAG_END());
-  if (!sip->sip_contact) return answer(irq, cfg_, 400, "Missing Contact", TAG_END());
-  if (subscriptions_.size() >= max_subscriptions)
-    return answer(irq, cfg_, 503, "Too many presence subscriptions at this daemon",
-                  SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
+  if (!is_presence(sip) || (sip->sip_expires && sip->sip_expires->ex_delta == 0) ||
+      !cfg_.may_watch || !cfg_.may_watch(aor))
+    return false;
+  if (!polls_.follow(aor, sip_clock::now())) {
+    answer(irq, cfg_, 503, "Too many AORs followed at this daemon", SIPTAG_RETRY_AFTER_STR("60"),
+           TAG_END());
+    return true;
+  }
+  subscription* s = accept(irq, sip);
+  if (!s) {
+    polls_.unfollow(aor);
+    return true;
+  }
+  s->followed = true;
+  notify(*s);
+  return true;
+}
+
+presence_agent::subscription* presence_agent::accept(nta_incoming_t* irq, const sip_t* sip) {
+  const std::string aor = aor_of(sip);
+  if (!accepts_pidf(sip)) {
+    answer(irq, cfg_, SIP_406_NOT_ACCEPTABLE, SIPTAG_ACCEPT_STR(pidf_content_type), TAG_END());
+    return nullptr;
+  }
+  if (!sip->sip_contact) {
+    answer(irq, cfg_, 400, "Missing Contact", TAG_END());
+    return nullptr;
+  }
+  if (subscriptions_.size() >= max_subscriptions) {
+    answer(irq, cfg_, 503, "Too many presence subscriptions at this daemon",
+           SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
+    return nullptr;
+  }
   const granted g = grant(sip);
   if (g.status == 423) {
     const std::string min = std::to_string(g.expires.count());
-    return answer(irq, cfg_, 423, "Interval Too Brief", SIPTAG_MIN_EXPIRES_STR(min.c_str()),
-                  TAG_END());
+    answer(irq, cfg_, 423, "Interval Too Brief", SIPTAG_MIN_EXPIRES_STR(min.c_str()), TAG_END());
+    return nullptr;
   }
   su_home_t home[1] = {SU_HOME_INIT(home)};
   sip_record_route_t* route = sip_record_route_make(home, where_.record_route().c_str());
@@ -191,7 +240,8 @@ void presence_agent::handle_subscribe(nta_incoming_t* irq, const sip_t* sip) {
       nta_leg_server_route(leg, route, sip->sip_contact) < 0) {
     if (leg) nta_leg_destroy(leg);
     su_home_deinit(home);
-    return answer(irq, cfg_, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    answer(irq, cfg_, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    return nullptr;
   }
   nta_incoming_tag(irq, nta_leg_get_tag(leg));
   const std::string expires = std::to_string(g.expires.count());
@@ -206,9 +256,9 @@ void presence_agent::handle_subscribe(nta_incoming_t* irq, const sip_t* sip) {
   s->aor = aor;
   s->expires_at = sip_clock::now() + g.expires;
   s->sender.sub = s.get();
-  subscription& ref = *s;
+  subscription* ref = s.get();
   subscriptions_.emplace(leg, std::move(s));
-  notify(ref);  // the initial NOTIFY (RFC 6665 §4.2.1.2); with Expires 0, a fetch
+  return ref;  // its initial NOTIFY follows; with Expires 0, a fetch
 }
 
 int presence_agent::in_dialog(nta_leg_t* leg, nta_incoming_t* irq, const sip_t* sip) {
@@ -279,6 +329,7 @@ void presence_agent::drop(subscription* s) {
   auto it = subscriptions_.find(s->leg);
   if (it == subscriptions_.end()) return;
   if (s->notify) nta_outgoing_destroy(s->notify);
+  if (s->followed) polls_.unfollow(s->aor);
   nta_leg_destroy(s->leg);
   subscriptions_.erase(it);
 }
@@ -306,7 +357,9 @@ void presence_agent::registration_changed(const std::string& aor) { changed(aor)
 
 void presence_agent::expire_due() {
   const auto now = sip_clock::now();
+  const std::size_t published = publications_.size();
   for (const auto& aor : publications_.expire(now)) changed(aor);
+  if (publications_.size() != published) publications_changed();
   std::vector<subscription*> ended;
   for (auto& [leg, s] : subscriptions_) {
     if (!s->terminated && s->expires_at <= now && !s->notify) notify(*s);
@@ -318,10 +371,43 @@ void presence_agent::expire_due() {
     if (f->deadline <= now) late.push_back(token);
   for (const auto& token : late)
     finish_fetch(token, {408, "No NOTIFY from the presence agent", {}});
+  poll_followed();
+}
+
+// ------------------------------------------------------------------ followed AORs
+bool presence_agent::follow(const std::string& aor, const presence_view& known) {
+  return polls_.follow(aor, sip_clock::now(), known);
+}
+
+void presence_agent::unfollow(const std::string& aor) { polls_.unfollow(aor); }
+
+void presence_agent::poll_followed() {
+  for (const auto& aor : polls_.due(sip_clock::now())) {
+    start_fetch(aor, [this, aor](const remote_presence& far) {
+      std::optional<presence_view> seen;
+      if (far.status == 200) {
+        seen = far.view;
+      } else if (far.status == 404 || far.status == 480) {
+        seen = presence_view{};  // registered nowhere, or nowhere reachable: closed
+        seen->aor = aor;
+      }
+      if (!polls_.observed(aor, seen, sip_clock::now())) return;
+      for (auto& [leg, s] : subscriptions_)
+        if (s->followed && s->aor == aor && !s->terminated) notify(*s);
+      if (on_followed_) bridge_.to_overlay([cb = on_followed_, v = *polls_.last(aor)] { cb(v); });
+    });
+  }
 }
 
 // ------------------------------------------------------------------ fetch
 void presence_agent::fetch(const std::string& aor, std::function<void(remote_presence)> done) {
+  start_fetch(aor, [this, done = std::move(done)](remote_presence r) {
+    bridge_.to_overlay([done, r = std::move(r)] { done(r); });
+  });
+}
+
+void presence_agent::start_fetch(const std::string& aor,
+                                 std::function<void(remote_presence)> done) {
   const std::string token = random_etag();
   const std::string host = where_.listen_host.find(':') != std::string::npos
                                ? "[" + where_.listen_host + "]"
@@ -346,7 +432,7 @@ void presence_agent::fetch(const std::string& aor, std::function<void(remote_pre
                  SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_USER_AGENT_STR(cfg_.user_agent.c_str()),
                  TAG_END()) < 0) {
     if (msg) msg_destroy(msg);
-    bridge_.to_overlay([done] { done({400, "Bad AOR", {}}); });
+    done({400, "Bad AOR", {}});
     return;
   }
   sip_from_tag(mh, f, nta_agent_newtag(mh, "tag=%s", agent_));
@@ -404,7 +490,7 @@ void presence_agent::finish_fetch(const std::string& token, remote_presence resu
   auto f = std::move(it->second);
   fetches_.erase(it);
   if (f->orq) nta_outgoing_destroy(f->orq);
-  bridge_.to_overlay([done = std::move(f->done), result = std::move(result)] { done(result); });
+  f->done(std::move(result));
 }
 
 }  // namespace p2psip::sip

@@ -6,6 +6,13 @@
 //   registered here, with a live publication  → the newest published PIDF;
 //   registered here, nothing published         → open;
 //   not registered here                        → closed.
+// A SUBSCRIBE that found its AOR registered nowhere (a colleague whose phone
+// is off) is accepted all the same when the AOR is one of the overlay's
+// (sip_front_config::may_watch): it is kept here, at the watcher's daemon,
+// NOTIFYs "closed" at once, and follows the AOR through presence_poll_list
+// (a fetch every presence_poll_interval), NOTIFYing what the AOR's home
+// agent says once it registers anywhere. Apps follow AORs the same way
+// (follow()), and hear of changes through `on_followed`.
 // Each subscription is an nta leg; the agent record-routes itself in its
 // 200 (as the proxy in front of it would), so every NOTIFY is sent to this
 // front's own address along the dialog's route set and the proxy carries it
@@ -22,6 +29,7 @@
 
 #include "sip/bindings.hpp"
 #include "sip/front_internal.hpp"
+#include "sip/presence_poll_list.hpp"
 #include "sip/publication_store.hpp"
 
 namespace p2psip::sip {
@@ -31,7 +39,9 @@ class presence_agent {
   presence_agent(nta_agent_t* agent, const sip_front_config& cfg, const front_address& where,
                  const binding_table& bindings, const thread_bridge& bridge,
                  nta_request_f* leg_callback, nta_leg_magic_t* leg_magic,
-                 std::function<void(const presence_view&)> on_change);
+                 std::function<void(const presence_view&)> on_change,
+                 std::function<void(const presence_view&)> on_followed,
+                 std::function<void(std::vector<saved_publication>)> on_publications);
   // Ends every subscription without a NOTIFY (the daemon is stopping).
   ~presence_agent();
   presence_agent(const presence_agent&) = delete;
@@ -43,6 +53,11 @@ class presence_agent {
   // Answer the request and destroy the transaction handle.
   void handle_publish(nta_incoming_t* irq, const sip_t* sip);
   void handle_subscribe(nta_incoming_t* irq, const sip_t* sip);
+  // A SUBSCRIBE the proxy found registered nowhere (`sip` its own copy):
+  // true when this agent took it over (answered it and destroyed `irq`),
+  // false when it is not one to keep (not presence, a fetch, not an AOR of
+  // the overlay) and the proxy answers as it would have.
+  bool adopt_subscribe(nta_incoming_t* irq, const sip_t* sip);
   // A request inside one of the agent's subscriptions (nta matched `leg`);
   // returns the status for nta to answer with, 0 when answered.
   int in_dialog(nta_leg_t* leg, nta_incoming_t* irq, const sip_t* sip);
@@ -53,6 +68,8 @@ class presence_agent {
   void expire_due();
 
   presence_view view(const std::string& aor) const;
+  // Publications saved before a restart; watchers of their AORs are told.
+  void restore(const std::vector<saved_publication>& saved);
 
   // A fetch of an AOR's presence for sip.presence: a SUBSCRIBE with Expires
   // 0, sent to this front (so routed like a phone's) with a contact of ours
@@ -61,6 +78,12 @@ class presence_agent {
   void fetch(const std::string& aor, std::function<void(remote_presence)> done);
   // The NOTIFY a fetch asked for: answered and destroyed.
   void fetched(nta_incoming_t* irq, const sip_t* sip, const std::string& token);
+
+  // An app follows (or no longer follows) an AOR wherever it is registered;
+  // `known` is what the app was just told. False when max_followed_aors
+  // others are followed.
+  bool follow(const std::string& aor, const presence_view& known);
+  void unfollow(const std::string& aor);
 
  private:
   struct subscription;
@@ -76,6 +99,7 @@ class presence_agent {
     nta_outgoing_t* notify = nullptr;  // the NOTIFY waiting for its answer
     bool again = false;                // the state changed while it waited
     bool terminated = false;           // the last NOTIFY said so
+    bool followed = false;             // adopted: the AOR is in polls_
     notify_sender sender;
   };
 
@@ -90,12 +114,19 @@ class presence_agent {
     std::string aor;
     nta_outgoing_t* orq = nullptr;
     sip_clock::time_point deadline{};
-    std::function<void(remote_presence)> done;
+    std::function<void(remote_presence)> done;  // on the sip thread
     int on_response(nta_outgoing_t* orq, const sip_t* sip) override;
   };
   void finish_fetch(const std::string& token, remote_presence result);
 
   granted grant(const sip_t* sip) const;
+  // Answers a SUBSCRIBE and creates its subscription; nullptr when refused.
+  subscription* accept(nta_incoming_t* irq, const sip_t* sip);
+  // Starts a fetch whose `done` runs on the sip thread.
+  void start_fetch(const std::string& aor, std::function<void(remote_presence)> done);
+  void poll_followed();
+  // Hands the live publications to on_publications_ (to be saved).
+  void publications_changed();
   void notify(subscription& s);
   void changed(const std::string& aor);
   void drop(subscription* s);
@@ -109,6 +140,9 @@ class presence_agent {
   nta_request_f* leg_callback_;
   nta_leg_magic_t* leg_magic_;
   std::function<void(const presence_view&)> on_change_;
+  std::function<void(const presence_view&)> on_followed_;
+  std::function<void(std::vector<saved_publication>)> on_publications_;
+  presence_poll_list polls_;
   publication_store publications_;
   std::map<nta_leg_t*, std::unique_ptr<subscription>> subscriptions_;
   std::map<std::string, presence_view> last_seen_;  // per AOR, what on_change last told

@@ -127,6 +127,43 @@ std::vector<std::string> publication_store::expire(sip_clock::time_point now) {
   return changed;
 }
 
+std::vector<saved_publication> publication_store::saved(sip_clock::time_point now) const {
+  std::vector<std::pair<std::uint64_t, saved_publication>> live;
+  for (const auto& [aor, list] : by_aor_) {
+    for (const auto& p : list) {
+      if (p.expires_at <= now) continue;
+      live.emplace_back(
+          p.order, saved_publication{aor, p.etag, p.document,
+                                     std::chrono::ceil<std::chrono::seconds>(p.expires_at - now)});
+    }
+  }
+  std::sort(live.begin(), live.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<saved_publication> out;
+  for (auto& [order, p] : live) out.push_back(std::move(p));
+  return out;
+}
+
+std::size_t publication_store::restore(const std::vector<saved_publication>& saved,
+                                       sip_clock::time_point now) {
+  std::size_t taken = 0;
+  for (const auto& s : saved) {
+    if (s.remaining.count() <= 0 || s.etag.empty()) continue;
+    auto parsed = parse_pidf(s.document);
+    if (!parsed.status) continue;
+    auto& list = by_aor_[s.aor];
+    if (list.size() >= limits_.max_per_aor ||
+        (list.empty() && by_aor_.size() > limits_.max_total)) {
+      if (list.empty()) by_aor_.erase(s.aor);
+      continue;
+    }
+    list.push_back({s.etag, s.document, *parsed.status,
+                    now + std::min(s.remaining, limits_.max_expires), ++order_});
+    ++taken;
+  }
+  return taken;
+}
+
 std::size_t publication_store::size() const {
   std::size_t n = 0;
   for (const auto& [aor, list] : by_aor_) n += list.size();

@@ -15,6 +15,7 @@
 
 #include "sip/bindings.hpp"
 #include "sip/pidf.hpp"
+#include "sip/sip_front.hpp"
 
 namespace p2psip::sip {
 
@@ -66,6 +67,12 @@ class publication_store {
   // Drops expired publications; returns the AORs whose newest one changed.
   std::vector<std::string> expire(sip_clock::time_point now);
   std::size_t size() const;
+  // The live publications, oldest modification first.
+  std::vector<saved_publication> saved(sip_clock::time_point now) const;
+  // Adds saved publications (those with time left and a PIDF document that
+  // parses, within the limits), in order; the entity-tags stay, so phones
+  // refresh with SIP-If-Match as before. Returns how many were taken.
+  std::size_t restore(const std::vector<saved_publication>& saved, sip_clock::time_point now);
 
  private:
   std::map<std::string, std::vector<publication>> by_aor_;

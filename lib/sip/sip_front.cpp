@@ -66,6 +66,8 @@ struct sip_front::impl {
   std::unique_ptr<presence_agent> presence;      // while the agent lives
   app_delivery apps;
   std::function<void(const presence_view&)> on_presence;
+  std::function<void(const presence_view&)> on_followed_presence;
+  std::function<void(std::vector<saved_publication>)> on_publications;
   std::uint32_t app_cseq = 0;  // the CSeq of bind_app's register_requests
 
   impl(sip_front_config c, overlay_directory& d, node_channel& ch, executor ex, sip_events ev,
@@ -81,7 +83,9 @@ struct sip_front::impl {
             std::move(ev.on_registered)),
         dialogs(home, where, bridge, std::move(ev.on_dialog)),
         apps(home, cfg, bridge, std::move(ev.on_app_message)),
-        on_presence(std::move(ev.on_presence)) {}
+        on_presence(std::move(ev.on_presence)),
+        on_followed_presence(std::move(ev.on_followed_presence)),
+        on_publications(std::move(ev.on_publications)) {}
 
   void run(std::promise<void>& started);
   bool start_agent();
@@ -213,9 +217,13 @@ bool sip_front::impl::start_agent() {
   if (!digest.start(root, start_error)) return false;
   messages = std::make_unique<message_originator>(agent, cfg, where, bridge);
   calls = std::make_unique<call_controller>(agent, home, cfg, where, bridge, dialogs, *sdp);
-  presence = std::make_unique<presence_agent>(agent, cfg, where, reg.bindings(), bridge,
-                                              subscription_cb, this, on_presence);
+  presence =
+      std::make_unique<presence_agent>(agent, cfg, where, reg.bindings(), bridge, subscription_cb,
+                                       this, on_presence, on_followed_presence, on_publications);
   reg.watch_changes([this](const std::string& aor) { presence->registration_changed(aor); });
+  proxy->adopt_unrouted_subscribes([this](nta_incoming_t* irq, const sip_t* sip) {
+    return presence->adopt_subscribe(irq, sip);
+  });
   auto lost = bridge.back_here<wire::node_id>(
       [this](const wire::node_id& node) { on_node_unreachable(node); });
   bridge.to_overlay([ch = &channel, lost] { ch->on_unreachable(lost); });
@@ -481,6 +489,24 @@ void sip_front::presence(const std::string& aor, std::function<void(presence_vie
     auto v = i->presence->view(aor);
     i->bridge.to_overlay([done, v] { done(v); });
   });
+}
+
+void sip_front::follow_presence(const presence_view& known, std::function<void(bool)> done) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, known, done = std::move(done)] {
+    const bool followed = i->presence->follow(normalize_aor(known.aor), known);
+    i->bridge.to_overlay([done, followed] { done(followed); });
+  });
+}
+
+void sip_front::unfollow_presence(const std::string& aor) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, aor = normalize_aor(aor)] { i->presence->unfollow(aor); });
+}
+
+void sip_front::restore_publications(std::vector<saved_publication> saved) {
+  impl* i = impl_.get();
+  i->bridge.box().post([i, saved = std::move(saved)] { i->presence->restore(saved); });
 }
 
 void sip_front::fetch_presence(const std::string& aor, std::function<void(remote_presence)> done) {

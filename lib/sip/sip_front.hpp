@@ -140,6 +140,9 @@ struct sip_front_config {
   // Which AORs this node may serve (the configured users, or in ad hoc mode
   // any user@domain). Empty: every AOR is allowed. Refused → 403.
   std::function<bool(const std::string& aor)> may_register;
+  // Which AORs are the overlay's (its domains): a presence SUBSCRIBE to one
+  // registered nowhere is kept (presence_agent.hpp). Empty: none is.
+  std::function<bool(const std::string& aor)> may_watch;
   binding_table::gr_token_fn gr_token;  // RFC 7904 §6 GRUU token; empty: no GRUUs
   auth_mode auth = auth_mode::automatic;
   std::string auth_realm = "p2psip";
@@ -205,6 +208,15 @@ struct remote_presence {
   presence_view view;
 };
 
+// A live PUBLISH (publication_store.hpp) as kept across a restart in the
+// daemon's state directory: its time left rather than a clock's time point.
+struct saved_publication {
+  std::string aor;
+  std::string etag;
+  std::string document;  // the PIDF as published
+  std::chrono::seconds remaining{0};
+};
+
 // The contact parameter of the daemon's own fetches (presence_agent.hpp).
 inline constexpr const char* presence_fetch_param = "p2p-fetch";
 
@@ -223,6 +235,12 @@ struct sip_events {
   // What watchers see of an AOR registered here changed (open, closed,
   // note, activity); closed once it is no longer registered here.
   std::function<void(const presence_view&)> on_presence;
+  // What the home agent of an AOR that follow_presence() follows says of it
+  // changed.
+  std::function<void(const presence_view&)> on_followed_presence;
+  // The live publications changed (a PUBLISH, one expired): all of them,
+  // for the state directory.
+  std::function<void(std::vector<saved_publication>)> on_publications;
 };
 
 // The contact URI parameter that carries an app's token (app_delivery.hpp).
@@ -303,6 +321,12 @@ class sip_front {
   void presence(const std::string& aor, std::function<void(presence_view)> done);
   // The presence of an AOR from its home daemon's agent, through the overlay.
   void fetch_presence(const std::string& aor, std::function<void(remote_presence)> done);
+  // Follows an AOR wherever it is registered (presence_poll_list.hpp),
+  // starting from `known`: sip_events::on_followed_presence hears each
+  // change. `done(false)` when max_followed_aors others are followed.
+  // unfollow_presence: one follower less.
+  void follow_presence(const presence_view& known, std::function<void(bool)> done);
+  void unfollow_presence(const std::string& aor);
   // Liveness: `answered` runs on the overlay executor once the sip thread
   // has taken a task from its mailbox, so a stalled thread leaves it waiting.
   void probe(std::function<void()> answered);
@@ -331,6 +355,9 @@ class sip_front {
   // Bindings saved before a restart: binding_table::restore(), then each
   // AOR restored is published as after a REGISTER.
   void restore(std::vector<registration_info> saved);
+
+  // Publications saved before a restart (publication_store::restore).
+  void restore_publications(std::vector<saved_publication> saved);
 
   // Stops the sip thread (idempotent; the destructor calls it).
   void stop();

@@ -123,30 +123,37 @@ void app_bindings::claim(const std::string& aor, const control::client_handle& c
     if (token.empty() && a.lease_end && !a.client.connected()) token = t;
   }
   if (token.empty()) token = random_app_token();
+  // A claim without a lease does not shorten one: a leased AOR stays
+  // leased (and MESSAGEs to it kept offline) when its new client goes.
+  if (const auto it = apps_.find(token); !lease && it != apps_.end() && it->second.lease_end) {
+    const auto left =
+        std::chrono::floor<std::chrono::seconds>(*it->second.lease_end - app_clock::now());
+    if (left >= std::chrono::seconds{60}) lease = left;  // the front's minimum binding
+  }
   const auto expires = std::min(lease.value_or(connection_expires_), connection_expires_);
   bind_(aor, token, expires,
         [this, alive = alive_, aor, token, client, lease,
-        done = std::move(done)](const sip::app_binding_answer& answer) {
-         app_claim out{answer.status, answer.phrase, aor, answer.contact, answer.expires,
-                       lease.value_or(std::chrono::seconds{0})};
-         if (!*alive) return done(out);
-         const auto now = app_clock::now();
-         if (answer.status != 200) return done(out);  // a new token was never kept
-         const auto [at, added] = apps_.try_emplace(token);
-         auto& a = at->second;
-         const bool new_client = added || !a.client.same_as(client);
-         a.aor = aor;
-         a.client = client;
-         a.lease_end = lease ? std::optional(now + *lease) : std::nullopt;
-         a.bound_until = now + answer.expires;
-         if (new_client) {
-           client.on_close([this, alive, token, client] {
-             if (*alive) client_closed(token, client);
-           });
-         }
-         save_leases();
-         done(out);
-       });
+         done = std::move(done)](const sip::app_binding_answer& answer) {
+          app_claim out{answer.status,  answer.phrase,  aor,
+                        answer.contact, answer.expires, lease.value_or(std::chrono::seconds{0})};
+          if (!*alive) return done(out);
+          const auto now = app_clock::now();
+          if (answer.status != 200) return done(out);  // a new token was never kept
+          const auto [at, added] = apps_.try_emplace(token);
+          auto& a = at->second;
+          const bool new_client = added || !a.client.same_as(client);
+          a.aor = aor;
+          a.client = client;
+          a.lease_end = lease ? std::optional(now + *lease) : std::nullopt;
+          a.bound_until = now + answer.expires;
+          if (new_client) {
+            client.on_close([this, alive, token, client] {
+              if (*alive) client_closed(token, client);
+            });
+          }
+          save_leases();
+          done(out);
+        });
 }
 
 bool app_bindings::release(const std::string& aor, const control::client_handle& client) {

@@ -9,7 +9,8 @@
 // when the connection closes. With a lease (expires=N) it lives N seconds,
 // connection or not; meanwhile MESSAGEs find no live client, are answered
 // 480 and go to the recipient's inbox, and the next client of any uid
-// allowed to claim that AOR takes the binding over.
+// allowed to claim that AOR takes the binding over, with the lease's time
+// left unless it asks for a lease of its own.
 //
 // Leases outlive a restart. With a lease file (STATE_DIR/app-leases, mode
 // 0600, replaced atomically whenever the leases change: {"format":

@@ -12,10 +12,13 @@
 #include <boost/asio/post.hpp>
 
 #include "control/rpc_error.hpp"
+#include "identity/atomic_file.hpp"
 #include "identity/credential_store.hpp"
 #include "runtime/logger.hpp"
+#include "sip/presence_poll_list.hpp"
 #include "sip/sip_front.hpp"
 #include "usage/bindings_store.hpp"
+#include "usage/publications_file.hpp"
 
 namespace p2psip::usage {
 
@@ -150,18 +153,24 @@ std::unique_ptr<phone_accounts> make_accounts(const sip_service_options& options
 
 }  // namespace
 
-bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
+bool sip_aor_in_domains(const sip_config& config, const std::string& aor) {
   const auto name = aor_resource_name(aor);  // user@domain
   const auto at = name.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == name.size()) return false;
-  if (!config.users.empty()) {
-    return std::any_of(config.users.begin(), config.users.end(),
-                       [&](const std::string& user) { return aor_resource_name(user) == name; });
-  }
   if (config.domains.empty()) return true;
   const auto domain = lowercase(name.substr(at + 1));
   return std::any_of(config.domains.begin(), config.domains.end(),
                      [&](const std::string& d) { return lowercase(d) == domain; });
+}
+
+bool sip_aor_allowed(const sip_config& config, const std::string& aor) {
+  if (!config.users.empty()) {
+    const auto name = aor_resource_name(aor);
+    return name.find('@') != std::string::npos &&
+           std::any_of(config.users.begin(), config.users.end(),
+                       [&](const std::string& user) { return aor_resource_name(user) == name; });
+  }
+  return sip_aor_in_domains(config, aor);
 }
 
 sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
@@ -206,7 +215,16 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
           },
           std::chrono::seconds{3600},
           state_dir.empty() ? state_dir : state_dir / app_leases_file_name),
+      watches_(
+          [this](const sip::presence_view& known, std::function<void(bool)> done) {
+            if (!front_) return done(false);
+            front_->follow_presence(known, std::move(done));
+          },
+          [this](const std::string& aor) {
+            if (front_) front_->unfollow_presence(aor);
+          }),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
+      publications_file_(state_dir.empty() ? state_dir : state_dir / publications_file_name),
       tick_(io) {
   if (!accounts_) return;
   accounts_->on_certificate = [this](identity::message_signer&) {
@@ -239,6 +257,7 @@ void sip_service::start() {
   fc.listen_port = c.listen_port;
   fc.self = node_.self();
   fc.may_register = [c](const std::string& aor) { return sip_aor_allowed(c, aor); };
+  fc.may_watch = [c](const std::string& aor) { return sip_aor_in_domains(c, aor); };
   // RFC 7904 §6: a GRUU names this node and the instance (sip_directory.hpp).
   // Pure, since the front calls it on its own thread.
   fc.gr_token = [self = node_.self()](const std::string& aor, const std::string& instance) {
@@ -272,6 +291,9 @@ void sip_service::start() {
   ev.on_presence = [this, alive = alive_](const sip::presence_view& v) {
     if (*alive) events_.publish("sip.presence", presence_json(v));
   };
+  ev.on_followed_presence = [this, alive = alive_](const sip::presence_view& v) {
+    if (*alive) watches_.changed(v);
+  };
   ev.on_registered = [this, alive = alive_](const std::string& aor) {
     if (*alive) inbox_.drain(aor);
   };
@@ -280,6 +302,9 @@ void sip_service::start() {
     auto fields = dialog_json(d);
     fields["ended"] = ended;
     events_.publish("sip.dialog", std::move(fields));
+  };
+  ev.on_publications = [this, alive = alive_](const std::vector<sip::saved_publication>& all) {
+    if (*alive) save_publications(all);
   };
   ev.on_app_message = [this, alive = alive_](const sip::app_message& m,
                                              std::function<void(bool)> queued) {
@@ -301,7 +326,35 @@ void sip_service::start() {
   logs.write(log_level::notice, "SIP front on " + e.udp.host + ":" + std::to_string(e.udp.port) +
                                     " (UDP, TCP " + std::to_string(e.tcp.port) + ")");
   restore_bindings();
+  restore_publications();
   schedule_tick();
+}
+
+void sip_service::save_publications(const std::vector<sip::saved_publication>& all) {
+  if (publications_file_.empty()) return;
+  const auto text = publications_text(all, std::chrono::system_clock::now());
+  if (auto written =
+          identity::write_file_atomically(publications_file_, text, identity::secret_file_mode);
+      !written) {
+    logs.write(log_level::warning,
+               "sip: cannot save the presence publications: " + written.error().describe());
+  }
+}
+
+void sip_service::restore_publications() {
+  if (publications_file_.empty()) return;
+  const auto text = identity::read_file(publications_file_, max_publications_file_bytes);
+  if (!text) return;  // none yet
+  auto saved = parse_publications(*text, std::chrono::system_clock::now());
+  if (!saved) {
+    logs.write(log_level::warning,
+               "sip: " + publications_file_.string() + " is not a publications file: ignored");
+    return;
+  }
+  logs.write(log_level::info, "sip: " + std::to_string(saved->size()) +
+                                  " presence publications restored from " +
+                                  publications_file_.string());
+  front_->restore_publications(std::move(*saved));
 }
 
 void sip_service::stop() {
@@ -350,6 +403,45 @@ void sip_service::restore_bindings() {
                                     bindings_file_.string() + " (" +
                                     std::to_string(parsed.expired) + " expired)");
   front_->restore(std::move(restored));
+}
+
+void sip_service::find_presence(const std::string& aor, std::function<void(presence_answer)> done) {
+  front_->presence(aor, [this, alive = alive_, aor, done](const sip::presence_view& here) {
+    if (!*alive || !front_) return;
+    if (here.source != sip::presence_source::unregistered) {
+      auto fields = presence_json(here);
+      fields["aor"] = aor;
+      fields["where"] = "local";
+      fields["reason"] = "";
+      return done({std::nullopt, std::move(fields), here});
+    }
+    front_->fetch_presence(aor, [aor, done](const sip::remote_presence& far) {
+      if (far.status == 408 || far.status == 503) {
+        return done({control::make_error(far.status == 408 ? "timeout" : "no_route", far.phrase,
+                                         {{"aor", aor}}),
+                     {},
+                     {}});
+      }
+      if (far.status == 400)
+        return done(
+            {control::make_error("bad_format", "not an AOR: " + aor, {{"aor", aor}}), {}, {}});
+      auto fields = presence_json(far.view);
+      fields["aor"] = aor;
+      if (far.status == 200) {
+        fields["where"] = "overlay";
+        fields["reason"] = "";
+      } else {
+        fields["source"] = sip::to_string(sip::presence_source::unregistered);
+        fields["where"] = "";
+        fields["reason"] = far.status == 404   ? std::string("not registered")
+                           : far.status == 480 ? std::string("registered but unreachable")
+                                               : std::to_string(far.status) + " " + far.phrase;
+      }
+      sip::presence_view view = far.view;
+      view.aor = sip::normalize_aor(aor);
+      done({std::nullopt, std::move(fields), view});
+    });
+  });
 }
 
 void sip_service::schedule_tick() {
@@ -461,37 +553,50 @@ void sip_service::register_methods(control::control_server& server) {
   });
   server.handle("sip.presence", [this](const json::object& p, control::responder r) {
     if (refuse_unless_running(r)) return;
-    const std::string aor(p.at("aor").as_string());
-    front_->presence(aor, [this, alive = alive_, r, aor](const sip::presence_view& here) {
-      if (!*alive || !front_) return;
-      if (here.source != sip::presence_source::unregistered) {
-        auto answer = presence_json(here);
-        answer["aor"] = aor;
-        answer["where"] = "local";
-        answer["reason"] = "";
-        return r.result(std::move(answer));
-      }
-      front_->fetch_presence(aor, [r, aor](const sip::remote_presence& far) {
-        if (far.status == 408 || far.status == 503)
-          return r.error(control::make_error(far.status == 408 ? "timeout" : "no_route", far.phrase,
-                                             {{"aor", aor}}));
-        if (far.status == 400)
-          return r.error(control::make_error("bad_format", "not an AOR: " + aor, {{"aor", aor}}));
-        auto answer = presence_json(far.view);
-        answer["aor"] = aor;
-        if (far.status == 200) {
-          answer["where"] = "overlay";
-          answer["reason"] = "";
-        } else {
-          answer["source"] = sip::to_string(sip::presence_source::unregistered);
-          answer["where"] = "";
-          answer["reason"] = far.status == 404   ? std::string("not registered")
-                             : far.status == 480 ? std::string("registered but unreachable")
-                                                 : std::to_string(far.status) + " " + far.phrase;
-        }
-        r.result(std::move(answer));
-      });
+    find_presence(std::string(p.at("aor").as_string()), [r](const presence_answer& a) {
+      if (a.error) return r.error(*a.error);
+      r.result(a.fields);
     });
+  });
+  server.handle("sip.presence.watch", [this](const json::object& p, control::responder r) {
+    if (refuse_unless_running(r)) return;
+    const std::string aor(p.at("aor").as_string());
+    if (!sip_aor_in_domains(options_.sip, aor)) {
+      return r.error(control::make_error(
+          "aor_not_allowed", "not an AOR of this overlay (user@domain, within sip.domains): " + aor,
+          {{"aor", aor}}));
+    }
+    find_presence(aor, [this, alive = alive_, r](presence_answer a) {
+      if (a.error) return r.error(*a.error);
+      if (!*alive) return;
+      watches_.add(
+          a.view, r.client(),
+          [r, fields = std::move(a.fields)](std::uint64_t id,
+                                            presence_watches::refusal why) mutable {
+            if (why == presence_watches::refusal::too_many_watches) {
+              return r.error(control::make_error(
+                  "too_many_watches", "this node holds " + std::to_string(max_presence_watches) +
+                                          " presence watches; end one with sip.presence.unwatch"));
+            }
+            if (why == presence_watches::refusal::too_many_aors) {
+              return r.error(control::make_error("too_many_watches",
+                                                 "this node follows " +
+                                                     std::to_string(sip::max_followed_aors) +
+                                                     " AORs, the most it polls"));
+            }
+            fields["watch"] = id;
+            fields["interval_s"] = sip::presence_poll_interval.count();
+            r.result(std::move(fields));
+          });
+    });
+  });
+  server.handle("sip.presence.unwatch", [this](const json::object& p, control::responder r) {
+    const auto id = p.at("watch").to_number<std::uint64_t>();
+    if (!watches_.remove(id, r.client())) {
+      return r.error(control::make_error(
+          "unknown_watch", "this connection has no presence watch " + std::to_string(id)));
+    }
+    r.result({{"watch", id}, {"removed", true}});
   });
   server.handle("sip.dialogs", [this](const json::object&, control::responder r) {
     if (refuse_unless_running(r)) return;

@@ -41,6 +41,7 @@
 #include "usage/app_bindings.hpp"
 #include "usage/certificate_store_usage.hpp"
 #include "usage/phone_accounts.hpp"
+#include "usage/presence_watches.hpp"
 #include "usage/sip_channel.hpp"
 #include "usage/sip_directory.hpp"
 #include "usage/sip_inbox.hpp"
@@ -60,6 +61,9 @@ inline constexpr const char* accounts_dir_name = "accounts";
 // Which AORs a sip config lets register: the listed users, or with none
 // listed any user@domain (ad hoc), restricted to `domains` when given.
 bool sip_aor_allowed(const sip_config& config, const std::string& aor);
+// Whether an AOR is user@domain within `domains` (any domain when none is
+// given): an AOR of the overlay, wherever it registers.
+bool sip_aor_in_domains(const sip_config& config, const std::string& aor);
 
 // What the service takes from the rest of the node's configuration.
 struct sip_service_options {
@@ -123,8 +127,19 @@ class sip_service {
 
  private:
   bool refuse_unless_running(const control::responder& respond) const;
+  // sip.presence of `aor`: the agent's view here when registered here, else
+  // its home agent's through the overlay; an error when neither answers.
+  struct presence_answer {
+    std::optional<control::rpc_error> error;
+    boost::json::object fields;  // sip.presence's result
+    sip::presence_view view;
+  };
+  void find_presence(const std::string& aor, std::function<void(presence_answer)> done);
   // The saved bindings into the front; a bad file is logged and moved aside.
   void restore_bindings();
+  // The presence agent's publications across a restart (publications_file.hpp).
+  void save_publications(const std::vector<sip::saved_publication>& all);
+  void restore_publications();
   // Each second: pending publications once joined, then a save if due.
   void schedule_tick();
   void save_if_changed();
@@ -142,7 +157,9 @@ class sip_service {
   sip_inbox inbox_;
   std::unique_ptr<sip::sip_front> front_;
   app_bindings apps_;
+  presence_watches watches_;
   std::filesystem::path bindings_file_;
+  std::filesystem::path publications_file_;
   boost::asio::steady_timer tick_;
   std::uint64_t saved_changes_ = 0;  // directory_.changes() at the last save
   bool saving_ = false;              // a snapshot is on its way

@@ -152,6 +152,38 @@ sipp_in() {
     -message_file "$work/$name.msg" -trace_msg "$@" >"$work/$name.out" 2>&1
 }
 
+# pidf BASIC [ACTIVITY] [NOTE]: a PIDF document for $PIDF_ENTITY as baresip
+# writes it.
+pidf() {
+  local person="" note=""
+  [ -n "${2:-}" ] && person="<dm:person id=\"p1\"><rpid:activities><rpid:$2/></rpid:activities></dm:person>"
+  [ -n "${3:-}" ] && note="<note>$3</note>"
+  printf '%s' "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\" xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" entity=\"$PIDF_ENTITY\">
+$person<tuple id=\"t1\"><status><basic>$1</basic></status>$note</tuple>
+</presence>"
+}
+ETAG=
+# request NAME METHOD PROXY USER CODE EVENT EXPIRES HEADERS BODY: one PUBLISH
+# or SUBSCRIBE ($SCEN/presence_request.xml) for USER@p2psip.test sent to
+# PROXY, expecting CODE; the answer's SIP-ETag, if any, in $ETAG.
+request() {
+  local name=$1 method=$2 proxy=$3 user=$4
+  shift 4
+  python3 - "$SCEN/presence_request.xml" "$work/$name.xml" "$method" "$@" <<'PY'
+import sys
+src, out, method, code, event, expires, headers, body = sys.argv[1:]
+text = open(src).read()
+for k, v in (("@METHOD@", method), ("@CODE@", code), ("@HDRRE@", "SIP/2.0 " + code),
+             ("@EVENT@", event), ("@EXPIRES@", expires), ("@HEADERS@", headers),
+             ("@BODY@", body)):
+    text = text.replace(k, v)
+open(out, "w").write(text)
+PY
+  run_sipp "$name" "$proxy" -sf "$work/$name.xml" -s "$user" -m 1 || return 1
+  ETAG=$(sed -n 's/^SIP-ETag: *\([^ \r]*\).*/\1/Ip' "$work/$name.msg" | tail -n 1)
+}
+
 # finish NODE...: the verdict; on failure the given nodes' log tails.
 finish() {
   local i

@@ -1,8 +1,10 @@
 // PIDF parsing (RFC 3863, RPID activities) and the publication state of the
-// presence agent (RFC 3903 §6: entity-tags, expiry, refresh, modify, remove).
+// presence agent (RFC 3903 §6: entity-tags, expiry, refresh, modify, remove),
+// kept across a restart; the AORs followed elsewhere (presence_poll_list).
 #include <catch2/catch.hpp>
 
 #include "sip/pidf.hpp"
+#include "sip/presence_poll_list.hpp"
 #include "sip/publication_store.hpp"
 
 using namespace p2psip::sip;
@@ -58,6 +60,10 @@ TEST_CASE("PIDF: basic status, note and RPID activity") {
   REQUIRE(round.status);
   CHECK(round.status->open);
   CHECK(round.status->note == "a <b> & \"c\"");
+  auto written = parse_pidf(make_pidf("sip:c@d", {true, {}, "away"}));
+  REQUIRE(written.status);
+  CHECK(written.status->open);
+  CHECK(written.status->activity == "away");
 }
 
 TEST_CASE("PIDF: malformed documents are refused with the reason") {
@@ -157,4 +163,84 @@ TEST_CASE("publications: expiry, the newest wins, and limits") {
   CHECK(store.expire(t0 + 3601s) == std::vector<std::string>{aor});
   CHECK(store.current(aor, t0 + 3601s) == nullptr);
   CHECK(store.size() == 0);
+}
+
+TEST_CASE("publications: saved and restored with their entity-tags and time left") {
+  publication_store before{counter{}};
+  const auto t0 = sip_clock::now();
+  const std::string alice = "sip:alice@p2psip.test";
+  const std::string bob = "sip:bob@p2psip.test";
+  REQUIRE(before.publish({bob, {}, 600s, simple_pidf("open", "desk")}, t0).status == 200);
+  REQUIRE(before.publish({alice, {}, 120s, baresip_pidf("open", "away")}, t0).status == 200);
+  REQUIRE(before.publish({alice, {}, 60s, simple_pidf("closed", "gone")}, t0).status == 200);
+  const auto saved = before.saved(t0 + 70s);  // alice's second has run out
+  REQUIRE(saved.size() == 2);
+  CHECK(saved[0].aor == bob);  // oldest modification first
+  CHECK(saved[0].etag == "etag1");
+  CHECK(saved[0].remaining == 530s);
+  CHECK(saved[1].aor == alice);
+  CHECK(saved[1].remaining == 50s);
+
+  publication_store after{counter{}};
+  const auto t1 = sip_clock::now();
+  auto damaged = saved;
+  damaged.push_back({"sip:carol@p2psip.test", "etag9", "<presence><tuple", 600s});
+  damaged.push_back({"sip:dave@p2psip.test", "etag8", simple_pidf("open", "x"), 0s});
+  CHECK(after.restore(damaged, t1) == 2);  // bad PIDF and no time left: left out
+  CHECK(after.size() == 2);
+  REQUIRE(after.current(alice, t1));
+  CHECK(after.current(alice, t1)->status.activity == "away");
+  CHECK_FALSE(after.current(alice, t1 + 51s));
+  // the phone refreshes with the entity-tag it had before the restart
+  auto refresh = after.publish({bob, "etag1", 600s, std::nullopt}, t1 + 1s);
+  CHECK(refresh.status == 200);
+  CHECK_FALSE(refresh.changed);
+}
+
+TEST_CASE("followed AORs: counted once, polled at the interval, changes only") {
+  presence_poll_list polls;
+  const auto t0 = sip_clock::now();
+  const std::string carol = "sip:carol@p2psip.test";
+  REQUIRE(polls.follow(carol, t0));
+  REQUIRE(polls.follow(carol, t0));  // a second follower
+  CHECK(polls.size() == 1);
+  CHECK(polls.due(t0) == std::vector<std::string>{carol});
+  CHECK(polls.due(t0).empty());  // not again while its fetch is under way
+  presence_view open;
+  open.aor = carol;
+  open.open = true;
+  open.source = presence_source::remote;
+  CHECK(polls.observed(carol, open, t0 + 1s));  // closed → open
+  CHECK(polls.last(carol)->open);
+  CHECK(polls.due(t0 + 10s).empty());
+  CHECK(polls.due(t0 + 1s + presence_poll_interval).size() == 1);
+  CHECK_FALSE(polls.observed(carol, std::nullopt, t0 + 12s));  // a failed fetch concludes nothing
+  CHECK(polls.last(carol)->open);
+  CHECK(polls.due(t0 + 12s + presence_poll_interval).size() == 1);
+  open.source = presence_source::registration;  // where it came from is no change
+  CHECK_FALSE(polls.observed(carol, open, t0 + 23s));
+  polls.unfollow(carol);
+  CHECK(polls.size() == 1);
+  polls.unfollow(carol);
+  CHECK(polls.size() == 0);
+  CHECK_FALSE(polls.last(carol));
+  CHECK_FALSE(polls.observed(carol, open, t0 + 24s));  // unfollowed meanwhile
+}
+
+TEST_CASE("followed AORs: bounded, and a new one starts from what is known") {
+  presence_poll_list polls;
+  const auto t0 = sip_clock::now();
+  for (std::size_t i = 0; i < max_followed_aors; ++i)
+    REQUIRE(polls.follow("sip:u" + std::to_string(i) + "@p2psip.test", t0));
+  CHECK_FALSE(polls.follow("sip:one-more@p2psip.test", t0));
+  CHECK(polls.size() == max_followed_aors);
+  CHECK(polls.follow("sip:u0@p2psip.test", t0));  // one already followed still may be
+  polls.unfollow("sip:u1@p2psip.test");
+  presence_view away;
+  away.open = true;
+  away.activity = "away";
+  REQUIRE(polls.follow("sip:one-more@p2psip.test", t0, away));
+  CHECK(polls.last("sip:one-more@p2psip.test")->activity == "away");
+  CHECK(polls.last("sip:one-more@p2psip.test")->aor == "sip:one-more@p2psip.test");
+  CHECK_FALSE(polls.observed("sip:one-more@p2psip.test", away, t0));  // no change from known
 }

@@ -36,7 +36,8 @@ struct fake_front {
   }
 };
 
-app_claim claim(app_bindings& apps, const std::string& aor, std::optional<std::chrono::seconds> lease,
+app_claim claim(app_bindings& apps, const std::string& aor,
+                std::optional<std::chrono::seconds> lease,
                 const control::client_handle& client = {}) {
   app_claim out;
   apps.claim(aor, client, lease, [&out](const app_claim& c) { out = c; });
@@ -58,7 +59,8 @@ TEST_CASE("a lease binds the AOR for its length, capped, and outlives its client
   CHECK(apps.size() == 1);
   // No live client holds it: a MESSAGE is not queued (the sender's daemon
   // then keeps it offline).
-  CHECK_FALSE(apps.deliver({front.calls[0].token, "id", "sip:a@x", "sip:app@x", "text/plain", "hi"}));
+  CHECK_FALSE(
+      apps.deliver({front.calls[0].token, "id", "sip:a@x", "sip:app@x", "text/plain", "hi"}));
   CHECK_FALSE(apps.deliver({"unknown", "id", "sip:a@x", "sip:app@x", "text/plain", "hi"}));
 
   // The next client takes the binding over: same token, no second contact.
@@ -68,6 +70,24 @@ TEST_CASE("a lease binds the AOR for its length, capped, and outlives its client
   REQUIRE(front.calls.size() == 2);
   CHECK(front.calls[1].token == front.calls[0].token);
   CHECK(apps.size() == 1);
+}
+
+TEST_CASE("a client taking a lease over without one keeps the lease's time left") {
+  fake_front front;
+  app_bindings apps(front.binder(), 3600s);
+  REQUIRE(claim(apps, "sip:app@x", 600s).status == 200);
+  const auto taken = claim(apps, "sip:app@x", std::nullopt);
+  CHECK(taken.status == 200);
+  CHECK(taken.lease > 590s);
+  CHECK(taken.lease <= 600s);
+  REQUIRE(front.calls.size() == 2);
+  CHECK(front.calls[1].token == front.calls[0].token);
+  CHECK(front.calls[1].expires == taken.lease);  // the binding ends with the lease
+  // Its client gone (a default handle is never connected), the lease still
+  // holds the AOR: MESSAGEs are not queued and go offline.
+  CHECK(apps.size() == 1);
+  CHECK_FALSE(
+      apps.deliver({front.calls[0].token, "id", "sip:a@x", "sip:app@x", "text/plain", "hi"}));
 }
 
 TEST_CASE("a connection-bound AOR of a client already gone is removed at once") {

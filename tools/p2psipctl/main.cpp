@@ -93,6 +93,7 @@ int run_call(const invocation& command) {
 std::optional<std::string_view> own_event_topic(const std::string& method) {
   if (method == "sip.register") return "sip.message.received";
   if (method == "storage.watch") return "storage.changed";
+  if (method == "sip.presence.watch") return "sip.presence";
   return std::nullopt;
 }
 
