@@ -213,6 +213,29 @@ launch_node() {  # launch_node INDEX: runs p2psipd on the written config (in ${n
   pids[$i]=$!
 }
 
+# start_office_box INDEX ADDRESS PORT SIP [p2psipd arguments...]: a box of
+# the office overlay $OVERLAY, whose overlay settings come from the
+# configuration document; the YAML holds only what is local. SIP is `sip`
+# (on loopback, an ephemeral port) or `nosip`. Runs in ${node_prefix[INDEX]}.
+start_office_box() {
+  local i=$1 address=$2 port=$3 sip="{enabled: false}"
+  [ "$4" = sip ] && sip="{enabled: true, listen-address: 127.0.0.1, listen-port: 0}"
+  shift 4
+  mkdir -p "$work/n$i"
+  sockets[$i]="$work/n$i/control.sock"
+  cat >"$work/n$i/p2psipd.yaml" <<YAML
+overlay: {name: $OVERLAY}
+node: {listen-address: $address, listen-port: $port}
+discovery: {enabled: false}
+sip: $sip
+control: {socket: ${sockets[$i]}}
+YAML
+  # shellcheck disable=SC2086
+  ${node_prefix[$i]:-} "$P2PSIPD" -c "$work/n$i/p2psipd.yaml" --state-dir "$work/n$i/state" \
+    --overlay "$OVERLAY" "$@" >>"$work/n$i/out" 2>>"$work/n$i/log" &
+  pids[$i]=$!
+}
+
 start_node() {  # start_node INDEX [BOOTSTRAP_PORT]: on loopback, discovery off
   local saved=$cfg_bootstrap
   [ -n "${2:-}" ] && cfg_bootstrap="127.0.0.1:$2"

@@ -59,20 +59,7 @@ eventually 10 grep -q "listening on" "$work/ca.out" || fail "the CA did not star
 
 # --- boxes: the overlay name and a token, no URL ------------------------------
 start_box() {  # start_box I [p2psipd arguments...]
-  local i=$1
-  shift
-  mkdir -p "$work/n$i"
-  sockets[$i]="$work/n$i/control.sock"
-  cat >"$work/n$i/p2psipd.yaml" <<YAML
-overlay: {name: $OVERLAY}
-node: {listen-address: $subnet.$((i + 1)), listen-port: $overlay_port}
-discovery: {enabled: false}
-sip: {enabled: false}
-control: {socket: ${sockets[$i]}}
-YAML
-  ${node_prefix[$i]} "$P2PSIPD" -c "$work/n$i/p2psipd.yaml" --state-dir "$work/n$i/state" \
-    --overlay "$OVERLAY" --token "${tokens[$i]}" "$@" >>"$work/n$i/out" 2>>"$work/n$i/log" &
-  pids[$i]=$!
+  start_office_box "$1" "$subnet.$(($1 + 1))" "$overlay_port" nosip --token "${tokens[$1]}" "${@:2}"
 }
 
 # Box 3 has no DNS: the error names the lookup, and the box keeps trying.

@@ -47,24 +47,9 @@ start_ca() {
 }
 
 # --- a box: local settings only, the overlay from the command line ------------
-write_box() {  # write_box I: ports, control socket, no discovery, no SIP
-  local i=$1
-  mkdir -p "$work/n$i"
-  sockets[$i]="$work/n$i/control.sock"
-  cat >"$work/n$i/p2psipd.yaml" <<YAML
-overlay: {name: $OVERLAY}
-node: {listen-address: $subnet.$((i + 1)), listen-port: $overlay_port}
-discovery: {enabled: false}
-sip: {enabled: false}
-control: {socket: ${sockets[$i]}}
-YAML
-}
 start_box() {  # start_box I TOKEN
-  write_box "$1"
-  ${node_prefix[$1]} "$P2PSIPD" -c "$work/n$1/p2psipd.yaml" --state-dir "$work/n$1/state" \
-    --overlay "$OVERLAY" --config-url "$config_url" --token "$2" \
-    >>"$work/n$1/out" 2>>"$work/n$1/log" &
-  pids[$1]=$!
+  start_office_box "$1" "$subnet.$(($1 + 1))" "$overlay_port" nosip \
+    --config-url "$config_url" --token "$2"
 }
 
 started=$SECONDS

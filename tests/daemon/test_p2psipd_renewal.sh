@@ -75,19 +75,8 @@ start_ca
 
 # --- three boxes ----------------------------------------------------------------------
 start_box() {  # start_box I [p2psipd arguments]
-  local i=$1
-  mkdir -p "$work/n$i"
-  sockets[$i]="$work/n$i/control.sock"
-  cat >"$work/n$i/p2psipd.yaml" <<YAML
-overlay: {name: $OVERLAY}
-node: {listen-address: 127.0.0.1, listen-port: ${box_ports[$i]}}
-discovery: {enabled: false}
-sip: {enabled: true, listen-address: 127.0.0.1, listen-port: 0}
-control: {socket: ${sockets[$i]}}
-YAML
-  "$P2PSIPD" -c "$work/n$i/p2psipd.yaml" --state-dir "$work/n$i/state" --overlay "$OVERLAY" \
-    --config-url "$ca_url/.well-known/reload-config" "${@:2}" >>"$work/n$i/out" 2>>"$work/n$i/log" &
-  pids[$i]=$!
+  start_office_box "$1" 127.0.0.1 "${box_ports[$1]}" sip \
+    --config-url "$ca_url/.well-known/reload-config" "${@:2}"
 }
 watch_events() {  # watch_events I: node.certificate and peer.down events to $work/n$i/events
   "$P2PSIPCTL" --socket "${sockets[$1]}" --json events topics='["node.certificate","peer.down"]' \

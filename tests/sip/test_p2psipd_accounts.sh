@@ -63,20 +63,8 @@ eventually 10 grep -q "listening on" "$work/ca.out" || fail "the CA did not star
 
 # --- two boxes, SIP on loopback -----------------------------------------------------
 start_box() {  # start_box I [--token TOKEN | --root FINGERPRINT]
-  local i=$1
-  mkdir -p "$work/n$i"
-  sockets[$i]="$work/n$i/control.sock"
-  cat >"$work/n$i/p2psipd.yaml" <<YAML
-overlay: {name: $OVERLAY}
-node: {listen-address: 127.0.0.1, listen-port: ${box_ports[$i]}}
-discovery: {enabled: false}
-sip: {enabled: true, listen-address: 127.0.0.1, listen-port: 0}
-control: {socket: ${sockets[$i]}}
-YAML
-  "$P2PSIPD" -c "$work/n$i/p2psipd.yaml" --state-dir "$work/n$i/state" --overlay "$OVERLAY" \
-    --config-url "$ca_url/.well-known/reload-config" "${@:2}" \
-    >>"$work/n$i/out" 2>>"$work/n$i/log" &
-  pids[$i]=$!
+  start_office_box "$1" 127.0.0.1 "${box_ports[$1]}" sip \
+    --config-url "$ca_url/.well-known/reload-config" "${@:2}"
 }
 for i in 0 1; do start_box "$i" --token "${tokens[$i]}"; done
 eventually 60 all_joined 0 1 || fail "the boxes did not join"
