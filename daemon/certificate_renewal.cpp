@@ -43,13 +43,19 @@ void certificate_renewal::poll(const identity::node_certificate& current, identi
       [this](const overlay_document& document) {
         return provisioning_.renew(document, std::chrono::system_clock::now());
       },
-      [this, done = std::move(done)](outcome renewed) {
+      [this, not_after = current.not_after(), done = std::move(done)](outcome renewed) {
         renewing_ = false;
         if (renewed) {
           succeeded();
         } else {
           ++failures_;
           last_error_ = renewed.error().describe();
+          // Never wait past half the time the certificate has left: a long
+          // CA outage must not let it expire while a retry could renew it
+          // (an expired certificate cannot renew itself).
+          const auto left = std::chrono::duration_cast<std::chrono::seconds>(
+              not_after - std::chrono::system_clock::now());
+          backoff_ = std::clamp(left / 2, first_retry, backoff_);
           retry_at_ = clock::now() + backoff_;
         }
         done(std::move(renewed));
