@@ -111,8 +111,9 @@ for i in "${boxes[@]}"; do
   expires[$i]=$(expires_of "$i")
   links[$i]=$(links_of "$i")
   files[$i]=$(fingerprint "$i")
-  # A first store while the ring forms may time out; sip_inbox retries after 30 s.
-  eventually 45 test "$(published "$i")" -ge 1 || fail "box $i did not publish its certificate"
+  # A first store while the boxes' overlays merge may time out (5 s), and
+  # sip_inbox retries after 30 s: room for two attempts after the first.
+  eventually 75 test "$(published "$i")" -ge 1 || fail "box $i did not publish its certificate"
   published_before[$i]=$(published "$i")
   all_transports+=" $(transports_of "$i")"
 done
@@ -158,7 +159,7 @@ for i in "${boxes[@]}"; do
   [ "$(events_with "$i" renewed)" -ge 1 ] || fail "box $i: no node.certificate renewed event"
   grep -q "certificate renewed: valid until $(expires_of "$i")" "$work/n$i/log" ||
     fail "box $i did not log the renewal"
-  eventually 20 test "$(published "$i")" -gt "${published_before[$i]}" ||
+  eventually 45 test "$(published "$i")" -gt "${published_before[$i]}" ||
     fail "box $i did not publish its renewed certificate in CERTIFICATE_BY_USER"
 done
 owner2=$(ctl 2 status | json_field 'r["user"]')
