@@ -45,15 +45,21 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 
 # start_server NAME ARGS...: sets server_pid, udp (= tcp) and tls ports.
 start_server() {
-  local name=$1
+  local name=$1 attempt
   shift
-  "$server_bin" --secret "$secret" --realm interop.test --allow-loopback \
-    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" "$@" >"$work/$name.log" 2>&1 &
-  server_pid=$!
-  pids+=("$server_pid")
-  for _ in $(seq 50); do
-    grep -q '^udp=' "$work/$name.log" && break
-    sleep 0.1
+  for attempt in 1 2 3 4 5; do
+    "$server_bin" --secret "$secret" --realm interop.test --allow-loopback \
+      --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" "$@" >"$work/$name.log" 2>&1 &
+    server_pid=$!
+    pids+=("$server_pid")
+    for _ in $(seq 50); do
+      grep -q '^udp=' "$work/$name.log" && break
+      sleep 0.1
+    done
+    # The UDP port it drew may be held for TCP by another test's process:
+    # it then exits on bind; draw again.
+    grep -q '^udp=' "$work/$name.log" || ! grep -q 'Address already in use' "$work/$name.log" && break
+    echo "$name: attempt $attempt hit a port in use, starting again"
   done
   udp=$(sed -n 's/^udp=\([0-9]*\) .*/\1/p' "$work/$name.log")
   tls=$(sed -n 's/.* tls=\([0-9]*\)$/\1/p' "$work/$name.log")
