@@ -94,7 +94,7 @@ account_of() {  # account_of BOX USER: the account's certificate in node.status,
     '" ".join([a["user"] + " " + a["node_ids"][0] for a in r["accounts"] if a["user"] == "'"$2@$OVERLAY"'"])'
 }
 check "node.status on box 0 lists bob's account, bound to box 0's Node-ID" \
-  eventually 10 test "$(account_of 0 bob)" = "bob@$OVERLAY $NODE0"
+  eventually 10 eval 'test "$(account_of 0 bob)" = "bob@$OVERLAY $NODE0"'
 no_account() { [ -z "$(account_of "$1" "$2")" ] && [ ! -e "$work/n$1/state/accounts/$2@$OVERLAY" ]; }
 key_private() { [ "$(stat -c %a "$work/n0/state/accounts/$1@$OVERLAY/node.key")" = 600 ]; }
 check "bob's account key is 0600" key_private bob
@@ -110,7 +110,7 @@ register_phone carol
 check "carol's baresip: REGISTER_OK through box 0" saw carol REGISTER_OK
 check "carol's baresip answered the CA's challenge" grep -q "401 Unauthorized" "$work/carol/out"
 check "node.status on box 0 lists carol's account too" \
-  eventually 10 test "$(account_of 0 carol)" = "carol@$OVERLAY $NODE0"
+  eventually 10 eval 'test "$(account_of 0 carol)" = "carol@$OVERLAY $NODE0"'
 check "carol's account certificate chains to the CA's root" chains carol
 check "carol's registration is stored (signed with her certificate)" \
   eventually 20 published "sip:carol@$OVERLAY" 0
@@ -135,7 +135,7 @@ check "erin: 401 with SHA-256 then MD5 challenges, answers SHA-256, 200" \
 check "the two challenges share one nonce" eval \
   '[ "$(grep -o "nonce=\"[0-9a-f]*\"" "$work/erin-SHA-256.out" | sort -u | wc -l)" = 1 ]'
 check "node.status on box 0 lists erin's account" \
-  eventually 10 test "$(account_of 0 erin)" = "erin@$OVERLAY $NODE0"
+  eventually 10 eval 'test "$(account_of 0 erin)" = "erin@$OVERLAY $NODE0"'
 check "erin's account certificate chains to the CA's root" chains erin
 check "erin's registration is stored (signed with her certificate)" \
   eventually 20 published "sip:erin@$OVERLAY" 0
@@ -145,7 +145,7 @@ check "box 1 holds no account for erin" no_account 1 erin
 check "erin answering MD5 to the same challenges at box 1: 200" \
   digest_phone 1 erin erin-secret MD5 SHA-256,MD5 200
 check "node.status on box 1 lists erin's account" \
-  eventually 10 test "$(account_of 1 erin)" = "erin@$OVERLAY $(node_id_of 1)"
+  eventually 10 eval 'test "$(account_of 1 erin)" = "erin@$OVERLAY $(node_id_of 1)"'
 
 # --- each called from box 1 -------------------------------------------------------
 sipp -sf "$SCEN/uas_any.xml" -i 127.0.0.1 -p "$BOB_PORT" -m 1 -nostdin -timeout 30s \
@@ -192,6 +192,6 @@ eventually 15 exited "${pids[0]}" || fail "box 0 did not stop"
 start_box 0 --root "sha256:$(openssl x509 -in "$ca_dir/ca.crt" -outform DER | sha256sum | cut -d' ' -f1)"
 eventually 60 all_joined 0 1 || fail "box 0 did not rejoin"
 check "after a restart node.status on box 0 still lists bob and carol" \
-  eventually 10 test "$(account_of 0 bob)$(account_of 0 carol)" = "bob@$OVERLAY ${NODE0}carol@$OVERLAY $NODE0"
+  eventually 10 eval 'test "$(account_of 0 bob)$(account_of 0 carol)" = "bob@$OVERLAY ${NODE0}carol@$OVERLAY $NODE0"'
 echo "# $((SECONDS - started)) s"
 finish 0 1
