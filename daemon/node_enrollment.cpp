@@ -106,6 +106,7 @@ bool p2psip_daemon::install_certificate(const identity::node_certificate& cert,
   if (live) {
     credentials_.certificate = cert;
     if (account_client_) account_client_->use_certificate(cert);
+    relay_.use_certificate(cert.to_pem());
     sip_->node_certificate_changed();
     logs.write(log_level::notice, "certificate " + std::string(what) + ": valid until " +
                                       std::string(event.at("expires").as_string()) +

@@ -183,6 +183,17 @@ void relay_service::start(const relay_config& config, const relay_choice& choice
                                     std::to_string(config.relay_port_max));
 }
 
+void relay_service::use_certificate(std::string chain_pem) {
+  if (!running()) return;
+  asio::post(*relay_io_, [this, alive = alive_, chain_pem = std::move(chain_pem)] {
+    if (!*alive) return;
+    const bool taken = server_->use_certificate_chain(chain_pem);
+    logs.write(taken ? log_level::info : log_level::error,
+               taken ? "relay: TURN-TLS serves the new certificate to new clients"
+                     : "relay: TURN-TLS refused the new certificate; it keeps the old one");
+  });
+}
+
 void relay_service::stop() {
   if (!thread_.joinable()) return;
   *alive_ = false;

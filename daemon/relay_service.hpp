@@ -69,6 +69,9 @@ class relay_service {
              const std::filesystem::path& state_dir, const nat::turn_tls_identity& tls);
   // Closes every socket and joins the thread.
   void stop();
+  // The node's renewed certificate chain (same key) for TURN-TLS clients
+  // that connect from now on; allocations already up keep their streams.
+  void use_certificate(std::string chain_pem);
   // Stops a running relay for `why` (logged, and shown in status()).
   void turn_off(std::string why);
   bool running() const noexcept { return thread_.joinable(); }

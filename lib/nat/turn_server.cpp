@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include <boost/asio/ssl/stream.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace p2psip::nat {
 namespace {
@@ -218,6 +220,23 @@ turn_server::turn_server(boost::asio::io_context& io, turn_config config,
 }
 
 turn_server::~turn_server() { stop(); }
+
+bool turn_server::use_certificate_chain(const std::string& chain_pem) {
+  if (!tls_endpoint_) return false;
+  // OpenSSL copies the context's certificate into each SSL at accept, so
+  // streams already up keep theirs. A failed load leaves the context's
+  // chain half-replaced, so the new chain is checked against the key first.
+  boost::system::error_code error;
+  boost::asio::ssl::context check(boost::asio::ssl::context::tls_server);
+  check.use_certificate_chain(boost::asio::buffer(chain_pem), error);
+  if (error) return false;
+  if (::X509_check_private_key(::SSL_CTX_get0_certificate(check.native_handle()),
+                               ::SSL_CTX_get0_privatekey(tls_context_.native_handle())) != 1) {
+    return false;
+  }
+  tls_context_.use_certificate_chain(boost::asio::buffer(chain_pem), error);
+  return !error;
+}
 
 void turn_server::start() {
   wait_for_datagrams();  // relay sockets, and the UDP listener when there is one

@@ -62,6 +62,10 @@ class turn_server final : private relay_io {
   std::optional<transport_address> udp_endpoint() const { return udp_endpoint_; }
   std::optional<transport_address> tcp_endpoint() const { return tcp_endpoint_; }
   std::optional<transport_address> tls_endpoint() const { return tls_endpoint_; }
+  // Serves `chain_pem` (for the same key) to TLS clients accepted from now
+  // on; connections already up keep the chain they were given. False when
+  // the chain does not parse or does not match the key; the old one stays.
+  bool use_certificate_chain(const std::string& chain_pem);
 
   std::vector<allocation_info> list_allocations() const { return core_.list_allocations(); }
   const turn_counters& counters() const noexcept { return core_.counters(); }

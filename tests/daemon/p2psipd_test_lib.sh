@@ -6,7 +6,7 @@
 # `make_work NAME`. Daemons are started with start_node; their logs are in
 # $work/nI/log, printed (tail) by fail.
 
-declare -a pids sockets node_prefix
+declare -a pids sockets node_prefix box_yaml
 test_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Other background processes the test starts (receivers): killed with the daemons.
 declare -a helper_pids
@@ -216,7 +216,8 @@ launch_node() {  # launch_node INDEX: runs p2psipd on the written config (in ${n
 # start_office_box INDEX ADDRESS PORT SIP [p2psipd arguments...]: a box of
 # the office overlay $OVERLAY, whose overlay settings come from the
 # configuration document; the YAML holds only what is local. SIP is `sip`
-# (on loopback, an ephemeral port) or `nosip`. Runs in ${node_prefix[INDEX]}.
+# (on loopback, an ephemeral port) or `nosip`. Runs in ${node_prefix[INDEX]};
+# ${box_yaml[INDEX]} adds local YAML lines.
 start_office_box() {
   local i=$1 address=$2 port=$3 sip="{enabled: false}"
   [ "$4" = sip ] && sip="{enabled: true, listen-address: 127.0.0.1, listen-port: 0}"
@@ -229,6 +230,7 @@ node: {listen-address: $address, listen-port: $port}
 discovery: {enabled: false}
 sip: $sip
 control: {socket: ${sockets[$i]}}
+${box_yaml[$i]:-}
 YAML
   # shellcheck disable=SC2086
   ${node_prefix[$i]:-} "$P2PSIPD" -c "$work/n$i/p2psipd.yaml" --state-dir "$work/n$i/state" \

@@ -10,7 +10,9 @@
 #    link goes down (no peer.down event, the same links), and values stored
 #    before and after are readable everywhere: peers take messages signed
 #    with the new certificate over the links made with the old one. A
-#    restart uses the renewed certificate as it is.
+#    restart uses the renewed certificate as it is. Box 2 also runs the
+#    TURN relay, whose TLS port serves the renewed certificate to clients
+#    that connect after the renewal.
 #  - The CA stopped: a box due for renewal warns that the CA is unreachable,
 #    keeps running and storing, retries after 5 s then 10 s, and renews once
 #    the CA is back.
@@ -83,6 +85,7 @@ watch_events() {  # watch_events I: node.certificate and peer.down events to $wo
     >>"$work/n$1/events" 2>&1 &
   helper_pids+=("$!")
 }
+box_yaml[2]="relay: {mode: on, port: 0, tls-port: 0}"
 boxes=(1 2 3)
 for i in "${boxes[@]}"; do start_box "$i" --token "${tokens[$i]}"; done
 eventually 60 all_joined "${boxes[@]}" || fail "the boxes did not join"
@@ -98,6 +101,13 @@ peer_downs() { grep -c '"topic":"peer.down"' "$work/n$1/events"; }
 events_with() { grep -c "\"topic\":\"node.certificate\".*\"what\":\"$2\"" "$work/n$1/events"; }
 published() { grep -c "published in CERTIFICATE_BY_USER" "$work/n$1/log"; }
 published_at_least() { [ "$(published "$1")" -ge "$2" ]; }  # re-read at every try
+relay_tls_port() { ctl 2 status | json_field 'r["relay"]["tls_port"]'; }
+# The notAfter of the certificate box 2's TURN-TLS port serves to a new client.
+relay_serves() {
+  openssl s_client -connect "127.0.0.1:$(relay_tls_port)" </dev/null 2>/dev/null |
+    openssl x509 -noout -enddate 2>/dev/null
+}
+relay_serves_node_crt() { [ "$(relay_serves)" = "$(openssl x509 -noout -enddate -in "$work/n2/state/node.crt")" ]; }
 state_ok() {  # state_ok I: node.key 0600, node.crt chains to the root, no temporary file
   local state=$work/n$1/state
   [ "$(stat -c %a "$state/node.key")" = 600 ] || fail "box $1: node.key is not 0600"
@@ -118,6 +128,7 @@ for i in "${boxes[@]}"; do
   published_before[$i]=$(published "$i")
   all_transports+=" $(transports_of "$i")"
 done
+relay_serves_node_crt || fail "box 2's TURN-TLS port serves '$(relay_serves)', not node.crt's"
 # Links to the bootstrap node are dialled over TLS; ICE overlays Attach the others over DTLS.
 grep -qw "$link_transport" <<<"$all_transports" || fail "no $link_transport link: $all_transports"
 for i in "${boxes[@]}"; do [ -n "${links[$i]}" ] || fail "box $i has no link"; done
@@ -174,6 +185,10 @@ for i in "${boxes[@]}"; do
   [ "$(links_of "$i")" = "${links[$i]}" ] || fail "box $i: links ${links[$i]} became $(links_of "$i")"
 done
 echo "renewed with the same Node-IDs, no link down, values stored before and after readable"
+eventually 10 relay_serves_node_crt ||
+  fail "box 2's TURN-TLS port still serves '$(relay_serves)' after the renewal"
+grep -q "relay: TURN-TLS serves the new certificate" "$work/n2/log" || fail "box 2 did not log the relay's new certificate"
+echo "box 2's TURN-TLS port serves the renewed certificate ($(relay_serves))"
 
 # --- p2psipctl enroll: a new token for box 2's own user, in force at once ----------
 before=$(expires_of 2)

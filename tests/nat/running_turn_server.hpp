@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -22,12 +23,21 @@
 
 namespace p2psip::nat::test {
 
-// A P-256 key and a self-signed certificate for 127.0.0.1, PEM.
-inline turn_tls_identity make_identity() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
+inline std::string to_pem(const std::function<void(BIO*)>& write) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  write(bio);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(size));
+  BIO_free(bio);
+  return out;
+}
+
+// A self-signed certificate for 127.0.0.1 with `key` and `serial`, PEM.
+inline std::string self_signed(EVP_PKEY* key, long serial) {
   X509* cert = X509_new();
   X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
   X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
   X509_set_pubkey(cert, key);
@@ -36,22 +46,31 @@ inline turn_tls_identity make_identity() {
                              reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
   X509_set_issuer_name(cert, name);
   X509_sign(cert, key, EVP_sha256());
-  const auto pem = [](auto write) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    write(bio);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string out(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return out;
-  };
-  turn_tls_identity identity{pem([&](BIO* b) { PEM_write_bio_X509(b, cert); }), pem([&](BIO* b) {
+  auto pem = to_pem([&](BIO* b) { PEM_write_bio_X509(b, cert); });
+  X509_free(cert);
+  return pem;
+}
+
+// A P-256 key and a self-signed certificate for 127.0.0.1 (serial 1), PEM.
+inline turn_tls_identity make_identity() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  turn_tls_identity identity{self_signed(key, 1), to_pem([&](BIO* b) {
                                PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr,
                                                         nullptr);
                              })};
-  X509_free(cert);
   EVP_PKEY_free(key);
   return identity;
+}
+
+// Another certificate for the key of `identity`: what a renewal gives.
+inline std::string reissue(const turn_tls_identity& identity, long serial) {
+  BIO* bio = BIO_new_mem_buf(identity.private_key_pem.data(),
+                             static_cast<int>(identity.private_key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  auto pem = self_signed(key, serial);
+  EVP_PKEY_free(key);
+  return pem;
 }
 
 // A server for loopback tests: REST credentials under `secret`, relay ports
@@ -77,10 +96,10 @@ struct running_server {
   std::mutex mutex;
   std::vector<allocation_change> changes;
 
-  explicit running_server(const turn_config& config) {
+  explicit running_server(const turn_config& config,
+                          const turn_tls_identity& identity = make_identity()) {
     const transport_address any(boost::asio::ip::address_v4::loopback(), 0);
-    server =
-        std::make_unique<turn_server>(io, config, turn_listeners{any, any, any, make_identity()});
+    server = std::make_unique<turn_server>(io, config, turn_listeners{any, any, any, identity});
     server->on_allocation_change([this](allocation_change c, const allocation_info&) {
       std::lock_guard lock(mutex);
       changes.push_back(c);
@@ -94,16 +113,20 @@ struct running_server {
     thread.join();
   }
 
-  std::vector<allocation_info> allocations() {
-    std::promise<std::vector<allocation_info>> result;
-    boost::asio::post(io, [&] { result.set_value(server->list_allocations()); });
+  // `action` on the server's thread, its result here.
+  template <class Action>
+  auto on_server_thread(Action action) {
+    std::promise<decltype(action())> result;
+    boost::asio::post(io, [&] { result.set_value(action()); });
     return result.get_future().get();
   }
 
+  std::vector<allocation_info> allocations() {
+    return on_server_thread([&] { return server->list_allocations(); });
+  }
+
   std::uint64_t refused(refusal why) {
-    std::promise<std::uint64_t> result;
-    boost::asio::post(io, [&] { result.set_value(server->counters().refused(why)); });
-    return result.get_future().get();
+    return on_server_thread([&] { return server->counters().refused(why); });
   }
 
   bool saw(allocation_change c) {

@@ -1,7 +1,7 @@
 // turn_server on real loopback sockets, the client side written with this
 // layer's own codec: UDP, TCP (with §11.5 padding, split writes, and the
 // allocation ending with its connection) and TLS with a self-signed
-// certificate made on the spot (running_turn_server.hpp).
+// certificate made on the spot (running_turn_server.hpp), renewed while running.
 #include <catch2/catch.hpp>
 
 #include <boost/asio/post.hpp>
@@ -198,23 +198,75 @@ TEST_CASE("turn_server over TCP: split frames, padded ChannelData, and the alloc
   CHECK(s.allocations().empty());
 }
 
+namespace {
+
+// A TLS client of `s` that does not check the server's certificate.
+struct tls_client {
+  boost::asio::io_context io;
+  boost::asio::ssl::context context{boost::asio::ssl::context::tls_client};
+  tls_stream stream{io, context};
+  turn_client turn{[this](bytes_view b) {
+                     boost::asio::write(stream, boost::asio::buffer(b.data(), b.size()));
+                   },
+                   [this] { return read_frame(stream); }};
+
+  explicit tls_client(running_server& s) {
+    context.set_verify_mode(boost::asio::ssl::verify_none);
+    stream.next_layer().connect(
+        tcp::endpoint(s.server->tls_endpoint()->address(), s.server->tls_endpoint()->port()));
+    receive_timeout(stream.next_layer());
+    stream.handshake(boost::asio::ssl::stream_base::client);
+  }
+
+  // The serial number of the certificate the server sent.
+  long served_serial() {
+    X509* cert = SSL_get1_peer_certificate(stream.native_handle());
+    REQUIRE(cert != nullptr);
+    const long serial = ASN1_INTEGER_get(X509_get0_serialNumber(cert));
+    X509_free(cert);
+    return serial;
+  }
+
+  bool binds() {
+    return turn.call(stun_method::binding, [](stun_writer&, const transaction_id&) {}).klass ==
+           stun_class::success;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("turn_server over TLS: Binding and Allocate") {
   running_server s(test_config());
-  boost::asio::io_context client_io;
-  boost::asio::ssl::context context(boost::asio::ssl::context::tls_client);
-  context.set_verify_mode(boost::asio::ssl::verify_none);
-  tls_stream stream(client_io, context);
-  stream.next_layer().connect(
-      tcp::endpoint(s.server->tls_endpoint()->address(), s.server->tls_endpoint()->port()));
-  receive_timeout(stream.next_layer());
-  stream.handshake(boost::asio::ssl::stream_base::client);
-  turn_client c([&](bytes_view b) { boost::asio::write(stream, boost::asio::buffer(b.data(), b.size())); },
-                [&] { return read_frame(stream); });
-  const auto bound = c.call(stun_method::binding, [](stun_writer&, const transaction_id&) {});
-  CHECK(bound.klass == stun_class::success);
-  c.allocate();
+  tls_client c(s);
+  CHECK(c.binds());
+  c.turn.allocate();
   REQUIRE(s.allocations().size() == 1);
   CHECK(s.allocations()[0].client.transport == client_transport::tls);
+}
+
+TEST_CASE("turn_server takes a renewed certificate for new TLS clients and keeps its streams") {
+  const auto identity = test::make_identity();
+  running_server s(test_config(), identity);
+  tls_client before(s);
+  CHECK(before.served_serial() == 1);
+  before.turn.allocate();
+
+  const auto renewed = test::reissue(identity, 2);
+  CHECK(s.on_server_thread([&] { return s.server->use_certificate_chain(renewed); }));
+  tls_client after(s);
+  CHECK(after.served_serial() == 2);
+  CHECK(before.binds());  // the stream made with the old certificate is up
+  CHECK(s.allocations().size() == 1);
+
+  SECTION("refused: another key's certificate, or no certificate at all; the renewed one stays") {
+    const auto other_key = test::make_identity();
+    CHECK_FALSE(s.on_server_thread(
+        [&] { return s.server->use_certificate_chain(other_key.certificate_chain_pem); }));
+    CHECK_FALSE(s.on_server_thread([&] { return s.server->use_certificate_chain("not PEM"); }));
+    tls_client later(s);
+    CHECK(later.served_serial() == 2);
+    CHECK(later.binds());
+  }
 }
 
 TEST_CASE("turn_server refuses streams past its limit, and configurations it cannot honour") {
