@@ -7,7 +7,9 @@
 # the overlay", not "some data could not be handed over" nor "leave did not
 # finish in time"); after each leave every value is readable from node 0
 # and the copies return to 3 per value (sum of storage_values) in a bounded
-# wait.
+# wait. Fewer fails at once; more (a copy made while views moved, on a node
+# outside the value's replica set) is kept by design for the storage's
+# 2-minute drop grace, so extra copies must be gone by the end instead.
 #
 # usage: test_p2psipd_leaves4.sh P2PSIPD P2PSIPCTL
 set -u
@@ -18,6 +20,7 @@ ENTRIES=8     # per owner; every daemon is an owner
 LEAVES=4
 REPLICAS=3
 LEAVE_BOUND=15
+DROP_GRACE=120  # overlay_storage.cpp's drop_grace
 . "$(dirname "$0")/p2psipd_test_lib.sh"
 make_work leaves4
 cfg_overlay_extra="  chord-update-interval: 5"
@@ -69,10 +72,20 @@ PY
   [ "$lost" -eq 0 ] || failures+="leave $leave (node $leaver): $lost values not readable:$lost_keys; "
   eventually 60 copies_are "$expected" "${live[@]}"
   copies=$(python3 -c "print(f'{($total - $baseline) / $n:.2f}')")
-  [ "$total" -eq "$expected" ] ||
+  if [ "$total" -lt "$expected" ]; then
     failures+="leave $leave (node $leaver): $total stored values, not $expected ($(per_node "${live[@]}")); "
+  elif [ "$total" -gt "$expected" ]; then
+    echo "leave $leave: $((total - expected)) extra copies ($(per_node "${live[@]}")), to be dropped after the grace"
+    extra=1
+  fi
   echo "leave $leave: node $leaver exited in $took s (complete hand-over); lost $lost;" \
     "copies/value $copies after $((SECONDS - t1)) s on ${#live[@]} nodes"
 done
+if [ -n "${extra:-}" ]; then
+  t2=$SECONDS
+  eventually $((DROP_GRACE + 30)) copies_are "$expected" "${live[@]}" ||
+    failures+="$total stored values $((SECONDS - t2)) s after the last leave, not $expected ($(per_node "${live[@]}")); "
+  echo "extra copies dropped: $total stored values after $((SECONDS - t2)) s"
+fi
 [ -z "$failures" ] || fail "$failures"
 echo "PASS"
