@@ -37,6 +37,9 @@ class datagram_path {
   virtual std::size_t mtu() const = 0;
   // Detaches the handler: it is not called again.
   virtual void close() = 0;
+  // Whether the path notices on its own that the far end stopped answering
+  // (ICE consent freshness), so idle links need not probe it as often.
+  virtual bool checks_liveness() const noexcept { return false; }
 };
 
 // UDP payload that fits the IPv6 minimum link MTU (1280) after the IPv6 and

@@ -45,6 +45,8 @@ dtls_link::dtls_link(std::shared_ptr<datagram_path> path, const tls_context& con
       path_(std::move(path)),
       context_(context),
       config_(config),
+      keepalive_interval_(path_->checks_liveness() ? config.checked_path_keepalive_interval
+                                                   : config.keepalive_interval),
       path_mtu_(path_->mtu()),
       max_message_size_(message_capacity(path_mtu_, config.max_message_size)),
       observer_(observer),
@@ -281,7 +283,7 @@ void dtls_link::tick() {
   retransmit_due(now);
   pump(now);
   if (state_ != state::established) return;
-  if (in_flight_.empty() && queue_.empty() && now - last_activity_ >= config_.keepalive_interval) {
+  if (in_flight_.empty() && queue_.empty() && now - last_activity_ >= keepalive_interval_) {
     last_activity_ = now;
     observer_.on_link_idle(*this);
   }
@@ -299,7 +301,7 @@ std::optional<link_time> dtls_link::next_deadline() const {
   if (!queue_.empty() && in_flight_.size() < config_.datagram.messages_in_flight) {
     consider(send_not_before_);
   }
-  if (in_flight_.empty() && queue_.empty()) consider(last_activity_ + config_.keepalive_interval);
+  if (in_flight_.empty() && queue_.empty()) consider(last_activity_ + keepalive_interval_);
   return next;
 }
 

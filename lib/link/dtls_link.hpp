@@ -95,6 +95,7 @@ class dtls_link final : public overlay_link, private datagram_handler {
   std::shared_ptr<datagram_path> path_;
   const tls_context& context_;
   link_config config_;
+  milliseconds keepalive_interval_;  // idle time before on_link_idle
   std::size_t path_mtu_;
   std::size_t max_message_size_;
   observer& observer_;

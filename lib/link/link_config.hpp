@@ -56,6 +56,10 @@ struct link_config {
   // Idle time after which a keepalive goes out, so failures are noticed on
   // quiet links too.
   milliseconds keepalive_interval{5000};
+  // The same on paths that check liveness themselves (ICE consent): the
+  // overlay's Ping then only shows that the peer's overlay still answers,
+  // and one every 5 s per link was most of an idle daemon's wake-ups.
+  milliseconds checked_path_keepalive_interval{25000};
   // No ACK for this long closes the link; §6.6.5 recommends 30 s.
   milliseconds failure_timeout{30000};
   rto_bounds rto;

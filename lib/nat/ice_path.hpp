@@ -49,6 +49,9 @@ class ice_path final : public link::datagram_path {
   // 36 bytes) on a relayed pair.
   std::size_t mtu() const override;
   void close() override;
+  // RFC 7675: libnice checks the selected pair every 4-6 s and fails it
+  // after 10 s without answers, which closes the link (fail()).
+  bool checks_liveness() const noexcept override { return true; }
 
  private:
   std::unique_ptr<ice_agent> agent_;

@@ -32,6 +32,7 @@ struct impairments {
   double reordering = 0;   // probability it is held back by reorder_delay
   milliseconds latency{5};
   milliseconds reorder_delay{30};
+  bool checks_liveness = false;  // what the ends say (datagram_path::checks_liveness)
 };
 
 class simulated_datagrams {
@@ -81,6 +82,7 @@ class simulated_datagrams {
     void send(datagram_buffer datagram) override { net_.carry(side_, std::move(datagram)); }
     std::size_t mtu() const override { return net_.mtu_; }
     void close() override { net_.handlers_[index(side_)] = nullptr; }
+    bool checks_liveness() const noexcept override { return net_.impair_.checks_liveness; }
 
    private:
     simulated_datagrams& net_;

@@ -149,6 +149,32 @@ TEST_CASE("dtls_link: handshake, then messages both ways over memory", "[dtls]")
   CHECK(p.net.over_mtu == 0);
 }
 
+TEST_CASE("dtls_link: an idle link asks for a keepalive, less often on a path that checks liveness",
+          "[dtls]") {
+  link_config config = test_config();
+  config.keepalive_interval = 5s;
+  config.checked_path_keepalive_interval = 25s;
+  const bool checked = GENERATE(false, true);
+  test::impairments impair;
+  impair.checks_liveness = checked;
+  simulated_pair p(impair, config);
+  p.start();
+  REQUIRE(p.run_until([&] { return p.both_up(); }, 2s));
+  const auto interval = checked ? 25s : 5s;
+  p.advance(interval - 1s);
+  CHECK(p.client.events.idle == 0);
+  p.advance(2s);
+  CHECK(p.client.events.idle == 1);
+  CHECK(p.server.events.idle == 1);
+  // Traffic puts it off again.
+  REQUIRE(p.client.link->send(numbered(1)) == send_result::queued);
+  REQUIRE(p.run_until([&] { return p.server.events.messages.size() == 1; }, 1s));
+  p.advance(interval - 1s);
+  CHECK(p.client.events.idle == 1);
+  p.advance(2s);
+  CHECK(p.client.events.idle == 2);
+}
+
 TEST_CASE("dtls_link: under 20% loss, duplication and reordering every message arrives once",
           "[dtls]") {
   link_config config = test_config();
