@@ -12,6 +12,10 @@ namespace {
 constexpr const char* presence_event = "presence";
 // Every subscription holds an nta leg: a bound on what watchers may hold here.
 constexpr std::size_t max_subscriptions = 10000;
+// A subscription restored after a restart NOTIFYs again this often, this many
+// times, while the watcher's daemon cannot be reached (the overlay rejoining).
+constexpr auto restore_retry_interval = std::chrono::seconds(5);
+constexpr int restore_retries = 12;
 
 std::string random_etag() {
   static thread_local std::mt19937_64 gen{std::random_device{}()};
@@ -78,7 +82,7 @@ presence_agent::presence_agent(nta_agent_t* agent, const sip_front_config& cfg,
                                nta_leg_magic_t* leg_magic,
                                std::function<void(const presence_view&)> on_change,
                                std::function<void(const presence_view&)> on_followed,
-                               std::function<void(std::vector<saved_publication>)> on_publications)
+                               std::function<void(saved_presence)> on_presence_state)
     : agent_(agent),
       cfg_(cfg),
       where_(where),
@@ -88,7 +92,7 @@ presence_agent::presence_agent(nta_agent_t* agent, const sip_front_config& cfg,
       leg_magic_(leg_magic),
       on_change_(std::move(on_change)),
       on_followed_(std::move(on_followed)),
-      on_publications_(std::move(on_publications)),
+      on_presence_state_(std::move(on_presence_state)),
       publications_(random_etag) {}
 
 presence_agent::~presence_agent() {
@@ -160,19 +164,88 @@ void presence_agent::handle_publish(nta_incoming_t* irq, const sip_t* sip) {
   const std::string expires = std::to_string(o.expires.count());
   answer(irq, cfg_, SIP_200_OK, SIPTAG_ETAG_STR(o.etag.c_str()),
          SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
-  publications_changed();  // a new entity-tag or expiry at least
+  presence_state_changed();  // a new entity-tag or expiry at least
   if (o.changed) changed(aor);
 }
 
-void presence_agent::publications_changed() {
-  if (on_publications_)
-    bridge_.to_overlay(
-        [cb = on_publications_, all = publications_.saved(sip_clock::now())] { cb(all); });
+void presence_agent::presence_state_changed(bool soon) {
+  if (soon) {
+    state_unsaved_ = true;
+    return;
+  }
+  state_unsaved_ = false;
+  if (!on_presence_state_) return;
+  const auto now = sip_clock::now();
+  bridge_.to_overlay([cb = on_presence_state_,
+                      all = saved_presence{publications_.saved(now), saved_subscriptions(now)}] {
+    cb(all);
+  });
 }
 
-void presence_agent::restore(const std::vector<saved_publication>& saved) {
-  if (publications_.restore(saved, sip_clock::now()) == 0) return;
-  for (const auto& p : saved) changed(p.aor);
+std::vector<saved_subscription> presence_agent::saved_subscriptions(
+    sip_clock::time_point now) const {
+  std::vector<saved_subscription> out;
+  for (const auto& [leg, s] : subscriptions_) {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(s->expires_at - now);
+    if (s->terminated || left.count() <= 0 || s->call_id.empty()) continue;
+    out.push_back({s->aor, s->call_id, s->local, s->remote, s->route, s->target,
+                   nta_leg_get_seq(leg), s->followed, left});
+  }
+  return out;
+}
+
+void presence_agent::restore(const saved_presence& saved) {
+  if (publications_.restore(saved.publications, sip_clock::now()) > 0) {
+    for (const auto& p : saved.publications) changed(p.aor);
+  }
+  std::size_t restored = 0;
+  for (const auto& s : saved.subscriptions) restored += restore(s) ? 1 : 0;
+  if (restored > 0) presence_state_changed();
+}
+
+bool presence_agent::restore(const saved_subscription& saved) {
+  if (subscriptions_.size() >= max_subscriptions) return false;
+  if (saved.followed && !polls_.follow(saved.aor, sip_clock::now())) return false;
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  // NOTIFYs sent in the second before the last save are not in `cseq`: the
+  // dialog goes on well past it (RFC 3261 asks only that CSeqs grow).
+  sip_cseq_t* cseq = sip_cseq_create(home, saved.cseq + 100, SIP_METHOD_NOTIFY);
+  // This front first, as accept() answered, at its address of today.
+  const std::string routes =
+      where_.record_route() + (saved.route.empty() ? "" : ", " + saved.route);
+  sip_record_route_t* route = sip_record_route_make(home, routes.c_str());
+  sip_contact_t* target = sip_contact_make(home, saved.target.c_str());
+  nta_leg_t* leg = cseq && route && target
+                       ? nta_leg_tcreate(agent_, leg_callback_, leg_magic_,
+                                         SIPTAG_CALL_ID_STR(saved.call_id.c_str()),
+                                         SIPTAG_FROM_STR(saved.local.c_str()),
+                                         SIPTAG_TO_STR(saved.remote.c_str()), SIPTAG_CSEQ(cseq),
+                                         TAG_END())
+                       : nullptr;
+  const bool ok = leg && nta_leg_server_route(leg, route, target) >= 0;
+  su_home_deinit(home);
+  if (!ok) {
+    if (leg) nta_leg_destroy(leg);
+    if (saved.followed) polls_.unfollow(saved.aor);
+    return false;
+  }
+  auto s = std::make_unique<subscription>();
+  s->owner = this;
+  s->leg = leg;
+  s->aor = saved.aor;
+  s->expires_at = sip_clock::now() + saved.remaining;
+  s->followed = saved.followed;
+  s->sender.sub = s.get();
+  s->call_id = saved.call_id;
+  s->local = saved.local;
+  s->remote = saved.remote;
+  s->route = saved.route;
+  s->target = saved.target;
+  s->restore_retries = restore_retries;
+  subscription* ref = s.get();
+  subscriptions_.emplace(leg, std::move(s));
+  notify(*ref);  // the watcher hears the state now; a 481 from it ends this
+  return true;
 }
 
 // ------------------------------------------------------------------ SUBSCRIBE
@@ -244,13 +317,27 @@ presence_agent::subscription* presence_agent::accept(nta_incoming_t* irq, const 
     return nullptr;
   }
   nta_incoming_tag(irq, nta_leg_get_tag(leg));
+  auto s = std::make_unique<subscription>();
+  s->call_id = sip->sip_call_id->i_id;
+  s->local = "<" + url_str(home, sip->sip_to->a_url) + ">;tag=" + nta_leg_get_tag(leg);
+  if (sip->sip_from->a_tag)  // RFC 3261 asks for one; without it the dialog is not saved
+    s->remote = "<" + url_str(home, sip->sip_from->a_url) + ">;tag=" + sip->sip_from->a_tag;
+  else
+    s->call_id.clear();
+  // Without this front's own entry: its port may change across a restart.
+  for (const sip_record_route_t* r = sip->sip_record_route; r; r = r->r_next) {
+    if (!s->route.empty()) s->route += ", ";
+    s->route += "<" + url_str(home, r->r_url) + ">";
+    for (const msg_param_t* p = r->r_params; p && *p; ++p) s->route += std::string(";") + *p;
+  }
+  s->target = "<" + url_str(home, sip->sip_contact->m_url) + ">";
+  if (g.expires.count() == 0) s->call_id.clear();  // a fetch: nothing to keep
   const std::string expires = std::to_string(g.expires.count());
   const std::string contact = our_contact(where_);
   answer(irq, cfg_, SIP_200_OK, SIPTAG_RECORD_ROUTE(route), SIPTAG_CONTACT_STR(contact.c_str()),
          SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
   su_home_deinit(home);
 
-  auto s = std::make_unique<subscription>();
   s->owner = this;
   s->leg = leg;
   s->aor = aor;
@@ -258,6 +345,7 @@ presence_agent::subscription* presence_agent::accept(nta_incoming_t* irq, const 
   s->sender.sub = s.get();
   subscription* ref = s.get();
   subscriptions_.emplace(leg, std::move(s));
+  if (!ref->call_id.empty()) presence_state_changed();
   return ref;  // its initial NOTIFY follows; with Expires 0, a fetch
 }
 
@@ -283,6 +371,7 @@ int presence_agent::in_dialog(nta_leg_t* leg, nta_incoming_t* irq, const sip_t* 
   const std::string expires = std::to_string(g.expires.count());
   answer(irq, cfg_, SIP_200_OK, SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
   s.expires_at = sip_clock::now() + g.expires;
+  presence_state_changed();
   notify(s);  // a refresh is answered with the current state; Expires 0 ends it
   return 0;
 }
@@ -307,7 +396,8 @@ void presence_agent::notify(subscription& s) {
       SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_MAX_FORWARDS_STR("70"),
       SIPTAG_USER_AGENT_STR(cfg_.user_agent.c_str()), SIPTAG_CONTENT_TYPE_STR(pidf_content_type),
       SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
-  if (!s.notify) s.terminated = true;  // dropped on the next tick
+  if (!s.notify) s.terminated = true;     // dropped on the next tick
+  if (!s.call_id.empty()) presence_state_changed(true);  // its CSeq
 }
 
 int presence_agent::notify_sender::on_response(nta_outgoing_t*, const sip_t* sip) {
@@ -316,6 +406,14 @@ int presence_agent::notify_sender::on_response(nta_outgoing_t*, const sip_t* sip
   subscription& s = *sub;
   nta_outgoing_destroy(s.notify);
   s.notify = nullptr;
+  // Right after a restart the watcher's daemon may not be reachable yet:
+  // a restored subscription tries again a few times, unless the watcher
+  // says the dialog is gone (481).
+  if (status >= 300 && status != 481 && !s.terminated && s.restore_retries > 0) {
+    --s.restore_retries;
+    s.retry_at = sip_clock::now() + restore_retry_interval;
+    return 0;
+  }
   // A NOTIFY refused or unanswered ends the subscription (RFC 6665 §4.2.2).
   if (status >= 300 || s.terminated) {
     s.owner->drop(&s);
@@ -330,8 +428,10 @@ void presence_agent::drop(subscription* s) {
   if (it == subscriptions_.end()) return;
   if (s->notify) nta_outgoing_destroy(s->notify);
   if (s->followed) polls_.unfollow(s->aor);
+  const bool saved = !s->call_id.empty();
   nta_leg_destroy(s->leg);
   subscriptions_.erase(it);
+  if (saved) presence_state_changed(true);
 }
 
 // ------------------------------------------------------------------ changes
@@ -359,13 +459,18 @@ void presence_agent::expire_due() {
   const auto now = sip_clock::now();
   const std::size_t published = publications_.size();
   for (const auto& aor : publications_.expire(now)) changed(aor);
-  if (publications_.size() != published) publications_changed();
+  if (publications_.size() != published) presence_state_changed();
   std::vector<subscription*> ended;
   for (auto& [leg, s] : subscriptions_) {
+    if (s->retry_at != sip_clock::time_point{} && s->retry_at <= now && !s->notify) {
+      s->retry_at = {};
+      notify(*s);
+    }
     if (!s->terminated && s->expires_at <= now && !s->notify) notify(*s);
     if (s->terminated && !s->notify) ended.push_back(s.get());
   }
   for (auto* s : ended) drop(s);
+  if (state_unsaved_) presence_state_changed();
   std::vector<std::string> late;
   for (auto& [token, f] : fetches_)
     if (f->deadline <= now) late.push_back(token);

@@ -18,6 +18,9 @@
 // front's own address along the dialog's route set and the proxy carries it
 // on, through node_channel when the watcher is behind another daemon.
 // NOTIFYs of one subscription go one at a time, the latest state last.
+// Publications and subscriptions (their dialogs, with the CSeq of the last
+// NOTIFY) go to on_presence_state for the state directory, and restore()
+// takes them back after a restart, NOTIFYing each watcher in its dialog.
 // Sip thread only.
 #pragma once
 
@@ -41,7 +44,7 @@ class presence_agent {
                  nta_request_f* leg_callback, nta_leg_magic_t* leg_magic,
                  std::function<void(const presence_view&)> on_change,
                  std::function<void(const presence_view&)> on_followed,
-                 std::function<void(std::vector<saved_publication>)> on_publications);
+                 std::function<void(saved_presence)> on_presence_state);
   // Ends every subscription without a NOTIFY (the daemon is stopping).
   ~presence_agent();
   presence_agent(const presence_agent&) = delete;
@@ -68,8 +71,10 @@ class presence_agent {
   void expire_due();
 
   presence_view view(const std::string& aor) const;
-  // Publications saved before a restart; watchers of their AORs are told.
-  void restore(const std::vector<saved_publication>& saved);
+  // Publications and subscriptions saved before a restart: watchers of the
+  // publications' AORs are told, and each restored subscription gets a
+  // NOTIFY of the current state in its old dialog.
+  void restore(const saved_presence& saved);
 
   // A fetch of an AOR's presence for sip.presence: a SUBSCRIBE with Expires
   // 0, sent to this front (so routed like a phone's) with a contact of ours
@@ -101,6 +106,11 @@ class presence_agent {
     bool terminated = false;           // the last NOTIFY said so
     bool followed = false;             // adopted: the AOR is in polls_
     notify_sender sender;
+    // The dialog as saved across a restart (saved_subscription); no
+    // call_id for one not saved (a fetch, a watcher without a From tag).
+    std::string call_id, local, remote, route, target;
+    int restore_retries = 0;           // restored: NOTIFYs left to try
+    sip_clock::time_point retry_at{};  // restored: the next try, if any
   };
 
   // The answer to a (re)SUBSCRIBE's Expires: granted, or 423/400 in `status`.
@@ -125,8 +135,13 @@ class presence_agent {
   // Starts a fetch whose `done` runs on the sip thread.
   void start_fetch(const std::string& aor, std::function<void(remote_presence)> done);
   void poll_followed();
-  // Hands the live publications to on_publications_ (to be saved).
-  void publications_changed();
+  // Hands the live publications and subscriptions to on_presence_state_ (to
+  // be saved): at once, or with the next expire_due() when `soon` (NOTIFYs,
+  // whose CSeqs are saved, may come in bursts).
+  void presence_state_changed(bool soon = false);
+  std::vector<saved_subscription> saved_subscriptions(sip_clock::time_point now) const;
+  // Creates the leg and subscription of a saved one; false when it cannot.
+  bool restore(const saved_subscription& saved);
   void notify(subscription& s);
   void changed(const std::string& aor);
   void drop(subscription* s);
@@ -141,12 +156,13 @@ class presence_agent {
   nta_leg_magic_t* leg_magic_;
   std::function<void(const presence_view&)> on_change_;
   std::function<void(const presence_view&)> on_followed_;
-  std::function<void(std::vector<saved_publication>)> on_publications_;
+  std::function<void(saved_presence)> on_presence_state_;
   presence_poll_list polls_;
   publication_store publications_;
   std::map<nta_leg_t*, std::unique_ptr<subscription>> subscriptions_;
   std::map<std::string, presence_view> last_seen_;  // per AOR, what on_change last told
   std::map<std::string, std::unique_ptr<pending_fetch>> fetches_;  // by token
+  bool state_unsaved_ = false;  // presence_state_changed(true) since the last save
 };
 
 }  // namespace p2psip::sip

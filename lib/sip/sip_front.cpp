@@ -67,7 +67,7 @@ struct sip_front::impl {
   app_delivery apps;
   std::function<void(const presence_view&)> on_presence;
   std::function<void(const presence_view&)> on_followed_presence;
-  std::function<void(std::vector<saved_publication>)> on_publications;
+  std::function<void(saved_presence)> on_presence_state;
   std::uint32_t app_cseq = 0;  // the CSeq of bind_app's register_requests
 
   impl(sip_front_config c, overlay_directory& d, node_channel& ch, executor ex, sip_events ev,
@@ -85,7 +85,7 @@ struct sip_front::impl {
         apps(home, cfg, bridge, std::move(ev.on_app_message)),
         on_presence(std::move(ev.on_presence)),
         on_followed_presence(std::move(ev.on_followed_presence)),
-        on_publications(std::move(ev.on_publications)) {}
+        on_presence_state(std::move(ev.on_presence_state)) {}
 
   void run(std::promise<void>& started);
   bool start_agent();
@@ -219,7 +219,7 @@ bool sip_front::impl::start_agent() {
   calls = std::make_unique<call_controller>(agent, home, cfg, where, bridge, dialogs, *sdp);
   presence =
       std::make_unique<presence_agent>(agent, cfg, where, reg.bindings(), bridge, subscription_cb,
-                                       this, on_presence, on_followed_presence, on_publications);
+                                       this, on_presence, on_followed_presence, on_presence_state);
   reg.watch_changes([this](const std::string& aor) { presence->registration_changed(aor); });
   proxy->adopt_unrouted_subscribes([this](nta_incoming_t* irq, const sip_t* sip) {
     return presence->adopt_subscribe(irq, sip);
@@ -504,7 +504,7 @@ void sip_front::unfollow_presence(const std::string& aor) {
   i->bridge.box().post([i, aor = normalize_aor(aor)] { i->presence->unfollow(aor); });
 }
 
-void sip_front::restore_publications(std::vector<saved_publication> saved) {
+void sip_front::restore_presence_state(saved_presence saved) {
   impl* i = impl_.get();
   i->bridge.box().post([i, saved = std::move(saved)] { i->presence->restore(saved); });
 }

@@ -217,6 +217,27 @@ struct saved_publication {
   std::chrono::seconds remaining{0};
 };
 
+// A presence subscription as kept across a restart: the dialog (RFC 3261
+// §12) the agent NOTIFYs in, so a watcher keeps hearing of changes without
+// subscribing again, and its time left.
+struct saved_subscription {
+  std::string aor;
+  std::string call_id;
+  std::string local;   // the agent's end, with its tag: From of the NOTIFYs
+  std::string remote;  // the watcher's end, with its tag: To of the NOTIFYs
+  std::string route;   // the SUBSCRIBE's Record-Route (the agent's own is added)
+  std::string target;  // the watcher's Contact
+  std::uint32_t cseq = 0;  // of the agent's last NOTIFY, as of the last save
+  bool followed = false;   // kept for an AOR registered nowhere (adopted)
+  std::chrono::seconds remaining{0};
+};
+
+// What the presence agent keeps in the daemon's state directory.
+struct saved_presence {
+  std::vector<saved_publication> publications;
+  std::vector<saved_subscription> subscriptions;
+};
+
 // The contact parameter of the daemon's own fetches (presence_agent.hpp).
 inline constexpr const char* presence_fetch_param = "p2p-fetch";
 
@@ -238,9 +259,9 @@ struct sip_events {
   // What the home agent of an AOR that follow_presence() follows says of it
   // changed.
   std::function<void(const presence_view&)> on_followed_presence;
-  // The live publications changed (a PUBLISH, one expired): all of them,
-  // for the state directory.
-  std::function<void(std::vector<saved_publication>)> on_publications;
+  // The live publications or subscriptions changed (a PUBLISH, a SUBSCRIBE,
+  // one ended): all of them, for the state directory.
+  std::function<void(saved_presence)> on_presence_state;
 };
 
 // The contact URI parameter that carries an app's token (app_delivery.hpp).
@@ -357,7 +378,7 @@ class sip_front {
   void restore(std::vector<registration_info> saved);
 
   // Publications saved before a restart (publication_store::restore).
-  void restore_publications(std::vector<saved_publication> saved);
+  void restore_presence_state(saved_presence saved);
 
   // Stops the sip thread (idempotent; the destructor calls it).
   void stop();

@@ -18,7 +18,7 @@
 #include "sip/presence_poll_list.hpp"
 #include "sip/sip_front.hpp"
 #include "usage/bindings_store.hpp"
-#include "usage/publications_file.hpp"
+#include "usage/presence_state_file.hpp"
 
 namespace p2psip::usage {
 
@@ -224,7 +224,7 @@ sip_service::sip_service(asio::io_context& io, overlay::overlay_node& node,
             if (front_) front_->unfollow_presence(aor);
           }),
       bindings_file_(state_dir.empty() ? state_dir : state_dir / bindings_file_name),
-      publications_file_(state_dir.empty() ? state_dir : state_dir / publications_file_name),
+      presence_state_file_(state_dir.empty() ? state_dir : state_dir / presence_state_file_name),
       tick_(io) {
   if (!accounts_) return;
   accounts_->on_certificate = [this](identity::message_signer&) {
@@ -303,8 +303,8 @@ void sip_service::start() {
     fields["ended"] = ended;
     events_.publish("sip.dialog", std::move(fields));
   };
-  ev.on_publications = [this, alive = alive_](const std::vector<sip::saved_publication>& all) {
-    if (*alive) save_publications(all);
+  ev.on_presence_state = [this, alive = alive_](const sip::saved_presence& all) {
+    if (*alive) save_presence_state(all);
   };
   ev.on_app_message = [this, alive = alive_](const sip::app_message& m,
                                              std::function<void(bool)> queued) {
@@ -326,35 +326,36 @@ void sip_service::start() {
   logs.write(log_level::notice, "SIP front on " + e.udp.host + ":" + std::to_string(e.udp.port) +
                                     " (UDP, TCP " + std::to_string(e.tcp.port) + ")");
   restore_bindings();
-  restore_publications();
+  restore_presence_state();
   schedule_tick();
 }
 
-void sip_service::save_publications(const std::vector<sip::saved_publication>& all) {
-  if (publications_file_.empty()) return;
-  const auto text = publications_text(all, std::chrono::system_clock::now());
+void sip_service::save_presence_state(const sip::saved_presence& all) {
+  if (presence_state_file_.empty()) return;
+  const auto text = presence_state_text(all, std::chrono::system_clock::now());
   if (auto written =
-          identity::write_file_atomically(publications_file_, text, identity::secret_file_mode);
+          identity::write_file_atomically(presence_state_file_, text, identity::secret_file_mode);
       !written) {
     logs.write(log_level::warning,
-               "sip: cannot save the presence publications: " + written.error().describe());
+               "sip: cannot save the presence state: " + written.error().describe());
   }
 }
 
-void sip_service::restore_publications() {
-  if (publications_file_.empty()) return;
-  const auto text = identity::read_file(publications_file_, max_publications_file_bytes);
+void sip_service::restore_presence_state() {
+  if (presence_state_file_.empty()) return;
+  const auto text = identity::read_file(presence_state_file_, max_presence_state_file_bytes);
   if (!text) return;  // none yet
-  auto saved = parse_publications(*text, std::chrono::system_clock::now());
+  auto saved = parse_presence_state(*text, std::chrono::system_clock::now());
   if (!saved) {
     logs.write(log_level::warning,
-               "sip: " + publications_file_.string() + " is not a publications file: ignored");
+               "sip: " + presence_state_file_.string() + " is not a presence state file: ignored");
     return;
   }
-  logs.write(log_level::info, "sip: " + std::to_string(saved->size()) +
-                                  " presence publications restored from " +
-                                  publications_file_.string());
-  front_->restore_publications(std::move(*saved));
+  logs.write(log_level::info, "sip: " + std::to_string(saved->publications.size()) +
+                                  " presence publications and " +
+                                  std::to_string(saved->subscriptions.size()) +
+                                  " subscriptions restored from " + presence_state_file_.string());
+  front_->restore_presence_state(std::move(*saved));
 }
 
 void sip_service::stop() {

@@ -137,9 +137,10 @@ class sip_service {
   void find_presence(const std::string& aor, std::function<void(presence_answer)> done);
   // The saved bindings into the front; a bad file is logged and moved aside.
   void restore_bindings();
-  // The presence agent's publications across a restart (publications_file.hpp).
-  void save_publications(const std::vector<sip::saved_publication>& all);
-  void restore_publications();
+  // The presence agent's publications and subscriptions across a restart
+  // (presence_state_file.hpp).
+  void save_presence_state(const sip::saved_presence& all);
+  void restore_presence_state();
   // Each second: pending publications once joined, then a save if due.
   void schedule_tick();
   void save_if_changed();
@@ -159,7 +160,7 @@ class sip_service {
   app_bindings apps_;
   presence_watches watches_;
   std::filesystem::path bindings_file_;
-  std::filesystem::path publications_file_;
+  std::filesystem::path presence_state_file_;
   boost::asio::steady_timer tick_;
   std::uint64_t saved_changes_ = 0;  // directory_.changes() at the last save
   bool saving_ = false;              // a snapshot is on its way

@@ -5,10 +5,13 @@
 # and gets 200 and NOTIFY closed from B, which keeps the subscription; an
 # app on B watches her (sip.presence.watch). carol (SIPp) registers on A:
 # both hear open within a poll; she PUBLISHes away on A: both hear away.
-# A restarts: her publication (state file presence-publications, 0600) and
-# its SIP-ETag survive, sip.presence on A and B still says away, and her
-# phone's refresh with the old entity-tag gets 200. carol unregisters: the
-# app hears closed. Bad input: an AOR outside sip.domains (SUBSCRIBE 404,
+# A second SIPp watcher on B subscribes while she is away on A, so A's
+# agent holds that subscription. A restarts: her publication and that
+# subscription (state file presence-state, 0600) survive: the watcher gets
+# NOTIFY away in the same dialog without subscribing again, sip.presence on
+# A and B still says away, and her phone's refresh with the old entity-tag
+# gets 200. carol unregisters: the app and the second watcher hear closed,
+# and the watcher's unsubscribe inside the old dialog gets 200, not 481. Bad input: an AOR outside sip.domains (SUBSCRIBE 404,
 # watch aor_not_allowed), not an AOR, another connection's watch
 # (unknown_watch), one watch too many (too_many_watches); each leaves the
 # watches held as they were.
@@ -60,6 +63,12 @@ notifies() {
   echo "${n:-0}"
 }
 notifies_are() { [ "$(notifies)" -ge "$1" ]; }
+restart_notifies() {
+  local n
+  n=$(grep -c '^NOTIFY sip:' "$work/restart.msg" 2>/dev/null)
+  echo "${n:-0}"
+}
+restart_notifies_are() { [ "$(restart_notifies)" -ge "$1" ]; }
 refused() {  # refused WHAT ERROR_NAME ARGS...: the call on B fails naming the error
   local what=$1 name=$2 out
   shift 2
@@ -151,9 +160,29 @@ fi
 eventually 25 app_heard "open:away" && ok "the app on B: sip.presence open, away" || bad "app events: $(app_events)"
 [ "$(app_events)" = "open:,open:away" ] && ok "the app heard each change once" || bad "app events: $(app_events)"
 
-# --- A restarts: the publication and its entity-tag survive --------------------------------------
-[ "$(stat -c %a "$work/n1/state/presence-publications" 2>&1)" = 600 ] && ok "A saved the publication, mode 0600" ||
+# --- a second watcher on B, served by A's agent ----------------------------------------------------
+timeout 150 sipp "$SIP_B" -i 127.0.0.1 -nostdin -timeout 140s -timeout_error -sf "$SCEN/presence_restart.xml" \
+  -s carol -m 1 -trace_err -error_file "$work/restart.err" -message_file "$work/restart.msg" -trace_msg \
+  >"$work/restart.out" 2>&1 &
+WATCHER2=$!
+helper_pids+=("$WATCHER2")
+if eventually 15 restart_notifies_are 1; then
+  ok "a second watcher on B: SUBSCRIBE to carol, away on A → NOTIFY away"
+else
+  bad "the second watcher (see $work/restart.*)"
+fi
+grep -q "^Record-Route:.*p2p=$(node_id_of 1)" "$work/restart.msg" && ok "held by A (its 200 record-routes A)" ||
+  bad "no Record-Route of A in $work/restart.msg"
+
+# --- A restarts: the publication, its entity-tag and the subscription survive ---------------------
+saved_subscriptions() {
+  python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["subscriptions"]))' \
+    "$work/n1/state/presence-state" 2>/dev/null
+}
+[ "$(stat -c %a "$work/n1/state/presence-state" 2>&1)" = 600 ] && ok "A saved the presence state, mode 0600" ||
   bad "state dir: $(ls -l "$work/n1/state" 2>&1)"
+[ "$(saved_subscriptions)" = 1 ] && ok "A saved the second watcher's subscription" ||
+  bad "subscriptions saved: $(saved_subscriptions) in $(cat "$work/n1/state/presence-state")"
 kill -TERM "${pids[1]}"
 eventually 15 exited "${pids[1]}" || fail "A did not stop"
 launch_node 1
@@ -164,6 +193,22 @@ expect_presence 2 "open/away/remote/overlay" "and on B: away, from A's agent"
 request pub-refresh PUBLISH "$SIP_A" carol 200 presence 3600 "      SIP-If-Match: $AWAY_ETAG"$'\n' "" &&
   ok "carol's refresh with the entity-tag from before the restart → 200" || bad "refresh (see $work/pub-refresh.*)"
 eventually 25 app_heard "open:away" && ok "the app's last event is still away" || bad "app events: $(app_events)"
+if eventually 60 restart_notifies_are 2; then
+  ok "the second watcher: NOTIFY away from A after its restart, in the same dialog"
+else
+  bad "no NOTIFY after A's restart (see $work/restart.*)"
+fi
+notify_cseqs() {  # the NOTIFYs' CSeqs, a retransmission counted once
+  python3 - "$work/restart.msg" <<'PY'
+import re, sys
+requests = r"^NOTIFY sip:[^\n]*\n(?:[^\n]+\n)*?CSeq: *(\d+) NOTIFY"  # not the 200s' copies
+seqs = [int(m) for m in re.findall(requests, open(sys.argv[1]).read(), re.M)]
+print(" ".join(str(s) for i, s in enumerate(seqs) if i == 0 or s != seqs[i - 1]))
+PY
+}
+python3 -c 'import sys; s = [int(x) for x in sys.argv[1:]]; sys.exit(len(s) < 2 or s != sorted(set(s)))' \
+  $(notify_cseqs) && ok "its CSeqs grow across the restart: $(notify_cseqs)" ||
+  bad "NOTIFY CSeqs: $(notify_cseqs)"
 
 # --- carol unregisters: closed; the app's watch ends with its connection ----------------------------
 sed -e 's/Expires: 3600/Expires: 0/' -e '/<action>/,/<\/action>/d' -e '/<Reference/d' \
@@ -171,5 +216,10 @@ sed -e 's/Expires: 3600/Expires: 0/' -e '/<action>/,/<\/action>/d' -e '/<Referen
 run_sipp unreg-carol "$SIP_A" -sf "$work/unreg.xml" -s carol -key uas_port "$CAROL_PORT" -m 1 || bad "unREGISTER carol"
 eventually 25 app_heard "closed:" && ok "the app on B: sip.presence closed once carol unregistered" ||
   bad "app events: $(app_events)"
+if wait "$WATCHER2"; then
+  ok "the second watcher: NOTIFY closed, then unsubscribed inside the restored dialog (200, terminated)"
+else
+  bad "the second watcher (see $work/restart.*): $(tail -n 5 "$work/restart.err" 2>/dev/null)"
+fi
 kill_tree "$APP"
 finish 0 1 2
