@@ -57,18 +57,23 @@ print(",".join(out))
 PY
 }
 app_heard() { app_events | grep -q "$1\$"; }  # app_heard EVENT: the last event is EVENT
-notifies() {
-  local n
-  n=$(grep -c '^NOTIFY sip:' "$work/buddy.msg" 2>/dev/null)
-  echo "${n:-0}"
+# start_watcher NAME SCENARIO SECONDS: a SIPp watcher of carol on B in the
+# background ($watcher_pid), its messages in $work/NAME.msg.
+start_watcher() {
+  timeout $(($3 + 10)) sipp "$SIP_B" -i 127.0.0.1 -nostdin -timeout "$3s" -timeout_error -sf "$SCEN/$2" \
+    -s carol -m 1 -trace_err -error_file "$work/$1.err" -message_file "$work/$1.msg" -trace_msg \
+    >"$work/$1.out" 2>&1 &
+  watcher_pid=$!
+  helper_pids+=("$watcher_pid")
 }
-notifies_are() { [ "$(notifies)" -ge "$1" ]; }
-restart_notifies() {
+notifies_are() {  # notifies_are NAME N: the watcher NAME received N NOTIFYs or more
   local n
-  n=$(grep -c '^NOTIFY sip:' "$work/restart.msg" 2>/dev/null)
-  echo "${n:-0}"
+  n=$(grep -c '^NOTIFY sip:' "$work/$1.msg" 2>/dev/null)
+  [ "${n:-0}" -ge "$2" ]
 }
-restart_notifies_are() { [ "$(restart_notifies)" -ge "$1" ]; }
+held_by() {  # held_by NAME NODE: the 200 to the watcher NAME record-routes NODE's front
+  grep -q "^Record-Route:.*p2p=$(node_id_of "$2")" "$work/$1.msg"
+}
 refused() {  # refused WHAT ERROR_NAME ARGS...: the call on B fails naming the error
   local what=$1 name=$2 out
   shift 2
@@ -77,17 +82,14 @@ refused() {  # refused WHAT ERROR_NAME ARGS...: the call on B fails naming the e
 }
 
 # --- carol's phone is off: a SIPp watcher and an app on B follow her all the same -------------
-timeout 90 sipp "$SIP_B" -i 127.0.0.1 -nostdin -timeout 80s -timeout_error -sf "$SCEN/presence_buddy.xml" \
-  -s carol -m 1 -trace_err -error_file "$work/buddy.err" -message_file "$work/buddy.msg" -trace_msg \
-  >"$work/buddy.out" 2>&1 &
-BUDDY=$!
-helper_pids+=("$BUDDY")
-if eventually 10 notifies_are 1; then
+start_watcher buddy presence_buddy.xml 80
+BUDDY=$watcher_pid
+if eventually 10 notifies_are buddy 1; then
   ok "SUBSCRIBE on B to carol, registered nowhere → 200 and NOTIFY closed"
 else
   bad "the buddy watcher (see $work/buddy.*)"
 fi
-grep -q "^Record-Route:.*p2p=$(node_id_of 2)" "$work/buddy.msg" && ok "kept by B (its 200 record-routes B)" ||
+held_by buddy 2 && ok "kept by B (its 200 record-routes B)" ||
   bad "no Record-Route of B in $work/buddy.msg"
 "$P2PSIPCTL" --socket "${sockets[2]}" --json sip.presence.watch "aor=$CAROL" >"$work/app.out" 2>&1 &
 APP=$!
@@ -146,7 +148,7 @@ fi
 CAROL_PORT=$(free_port)
 run_sipp reg-carol "$SIP_A" -sf "$SCEN/register.xml" -s carol -key uas_port "$CAROL_PORT" -m 1 ||
   bad "REGISTER carol on A"
-if eventually 25 notifies_are 2; then ok "the buddy watcher on B: NOTIFY open once carol registered on A"; else
+if eventually 25 notifies_are buddy 2; then ok "the buddy watcher on B: NOTIFY open once carol registered on A"; else
   bad "no second NOTIFY (see $work/buddy.*)"; fi
 eventually 25 app_heard "open:" && ok "the app on B: sip.presence open" || bad "app events: $(app_events)"
 request pub-away PUBLISH "$SIP_A" carol 200 presence 3600 "      Content-Type: application/pidf+xml"$'\n' "$(pidf open away)" &&
@@ -161,17 +163,14 @@ eventually 25 app_heard "open:away" && ok "the app on B: sip.presence open, away
 [ "$(app_events)" = "open:,open:away" ] && ok "the app heard each change once" || bad "app events: $(app_events)"
 
 # --- a second watcher on B, served by A's agent ----------------------------------------------------
-timeout 150 sipp "$SIP_B" -i 127.0.0.1 -nostdin -timeout 140s -timeout_error -sf "$SCEN/presence_restart.xml" \
-  -s carol -m 1 -trace_err -error_file "$work/restart.err" -message_file "$work/restart.msg" -trace_msg \
-  >"$work/restart.out" 2>&1 &
-WATCHER2=$!
-helper_pids+=("$WATCHER2")
-if eventually 15 restart_notifies_are 1; then
+start_watcher restart presence_restart.xml 140
+WATCHER2=$watcher_pid
+if eventually 15 notifies_are restart 1; then
   ok "a second watcher on B: SUBSCRIBE to carol, away on A → NOTIFY away"
 else
   bad "the second watcher (see $work/restart.*)"
 fi
-grep -q "^Record-Route:.*p2p=$(node_id_of 1)" "$work/restart.msg" && ok "held by A (its 200 record-routes A)" ||
+held_by restart 1 && ok "held by A (its 200 record-routes A)" ||
   bad "no Record-Route of A in $work/restart.msg"
 
 # --- A restarts: the publication, its entity-tag and the subscription survive ---------------------
@@ -193,7 +192,7 @@ expect_presence 2 "open/away/remote/overlay" "and on B: away, from A's agent"
 request pub-refresh PUBLISH "$SIP_A" carol 200 presence 3600 "      SIP-If-Match: $AWAY_ETAG"$'\n' "" &&
   ok "carol's refresh with the entity-tag from before the restart → 200" || bad "refresh (see $work/pub-refresh.*)"
 eventually 25 app_heard "open:away" && ok "the app's last event is still away" || bad "app events: $(app_events)"
-if eventually 60 restart_notifies_are 2; then
+if eventually 60 notifies_are restart 2; then
   ok "the second watcher: NOTIFY away from A after its restart, in the same dialog"
 else
   bad "no NOTIFY after A's restart (see $work/restart.*)"
