@@ -2,8 +2,11 @@
 # Buddy lists (issue 19): three real p2psipd on loopback (node 0 the
 # bootstrap, A = node 1 carol's home, B = node 2 the watchers'). carol's
 # phone is off: a SIPp watcher on B SUBSCRIBEs to her presence all the same
-# and gets 200 and NOTIFY closed from B, which keeps the subscription; an
-# app on B watches her (sip.presence.watch). carol (SIPp) registers on A:
+# and gets 200 and NOTIFY closed from B, which keeps the subscription; B
+# restarts (on the same SIP port, as a configured one is): the subscription
+# is saved (presence-state, followed) and restored, and the watcher gets
+# NOTIFY closed again in the same dialog. An app on B watches her
+# (sip.presence.watch). carol (SIPp) registers on A:
 # both hear open within a poll; she PUBLISHes away on A: both hear away.
 # A second SIPp watcher on B subscribes while she is away on A, so A's
 # agent holds that subscription. A restarts: her publication and that
@@ -30,6 +33,8 @@ make_sip_work buddy
 CAROL=sip:carol@p2psip.test
 PIDF_ENTITY=$CAROL
 for i in 0 1 2; do sip_extra[$i]="domains: [p2psip.test]"; done
+# B keeps its SIP port across its restart: the watcher's route set names it.
+sip_extra[2]+=$'\n'"listen-port: $(free_port)"
 start_sip_ring 3
 SIP_A=127.0.0.1:$(sip_port 1)
 SIP_B=127.0.0.1:$(sip_port 2)
@@ -82,7 +87,7 @@ refused() {  # refused WHAT ERROR_NAME ARGS...: the call on B fails naming the e
 }
 
 # --- carol's phone is off: a SIPp watcher and an app on B follow her all the same -------------
-start_watcher buddy presence_buddy.xml 80
+start_watcher buddy presence_buddy.xml 120
 BUDDY=$watcher_pid
 if eventually 10 notifies_are buddy 1; then
   ok "SUBSCRIBE on B to carol, registered nowhere → 200 and NOTIFY closed"
@@ -91,6 +96,22 @@ else
 fi
 held_by buddy 2 && ok "kept by B (its 200 record-routes B)" ||
   bad "no Record-Route of B in $work/buddy.msg"
+followed_saved() {  # B's state file holds the watcher's subscription, followed
+  python3 -c 'import json,sys; s = json.load(open(sys.argv[1]))["subscriptions"]; sys.exit(not (len(s) == 1 and s[0]["followed"]))' \
+    "$work/n2/state/presence-state" 2>/dev/null
+}
+eventually 5 followed_saved && ok "B saved the subscription it keeps (followed)" ||
+  bad "B's presence-state: $(cat "$work/n2/state/presence-state" 2>&1)"
+kill -TERM "${pids[2]}"
+eventually 15 exited "${pids[2]}" || fail "B did not stop"
+launch_node 2
+eventually 40 all_joined 0 1 2 || fail "B did not rejoin"
+[ "127.0.0.1:$(sip_port 2)" = "$SIP_B" ] || fail "B's SIP front moved to $(sip_port 2)"
+if eventually 40 notifies_are buddy 2; then
+  ok "after B's restart the buddy watcher: NOTIFY closed again, in the same dialog"
+else
+  bad "no NOTIFY from B after its restart (see $work/buddy.*)"
+fi
 "$P2PSIPCTL" --socket "${sockets[2]}" --json sip.presence.watch "aor=$CAROL" >"$work/app.out" 2>&1 &
 APP=$!
 helper_pids+=("$APP")
@@ -148,7 +169,7 @@ fi
 CAROL_PORT=$(free_port)
 run_sipp reg-carol "$SIP_A" -sf "$SCEN/register.xml" -s carol -key uas_port "$CAROL_PORT" -m 1 ||
   bad "REGISTER carol on A"
-if eventually 25 notifies_are buddy 2; then ok "the buddy watcher on B: NOTIFY open once carol registered on A"; else
+if eventually 25 notifies_are buddy 3; then ok "the buddy watcher on B: NOTIFY open once carol registered on A"; else
   bad "no second NOTIFY (see $work/buddy.*)"; fi
 eventually 25 app_heard "open:" && ok "the app on B: sip.presence open" || bad "app events: $(app_events)"
 request pub-away PUBLISH "$SIP_A" carol 200 presence 3600 "      Content-Type: application/pidf+xml"$'\n' "$(pidf open away)" &&
