@@ -4,7 +4,8 @@
 # sip.message.received) makes sip:app@ an AOR of daemon A with no softphone;
 # SIPp on daemon B sends MESSAGE to it through the overlay and gets 200,
 # and the app sees from, to, content type, body and message id. Two apps on
-# one AOR both get it (forking). The app answers with sip.message to a SIPp
+# one AOR both get it (forking), and so do they and a phone (SIPp)
+# registered to the same AOR, until the phone unregisters. The app answers with sip.message to a SIPp
 # UAS on B. Its connection closing ends its binding; with none left a
 # MESSAGE is kept offline (202) and handed to the next app that registers.
 # Bad input (not an AOR, a lease below the minimum, an AOR not owned) gets a
@@ -26,6 +27,7 @@ DOMAIN=p2psip.test
 APP=sip:app@$DOMAIN
 
 start_sip_ring 2
+SIP_A=127.0.0.1:$(sip_port 0)
 SIP_B=127.0.0.1:$(sip_port 1)
 NODE_A=$(node_id_of 0)
 echo "# ring of 2 joined; B's SIP front $SIP_B; A is $NODE_A"
@@ -35,6 +37,15 @@ start_app() {
   "$P2PSIPCTL" --socket "${sockets[0]}" --json messages "aor=$APP" >"$work/$1.out" 2>&1 &
   LAST_PID=$!
   helper_pids+=("$LAST_PID")
+}
+# start_message_uas NAME PORT: a SIPp UAS answering one MESSAGE on PORT
+# ($LAST_PID), its output in $work/uas-NAME.out.
+start_message_uas() {
+  timeout 30 sipp -i 127.0.0.1 -nostdin -timeout 25s -timeout_error -sf "$SCEN/uas_message.xml" \
+    -p "$2" -m 1 >"$work/uas-$1.out" 2>&1 &
+  LAST_PID=$!
+  helper_pids+=("$LAST_PID")
+  sleep 0.3
 }
 app_contacts() {  # how many contacts sip:app@ has on A
   ctl 0 registrations |
@@ -101,15 +112,35 @@ PY
 [ "$fields_ok" = True ] && ok "the event carries from, to, aor, content type, body and id" ||
   bad "event fields: $(cat "$work/app1.out")"
 
+# --- a phone shares the AOR with the two apps: forking delivers to all three -------------------
+PHONE=$(free_port)
+# register.xml without its checks of the first Contact, here an app's.
+sed -e '/<action>/,/<\/action>/d' -e '/<Reference/d' "$SCEN/register.xml" >"$work/reg-shared.xml"
+run_sipp reg-phone "$SIP_A" -sf "$work/reg-shared.xml" -s app -key uas_port "$PHONE" -m 1 ||
+  bad "REGISTER a phone as sip:app@ on A"
+eventually 10 contacts_are 3 && ok "a phone registers the apps' AOR too" ||
+  bad "contacts: $(ctl 0 registrations 2>&1)"
+start_message_uas phone "$PHONE"
+PHONE_UAS=$LAST_PID
+send_message m1b 200 "MESSAGE from B to the AOR of two apps and a phone → 200"
+wait "$PHONE_UAS" && ok "the phone got the MESSAGE" || bad "the phone's UAS: $(tail -5 "$work/uas-phone.out")"
+if eventually 5 has_events app1 2 && eventually 5 has_events app2 2; then
+  ok "and both apps got it as sip.message.received"
+else
+  bad "events: app1 $(events_in app1), app2 $(events_in app2)"
+fi
+sed -e 's/Expires: 3600/Expires: 0/' "$work/reg-shared.xml" >"$work/unreg.xml"
+run_sipp unreg-phone "$SIP_A" -sf "$work/unreg.xml" -s app -key uas_port "$PHONE" -m 1 ||
+  bad "unREGISTER the phone"
+eventually 10 contacts_are 2 && ok "the phone unregistered; the two apps keep the AOR" ||
+  bad "contacts: $(ctl 0 registrations 2>&1)"
+
 # --- the app answers with sip.message; a SIPp UAS on B shows it -----------------------------
 CALLER=$(free_port)
 run_sipp reg-caller "$SIP_B" -sf "$SCEN/register.xml" -s caller -key uas_port "$CALLER" -m 1 ||
   bad "REGISTER caller on B"
-timeout 30 sipp -i 127.0.0.1 -nostdin -timeout 25s -timeout_error -sf "$SCEN/uas_message.xml" \
-  -p "$CALLER" -m 1 >"$work/uas-caller.out" 2>&1 &
-UAS=$!
-helper_pids+=("$UAS")
-sleep 0.3
+start_message_uas caller "$CALLER"
+UAS=$LAST_PID
 status=$(ctl 0 message "from=$APP" "to=sip:caller@$DOMAIN" "body=hello through the proxy" |
   json_field 'r["status"]' 2>&1)
 [ "$status" = 200 ] && ok "the app's sip.message reached the caller on B → 200" || bad "sip.message: $status"
@@ -120,7 +151,7 @@ kill_tree "$APP2"
 eventually 10 contacts_are 1 && ok "app2 gone: its contact removed" ||
   bad "contacts after app2 left: $(ctl 0 registrations 2>&1)"
 send_message m2 200 "MESSAGE to the remaining app → 200"
-eventually 5 has_events app1 2 && ok "app1 got the second MESSAGE" || bad "app1 events: $(events_in app1)"
+eventually 5 has_events app1 3 && ok "app1 got the next MESSAGE" || bad "app1 events: $(events_in app1)"
 
 kill_tree "$APP1"
 eventually 10 contacts_are 0 && ok "no app left: sip:app@ unregistered" ||
