@@ -175,11 +175,7 @@ void presence_agent::presence_state_changed(bool soon) {
   }
   state_unsaved_ = false;
   if (!on_presence_state_) return;
-  const auto now = sip_clock::now();
-  bridge_.to_overlay([cb = on_presence_state_,
-                      all = saved_presence{publications_.saved(now), saved_subscriptions(now)}] {
-    cb(all);
-  });
+  bridge_.to_overlay([cb = on_presence_state_, all = saved_state()] { cb(all); });
 }
 
 std::vector<saved_subscription> presence_agent::saved_subscriptions(
@@ -242,6 +238,7 @@ bool presence_agent::restore(const saved_subscription& saved) {
   s->route = saved.route;
   s->target = saved.target;
   s->restore_retries = restore_retries;
+  s->saved = true;  // restore(const saved_presence&) saves them all at the end
   subscription* ref = s.get();
   subscriptions_.emplace(leg, std::move(s));
   notify(*ref);  // the watcher hears the state now; a 481 from it ends this
@@ -345,8 +342,7 @@ presence_agent::subscription* presence_agent::accept(nta_incoming_t* irq, const 
   s->sender.sub = s.get();
   subscription* ref = s.get();
   subscriptions_.emplace(leg, std::move(s));
-  if (!ref->call_id.empty()) presence_state_changed();
-  return ref;  // its initial NOTIFY follows; with Expires 0, a fetch
+  return ref;  // saved with its first NOTIFY, whose CSeq it then knows  // its initial NOTIFY follows; with Expires 0, a fetch
 }
 
 int presence_agent::in_dialog(nta_leg_t* leg, nta_incoming_t* irq, const sip_t* sip) {
@@ -371,8 +367,8 @@ int presence_agent::in_dialog(nta_leg_t* leg, nta_incoming_t* irq, const sip_t* 
   const std::string expires = std::to_string(g.expires.count());
   answer(irq, cfg_, SIP_200_OK, SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
   s.expires_at = sip_clock::now() + g.expires;
-  presence_state_changed();
   notify(s);  // a refresh is answered with the current state; Expires 0 ends it
+  if (!s.call_id.empty()) presence_state_changed();  // the new expiry
   return 0;
 }
 
@@ -396,8 +392,17 @@ void presence_agent::notify(subscription& s) {
       SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_MAX_FORWARDS_STR("70"),
       SIPTAG_USER_AGENT_STR(cfg_.user_agent.c_str()), SIPTAG_CONTENT_TYPE_STR(pidf_content_type),
       SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
-  if (!s.notify) s.terminated = true;     // dropped on the next tick
-  if (!s.call_id.empty()) presence_state_changed(true);  // its CSeq
+  if (!s.notify) s.terminated = true;  // dropped on the next tick
+  if (s.call_id.empty()) return;
+  // Its CSeq: the first NOTIFY of a dialog at once (a restart right after
+  // must not restore the dialog below it), later ones within a second.
+  presence_state_changed(s.saved);
+  s.saved = true;
+}
+
+saved_presence presence_agent::saved_state() const {
+  const auto now = sip_clock::now();
+  return {publications_.saved(now), saved_subscriptions(now)};
 }
 
 int presence_agent::notify_sender::on_response(nta_outgoing_t*, const sip_t* sip) {

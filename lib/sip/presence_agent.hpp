@@ -71,6 +71,9 @@ class presence_agent {
   void expire_due();
 
   presence_view view(const std::string& aor) const;
+  // What on_presence_state is given, as of now (the daemon saves it once
+  // more when it stops, NOTIFYs of the last second included).
+  saved_presence saved_state() const;
   // Publications and subscriptions saved before a restart: watchers of the
   // publications' AORs are told, and each restored subscription gets a
   // NOTIFY of the current state in its old dialog.
@@ -109,6 +112,7 @@ class presence_agent {
     // The dialog as saved across a restart (saved_subscription); no
     // call_id for one not saved (a fetch, a watcher without a From tag).
     std::string call_id, local, remote, route, target;
+    bool saved = false;                // its first NOTIFY's CSeq is saved
     int restore_retries = 0;           // restored: NOTIFYs left to try
     sip_clock::time_point retry_at{};  // restored: the next try, if any
   };

@@ -68,6 +68,7 @@ struct sip_front::impl {
   std::function<void(const presence_view&)> on_presence;
   std::function<void(const presence_view&)> on_followed_presence;
   std::function<void(saved_presence)> on_presence_state;
+  std::optional<saved_presence> final_presence;  // taken as the agent stops
   std::uint32_t app_cseq = 0;  // the CSeq of bind_app's register_requests
 
   impl(sip_front_config c, overlay_directory& d, node_channel& ch, executor ex, sip_events ev,
@@ -240,6 +241,7 @@ void sip_front::impl::shutdown_agent() {
   if (root) su_root_unregister(root, wait, mailbox_cb, nullptr);
   calls.reset();
   reg.watch_changes({});
+  if (presence) final_presence = presence->saved_state();
   presence.reset();
   messages.reset();
   proxy.reset();
@@ -424,6 +426,11 @@ const listen_endpoints& sip_front::endpoints() const { return impl_->where.eps; 
 std::vector<registration_info> sip_front::final_registrations() const {
   if (!impl_->stopped || impl_->thread.joinable()) return {};
   return impl_->reg.bindings().snapshot(sip_clock::now());
+}
+
+std::optional<saved_presence> sip_front::final_presence_state() const {
+  if (!impl_->stopped || impl_->thread.joinable()) return std::nullopt;
+  return impl_->final_presence;
 }
 
 void sip_front::restore(std::vector<registration_info> saved) {

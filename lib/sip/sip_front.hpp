@@ -385,6 +385,9 @@ class sip_front {
   // After stop(): the live bindings, read here since the sip thread is gone
   // (for a last save); empty while it runs.
   std::vector<registration_info> final_registrations() const;
+  // After stop(): the presence agent's publications and subscriptions as it
+  // stopped (nothing if it never ran).
+  std::optional<saved_presence> final_presence_state() const;
 
   struct impl;
 

@@ -304,7 +304,8 @@ void sip_service::start() {
     events_.publish("sip.dialog", std::move(fields));
   };
   ev.on_presence_state = [this, alive = alive_](const sip::saved_presence& all) {
-    if (*alive) save_presence_state(all);
+    // Not once stopped: stop() saved the final state, newer than this one.
+    if (*alive && front_) save_presence_state(all);
   };
   ev.on_app_message = [this, alive = alive_](const sip::app_message& m,
                                              std::function<void(bool)> queued) {
@@ -364,6 +365,8 @@ void sip_service::stop() {
   front_->stop();
   if (directory_.changes() != saved_changes_)
     save(front_->final_registrations(), directory_.changes());
+  // The NOTIFYs of the last second (their CSeqs) are not saved yet.
+  if (auto presence = front_->final_presence_state()) save_presence_state(*presence);
   front_.reset();
   channel_.stop();
 }

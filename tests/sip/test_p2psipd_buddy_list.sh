@@ -195,14 +195,24 @@ held_by restart 1 && ok "held by A (its 200 record-routes A)" ||
   bad "no Record-Route of A in $work/restart.msg"
 
 # --- A restarts: the publication, its entity-tag and the subscription survive ---------------------
-saved_subscriptions() {
-  python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["subscriptions"]))' \
+notify_cseqs() {  # the NOTIFYs' CSeqs, a retransmission counted once
+  python3 - "$work/restart.msg" <<'PY'
+import re, sys
+requests = r"^NOTIFY sip:[^\n]*\n(?:[^\n]+\n)*?CSeq: *(\d+) NOTIFY"  # not the 200s' copies
+seqs = [int(m) for m in re.findall(requests, open(sys.argv[1]).read(), re.M)]
+print(" ".join(str(s) for i, s in enumerate(seqs) if i == 0 or s != seqs[i - 1]))
+PY
+}
+saved_subscriptions() {  # A's saved subscriptions: "COUNT CSEQ..."
+  python3 -c 'import json,sys; s = json.load(open(sys.argv[1]))["subscriptions"]; print(len(s), *(x["cseq"] for x in s))' \
     "$work/n1/state/presence-state" 2>/dev/null
 }
 [ "$(stat -c %a "$work/n1/state/presence-state" 2>&1)" = 600 ] && ok "A saved the presence state, mode 0600" ||
   bad "state dir: $(ls -l "$work/n1/state" 2>&1)"
-[ "$(saved_subscriptions)" = 1 ] && ok "A saved the second watcher's subscription" ||
-  bad "subscriptions saved: $(saved_subscriptions) in $(cat "$work/n1/state/presence-state")"
+# With the CSeq of the NOTIFY already sent, so the restored dialog goes on above it.
+saved_with_cseq() { [ "$(saved_subscriptions)" = "1 $(notify_cseqs)" ]; }
+eventually 5 saved_with_cseq && ok "A saved the second watcher's subscription, CSeq $(notify_cseqs)" ||
+  bad "subscriptions saved: $(saved_subscriptions) (NOTIFY CSeq $(notify_cseqs)) in $(cat "$work/n1/state/presence-state")"
 kill -TERM "${pids[1]}"
 eventually 15 exited "${pids[1]}" || fail "A did not stop"
 launch_node 1
@@ -218,14 +228,6 @@ if eventually 60 notifies_are restart 2; then
 else
   bad "no NOTIFY after A's restart (see $work/restart.*)"
 fi
-notify_cseqs() {  # the NOTIFYs' CSeqs, a retransmission counted once
-  python3 - "$work/restart.msg" <<'PY'
-import re, sys
-requests = r"^NOTIFY sip:[^\n]*\n(?:[^\n]+\n)*?CSeq: *(\d+) NOTIFY"  # not the 200s' copies
-seqs = [int(m) for m in re.findall(requests, open(sys.argv[1]).read(), re.M)]
-print(" ".join(str(s) for i, s in enumerate(seqs) if i == 0 or s != seqs[i - 1]))
-PY
-}
 python3 -c 'import sys; s = [int(x) for x in sys.argv[1:]]; sys.exit(len(s) < 2 or s != sorted(set(s)))' \
   $(notify_cseqs) && ok "its CSeqs grow across the restart: $(notify_cseqs)" ||
   bad "NOTIFY CSeqs: $(notify_cseqs)"
