@@ -128,7 +128,7 @@ app_data_key parse_app_data_key(std::string_view key, const std::string& own_use
   }
   if (out.owner.empty()) out.owner = own_user;
   const auto as_hex =
-      out.owner.size() > 2 * wire::node_id_length ? wire::from_hex(out.owner) : std::nullopt;
+      out.owner.size() >= 2 * wire::node_id_length ? wire::from_hex(out.owner) : std::nullopt;
   if (as_hex) {
     if (auto id = wire::resource_id::from_span(*as_hex)) out.resource = *id;
   } else {

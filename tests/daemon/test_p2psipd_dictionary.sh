@@ -44,6 +44,14 @@ echo "every daemon holds all $ENTRIES entries"
 for i in "${live[@]}"; do
   readable_everywhere "$owner/entry17" "$value-17" "$i" || fail "entry17 not readable on $i"
 done
+# A put key without "/" is an entry of the node's own dictionary (read
+# back as "/ENTRY"), and the Resource-ID a put answers with (32 hex digits)
+# names that dictionary in a get.
+rid=$(ctl 1 put key=entry0 "value=$value-0" | json_field 'r["resource_id"]') || fail "put key=entry0"
+[ "$(ctl 2 get "key=$rid/entry0" | json_field 'r["values"][0]["value"]')" = "$value-0" ] ||
+  fail "get key=$rid/entry0: $(ctl 2 get "key=$rid/entry0" 2>&1 | cut -c1-200)"
+[ "$(ctl 1 get key=/entry0 | json_field 'r["values"][0]["value"]')" = "$value-0" ] || fail "get key=/entry0"
+echo "entry0 read as /entry0 and by its dictionary's Resource-ID $rid"
 
 # Over max-message-size (5000 by default): refused at once, not timed out.
 big=$(printf 'x%.0s' {1..5000})
