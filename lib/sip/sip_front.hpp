@@ -377,7 +377,7 @@ class sip_front {
   // AOR restored is published as after a REGISTER.
   void restore(std::vector<registration_info> saved);
 
-  // Publications saved before a restart (publication_store::restore).
+  // Publications and subscriptions saved before a restart (presence_agent::restore).
   void restore_presence_state(saved_presence saved);
 
   // Stops the sip thread (idempotent; the destructor calls it).
