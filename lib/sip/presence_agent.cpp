@@ -183,9 +183,8 @@ std::vector<saved_subscription> presence_agent::saved_subscriptions(
   std::vector<saved_subscription> out;
   for (const auto& [leg, s] : subscriptions_) {
     const auto left = std::chrono::duration_cast<std::chrono::seconds>(s->expires_at - now);
-    if (s->terminated || left.count() <= 0 || s->call_id.empty()) continue;
-    out.push_back({s->aor, s->call_id, s->local, s->remote, s->route, s->target,
-                   nta_leg_get_seq(leg), s->followed, left});
+    if (s->terminated || left.count() <= 0 || s->dialog.call_id.empty()) continue;
+    out.push_back({s->aor, s->dialog, nta_leg_get_seq(leg), s->followed, left});
   }
   return out;
 }
@@ -208,15 +207,15 @@ bool presence_agent::restore(const saved_subscription& saved) {
   sip_cseq_t* cseq = sip_cseq_create(home, saved.cseq + 100, SIP_METHOD_NOTIFY);
   // This front first, as accept() answered, at its address of today.
   const std::string routes =
-      where_.record_route() + (saved.route.empty() ? "" : ", " + saved.route);
+      where_.record_route() + (saved.dialog.route.empty() ? "" : ", " + saved.dialog.route);
   sip_record_route_t* route = sip_record_route_make(home, routes.c_str());
-  sip_contact_t* target = sip_contact_make(home, saved.target.c_str());
+  sip_contact_t* target = sip_contact_make(home, saved.dialog.target.c_str());
   nta_leg_t* leg = cseq && route && target
                        ? nta_leg_tcreate(agent_, leg_callback_, leg_magic_,
-                                         SIPTAG_CALL_ID_STR(saved.call_id.c_str()),
-                                         SIPTAG_FROM_STR(saved.local.c_str()),
-                                         SIPTAG_TO_STR(saved.remote.c_str()), SIPTAG_CSEQ(cseq),
-                                         TAG_END())
+                                         SIPTAG_CALL_ID_STR(saved.dialog.call_id.c_str()),
+                                         SIPTAG_FROM_STR(saved.dialog.local.c_str()),
+                                         SIPTAG_TO_STR(saved.dialog.remote.c_str()),
+                                         SIPTAG_CSEQ(cseq), TAG_END())
                        : nullptr;
   const bool ok = leg && nta_leg_server_route(leg, route, target) >= 0;
   su_home_deinit(home);
@@ -225,23 +224,11 @@ bool presence_agent::restore(const saved_subscription& saved) {
     if (saved.followed) polls_.unfollow(saved.aor);
     return false;
   }
-  auto s = std::make_unique<subscription>();
-  s->owner = this;
-  s->leg = leg;
-  s->aor = saved.aor;
-  s->expires_at = sip_clock::now() + saved.remaining;
-  s->followed = saved.followed;
-  s->sender.sub = s.get();
-  s->call_id = saved.call_id;
-  s->local = saved.local;
-  s->remote = saved.remote;
-  s->route = saved.route;
-  s->target = saved.target;
-  s->restore_retries = restore_retries;
-  s->saved = true;  // restore(const saved_presence&) saves them all at the end
-  subscription* ref = s.get();
-  subscriptions_.emplace(leg, std::move(s));
-  notify(*ref);  // the watcher hears the state now; a 481 from it ends this
+  subscription& s = add(leg, saved.aor, sip_clock::now() + saved.remaining, saved.dialog);
+  s.followed = saved.followed;
+  s.restore_retries = restore_retries;
+  s.saved = true;  // restore(const saved_presence&) saves them all at the end
+  notify(s);       // the watcher hears the state now; a 481 from it ends this
   return true;
 }
 
@@ -314,35 +301,44 @@ presence_agent::subscription* presence_agent::accept(nta_incoming_t* irq, const 
     return nullptr;
   }
   nta_incoming_tag(irq, nta_leg_get_tag(leg));
-  auto s = std::make_unique<subscription>();
-  s->call_id = sip->sip_call_id->i_id;
-  s->local = "<" + url_str(home, sip->sip_to->a_url) + ">;tag=" + nta_leg_get_tag(leg);
+  subscription_dialog dialog;
+  dialog.call_id = sip->sip_call_id->i_id;
+  dialog.local = "<" + url_str(home, sip->sip_to->a_url) + ">;tag=" + nta_leg_get_tag(leg);
   if (sip->sip_from->a_tag)  // RFC 3261 asks for one; without it the dialog is not saved
-    s->remote = "<" + url_str(home, sip->sip_from->a_url) + ">;tag=" + sip->sip_from->a_tag;
+    dialog.remote = "<" + url_str(home, sip->sip_from->a_url) + ">;tag=" + sip->sip_from->a_tag;
   else
-    s->call_id.clear();
+    dialog.call_id.clear();
   // Without this front's own entry: its port may change across a restart.
   for (const sip_record_route_t* r = sip->sip_record_route; r; r = r->r_next) {
-    if (!s->route.empty()) s->route += ", ";
-    s->route += "<" + url_str(home, r->r_url) + ">";
-    for (const msg_param_t* p = r->r_params; p && *p; ++p) s->route += std::string(";") + *p;
+    if (!dialog.route.empty()) dialog.route += ", ";
+    dialog.route += "<" + url_str(home, r->r_url) + ">";
+    for (const msg_param_t* p = r->r_params; p && *p; ++p) dialog.route += std::string(";") + *p;
   }
-  s->target = "<" + url_str(home, sip->sip_contact->m_url) + ">";
-  if (g.expires.count() == 0) s->call_id.clear();  // a fetch: nothing to keep
+  dialog.target = "<" + url_str(home, sip->sip_contact->m_url) + ">";
+  if (g.expires.count() == 0) dialog.call_id.clear();  // a fetch: nothing to keep
   const std::string expires = std::to_string(g.expires.count());
   const std::string contact = our_contact(where_);
   answer(irq, cfg_, SIP_200_OK, SIPTAG_RECORD_ROUTE(route), SIPTAG_CONTACT_STR(contact.c_str()),
          SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
   su_home_deinit(home);
+  // Its initial NOTIFY follows (and saves it, knowing its CSeq); with
+  // Expires 0, a fetch.
+  return &add(leg, aor, sip_clock::now() + g.expires, std::move(dialog));
+}
 
+presence_agent::subscription& presence_agent::add(nta_leg_t* leg, std::string aor,
+                                                  sip_clock::time_point expires_at,
+                                                  subscription_dialog dialog) {
+  auto s = std::make_unique<subscription>();
   s->owner = this;
   s->leg = leg;
-  s->aor = aor;
-  s->expires_at = sip_clock::now() + g.expires;
+  s->aor = std::move(aor);
+  s->expires_at = expires_at;
   s->sender.sub = s.get();
-  subscription* ref = s.get();
+  s->dialog = std::move(dialog);
+  subscription& ref = *s;
   subscriptions_.emplace(leg, std::move(s));
-  return ref;  // saved with its first NOTIFY, whose CSeq it then knows  // its initial NOTIFY follows; with Expires 0, a fetch
+  return ref;
 }
 
 int presence_agent::in_dialog(nta_leg_t* leg, nta_incoming_t* irq, const sip_t* sip) {
@@ -368,7 +364,7 @@ int presence_agent::in_dialog(nta_leg_t* leg, nta_incoming_t* irq, const sip_t* 
   answer(irq, cfg_, SIP_200_OK, SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
   s.expires_at = sip_clock::now() + g.expires;
   notify(s);  // a refresh is answered with the current state; Expires 0 ends it
-  if (!s.call_id.empty()) presence_state_changed();  // the new expiry
+  if (!s.dialog.call_id.empty()) presence_state_changed();  // the new expiry
   return 0;
 }
 
@@ -393,7 +389,7 @@ void presence_agent::notify(subscription& s) {
       SIPTAG_USER_AGENT_STR(cfg_.user_agent.c_str()), SIPTAG_CONTENT_TYPE_STR(pidf_content_type),
       SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
   if (!s.notify) s.terminated = true;  // dropped on the next tick
-  if (s.call_id.empty()) return;
+  if (s.dialog.call_id.empty()) return;
   // Its CSeq: the first NOTIFY of a dialog at once (a restart right after
   // must not restore the dialog below it), later ones within a second.
   presence_state_changed(s.saved);
@@ -433,7 +429,7 @@ void presence_agent::drop(subscription* s) {
   if (it == subscriptions_.end()) return;
   if (s->notify) nta_outgoing_destroy(s->notify);
   if (s->followed) polls_.unfollow(s->aor);
-  const bool saved = !s->call_id.empty();
+  const bool saved = !s->dialog.call_id.empty();
   nta_leg_destroy(s->leg);
   subscriptions_.erase(it);
   if (saved) presence_state_changed(true);

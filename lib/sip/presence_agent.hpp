@@ -109,9 +109,9 @@ class presence_agent {
     bool terminated = false;           // the last NOTIFY said so
     bool followed = false;             // adopted: the AOR is in polls_
     notify_sender sender;
-    // The dialog as saved across a restart (saved_subscription); no
-    // call_id for one not saved (a fetch, a watcher without a From tag).
-    std::string call_id, local, remote, route, target;
+    // As saved across a restart; no call_id for one not saved (a fetch, a
+    // watcher without a From tag).
+    subscription_dialog dialog;
     bool saved = false;                // its first NOTIFY's CSeq is saved
     int restore_retries = 0;           // restored: NOTIFYs left to try
     sip_clock::time_point retry_at{};  // restored: the next try, if any
@@ -136,6 +136,9 @@ class presence_agent {
   granted grant(const sip_t* sip) const;
   // Answers a SUBSCRIBE and creates its subscription; nullptr when refused.
   subscription* accept(nta_incoming_t* irq, const sip_t* sip);
+  // The subscription of `leg` (accepted or restored), held from now on.
+  subscription& add(nta_leg_t* leg, std::string aor, sip_clock::time_point expires_at,
+                    subscription_dialog dialog);
   // Starts a fetch whose `done` runs on the sip thread.
   void start_fetch(const std::string& aor, std::function<void(remote_presence)> done);
   void poll_followed();

@@ -217,16 +217,21 @@ struct saved_publication {
   std::chrono::seconds remaining{0};
 };
 
-// A presence subscription as kept across a restart: the dialog (RFC 3261
-// §12) the agent NOTIFYs in, so a watcher keeps hearing of changes without
-// subscribing again, and its time left.
-struct saved_subscription {
-  std::string aor;
+// The dialog (RFC 3261 §12) a presence subscription's NOTIFYs go in, as
+// text, so that it can be made again after a restart.
+struct subscription_dialog {
   std::string call_id;
   std::string local;   // the agent's end, with its tag: From of the NOTIFYs
   std::string remote;  // the watcher's end, with its tag: To of the NOTIFYs
   std::string route;   // the SUBSCRIBE's Record-Route (the agent's own is added)
   std::string target;  // the watcher's Contact
+};
+
+// A presence subscription as kept across a restart, so a watcher keeps
+// hearing of changes without subscribing again, and its time left.
+struct saved_subscription {
+  std::string aor;
+  subscription_dialog dialog;
   std::uint32_t cseq = 0;  // of the agent's last NOTIFY, as of the last save
   bool followed = false;   // kept for an AOR registered nowhere (adopted)
   std::chrono::seconds remaining{0};

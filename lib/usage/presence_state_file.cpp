@@ -52,11 +52,11 @@ std::string presence_state_text(const sip::saved_presence& state,
   json::array subscriptions;
   for (const auto& s : state.subscriptions) {
     subscriptions.push_back(json::object{{"aor", s.aor},
-                                         {"call_id", s.call_id},
-                                         {"local", s.local},
-                                         {"remote", s.remote},
-                                         {"route", s.route},
-                                         {"target", s.target},
+                                         {"call_id", s.dialog.call_id},
+                                         {"local", s.dialog.local},
+                                         {"remote", s.dialog.remote},
+                                         {"route", s.dialog.route},
+                                         {"target", s.dialog.target},
                                          {"cseq", s.cseq},
                                          {"followed", s.followed},
                                          {"until", unix_seconds(now + s.remaining)}});
@@ -103,8 +103,11 @@ std::optional<sip::saved_presence> parse_presence_state(std::string_view text,
     if (ec || seq < 0 || seq > 0x7fffffff) return std::nullopt;  // RFC 3261 §8.1.1.5
     if (left->count() <= 0) continue;
     const auto& f = *fields;
-    out.subscriptions.push_back({f[0], f[1], f[2], f[3], f[4], f[5],
-                                 static_cast<std::uint32_t>(seq), followed->as_bool(), *left});
+    out.subscriptions.push_back({f[0],
+                                 {f[1], f[2], f[3], f[4], f[5]},
+                                 static_cast<std::uint32_t>(seq),
+                                 followed->as_bool(),
+                                 *left});
   }
   return out;
 }

@@ -76,6 +76,12 @@ notifies_are() {  # notifies_are NAME N: the watcher NAME received N NOTIFYs or 
   n=$(grep -c '^NOTIFY sip:' "$work/$1.msg" 2>/dev/null)
   [ "${n:-0}" -ge "$2" ]
 }
+restart() {  # restart NODE NAME: SIGTERM, then the same node again, rejoined
+  kill -TERM "${pids[$1]}"
+  eventually 15 exited "${pids[$1]}" || fail "$2 did not stop"
+  launch_node "$1"
+  eventually 40 all_joined 0 1 2 || fail "$2 did not rejoin"
+}
 held_by() {  # held_by NAME NODE: the 200 to the watcher NAME record-routes NODE's front
   grep -q "^Record-Route:.*p2p=$(node_id_of "$2")" "$work/$1.msg"
 }
@@ -102,10 +108,7 @@ followed_saved() {  # B's state file holds the watcher's subscription, followed
 }
 eventually 5 followed_saved && ok "B saved the subscription it keeps (followed)" ||
   bad "B's presence-state: $(cat "$work/n2/state/presence-state" 2>&1)"
-kill -TERM "${pids[2]}"
-eventually 15 exited "${pids[2]}" || fail "B did not stop"
-launch_node 2
-eventually 40 all_joined 0 1 2 || fail "B did not rejoin"
+restart 2 B
 [ "127.0.0.1:$(sip_port 2)" = "$SIP_B" ] || fail "B's SIP front moved to $(sip_port 2)"
 if eventually 40 notifies_are buddy 2; then
   ok "after B's restart the buddy watcher: NOTIFY closed again, in the same dialog"
@@ -213,10 +216,7 @@ saved_subscriptions() {  # A's saved subscriptions: "COUNT CSEQ..."
 saved_with_cseq() { [ "$(saved_subscriptions)" = "1 $(notify_cseqs)" ]; }
 eventually 5 saved_with_cseq && ok "A saved the second watcher's subscription, CSeq $(notify_cseqs)" ||
   bad "subscriptions saved: $(saved_subscriptions) (NOTIFY CSeq $(notify_cseqs)) in $(cat "$work/n1/state/presence-state")"
-kill -TERM "${pids[1]}"
-eventually 15 exited "${pids[1]}" || fail "A did not stop"
-launch_node 1
-eventually 40 all_joined 0 1 2 || fail "A did not rejoin"
+restart 1 A
 SIP_A=127.0.0.1:$(sip_port 1)
 expect_presence 1 "open/away/published/local" "after A's restart sip.presence on A: away, published"
 expect_presence 2 "open/away/remote/overlay" "and on B: away, from A's agent"

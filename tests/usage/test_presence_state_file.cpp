@@ -12,9 +12,13 @@ using namespace std::chrono_literals;
 namespace {
 
 sip::saved_subscription subscription(std::string aor, std::chrono::seconds left) {
-  return {std::move(aor), "call-1@host", "<sip:carol@p2psip.test>;tag=ours",
-          "<sip:watcher@p2psip.test>;tag=theirs", "<sip:127.0.0.1:5070;lr;p2p=ab>, <sip:b;lr>",
-          "<sip:w@127.0.0.1:9>", 2147483647u, true, left};
+  return {
+      std::move(aor),
+      {"call-1@host", "<sip:carol@p2psip.test>;tag=ours", "<sip:watcher@p2psip.test>;tag=theirs",
+       "<sip:127.0.0.1:5070;lr;p2p=ab>, <sip:b;lr>", "<sip:w@127.0.0.1:9>"},
+      2147483647u,
+      true,
+      left};
 }
 
 }  // namespace
@@ -41,11 +45,11 @@ TEST_CASE("presence state file: written and read back with the time left") {
   const auto& carol = later->subscriptions[0];
   const auto expected = subscription("sip:carol@p2psip.test", 0s);
   CHECK(carol.aor == expected.aor);
-  CHECK(carol.call_id == expected.call_id);
-  CHECK(carol.local == expected.local);
-  CHECK(carol.remote == expected.remote);
-  CHECK(carol.route == expected.route);
-  CHECK(carol.target == expected.target);
+  CHECK(carol.dialog.call_id == expected.dialog.call_id);
+  CHECK(carol.dialog.local == expected.dialog.local);
+  CHECK(carol.dialog.remote == expected.dialog.remote);
+  CHECK(carol.dialog.route == expected.dialog.route);
+  CHECK(carol.dialog.target == expected.dialog.target);
   CHECK(carol.cseq == 2147483647u);
   CHECK(carol.followed);
   CHECK(carol.remaining >= 889s);
