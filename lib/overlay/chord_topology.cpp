@@ -443,6 +443,12 @@ void chord_topology::send_update(const node_id& peer, update_kind kind) {
 
 // --- links --------------------------------------------------------------------
 
+bool chord_topology::needs_link(const node_id& peer) const {
+  // Until joined, the peers letting this node in carry whatever the tables lack.
+  return table_.contains(peer) || attaching_.contains(peer) || wanted_.contains(peer) ||
+         (!joined_ && (peer == admitting_ || peer == bootstrap_));
+}
+
 void chord_topology::on_link_up(const node_id& peer) {
   // Links opened by others' Attaches join only the Connection Table; the
   // Routing Table takes peers this node sought or that announce themselves.

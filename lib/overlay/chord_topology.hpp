@@ -37,6 +37,7 @@ class chord_topology final : public topology_plugin {
   void introduce(const node_id& peer) override;
   void leave(std::function<void()> done) override;
 
+  bool needs_link(const node_id& peer) const override;
   void on_link_up(const node_id& peer) override;
   void on_link_down(const node_id& peer) override;
   void on_update_requested(const node_id& peer) override;

@@ -438,7 +438,7 @@ void overlay_node::handle(message_code code, request_handler handler) {
 
 void overlay_node::on_link_up(const node_id& peer) {
   if (state_ == node_state::stopped) return;
-  links_.insert_or_assign(peer, link_state{timers_.now(), timers_.now()});
+  links_.insert_or_assign(peer, link_state{timers_.now(), timers_.now(), std::nullopt});
   topology_->on_link_up(peer);
   for (auto& callback : take_pending_links(peer)) callback(peer);
 }
@@ -451,7 +451,21 @@ void overlay_node::on_link_down(const node_id& peer) {
 }
 
 void overlay_node::on_link_idle(const node_id& peer) {
-  if (state_ == node_state::stopped || !connected(peer)) return;
+  if (state_ == node_state::stopped) return;
+  auto link = links_.find(peer);
+  if (link == links_.end()) return;
+  auto& unneeded_since = link->second.unneeded_since;
+  if (state_ == node_state::joined && !topology_->needs_link(peer)) {
+    // A far end that needs the link Pings it within its own idle period.
+    if (unneeded_since && link->second.heard < *unneeded_since) {
+      ++counters_.unused_links_closed;
+      close_link(peer);
+      return;
+    }
+    unneeded_since = timers_.now();
+    return;
+  }
+  unneeded_since.reset();
   ++counters_.keepalive_pings;
   send_request({destination::node(peer)}, {message_code::ping_req, wire::ping_req{}},
                [](answer_result) {});

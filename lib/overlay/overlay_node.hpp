@@ -52,6 +52,7 @@ struct node_counters {
   std::map<wire::reload_error_code, std::uint64_t> errors_sent_by_code;  // ... by code
   std::uint64_t bytes_sent = 0;
   std::uint64_t keepalive_pings = 0;  // Pings sent on idle links
+  std::uint64_t unused_links_closed = 0;  // idle links neither end needed
   std::uint64_t links_suspected = 0;  // a request sent that way went unanswered
   std::uint64_t links_failed = 0;     // ... and the peer did not answer a Ping either
 };
@@ -156,7 +157,10 @@ class overlay_node final : public transport_events {
   void on_message(const node_id& from, std::span<const std::uint8_t> message) override;
   void on_link_up(const node_id& peer) override;
   void on_link_down(const node_id& peer) override;
-  // RFC 6940 defines no empty frame: an idle link carries a Ping (§6.5.3).
+  // RFC 6940 defines no empty frame: an idle link this node needs carries a
+  // Ping (§6.5.3). One it does not need carries nothing; once the far end
+  // too has sent nothing for a whole idle period, neither end needs it and
+  // it is closed: left open, the links of every join pile up.
   void on_link_idle(const node_id& peer) override;
 
  private:
@@ -212,6 +216,8 @@ class overlay_node final : public transport_events {
   struct link_state {
     time_point up;     // when the link came up
     time_point heard;  // when the peer last sent anything over it
+    // When an idle period found the link unneeded by this node.
+    std::optional<time_point> unneeded_since;
   };
   std::unordered_map<node_id, link_state> links_;
   std::unordered_map<std::uint16_t, request_handler> handlers_;

@@ -64,6 +64,11 @@ class topology_plugin {
   // answered or timed out.
   virtual void leave(std::function<void()> done) = 0;
 
+  // Whether this node routes over its link to `peer` (the peer is in its
+  // tables) or awaits the link for an Attach of its own. A joined node keeps
+  // idle links it needs alive with Pings and closes those nobody needs.
+  virtual bool needs_link(const node_id& peer) const = 0;
+
   virtual void on_link_up(const node_id& peer) = 0;
   virtual void on_link_down(const node_id& peer) = 0;
   // Called when an Attach with send_update came from `peer` (§6.5.1).

@@ -13,8 +13,11 @@
 # front on an ephemeral loopback port, as the embedded default runs it).
 # Every process is killed on exit.
 #
-# usage: [SIP=on] [NO_ICE=true] tests/bench/bench_daemons.sh BUILD_DIR [NODES=32] [IDLE_S=60] [RATE_S=10]
+# usage: [SIP=on] [NO_ICE=true] [SETTLE_S=0] tests/bench/bench_daemons.sh BUILD_DIR [NODES=32] [IDLE_S=60] [RATE_S=10]
 #   NO_ICE sets overlay.no-ice (unset: the daemon's default, full ICE).
+#   SETTLE_S: seconds between the last join and the idle window, for the
+#   steady state (links the joins left that nobody needs close after two
+#   idle periods, 50-75 s on ICE links).
 #   BUILD_DIR: a release build with daemon/p2psipd, tools/p2psipctl/p2psipctl
 #   and tests/bench/bench_control built.
 set -u
@@ -24,6 +27,7 @@ IDLE=${3:-60}
 RATE_S=${4:-10}
 SIP=${SIP:-off}
 NO_ICE=${NO_ICE:-}
+SETTLE_S=${SETTLE_S:-0}
 JOIN_TIMEOUT=120
 P2PSIPD=$BUILD/daemon/p2psipd
 P2PSIPCTL=$BUILD/tools/p2psipctl/p2psipctl
@@ -102,7 +106,7 @@ listen_port() {
   sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/n$1/out"
 }
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run; SIP $SIP"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run; SIP $SIP; settle ${SETTLE_S} s"
 
 # --- (a) cold join ----------------------------------------------------------------
 start_ns=$(date +%s%N)
@@ -129,6 +133,7 @@ done
 echo "(a) p2psipctl --json status: all $NODES joined"
 
 # --- (b) idle -------------------------------------------------------------------------
+sleep "$SETTLE_S"
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime
 declare -a before
@@ -158,11 +163,15 @@ awk -v ticks="$ticks" -v ns=$((t1 - t0)) -v n="$NODES" '
                ns / 1e9, cpu_max, cpu_node, cpu_sum / n, rss_max, rss_node, rss_sum / n,
                anon_max, anon_sum / n, pss_max, pss_sum / n }' \
   "$work/idle.txt"
+: >"$work/links.txt"
 for ((i = 0; i < NODES; i++)); do
-  [ "$(timeout 10 "$P2PSIPCTL" --socket "${sockets[$i]}" --json status |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = joined ] ||
+  timeout 10 "$P2PSIPCTL" --socket "${sockets[$i]}" --json status >"$work/status.json"
+  [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' <"$work/status.json")" = joined ] ||
     fail "node $i no longer joined after the idle window"
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"])' <"$work/status.json" >>"$work/links.txt"
 done
+awk '{ sum += $1; if ($1 > max) max = $1 } END { printf "(b) links per daemon after it: mean %.1f, max %d\n", sum / NR, max }' \
+  "$work/links.txt"
 
 # --- (c) control plane -------------------------------------------------------------
 printf "(c) "

@@ -337,6 +337,58 @@ TEST_CASE("an AttachAns carries the answerer's role, active (RFC 6940 §6.5.1.2)
         std::vector<std::uint8_t>{'p', 'a', 's', 's', 'i', 'v', 'e'});
 }
 
+TEST_CASE("an idle link neither end needs is closed; one the far end needs stays open") {
+  sim::overlay_world world(ring_config(17));
+  grow(world, 24);
+  const auto ids = world.joined_ids();
+  // Links from the joins outlive the table entries that wanted them.
+  std::optional<std::pair<node_id, node_id>> unused, needed_by_far_end;
+  for (const auto& a : ids) {
+    for (const auto& b : world.node(a)->linked_peers()) {
+      const bool a_needs = world.chord(a)->needs_link(b);
+      const bool b_needs = world.chord(b)->needs_link(a);
+      if (!a_needs && !b_needs && !unused) unused.emplace(a, b);
+      if (!a_needs && b_needs && !needed_by_far_end) needed_by_far_end.emplace(a, b);
+    }
+  }
+  REQUIRE(unused);
+  REQUIRE(needed_by_far_end);
+
+  SECTION("unneeded by both: no Ping, and closed after a second idle period without a word") {
+    const auto [a, b] = *unused;
+    auto* node = world.node(a);
+    const auto pings_before = node->counters().keepalive_pings;
+    node->on_link_idle(b);
+    world.scheduler().run_for(1s);
+    CHECK(node->connected(b));
+    node->on_link_idle(b);
+    world.scheduler().run_for(1s);
+    CHECK_FALSE(node->connected(b));
+    CHECK_FALSE(world.node(b)->connected(a));
+    CHECK(node->counters().unused_links_closed == 1);
+    CHECK(node->counters().keepalive_pings == pings_before);
+    CHECK(world.ring_consistent());
+  }
+  SECTION("the far end's keepalive Ping keeps a link this node does not need") {
+    const auto [a, b] = *needed_by_far_end;
+    auto* node = world.node(a);
+    const auto far_pings_before = world.node(b)->counters().keepalive_pings;
+    node->on_link_idle(b);
+    world.scheduler().run_for(1s);
+    world.node(b)->on_link_idle(a);
+    world.scheduler().run_for(1s);
+    CHECK(world.node(b)->counters().keepalive_pings == far_pings_before + 1);
+    node->on_link_idle(b);
+    world.scheduler().run_for(1s);
+    CHECK(node->connected(b));
+    CHECK(node->counters().unused_links_closed == 0);
+    // A far end silent for a whole idle period is taken not to need it.
+    node->on_link_idle(b);
+    world.scheduler().run_for(1s);
+    CHECK_FALSE(node->connected(b));
+  }
+}
+
 TEST_CASE("an idle link carries a RELOAD Ping, answered by the neighbour (RFC 6940 §6.5.3)") {
   sim::overlay_world world(ring_config(13));
   grow(world, 4);
