@@ -472,7 +472,8 @@ json::object p2psip_daemon::ice_status() const {
           {"paths", c.paths},
           {"failures", c.failures},
           {"failovers", c.failovers},
-          {"udp", !udp_blocked_ ? "unknown" : *udp_blocked_ ? "blocked" : "open"}};
+          {"udp", !udp_blocked_ ? "unknown" : *udp_blocked_ ? "blocked" : "open"},
+          {"mapping", mapping_text(mapping_independent_)}};
 }
 
 json::object p2psip_daemon::discovery_status() const {

@@ -52,6 +52,20 @@ constexpr auto relink_retry = 2s;
 constexpr int relink_attempts = 4;
 // How many linked peers relay.mode auto asks for this node's reflexive address.
 constexpr std::size_t reflexive_witnesses = 3;
+// Linked peers looked through for two STUN servers at different addresses.
+constexpr std::size_t mapping_witness_candidates = 8;
+// How often the NAT's mapping is asked again once known, and while unknown.
+constexpr auto mapping_probe_interval = 60s;
+constexpr auto mapping_retry_interval = 5s;
+// How often each relay behind a relayed link is asked for a Binding: with
+// the STUN port's 3.5 s of retransmissions, a dead relay's links fail over
+// within about 5.5 s, where consent expiry takes 10.
+constexpr auto relay_probe_interval = 2s;
+
+const char* mapping_text(std::optional<bool> endpoint_independent) {
+  if (!endpoint_independent) return "unknown";
+  return *endpoint_independent ? "endpoint-independent" : "endpoint-dependent";
+}
 
 std::uint64_t wall_clock_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -231,13 +245,11 @@ std::unique_ptr<nat::ice_transport> p2psip_daemon::make_ice_transport() {
     return relay_pool_ ? relay_pool_->relays() : std::vector<nat::turn_relay>{};
   };
   c.udp_blocked = [this] { return udp_blocked_; };
+  c.mapping_independent = [this] { return mapping_independent_; };
   // A relayed link lost: its relay is left out and another one looked for,
   // and a new Attach (with an Update once linked, §6.5.1) replaces the link.
   c.relay_lost = [this](const asio::ip::address& relay) {
-    if (!relay_pool_ || relay_pool_->drop_at(relay) == 0) return;
-    logs.write(log_level::info, "relay at " + address_text(relay) +
-                                    " left out: a link through it stopped answering");
-    relay_pool_->refresh(directly_linked_peers());
+    leave_out_relay(relay, "a link through it stopped answering");
   };
   c.relink = [this](const wire::node_id& peer) { relink(peer, relink_attempts); };
   return std::make_unique<nat::ice_transport>(io_, *ice_loop_, transport_, std::move(c));
@@ -359,6 +371,69 @@ void p2psip_daemon::probe_udp(std::function<void()> done) {
     udp_blocked_ = !mapped.has_value();
     done();
   });
+}
+
+void p2psip_daemon::probe_mapping() {
+  std::vector<nat::transport_address> servers;
+  for (const auto& server : peer_stun_servers(mapping_witness_candidates)) {
+    if (servers.empty() || server.address() != servers.front().address()) {
+      servers.push_back(server);
+    }
+    if (servers.size() == 2) break;
+  }
+  if (!stun_ || servers.size() < 2 || mapping_probing_) return;
+  mapping_probing_ = true;
+  auto seen = std::make_shared<std::vector<std::optional<asio::ip::udp::endpoint>>>();
+  for (const auto& server : servers) {
+    stun_->ask(server, [this, seen](std::optional<asio::ip::udp::endpoint> mapped) {
+      seen->push_back(mapped);
+      if (seen->size() < 2) return;
+      mapping_probing_ = false;
+      const auto& first = seen->front();
+      const auto& second = seen->back();
+      const std::optional<bool> verdict =
+          first && second ? std::optional<bool>(*first == *second) : std::nullopt;
+      if (verdict && verdict != mapping_independent_) {
+        logs.write(log_level::info,
+                   std::string("NAT mapping: ") + mapping_text(verdict) + " (seen at " +
+                       address_text(first->address()) + ":" + std::to_string(first->port()) +
+                       " and " + address_text(second->address()) + ":" +
+                       std::to_string(second->port()) + ")");
+      }
+      mapping_independent_ = verdict;
+    });
+  }
+}
+
+void p2psip_daemon::leave_out_relay(const asio::ip::address& relay, const std::string& why) {
+  if (!relay_pool_ || relay_pool_->drop_at(relay) == 0) return;
+  logs.write(log_level::info, "relay at " + address_text(relay) + " left out: " + why);
+  relay_pool_->refresh(directly_linked_peers());
+}
+
+void p2psip_daemon::probe_relays() {
+  // Over UDP only: a relay reached over TCP is one UDP does not reach.
+  const auto now = std::chrono::steady_clock::now();
+  if (!ice_ || !relay_pool_ || !stun_ || udp_blocked_ != false || now < next_relay_probe_) return;
+  next_relay_probe_ = now + relay_probe_interval;
+  auto servers = ice_->relay_servers_in_use();
+  for (const auto& relay : relay_pool_->relays()) {
+    if (relay.transport == nat::turn_transport::udp &&
+        std::ranges::find(servers, relay.server) == servers.end()) {
+      servers.push_back(relay.server);
+    }
+  }
+  for (const auto& server : servers) {
+    if (!relays_probing_.insert(server).second) continue;
+    stun_->ask(server, [this, server](std::optional<asio::ip::udp::endpoint> mapped) {
+      relays_probing_.erase(server);
+      if (mapped) return;
+      // Held ones too: the next agents would gather at it and wait out the
+      // allocation, which holds up the answer to a failed-over link's Attach.
+      leave_out_relay(server.address(), "it stopped answering STUN");
+      if (ice_) ice_->relay_unreachable(server.address());
+    });
+  }
 }
 
 std::vector<nat::transport_address> p2psip_daemon::peer_stun_servers(std::size_t limit) const {
@@ -723,6 +798,13 @@ void p2psip_daemon::schedule_housekeeping() {
       (void)reload();  // the configuration document before it expires (§11.1)
     }
     renew_certificate_if_due();
+    if (ice_ && node_.state() == overlay::node_state::joined &&
+        std::chrono::steady_clock::now() >= next_mapping_probe_) {
+      next_mapping_probe_ = std::chrono::steady_clock::now() +
+                            (mapping_independent_ ? mapping_probe_interval : mapping_retry_interval);
+      probe_mapping();
+    }
+    probe_relays();
     // Soon after joining, then now and then. While fewer are held than
     // wanted (a spare lets a relayed link fail over at once), sooner at
     // first and then less and less often: each round is Finds across the
@@ -796,6 +878,11 @@ void p2psip_daemon::refresh_metrics() {
   }
   catch_up(metrics_.counter("reload_bytes_sent_total", "bytes of RELOAD messages sent"),
            c.bytes_sent);
+  catch_up(metrics_.counter("overlay_keepalive_pings_total", "Pings sent on idle links"),
+           c.keepalive_pings);
+  catch_up(metrics_.counter("overlay_unused_links_closed_total",
+                            "idle links closed because neither end needed them"),
+           c.unused_links_closed);
   metrics_.gauge("thread_stalled", "1 while a thread leaves its liveness probe unanswered",
                  {{"thread", "sip"}})
       .set(sip_->sip_thread_stalled() ? 1.0 : 0.0);

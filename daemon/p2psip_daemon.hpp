@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,9 @@ constexpr int exit_usage = 2;
 
 // Milliseconds since the epoch, for storage times.
 std::uint64_t wall_clock_ms();
+
+// A NAT mapping verdict as the ice status shows it (RFC 4787 §4.1 terms).
+const char* mapping_text(std::optional<bool> endpoint_independent);
 
 // node.status's certificate: whose it is, its Node-IDs, and when it expires.
 boost::json::object certificate_status(const identity::node_certificate& cert);
@@ -176,6 +180,17 @@ class p2psip_daemon {
   // sets udp_blocked_ from the answer (or its absence); `done` afterwards,
   // at once when there is nobody to ask.
   void probe_udp(std::function<void()> done);
+  // Asks two directly reachable peers at different addresses for this
+  // node's reflexive address from one socket and sets mapping_independent_
+  // (RFC 4787 §4.1): the same address and port from both, or not; unknown
+  // when either does not answer or there are not two to ask.
+  void probe_mapping();
+  // Asks each relay held and each TURN server behind a relayed link for a
+  // Binding every relay_probe_interval; one that does not answer is left
+  // out and its links fail over (ice_transport::relay_unreachable).
+  void probe_relays();
+  // Drops the relays at `relay` from the pool, if held, and looks for others.
+  void leave_out_relay(const boost::asio::ip::address& relay, const std::string& why);
   // Attaches to `peer` (a relayed link to it was lost), with an Update once
   // linked, and again every relink_retry while unlinked, `attempts` in all:
   // the peer may not have noticed the loss yet and answer as linked, and a
@@ -264,6 +279,14 @@ class p2psip_daemon {
   // Whether UDP got out to a STUN server last asked (probe_udp); unset
   // before the first answer.
   std::optional<bool> udp_blocked_;
+  // Whether this node's NAT (if any) maps endpoint-independently, from the
+  // last probe_mapping; unset until one gave both answers. Asked again every
+  // mapping_probe_interval (more often while unknown).
+  std::optional<bool> mapping_independent_;
+  bool mapping_probing_ = false;
+  std::set<nat::transport_address> relays_probing_;
+  std::chrono::steady_clock::time_point next_relay_probe_{};
+  std::chrono::steady_clock::time_point next_mapping_probe_{};
   // What storage.watch follows, by watch id. Before control_: a closing
   // connection ends its watches.
   struct watch_target {

@@ -82,6 +82,8 @@ ice_agent_config ice_transport::agent_config(ice_role role) const {
     const auto useless = *udp_known ? turn_transport::udp : turn_transport::tcp;
     std::erase_if(c.relays, [useless](const turn_relay& r) { return r.transport == useless; });
   }
+  const auto independent = config_.mapping_independent ? config_.mapping_independent() : std::nullopt;
+  if (udp_known == false && independent == true) c.relays.clear();
   // A TURN allocation's answer gives the server-reflexive candidate too. A
   // STUN server besides would be asked RFC 3489 style (libnice's way), and
   // libnice drops the cookie-less answer when a TURN discovery shares the
@@ -293,6 +295,34 @@ void ice_transport::close_link(const wire::node_id& peer) {
     return;
   }
   links_.close_link(peer);
+}
+
+std::vector<transport_address> ice_transport::relay_servers_in_use() const {
+  std::vector<transport_address> servers;
+  for (const auto& [peer, weak] : handed_over_) {
+    const auto path = weak.lock();
+    const auto pair = path ? path->pair() : std::nullopt;
+    if (!pair || pair->local.type != ice_candidate_type::relay || !pair->relay_server) continue;
+    if (std::ranges::find(servers, *pair->relay_server) == servers.end()) {
+      servers.push_back(*pair->relay_server);
+    }
+  }
+  return servers;
+}
+
+void ice_transport::relay_unreachable(const boost::asio::ip::address& relay) {
+  std::vector<wire::node_id> through;
+  for (const auto& [peer, weak] : handed_over_) {
+    const auto path = weak.lock();
+    const auto pair = path ? path->pair() : std::nullopt;
+    if (!pair) continue;
+    const auto relays = relays_of(*pair);
+    if (std::ranges::find(relays, relay) != relays.end()) through.push_back(peer);
+  }
+  // on_link_trouble leaves handed_over_, so the peers are collected first.
+  for (const auto& peer : through) {
+    (void)on_link_trouble(peer, "its relay " + relay.to_string() + " stopped answering STUN");
+  }
 }
 
 bool ice_transport::on_link_trouble(const wire::node_id& peer, const std::string& why) {

@@ -49,6 +49,14 @@ struct ice_transport_config {
   // STUN server and only TURN over TCP, whose answers alone come back.
   // Open: TURN over UDP only, half the allocations. Unknown: both.
   std::function<std::optional<bool>()> udp_blocked;
+  // Whether this node's NAT maps endpoint-independently (RFC 4787 §4.1; no
+  // NAT counts), when known. With UDP open too, agents gather no relayed
+  // candidate: the server-reflexive one reaches every peer whose own NAT
+  // lets checks through, and a peer behind a symmetric NAT or a firewall
+  // that drops UDP brings a relayed candidate of its own. Gathering is then
+  // one STUN transaction instead of two TURN ones per relay, and relays'
+  // allocations go to the nodes that need them.
+  std::function<std::optional<bool>()> mapping_independent;
   // From the Attach to a checked pair; the overlay gives an Attach's link
   // 5 reliability timers (15 s by default) to come up.
   std::chrono::milliseconds connect_limit{12'000};
@@ -102,6 +110,13 @@ class ice_transport final : public overlay::message_transport {
   const ice_transport_counters& counters() const noexcept { return counters_; }
   // The pair the link to `peer` runs on, while that path lives.
   std::optional<ice_selected_pair> pair_with(const wire::node_id& peer) const;
+  // The TURN servers behind this node's relayed candidates on the links'
+  // selected pairs, once each. A relay that died is otherwise noticed only
+  // when consent expires (10 s without answers), so the owner asks each for
+  // a Binding now and then and reports one that stops answering.
+  std::vector<transport_address> relay_servers_in_use() const;
+  // Every link whose pair goes through a relay at `relay` fails over now.
+  void relay_unreachable(const boost::asio::ip::address& relay);
   std::size_t agents() const noexcept { return offers_.size() + answers_.size(); }
   // An agent's configuration from the same candidate sources as links (a
   // STUN server, relays, the UDP verdict): for an AppAttach's ice_stream,

@@ -15,6 +15,10 @@
 #     the symmetric NAT and over TCP and TLS from behind the firewall;
 #   - a daemon behind each router joins the overlay (full ICE: its links
 #     to peers other than the bootstrap node are DTLS over ICE);
+#   - each daemon's own verdict on its NAT's mapping (ice.mapping):
+#     endpoint-independent behind the cones,
+#     endpoint-dependent behind the symmetric NAT, unknown behind the
+#     firewall;
 #   - relay.mode auto (RFC 6940 §9): the public daemons' relays run and are
 #     found through TURN-SERVICE; a daemon whose own address looks public
 #     but sits behind a full cone (11.2.24.2) learns from its linked peers'
@@ -118,6 +122,28 @@ for r in "${routers[@]}"; do
       [ "$first" = "$second" ] || fail "the ${lab_router_type[$r]} NAT made two mappings: $out"
       ;;
   esac
+done
+
+# The daemons' own verdicts (node.status ice.mapping), from their STUN port
+# to two linked peers; agents behind an endpoint-independent mapping gather
+# no relayed candidate (nat/ice_transport.hpp).
+expected_mapping() {
+  case ${lab_router_type[$1]} in
+    udp-blocked) echo unknown ;;
+    symmetric) echo endpoint-dependent ;;
+    *) echo endpoint-independent ;;
+  esac
+}
+mapping_is() {  # mapping_is NODE VERDICT
+  seen=$(ctl "$1" status | json_field 'r["ice"]["mapping"]')
+  [ "$seen" = "$2" ]
+}
+for k in "${!routers[@]}"; do
+  r=${routers[$k]}
+  i=$((k + 2))
+  want=$(expected_mapping "$r")
+  eventually 20 mapping_is "$i" "$want" || fail "behind $r the daemon's mapping verdict is $seen, not $want"
+  echo "behind $r: the daemon finds its mapping $want"
 done
 
 # Filtering: pub2's host writes to the mapping made towards pub1.

@@ -171,3 +171,55 @@ TEST_CASE("ice_path: unanswered since the first of two sends with nothing back",
   path.send(datagram);
   CHECK_FALSE(path.unanswered_since());
 }
+
+TEST_CASE("ice_transport: agents gather relayed candidates only where the NAT needs them",
+          "[ice]") {
+  world w;
+  node n(w, low);
+  n.ice.reset();
+  const nat::transport_address relay_at(boost::asio::ip::make_address("192.0.2.7"), 3478);
+  const nat::transport_address stun_at(boost::asio::ip::make_address("192.0.2.8"), 4000);
+  std::optional<bool> udp_blocked;
+  std::optional<bool> independent;
+  nat::ice_transport_config c;
+  c.self = low;
+  c.local_addresses = {loopback};
+  c.stun_server = [&] { return std::optional<nat::transport_address>(stun_at); };
+  c.relays = [&] {
+    return std::vector<nat::turn_relay>{{relay_at, "u", "p", nat::turn_transport::udp},
+                                        {relay_at, "u", "p", nat::turn_transport::tcp}};
+  };
+  c.udp_blocked = [&] { return udp_blocked; };
+  c.mapping_independent = [&] { return independent; };
+  n.ice = std::make_unique<nat::ice_transport>(w.io, w.loop, n.links, std::move(c));
+  const auto config = [&] { return n.ice->agent_config(nat::ice_role::controlling); };
+
+  SECTION("nothing known: TURN over UDP and TCP, and no STUN server besides") {
+    independent = true;  // without a UDP verdict the mapping alone does not decide
+    CHECK(config().relays.size() == 2);
+    CHECK(config().stun_servers.empty());
+  }
+  SECTION("UDP open behind a symmetric NAT, or an unknown one: TURN over UDP") {
+    udp_blocked = false;
+    for (const auto verdict : {std::optional<bool>(false), std::optional<bool>()}) {
+      independent = verdict;
+      REQUIRE(config().relays.size() == 1);
+      CHECK(config().relays.front().transport == nat::turn_transport::udp);
+      CHECK(config().stun_servers.empty());
+    }
+  }
+  SECTION("UDP open, endpoint-independent mapping: a STUN server, no relay") {
+    udp_blocked = false;
+    independent = true;
+    CHECK(config().relays.empty());
+    REQUIRE(config().stun_servers.size() == 1);
+    CHECK(config().stun_servers.front() == stun_at);
+  }
+  SECTION("UDP blocked: TURN over TCP whatever the mapping") {
+    udp_blocked = true;
+    independent = true;
+    REQUIRE(config().relays.size() == 1);
+    CHECK(config().relays.front().transport == nat::turn_transport::tcp);
+    CHECK(config().stun_servers.empty());
+  }
+}
