@@ -374,6 +374,12 @@ void p2psip_daemon::probe_udp(std::function<void()> done) {
 }
 
 void p2psip_daemon::probe_mapping() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!ice_ || !stun_ || mapping_probing_ || node_.state() != overlay::node_state::joined ||
+      now < next_mapping_probe_) {
+    return;
+  }
+  next_mapping_probe_ = now + (mapping_independent_ ? mapping_probe_interval : mapping_retry_interval);
   std::vector<nat::transport_address> servers;
   for (const auto& server : peer_stun_servers(mapping_witness_candidates)) {
     if (servers.empty() || server.address() != servers.front().address()) {
@@ -381,7 +387,7 @@ void p2psip_daemon::probe_mapping() {
     }
     if (servers.size() == 2) break;
   }
-  if (!stun_ || servers.size() < 2 || mapping_probing_) return;
+  if (servers.size() < 2) return;
   mapping_probing_ = true;
   auto seen = std::make_shared<std::vector<std::optional<asio::ip::udp::endpoint>>>();
   for (const auto& server : servers) {
@@ -798,12 +804,7 @@ void p2psip_daemon::schedule_housekeeping() {
       (void)reload();  // the configuration document before it expires (§11.1)
     }
     renew_certificate_if_due();
-    if (ice_ && node_.state() == overlay::node_state::joined &&
-        std::chrono::steady_clock::now() >= next_mapping_probe_) {
-      next_mapping_probe_ = std::chrono::steady_clock::now() +
-                            (mapping_independent_ ? mapping_probe_interval : mapping_retry_interval);
-      probe_mapping();
-    }
+    probe_mapping();
     probe_relays();
     // Soon after joining, then now and then. While fewer are held than
     // wanted (a spare lets a relayed link fail over at once), sooner at

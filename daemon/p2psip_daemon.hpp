@@ -183,7 +183,8 @@ class p2psip_daemon {
   // Asks two directly reachable peers at different addresses for this
   // node's reflexive address from one socket and sets mapping_independent_
   // (RFC 4787 §4.1): the same address and port from both, or not; unknown
-  // when either does not answer or there are not two to ask.
+  // when either does not answer or there are not two to ask. Once joined,
+  // every mapping_probe_interval (mapping_retry_interval while unknown).
   void probe_mapping();
   // Asks each relay held and each TURN server behind a relayed link for a
   // Binding every relay_probe_interval; one that does not answer is left

@@ -299,9 +299,8 @@ void ice_transport::close_link(const wire::node_id& peer) {
 
 std::vector<transport_address> ice_transport::relay_servers_in_use() const {
   std::vector<transport_address> servers;
-  for (const auto& [peer, weak] : handed_over_) {
-    const auto path = weak.lock();
-    const auto pair = path ? path->pair() : std::nullopt;
+  for (const auto& entry : handed_over_) {
+    const auto pair = pair_with(entry.first);
     if (!pair || pair->local.type != ice_candidate_type::relay || !pair->relay_server) continue;
     if (std::ranges::find(servers, *pair->relay_server) == servers.end()) {
       servers.push_back(*pair->relay_server);
@@ -312,12 +311,11 @@ std::vector<transport_address> ice_transport::relay_servers_in_use() const {
 
 void ice_transport::relay_unreachable(const boost::asio::ip::address& relay) {
   std::vector<wire::node_id> through;
-  for (const auto& [peer, weak] : handed_over_) {
-    const auto path = weak.lock();
-    const auto pair = path ? path->pair() : std::nullopt;
+  for (const auto& entry : handed_over_) {
+    const auto pair = pair_with(entry.first);
     if (!pair) continue;
     const auto relays = relays_of(*pair);
-    if (std::ranges::find(relays, relay) != relays.end()) through.push_back(peer);
+    if (std::ranges::find(relays, relay) != relays.end()) through.push_back(entry.first);
   }
   // on_link_trouble leaves handed_over_, so the peers are collected first.
   for (const auto& peer : through) {
